@@ -1,0 +1,200 @@
+//! The Worker's HTTP contract: request and response bodies and the one error shape.
+//!
+//! Every error response is `{"error": {"code": "<stable code>", "message": "<what to fix>"}}` with
+//! the status its code maps to. Codes are part of the API: clients branch on them, so they never
+//! change meaning; messages are for people and may improve.
+
+use serde::{Deserialize, Serialize};
+
+/// Largest request body the Worker reads.
+pub const MAX_BODY_BYTES: usize = 4 * 1024;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorCode {
+    /// No such route.
+    NotFound,
+    /// The route exists, the method does not.
+    MethodNotAllowed,
+    /// No config is stored for this site id (or the id is not a valid one).
+    UnknownSite,
+    /// A cross-origin call without `Origin`: browsers always send it, so the caller is not one.
+    OriginRequired,
+    /// The page's origin is not in the site's `allowed_origins`.
+    OriginNotAllowed,
+    /// The body is not the JSON object this route takes.
+    InvalidJson,
+    /// The body is larger than [`MAX_BODY_BYTES`].
+    BodyTooLarge,
+    /// The visitor credential is forged, altered, truncated or from another site.
+    InvalidVisitorCredential,
+    /// Too many requests from this client; `Retry-After` says when to try again.
+    RateLimited,
+    /// A Worker secret is not set.
+    MissingSecret,
+    /// A Worker secret is set but unusable (wrong shape or too short).
+    InvalidSecret,
+    /// A binding (KV namespace, rate limiter) is missing from wrangler.toml.
+    MissingBinding,
+    /// The site's stored config does not validate.
+    InvalidSiteConfig,
+    /// A bug or a platform failure.
+    Internal,
+}
+
+impl ErrorCode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::NotFound => "not_found",
+            ErrorCode::MethodNotAllowed => "method_not_allowed",
+            ErrorCode::UnknownSite => "unknown_site",
+            ErrorCode::OriginRequired => "origin_required",
+            ErrorCode::OriginNotAllowed => "origin_not_allowed",
+            ErrorCode::InvalidJson => "invalid_json",
+            ErrorCode::BodyTooLarge => "body_too_large",
+            ErrorCode::InvalidVisitorCredential => "invalid_visitor_credential",
+            ErrorCode::RateLimited => "rate_limited",
+            ErrorCode::MissingSecret => "missing_secret",
+            ErrorCode::InvalidSecret => "invalid_secret",
+            ErrorCode::MissingBinding => "missing_binding",
+            ErrorCode::InvalidSiteConfig => "invalid_site_config",
+            ErrorCode::Internal => "internal",
+        }
+    }
+
+    pub fn status(self) -> u16 {
+        match self {
+            ErrorCode::InvalidJson => 400,
+            ErrorCode::InvalidVisitorCredential => 401,
+            ErrorCode::OriginRequired | ErrorCode::OriginNotAllowed => 403,
+            ErrorCode::NotFound | ErrorCode::UnknownSite => 404,
+            ErrorCode::MethodNotAllowed => 405,
+            ErrorCode::BodyTooLarge => 413,
+            ErrorCode::RateLimited => 429,
+            ErrorCode::Internal => 500,
+            ErrorCode::MissingSecret
+            | ErrorCode::InvalidSecret
+            | ErrorCode::MissingBinding
+            | ErrorCode::InvalidSiteConfig => 503,
+        }
+    }
+}
+
+/// An error on its way to the client.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiError {
+    pub code: ErrorCode,
+    pub message: String,
+}
+
+impl ApiError {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> ApiError {
+        ApiError {
+            code,
+            message: message.into(),
+        }
+    }
+
+    pub fn body(&self) -> ErrorBody {
+        ErrorBody {
+            error: ErrorDetail {
+                code: self.code.as_str().to_owned(),
+                message: self.message.clone(),
+            },
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorDetail {
+    pub code: String,
+    pub message: String,
+}
+
+/// `POST /api/sites/{site}/token`: `{}` for a new visitor, `{"visitor": "<credential>"}` for a
+/// returning one.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TokenRequest {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub visitor: Option<String>,
+}
+
+impl TokenRequest {
+    /// Reads a request body. An empty body is a new visitor, like `{}`; anything but a JSON object
+    /// with at most the `visitor` field is refused with a message saying what was expected.
+    pub fn from_body(body: &[u8]) -> Result<TokenRequest, String> {
+        let text = std::str::from_utf8(body).map_err(|_| "the body is not UTF-8 text".to_owned())?;
+        let text = text.trim();
+        if text.is_empty() {
+            return Ok(TokenRequest::default());
+        }
+        if !text.starts_with('{') {
+            return Err(Self::EXPECTED.to_owned());
+        }
+        serde_json::from_str(text).map_err(|e| format!("{}: {e}", Self::EXPECTED))
+    }
+
+    const EXPECTED: &'static str =
+        "expected a JSON object: {} for a new visitor or {\"visitor\": \"<credential>\"} for a returning one";
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenResponse {
+    /// The Twilio access token for `new Client(token)` and `client.updateToken(token)`.
+    pub token: String,
+    /// The Conversations identity the token is for (`visitor:<site>:<uuid>`).
+    pub identity: String,
+    /// The credential to keep and send back next time to stay the same visitor.
+    pub visitor: String,
+    /// When the token expires, in unix seconds.
+    pub expires_at: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_body_shape() {
+        let e = ApiError::new(ErrorCode::OriginNotAllowed, "add it");
+        assert_eq!(
+            serde_json::to_string(&e.body()).unwrap(),
+            r#"{"error":{"code":"origin_not_allowed","message":"add it"}}"#
+        );
+        assert_eq!(e.code.status(), 403);
+    }
+
+    #[test]
+    fn token_request_takes_only_the_visitor_field() {
+        assert_eq!(
+            serde_json::from_str::<TokenRequest>("{}").unwrap(),
+            TokenRequest::default()
+        );
+        assert_eq!(
+            serde_json::from_str::<TokenRequest>(r#"{"visitor":"v1.x"}"#)
+                .unwrap()
+                .visitor
+                .as_deref(),
+            Some("v1.x")
+        );
+        assert_eq!(TokenRequest::from_body(b"").unwrap(), TokenRequest::default());
+        assert_eq!(TokenRequest::from_body(b" {} ").unwrap(), TokenRequest::default());
+        for bad in [
+            &br#"{"identity":"agent"}"#[..],
+            br#"{"visitor":5}"#,
+            b"[]",
+            b"null",
+            b"{",
+            b"\xff",
+            br#"{"visitor":"a","visitor":"b"}"#,
+        ] {
+            let err = TokenRequest::from_body(bad).unwrap_err();
+            assert!(err.contains("expected a JSON object") || err.contains("UTF-8"), "{err}");
+        }
+    }
+}

@@ -1,0 +1,681 @@
+//! Per-site configuration, stored as JSON in KV under `site:<id>`.
+//!
+//! One type, used by the Worker when it reads KV and by `npm run site-config` before anything is
+//! uploaded, so a typo is caught on the owner's machine with the same message the Worker would log.
+//! Every field is checked when parsed (newtypes below); unknown fields are errors, and an error
+//! names the field's path (`appearance.brand_color`) and says what a valid value looks like.
+//!
+//! ```json
+//! {
+//!   "allowed_origins": ["https://www.acme.com"],
+//!   "service_sid": "IS0123456789abcdef0123456789abcdef",
+//!   "push_credential_sid": "CR0123456789abcdef0123456789abcdef",
+//!   "token_ttl_seconds": 3600,
+//!   "automation": {"studio": {"flow_sid": "FW0123456789abcdef0123456789abcdef"}},
+//!   "appearance": {"title": "Acme support", "brand_color": "#0263E0", "position": "bottom-right"},
+//!   "greeting": "Hi! How can we help?",
+//!   "locale": "en-US"
+//! }
+//! ```
+//! Only `allowed_origins` and `service_sid` are required. `automation` is `"none"` (the default),
+//! `{"studio": {"flow_sid"}}`, `{"webhook": {"url"}}` or `{"auto_reply": {...}}`.
+
+use std::fmt;
+
+use serde::de::{self, Deserializer};
+use serde::{Deserialize, Serialize, Serializer};
+
+use crate::access_token::MAX_TTL_SECONDS;
+use crate::sid::{FlowSid, PushCredentialSid, ServiceSid};
+use crate::site::SiteId;
+
+/// A config that failed validation: where, and what is wrong there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    /// Dotted path of the offending field (`appearance.brand_color`, `allowed_origins[1]`), or `.`
+    /// when the document as a whole is wrong.
+    pub field: String,
+    pub message: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.field == "." {
+            write!(f, "site config: {}", self.message)
+        } else {
+            write!(f, "site config field `{}`: {}", self.field, self.message)
+        }
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SiteConfig {
+    pub allowed_origins: AllowedOrigins,
+    pub service_sid: ServiceSid,
+    #[serde(default)]
+    pub push_credential_sid: Option<PushCredentialSid>,
+    #[serde(default)]
+    pub token_ttl_seconds: TokenTtl,
+    #[serde(default)]
+    pub automation: Automation,
+    #[serde(default)]
+    pub appearance: Appearance,
+    #[serde(default)]
+    pub greeting: Option<Text<500>>,
+    #[serde(default)]
+    pub locale: Locale,
+}
+
+impl SiteConfig {
+    pub fn from_json(json: &str) -> Result<SiteConfig, ConfigError> {
+        let de = &mut serde_json::Deserializer::from_str(json);
+        serde_path_to_error::deserialize(de).map_err(|err| {
+            let field = err.path().to_string();
+            let message = err.into_inner().to_string();
+            ConfigError { field, message }
+        })
+    }
+
+    /// Whether a browser `Origin` header value is one of this site's (exact match, as browsers
+    /// send it: `scheme://host[:port]`, no trailing slash).
+    pub fn allows_origin(&self, origin: &str) -> bool {
+        self.allowed_origins.0.iter().any(|o| o.0 == origin)
+    }
+
+    /// What a browser may see: appearance and wording, never SIDs, origins or automation.
+    pub fn public(&self, site: &SiteId, sdk_url: &str) -> PublicConfig {
+        PublicConfig {
+            site: site.clone(),
+            appearance: self.appearance.clone(),
+            greeting: self.greeting.clone(),
+            locale: self.locale.clone(),
+            sdk_url: sdk_url.to_owned(),
+        }
+    }
+}
+
+/// `GET /api/sites/{site}/config`: the part of a site's config the widget needs to draw itself.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PublicConfig {
+    pub site: SiteId,
+    pub appearance: Appearance,
+    pub greeting: Option<Text<500>>,
+    pub locale: Locale,
+    /// Where the widget loads the Conversations SDK from (the vendored SDK, or the local
+    /// emulator's stand-in).
+    pub sdk_url: String,
+}
+
+/// A browser origin, `scheme://host[:port]`, stored as browsers serialize it in `Origin`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AllowedOrigin(String);
+
+impl AllowedOrigin {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn parse(s: &str) -> Result<AllowedOrigin, String> {
+        let hint = "an origin is scheme://host[:port], e.g. \"https://www.example.com\"";
+        let url = url::Url::parse(s).map_err(|e| format!("{hint}; {s:?} is not a URL ({e})"))?;
+        if !matches!(url.scheme(), "http" | "https") {
+            return Err(format!("{hint}; {s:?} is not http or https"));
+        }
+        if url.host_str().is_none() {
+            return Err(format!("{hint}; {s:?} has no host"));
+        }
+        if !url.username().is_empty() || url.password().is_some() {
+            return Err(format!("{hint}; remove the user name and password from {s:?}"));
+        }
+        if url.path() != "/" || url.query().is_some() || url.fragment().is_some() || s.ends_with('/')
+        {
+            return Err(format!(
+                "{hint}; remove the path, query or trailing '/' from {s:?} (browsers send none)"
+            ));
+        }
+        Ok(AllowedOrigin(url.origin().ascii_serialization()))
+    }
+}
+
+impl<'de> Deserialize<'de> for AllowedOrigin {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        AllowedOrigin::parse(&s).map_err(de::Error::custom)
+    }
+}
+
+pub const MAX_ALLOWED_ORIGINS: usize = 50;
+
+/// The origins whose pages may embed this site's widget: at least one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AllowedOrigins(Vec<AllowedOrigin>);
+
+impl AllowedOrigins {
+    pub fn iter(&self) -> impl Iterator<Item = &AllowedOrigin> {
+        self.0.iter()
+    }
+}
+
+impl<'de> Deserialize<'de> for AllowedOrigins {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let origins = Vec::<AllowedOrigin>::deserialize(d)?;
+        if origins.is_empty() {
+            return Err(de::Error::custom(
+                "list at least one origin whose pages embed the widget, e.g. [\"https://www.example.com\"]",
+            ));
+        }
+        if origins.len() > MAX_ALLOWED_ORIGINS {
+            return Err(de::Error::custom(format!(
+                "at most {MAX_ALLOWED_ORIGINS} origins, got {}",
+                origins.len()
+            )));
+        }
+        Ok(AllowedOrigins(origins))
+    }
+}
+
+pub const MIN_TTL_SECONDS: u32 = 30;
+pub const DEFAULT_TTL_SECONDS: u32 = 3600;
+
+/// How long an access token lives. The widget refreshes it before it expires.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TokenTtl(u32);
+
+impl TokenTtl {
+    pub fn seconds(self) -> u32 {
+        self.0
+    }
+}
+
+impl Default for TokenTtl {
+    fn default() -> Self {
+        TokenTtl(DEFAULT_TTL_SECONDS)
+    }
+}
+
+impl<'de> Deserialize<'de> for TokenTtl {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let n = u64::deserialize(d)?;
+        if (u64::from(MIN_TTL_SECONDS)..=u64::from(MAX_TTL_SECONDS)).contains(&n) {
+            Ok(TokenTtl(n as u32))
+        } else {
+            Err(de::Error::custom(format!(
+                "a token TTL is {MIN_TTL_SECONDS} to {MAX_TTL_SECONDS} seconds (Twilio's maximum is 24 h), got {n}"
+            )))
+        }
+    }
+}
+
+/// Who answers a new conversation before (or instead of) a human agent.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum Automation {
+    /// Agents answer (Flex or the console); nothing is attached.
+    #[default]
+    None,
+    /// A Studio flow, attached as a conversation-scoped `studio` webhook.
+    Studio(StudioAutomation),
+    /// The site's own bot, attached as a conversation-scoped `webhook` to its URL.
+    Webhook(WebhookAutomation),
+    /// The Worker's built-in rule-based responder.
+    AutoReply(AutoReply),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StudioAutomation {
+    pub flow_sid: FlowSid,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookAutomation {
+    pub url: BotUrl,
+}
+
+/// Where Twilio posts a conversation's events for the site's bot: https, or http to this machine
+/// for local development. No credentials in it: they would sit in KV; the bot checks
+/// `X-Twilio-Signature` instead.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BotUrl(String);
+
+impl BotUrl {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl<'de> Deserialize<'de> for BotUrl {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        let url = url::Url::parse(&s)
+            .map_err(|e| de::Error::custom(format!("a bot URL is an absolute https URL; {s:?}: {e}")))?;
+        let local = matches!(url.host_str(), Some("127.0.0.1" | "localhost" | "[::1]"));
+        if !(url.scheme() == "https" || (url.scheme() == "http" && local)) {
+            return Err(de::Error::custom(format!(
+                "a bot URL must use https (http only for 127.0.0.1 or localhost), got {s:?}"
+            )));
+        }
+        if !url.username().is_empty() || url.password().is_some() {
+            return Err(de::Error::custom(
+                "remove the user name and password from the bot URL: secrets do not belong in KV; \
+                 the bot should check X-Twilio-Signature instead",
+            ));
+        }
+        Ok(BotUrl(url.to_string()))
+    }
+}
+
+pub const MAX_REPLY_RULES: usize = 50;
+
+/// The built-in responder's script.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AutoReply {
+    /// The `Author` of its messages.
+    #[serde(default = "default_bot_name")]
+    pub bot_name: Text<40>,
+    /// Sent after the visitor's first message.
+    #[serde(default)]
+    pub greeting: Option<Text<1600>>,
+    /// First matching rule answers; at most 50.
+    #[serde(default, deserialize_with = "reply_rules")]
+    pub rules: Vec<ReplyRule>,
+    /// A visitor message containing one of these hands the conversation to humans: the
+    /// responder stays silent in it from then on.
+    #[serde(default)]
+    pub handoff_phrases: Vec<Text<100>>,
+}
+
+fn default_bot_name() -> Text<40> {
+    Text("Assistant".into())
+}
+
+fn reply_rules<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<ReplyRule>, D::Error> {
+    let rules = Vec::<ReplyRule>::deserialize(d)?;
+    if rules.len() > MAX_REPLY_RULES {
+        return Err(de::Error::custom(format!(
+            "at most {MAX_REPLY_RULES} rules, got {}",
+            rules.len()
+        )));
+    }
+    Ok(rules)
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReplyRule {
+    /// Words or phrases; the rule matches a message containing any of them (case-insensitive).
+    pub keywords: Keywords,
+    pub reply: Text<1600>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Keywords(Vec<Text<100>>);
+
+impl Keywords {
+    pub fn iter(&self) -> impl Iterator<Item = &str> {
+        self.0.iter().map(|t| t.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for Keywords {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let words = Vec::<Text<100>>::deserialize(d)?;
+        if words.is_empty() {
+            return Err(de::Error::custom("a rule needs at least one keyword"));
+        }
+        Ok(Keywords(words))
+    }
+}
+
+/// How the widget looks; every field has a default.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Appearance {
+    /// The panel's heading and the dialog's accessible name.
+    pub title: Text<60>,
+    pub brand_color: Color,
+    pub position: Position,
+}
+
+impl Default for Appearance {
+    fn default() -> Self {
+        Appearance {
+            title: Text("Chat with us".into()),
+            brand_color: Color("#0263E0".into()),
+            position: Position::BottomRight,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Position {
+    #[default]
+    BottomRight,
+    BottomLeft,
+}
+
+/// A CSS colour as `#rrggbb`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Color(String);
+
+impl Color {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl Serialize for Color {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for Color {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        let ok = s.len() == 7 && s.starts_with('#') && s[1..].bytes().all(|b| b.is_ascii_hexdigit());
+        if ok {
+            Ok(Color(s))
+        } else {
+            Err(de::Error::custom(format!(
+                "a colour is #rrggbb, e.g. \"#0263E0\", got {s:?}"
+            )))
+        }
+    }
+}
+
+/// A BCP 47 language tag such as `en`, `en-US` or `pt-BR`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Locale(String);
+
+impl Locale {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl Default for Locale {
+    fn default() -> Self {
+        Locale("en-US".into())
+    }
+}
+
+impl Serialize for Locale {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for Locale {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        let mut parts = s.split('-');
+        let language = parts.next().unwrap_or_default();
+        let ok = (2..=3).contains(&language.len())
+            && language.bytes().all(|b| b.is_ascii_alphabetic())
+            && parts.all(|p| (1..=8).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_alphanumeric()))
+            && s.len() <= 35;
+        if ok {
+            Ok(Locale(s))
+        } else {
+            Err(de::Error::custom(format!(
+                "a locale is a BCP 47 language tag such as \"en\", \"en-US\" or \"pt-BR\", got {s:?}"
+            )))
+        }
+    }
+}
+
+/// Text shown to visitors: not blank, at most `MAX` characters, no control characters but
+/// newlines.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Text<const MAX: usize>(String);
+
+impl<const MAX: usize> Text<MAX> {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl<const MAX: usize> Serialize for Text<MAX> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0)
+    }
+}
+
+impl<'de, const MAX: usize> Deserialize<'de> for Text<MAX> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        if s.trim().is_empty() {
+            return Err(de::Error::custom("must not be empty or blank; leave the field out instead"));
+        }
+        let chars = s.chars().count();
+        if chars > MAX {
+            return Err(de::Error::custom(format!(
+                "at most {MAX} characters, got {chars}"
+            )));
+        }
+        if s.chars().any(|c| c.is_control() && c != '\n') {
+            return Err(de::Error::custom("must not contain control characters (newlines are fine)"));
+        }
+        Ok(Text(s))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SERVICE: &str = "IS0123456789abcdef0123456789abcdef";
+
+    fn parse(json: &str) -> Result<SiteConfig, ConfigError> {
+        SiteConfig::from_json(json)
+    }
+
+    fn minimal() -> String {
+        format!(r#"{{"allowed_origins": ["https://www.acme.com"], "service_sid": "{SERVICE}"}}"#)
+    }
+
+    fn with(field: &str, value: &str) -> String {
+        format!(
+            r#"{{"allowed_origins": ["https://www.acme.com"], "service_sid": "{SERVICE}", "{field}": {value}}}"#
+        )
+    }
+
+    fn error(json: &str) -> ConfigError {
+        parse(json).expect_err(json)
+    }
+
+    #[test]
+    fn minimal_config_gets_defaults() {
+        let c = parse(&minimal()).unwrap();
+        assert_eq!(c.service_sid.as_str(), SERVICE);
+        assert_eq!(c.token_ttl_seconds.seconds(), 3600);
+        assert_eq!(c.automation, Automation::None);
+        assert_eq!(c.appearance, Appearance::default());
+        assert_eq!(c.locale.as_str(), "en-US");
+        assert_eq!(c.greeting, None);
+        assert_eq!(c.push_credential_sid, None);
+    }
+
+    #[test]
+    fn full_config_parses() {
+        let c = parse(&format!(
+            r##"{{
+              "allowed_origins": ["https://www.acme.com", "http://localhost:3000"],
+              "service_sid": "{SERVICE}",
+              "push_credential_sid": "CR0123456789abcdef0123456789abcdef",
+              "token_ttl_seconds": 600,
+              "automation": {{"auto_reply": {{
+                  "bot_name": "Acme bot",
+                  "greeting": "Hello!",
+                  "rules": [{{"keywords": ["price", "cost"], "reply": "See /pricing"}}],
+                  "handoff_phrases": ["human please"]}}}},
+              "appearance": {{"title": "Acme", "brand_color": "#112233", "position": "bottom-left"}},
+              "greeting": "Hi!\nHow can we help?",
+              "locale": "de-DE"
+            }}"##
+        ))
+        .unwrap();
+        assert_eq!(c.token_ttl_seconds.seconds(), 600);
+        assert!(c.allows_origin("http://localhost:3000"));
+        let Automation::AutoReply(bot) = &c.automation else {
+            panic!("{:?}", c.automation)
+        };
+        assert_eq!(bot.bot_name.as_str(), "Acme bot");
+        assert_eq!(bot.rules[0].keywords.iter().collect::<Vec<_>>(), ["price", "cost"]);
+        assert_eq!(c.appearance.position, Position::BottomLeft);
+    }
+
+    #[test]
+    fn automation_variants() {
+        let studio = parse(&with(
+            "automation",
+            r#"{"studio": {"flow_sid": "FW0123456789abcdef0123456789abcdef"}}"#,
+        ))
+        .unwrap();
+        assert!(matches!(studio.automation, Automation::Studio(_)));
+        let hook = parse(&with("automation", r#"{"webhook": {"url": "https://bot.acme.com/twilio"}}"#)).unwrap();
+        let Automation::Webhook(w) = hook.automation else { panic!() };
+        assert_eq!(w.url.as_str(), "https://bot.acme.com/twilio");
+        assert!(parse(&with("automation", r#"{"webhook": {"url": "http://127.0.0.1:9000/bot"}}"#)).is_ok());
+        assert_eq!(parse(&with("automation", r#""none""#)).unwrap().automation, Automation::None);
+        assert!(parse(&with("automation", r#"{"auto_reply": {}}"#)).is_ok());
+    }
+
+    #[test]
+    fn errors_name_the_field() {
+        let e = error(r#"{"allowed_origins": ["https://a.com"], "service_sid": "IS123"}"#);
+        assert_eq!(e.field, "service_sid");
+        assert!(e.message.contains("Conversations service SID"), "{e}");
+        let cases: &[(&str, &str, &str)] = &[
+            ("push_credential_sid", r#""IS0123456789abcdef0123456789abcdef""#, "push credential SID"),
+            ("token_ttl_seconds", "86401", "24 h"),
+            ("token_ttl_seconds", "5", "30 to 86400"),
+            ("token_ttl_seconds", "-1", ""),
+            ("locale", r#""english please""#, "BCP 47"),
+            ("greeting", r#""   ""#, "blank"),
+            ("greeting", &format!("{:?}", "x".repeat(501)), "at most 500"),
+            ("greeting", r#""bell\u0007""#, "control"),
+        ];
+        for (field, value, needle) in cases {
+            let e = error(&with(field, value));
+            assert_eq!(e.field, *field, "{e}");
+            assert!(e.message.contains(needle), "{field}={value}: {e}");
+        }
+    }
+
+    #[test]
+    fn nested_errors_carry_their_path() {
+        let e = error(&with("appearance", r##"{"brand_color": "blue"}"##));
+        assert_eq!(e.field, "appearance.brand_color");
+        assert!(e.message.contains("#rrggbb"), "{e}");
+        assert!(e.to_string().starts_with("site config field `appearance.brand_color`: "));
+
+        let e = error(&with("appearance", r#"{"position": "top"}"#));
+        assert_eq!(e.field, "appearance.position");
+
+        let e = error(&with("automation", r#"{"studio": {"flow_sid": "FWx"}}"#));
+        assert_eq!(e.field, "automation.studio.flow_sid");
+        assert!(e.message.contains("Studio flow SID"), "{e}");
+
+        let e = error(&with("automation", r#"{"webhook": {"url": "http://bot.acme.com"}}"#));
+        assert_eq!(e.field, "automation.webhook.url");
+        assert!(e.message.contains("https"), "{e}");
+
+        let e = error(&with("automation", r#"{"webhook": {"url": "https://u:p@bot.acme.com"}}"#));
+        assert!(e.message.contains("X-Twilio-Signature"), "{e}");
+
+        let e = error(&with("automation", r#"{"auto_reply": {"rules": [{"keywords": [], "reply": "x"}]}}"#));
+        assert_eq!(e.field, "automation.auto_reply.rules[0].keywords");
+
+        let e = error(&with("automation", r#"{"zapier": {}}"#));
+        assert_eq!(e.field, "automation");
+        assert!(e.message.contains("unknown variant `zapier`"), "{e}");
+    }
+
+    #[test]
+    fn unknown_fields_are_rejected() {
+        let e = error(&with("colour", r#""red""#));
+        assert_eq!(e.field, "colour");
+        assert!(e.message.contains("unknown field `colour`"), "{e}");
+        let e = error(&with("appearance", r#"{"titel": "x"}"#));
+        assert_eq!(e.field, "appearance.titel");
+        assert!(e.message.contains("unknown field `titel`"), "{e}");
+        let e = error(&with("automation", r#"{"studio": {"flow_sid": "FW0123456789abcdef0123456789abcdef", "x": 1}}"#));
+        assert_eq!(e.field, "automation.studio.x");
+    }
+
+    #[test]
+    fn missing_required_fields_are_named() {
+        let e = error(r#"{"allowed_origins": ["https://a.com"]}"#);
+        assert!(e.message.contains("missing field `service_sid`"), "{e}");
+        let e = error(&format!(r#"{{"service_sid": "{SERVICE}"}}"#));
+        assert!(e.message.contains("missing field `allowed_origins`"), "{e}");
+    }
+
+    #[test]
+    fn invalid_json_is_reported_with_its_position() {
+        let e = error("{\"allowed_origins\": [,]}");
+        assert!(e.message.contains("line 1"), "{e}");
+        let e = error("[]");
+        assert!(e.message.contains("expected struct SiteConfig") || e.message.contains("invalid type"), "{e}");
+    }
+
+    #[test]
+    fn origins_are_checked_and_normalized() {
+        let c = parse(&with_origins(r#"["https://WWW.Acme.com:443", "http://localhost:8787", "https://bücher.example"]"#)).unwrap();
+        let origins: Vec<&str> = c.allowed_origins.iter().map(|o| o.as_str()).collect();
+        assert_eq!(origins, ["https://www.acme.com", "http://localhost:8787", "https://xn--bcher-kva.example"]);
+        assert!(c.allows_origin("https://www.acme.com"));
+        assert!(!c.allows_origin("https://www.acme.com/"));
+        assert!(!c.allows_origin("https://acme.com"));
+        assert!(!c.allows_origin("http://www.acme.com"));
+        assert!(!c.allows_origin("null"));
+
+        for (bad, needle) in [
+            (r#"[]"#, "at least one"),
+            (r#"["https://acme.com/"]"#, "trailing"),
+            (r#"["https://acme.com/chat"]"#, "path"),
+            (r#"["acme.com"]"#, "not a URL"),
+            (r#"["ftp://acme.com"]"#, "http or https"),
+            (r#"["https://user@acme.com"]"#, "user name"),
+            (r#"["*"]"#, "not a URL"),
+        ] {
+            let e = error(&with_origins(bad));
+            assert!(e.field.starts_with("allowed_origins"), "{bad}: {e}");
+            assert!(e.message.contains(needle), "{bad}: {e}");
+        }
+        let e = error(&with_origins(r#"["https://a.com", "nope"]"#));
+        assert_eq!(e.field, "allowed_origins[1]");
+    }
+
+    fn with_origins(origins: &str) -> String {
+        format!(r#"{{"allowed_origins": {origins}, "service_sid": "{SERVICE}"}}"#)
+    }
+
+    #[test]
+    fn public_config_holds_no_sids_origins_or_automation() {
+        let c = parse(&format!(
+            r#"{{"allowed_origins": ["https://www.acme.com"], "service_sid": "{SERVICE}",
+                "push_credential_sid": "CR0123456789abcdef0123456789abcdef",
+                "automation": {{"studio": {{"flow_sid": "FW0123456789abcdef0123456789abcdef"}}}},
+                "greeting": "Hi"}}"#
+        ))
+        .unwrap();
+        let public = c.public(&"acme".parse().unwrap(), "/vendor/sdk.js");
+        let json = serde_json::to_string(&public).unwrap();
+        for secret_ish in ["IS0123", "CR0123", "FW0123", "acme.com", "automation", "service"] {
+            assert!(!json.contains(secret_ish), "{secret_ish} in {json}");
+        }
+        assert_eq!(
+            json,
+            r##"{"site":"acme","appearance":{"title":"Chat with us","brand_color":"#0263E0","position":"bottom-right"},"greeting":"Hi","locale":"en-US","sdk_url":"/vendor/sdk.js"}"##
+        );
+    }
+}

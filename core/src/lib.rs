@@ -1,0 +1,17 @@
+//! edgechat's functional core: every contract the Worker, the widget and the tools share, as pure
+//! Rust with no I/O, so it is unit-tested natively with `cargo test`.
+//!
+//! - [`access_token`]: the Twilio access token (JWT, chat grant) the SDK connects with.
+//! - [`visitor`]: anonymous visitor identities and the credentials that prove them.
+//! - [`config`]: per-site config in KV and its public part.
+//! - [`api`]: the Worker's request/response bodies and its one error shape.
+//! - [`secrets`]: the Worker secrets and how each is checked.
+//! - [`sid`], [`site`]: identifiers, checked when parsed.
+
+pub mod access_token;
+pub mod api;
+pub mod config;
+pub mod secrets;
+pub mod sid;
+pub mod site;
+pub mod visitor;

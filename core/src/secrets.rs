@@ -1,0 +1,153 @@
+//! The Worker's secrets: which exist, how each is checked, and the message when one is wrong.
+//!
+//! Secrets come from `wrangler secret put` in production and `.dev.vars` locally. A message names
+//! the variable and how to set it, never its value.
+
+use std::fmt;
+
+use crate::sid::{AccountSid, ApiKeySid};
+use crate::visitor::{VisitorSigner, MIN_SECRET_LEN};
+
+pub const TWILIO_ACCOUNT_SID: &str = "TWILIO_ACCOUNT_SID";
+pub const TWILIO_API_KEY_SID: &str = "TWILIO_API_KEY_SID";
+pub const TWILIO_API_KEY_SECRET: &str = "TWILIO_API_KEY_SECRET";
+pub const TWILIO_AUTH_TOKEN: &str = "TWILIO_AUTH_TOKEN";
+pub const VISITOR_SIGNING_SECRET: &str = "VISITOR_SIGNING_SECRET";
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SecretError {
+    Missing(&'static str),
+    Invalid(&'static str, String),
+}
+
+impl fmt::Display for SecretError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SecretError::Missing(name) => write!(
+                f,
+                "the Worker secret {name} is not set: run `npx wrangler secret put {name}` \
+                 (locally, add it to .dev.vars)"
+            ),
+            SecretError::Invalid(name, why) => write!(
+                f,
+                "the Worker secret {name} is unusable: {why}; set it again with \
+                 `npx wrangler secret put {name}`"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for SecretError {}
+
+/// Everything the token route needs to sign: Twilio's API key and the visitor-signing secret.
+#[derive(Clone)]
+pub struct TokenSecrets {
+    pub account_sid: AccountSid,
+    pub api_key_sid: ApiKeySid,
+    pub api_key_secret: String,
+    pub visitor_signer: VisitorSigner,
+}
+
+impl fmt::Debug for TokenSecrets {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TokenSecrets")
+            .field("account_sid", &self.account_sid)
+            .field("api_key_sid", &self.api_key_sid)
+            .finish_non_exhaustive()
+    }
+}
+
+impl TokenSecrets {
+    /// Reads and checks each secret through `lookup` (the Worker's `env.secret`), reporting the
+    /// first one that is missing or malformed.
+    pub fn load(lookup: impl Fn(&str) -> Option<String>) -> Result<TokenSecrets, SecretError> {
+        let get = |name: &'static str| {
+            lookup(name)
+                .filter(|v| !v.is_empty())
+                .ok_or(SecretError::Missing(name))
+        };
+        let account_sid = get(TWILIO_ACCOUNT_SID)?
+            .trim()
+            .parse::<AccountSid>()
+            .map_err(|e| SecretError::Invalid(TWILIO_ACCOUNT_SID, e.to_string()))?;
+        let api_key_sid = get(TWILIO_API_KEY_SID)?
+            .trim()
+            .parse::<ApiKeySid>()
+            .map_err(|e| SecretError::Invalid(TWILIO_API_KEY_SID, e.to_string()))?;
+        let api_key_secret = get(TWILIO_API_KEY_SECRET)?;
+        let visitor_signer = VisitorSigner::new(get(VISITOR_SIGNING_SECRET)?.as_bytes()).map_err(|_| {
+            SecretError::Invalid(
+                VISITOR_SIGNING_SECRET,
+                format!(
+                    "it must be at least {MIN_SECRET_LEN} characters; generate one with \
+                     `openssl rand -base64 48`"
+                ),
+            )
+        })?;
+        Ok(TokenSecrets {
+            account_sid,
+            api_key_sid,
+            api_key_secret,
+            visitor_signer,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn full() -> HashMap<&'static str, String> {
+        HashMap::from([
+            (TWILIO_ACCOUNT_SID, "AC0123456789abcdef0123456789abcdef".into()),
+            (TWILIO_API_KEY_SID, "SK0123456789abcdef0123456789abcdef".into()),
+            (TWILIO_API_KEY_SECRET, "key-secret-value".into()),
+            (VISITOR_SIGNING_SECRET, "v".repeat(48)),
+        ])
+    }
+
+    fn load(vars: &HashMap<&'static str, String>) -> Result<TokenSecrets, SecretError> {
+        TokenSecrets::load(|name| vars.get(name).cloned())
+    }
+
+    #[test]
+    fn loads_when_all_are_present() {
+        let s = load(&full()).unwrap();
+        assert_eq!(s.api_key_secret, "key-secret-value");
+        assert!(!format!("{s:?}").contains("key-secret-value"));
+    }
+
+    #[test]
+    fn names_each_missing_secret() {
+        for name in [
+            TWILIO_ACCOUNT_SID,
+            TWILIO_API_KEY_SID,
+            TWILIO_API_KEY_SECRET,
+            VISITOR_SIGNING_SECRET,
+        ] {
+            let mut vars = full();
+            vars.remove(name);
+            let err = load(&vars).unwrap_err();
+            assert_eq!(err, SecretError::Missing(name));
+            assert!(err.to_string().contains(&format!("wrangler secret put {name}")));
+            vars.insert(name, String::new());
+            assert_eq!(load(&vars).unwrap_err(), SecretError::Missing(name));
+        }
+    }
+
+    #[test]
+    fn malformed_secrets_are_named_without_their_value() {
+        let mut vars = full();
+        vars.insert(TWILIO_ACCOUNT_SID, "SK-not-an-account".into());
+        let err = load(&vars).unwrap_err();
+        assert!(matches!(err, SecretError::Invalid(TWILIO_ACCOUNT_SID, _)));
+        assert!(!err.to_string().contains("SK-not-an-account"), "{err}");
+
+        let mut vars = full();
+        vars.insert(VISITOR_SIGNING_SECRET, "too-short".into());
+        let err = load(&vars).unwrap_err();
+        assert!(err.to_string().contains("at least 32"), "{err}");
+        assert!(!err.to_string().contains("too-short"), "{err}");
+    }
+}
