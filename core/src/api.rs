@@ -128,7 +128,8 @@ impl TokenRequest {
     /// Reads a request body. An empty body is a new visitor, like `{}`; anything but a JSON object
     /// with at most the `visitor` field is refused with a message saying what was expected.
     pub fn from_body(body: &[u8]) -> Result<TokenRequest, String> {
-        let text = std::str::from_utf8(body).map_err(|_| "the body is not UTF-8 text".to_owned())?;
+        let text =
+            std::str::from_utf8(body).map_err(|_| "the body is not UTF-8 text".to_owned())?;
         let text = text.trim();
         if text.is_empty() {
             return Ok(TokenRequest::default());
@@ -182,8 +183,14 @@ mod tests {
                 .as_deref(),
             Some("v1.x")
         );
-        assert_eq!(TokenRequest::from_body(b"").unwrap(), TokenRequest::default());
-        assert_eq!(TokenRequest::from_body(b" {} ").unwrap(), TokenRequest::default());
+        assert_eq!(
+            TokenRequest::from_body(b"").unwrap(),
+            TokenRequest::default()
+        );
+        assert_eq!(
+            TokenRequest::from_body(b" {} ").unwrap(),
+            TokenRequest::default()
+        );
         for bad in [
             &br#"{"identity":"agent"}"#[..],
             br#"{"visitor":5}"#,
@@ -194,7 +201,10 @@ mod tests {
             br#"{"visitor":"a","visitor":"b"}"#,
         ] {
             let err = TokenRequest::from_body(bad).unwrap_err();
-            assert!(err.contains("expected a JSON object") || err.contains("UTF-8"), "{err}");
+            assert!(
+                err.contains("expected a JSON object") || err.contains("UTF-8"),
+                "{err}"
+            );
         }
     }
 }

@@ -128,9 +128,14 @@ impl AllowedOrigin {
             return Err(format!("{hint}; {s:?} has no host"));
         }
         if !url.username().is_empty() || url.password().is_some() {
-            return Err(format!("{hint}; remove the user name and password from {s:?}"));
+            return Err(format!(
+                "{hint}; remove the user name and password from {s:?}"
+            ));
         }
-        if url.path() != "/" || url.query().is_some() || url.fragment().is_some() || s.ends_with('/')
+        if url.path() != "/"
+            || url.query().is_some()
+            || url.fragment().is_some()
+            || s.ends_with('/')
         {
             return Err(format!(
                 "{hint}; remove the path, query or trailing '/' from {s:?} (browsers send none)"
@@ -251,8 +256,9 @@ impl BotUrl {
 impl<'de> Deserialize<'de> for BotUrl {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = String::deserialize(d)?;
-        let url = url::Url::parse(&s)
-            .map_err(|e| de::Error::custom(format!("a bot URL is an absolute https URL; {s:?}: {e}")))?;
+        let url = url::Url::parse(&s).map_err(|e| {
+            de::Error::custom(format!("a bot URL is an absolute https URL; {s:?}: {e}"))
+        })?;
         let local = matches!(url.host_str(), Some("127.0.0.1" | "localhost" | "[::1]"));
         if !(url.scheme() == "https" || (url.scheme() == "http" && local)) {
             return Err(de::Error::custom(format!(
@@ -379,7 +385,8 @@ impl Serialize for Color {
 impl<'de> Deserialize<'de> for Color {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = String::deserialize(d)?;
-        let ok = s.len() == 7 && s.starts_with('#') && s[1..].bytes().all(|b| b.is_ascii_hexdigit());
+        let ok =
+            s.len() == 7 && s.starts_with('#') && s[1..].bytes().all(|b| b.is_ascii_hexdigit());
         if ok {
             Ok(Color(s))
         } else {
@@ -419,7 +426,9 @@ impl<'de> Deserialize<'de> for Locale {
         let language = parts.next().unwrap_or_default();
         let ok = (2..=3).contains(&language.len())
             && language.bytes().all(|b| b.is_ascii_alphabetic())
-            && parts.all(|p| (1..=8).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_alphanumeric()))
+            && parts.all(|p| {
+                (1..=8).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_alphanumeric())
+            })
             && s.len() <= 35;
         if ok {
             Ok(Locale(s))
@@ -452,7 +461,9 @@ impl<'de, const MAX: usize> Deserialize<'de> for Text<MAX> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = String::deserialize(d)?;
         if s.trim().is_empty() {
-            return Err(de::Error::custom("must not be empty or blank; leave the field out instead"));
+            return Err(de::Error::custom(
+                "must not be empty or blank; leave the field out instead",
+            ));
         }
         let chars = s.chars().count();
         if chars > MAX {
@@ -461,7 +472,9 @@ impl<'de, const MAX: usize> Deserialize<'de> for Text<MAX> {
             )));
         }
         if s.chars().any(|c| c.is_control() && c != '\n') {
-            return Err(de::Error::custom("must not contain control characters (newlines are fine)"));
+            return Err(de::Error::custom(
+                "must not contain control characters (newlines are fine)",
+            ));
         }
         Ok(Text(s))
     }
@@ -528,7 +541,10 @@ mod tests {
             panic!("{:?}", c.automation)
         };
         assert_eq!(bot.bot_name.as_str(), "Acme bot");
-        assert_eq!(bot.rules[0].keywords.iter().collect::<Vec<_>>(), ["price", "cost"]);
+        assert_eq!(
+            bot.rules[0].keywords.iter().collect::<Vec<_>>(),
+            ["price", "cost"]
+        );
         assert_eq!(c.appearance.position, Position::BottomLeft);
     }
 
@@ -540,11 +556,24 @@ mod tests {
         ))
         .unwrap();
         assert!(matches!(studio.automation, Automation::Studio(_)));
-        let hook = parse(&with("automation", r#"{"webhook": {"url": "https://bot.acme.com/twilio"}}"#)).unwrap();
-        let Automation::Webhook(w) = hook.automation else { panic!() };
+        let hook = parse(&with(
+            "automation",
+            r#"{"webhook": {"url": "https://bot.acme.com/twilio"}}"#,
+        ))
+        .unwrap();
+        let Automation::Webhook(w) = hook.automation else {
+            panic!()
+        };
         assert_eq!(w.url.as_str(), "https://bot.acme.com/twilio");
-        assert!(parse(&with("automation", r#"{"webhook": {"url": "http://127.0.0.1:9000/bot"}}"#)).is_ok());
-        assert_eq!(parse(&with("automation", r#""none""#)).unwrap().automation, Automation::None);
+        assert!(parse(&with(
+            "automation",
+            r#"{"webhook": {"url": "http://127.0.0.1:9000/bot"}}"#
+        ))
+        .is_ok());
+        assert_eq!(
+            parse(&with("automation", r#""none""#)).unwrap().automation,
+            Automation::None
+        );
         assert!(parse(&with("automation", r#"{"auto_reply": {}}"#)).is_ok());
     }
 
@@ -554,7 +583,11 @@ mod tests {
         assert_eq!(e.field, "service_sid");
         assert!(e.message.contains("Conversations service SID"), "{e}");
         let cases: &[(&str, &str, &str)] = &[
-            ("push_credential_sid", r#""IS0123456789abcdef0123456789abcdef""#, "push credential SID"),
+            (
+                "push_credential_sid",
+                r#""IS0123456789abcdef0123456789abcdef""#,
+                "push credential SID",
+            ),
             ("token_ttl_seconds", "86401", "24 h"),
             ("token_ttl_seconds", "5", "30 to 86400"),
             ("token_ttl_seconds", "-1", ""),
@@ -575,7 +608,9 @@ mod tests {
         let e = error(&with("appearance", r##"{"brand_color": "blue"}"##));
         assert_eq!(e.field, "appearance.brand_color");
         assert!(e.message.contains("#rrggbb"), "{e}");
-        assert!(e.to_string().starts_with("site config field `appearance.brand_color`: "));
+        assert!(e
+            .to_string()
+            .starts_with("site config field `appearance.brand_color`: "));
 
         let e = error(&with("appearance", r#"{"position": "top"}"#));
         assert_eq!(e.field, "appearance.position");
@@ -584,14 +619,23 @@ mod tests {
         assert_eq!(e.field, "automation.studio.flow_sid");
         assert!(e.message.contains("Studio flow SID"), "{e}");
 
-        let e = error(&with("automation", r#"{"webhook": {"url": "http://bot.acme.com"}}"#));
+        let e = error(&with(
+            "automation",
+            r#"{"webhook": {"url": "http://bot.acme.com"}}"#,
+        ));
         assert_eq!(e.field, "automation.webhook.url");
         assert!(e.message.contains("https"), "{e}");
 
-        let e = error(&with("automation", r#"{"webhook": {"url": "https://u:p@bot.acme.com"}}"#));
+        let e = error(&with(
+            "automation",
+            r#"{"webhook": {"url": "https://u:p@bot.acme.com"}}"#,
+        ));
         assert!(e.message.contains("X-Twilio-Signature"), "{e}");
 
-        let e = error(&with("automation", r#"{"auto_reply": {"rules": [{"keywords": [], "reply": "x"}]}}"#));
+        let e = error(&with(
+            "automation",
+            r#"{"auto_reply": {"rules": [{"keywords": [], "reply": "x"}]}}"#,
+        ));
         assert_eq!(e.field, "automation.auto_reply.rules[0].keywords");
 
         let e = error(&with("automation", r#"{"zapier": {}}"#));
@@ -607,7 +651,10 @@ mod tests {
         let e = error(&with("appearance", r#"{"titel": "x"}"#));
         assert_eq!(e.field, "appearance.titel");
         assert!(e.message.contains("unknown field `titel`"), "{e}");
-        let e = error(&with("automation", r#"{"studio": {"flow_sid": "FW0123456789abcdef0123456789abcdef", "x": 1}}"#));
+        let e = error(&with(
+            "automation",
+            r#"{"studio": {"flow_sid": "FW0123456789abcdef0123456789abcdef", "x": 1}}"#,
+        ));
         assert_eq!(e.field, "automation.studio.x");
     }
 
@@ -624,14 +671,27 @@ mod tests {
         let e = error("{\"allowed_origins\": [,]}");
         assert!(e.message.contains("line 1"), "{e}");
         let e = error("[]");
-        assert!(e.message.contains("expected struct SiteConfig") || e.message.contains("invalid type"), "{e}");
+        assert!(
+            e.message.contains("expected struct SiteConfig") || e.message.contains("invalid type"),
+            "{e}"
+        );
     }
 
     #[test]
     fn origins_are_checked_and_normalized() {
-        let c = parse(&with_origins(r#"["https://WWW.Acme.com:443", "http://localhost:8787", "https://bücher.example"]"#)).unwrap();
+        let c = parse(&with_origins(
+            r#"["https://WWW.Acme.com:443", "http://localhost:8787", "https://bücher.example"]"#,
+        ))
+        .unwrap();
         let origins: Vec<&str> = c.allowed_origins.iter().map(|o| o.as_str()).collect();
-        assert_eq!(origins, ["https://www.acme.com", "http://localhost:8787", "https://xn--bcher-kva.example"]);
+        assert_eq!(
+            origins,
+            [
+                "https://www.acme.com",
+                "http://localhost:8787",
+                "https://xn--bcher-kva.example"
+            ]
+        );
         assert!(c.allows_origin("https://www.acme.com"));
         assert!(!c.allows_origin("https://www.acme.com/"));
         assert!(!c.allows_origin("https://acme.com"));
@@ -670,7 +730,14 @@ mod tests {
         .unwrap();
         let public = c.public(&"acme".parse().unwrap(), "/vendor/sdk.js");
         let json = serde_json::to_string(&public).unwrap();
-        for secret_ish in ["IS0123", "CR0123", "FW0123", "acme.com", "automation", "service"] {
+        for secret_ish in [
+            "IS0123",
+            "CR0123",
+            "FW0123",
+            "acme.com",
+            "automation",
+            "service",
+        ] {
             assert!(!json.contains(secret_ish), "{secret_ish} in {json}");
         }
         assert_eq!(

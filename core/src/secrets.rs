@@ -75,15 +75,16 @@ impl TokenSecrets {
             .parse::<ApiKeySid>()
             .map_err(|e| SecretError::Invalid(TWILIO_API_KEY_SID, e.to_string()))?;
         let api_key_secret = get(TWILIO_API_KEY_SECRET)?;
-        let visitor_signer = VisitorSigner::new(get(VISITOR_SIGNING_SECRET)?.as_bytes()).map_err(|_| {
-            SecretError::Invalid(
-                VISITOR_SIGNING_SECRET,
-                format!(
-                    "it must be at least {MIN_SECRET_LEN} characters; generate one with \
+        let visitor_signer =
+            VisitorSigner::new(get(VISITOR_SIGNING_SECRET)?.as_bytes()).map_err(|_| {
+                SecretError::Invalid(
+                    VISITOR_SIGNING_SECRET,
+                    format!(
+                        "it must be at least {MIN_SECRET_LEN} characters; generate one with \
                      `openssl rand -base64 48`"
-                ),
-            )
-        })?;
+                    ),
+                )
+            })?;
         Ok(TokenSecrets {
             account_sid,
             api_key_sid,
@@ -100,8 +101,14 @@ mod tests {
 
     fn full() -> HashMap<&'static str, String> {
         HashMap::from([
-            (TWILIO_ACCOUNT_SID, "AC0123456789abcdef0123456789abcdef".into()),
-            (TWILIO_API_KEY_SID, "SK0123456789abcdef0123456789abcdef".into()),
+            (
+                TWILIO_ACCOUNT_SID,
+                "AC0123456789abcdef0123456789abcdef".into(),
+            ),
+            (
+                TWILIO_API_KEY_SID,
+                "SK0123456789abcdef0123456789abcdef".into(),
+            ),
             (TWILIO_API_KEY_SECRET, "key-secret-value".into()),
             (VISITOR_SIGNING_SECRET, "v".repeat(48)),
         ])
@@ -130,7 +137,9 @@ mod tests {
             vars.remove(name);
             let err = load(&vars).unwrap_err();
             assert_eq!(err, SecretError::Missing(name));
-            assert!(err.to_string().contains(&format!("wrangler secret put {name}")));
+            assert!(err
+                .to_string()
+                .contains(&format!("wrangler secret put {name}")));
             vars.insert(name, String::new());
             assert_eq!(load(&vars).unwrap_err(), SecretError::Missing(name));
         }

@@ -125,7 +125,10 @@ impl VisitorSigner {
 
     /// The credential a visitor keeps (in localStorage) to prove `identity` later.
     pub fn credential(&self, identity: &VisitorIdentity) -> String {
-        let tag = self.tag(&identity.site, &identity.id).finalize().into_bytes();
+        let tag = self
+            .tag(&identity.site, &identity.id)
+            .finalize()
+            .into_bytes();
         format!(
             "{CREDENTIAL_VERSION}.{}.{}.{}",
             identity.site,
@@ -168,7 +171,10 @@ impl VisitorSigner {
         if &cred_site != site {
             return Err(CredentialError::OtherSite);
         }
-        Ok(VisitorIdentity { site: cred_site, id })
+        Ok(VisitorIdentity {
+            site: cred_site,
+            id,
+        })
     }
 }
 
@@ -197,7 +203,10 @@ mod tests {
     fn identity_format_round_trips() {
         let (identity, _) = minted();
         assert_eq!(identity.to_string(), format!("visitor:acme:{UUID}"));
-        assert_eq!(VisitorIdentity::parse(&identity.to_string()), Some(identity));
+        assert_eq!(
+            VisitorIdentity::parse(&identity.to_string()),
+            Some(identity)
+        );
     }
 
     #[test]
@@ -218,7 +227,9 @@ mod tests {
 
     #[test]
     fn only_v4_uuids_are_minted() {
-        assert!(VisitorIdentity::new(site("acme"), "00000000-0000-0000-0000-000000000000").is_none());
+        assert!(
+            VisitorIdentity::new(site("acme"), "00000000-0000-0000-0000-000000000000").is_none()
+        );
         assert!(VisitorIdentity::new(site("acme"), "not a uuid").is_none());
     }
 

@@ -1,1 +1,69 @@
-use worker::*; #[event(fetch)] async fn fetch(_r: Request, _e: Env, _c: Context) -> Result<Response> { Response::ok("x") }
+//! The edgechat Worker: the `fetch` entry and the route table. Each route's handler lives in the
+//! module of its feature; `http` holds the response plumbing they share.
+
+use worker::{event, Context, Env, Method, Request, Response, Result};
+
+mod http;
+mod log;
+mod public_config;
+mod sites;
+mod token;
+
+use http::Reply;
+
+/// Every route the Worker answers, with its path parameters. Static assets (the demo page, the
+/// widget, `embed.js`) never reach this: Workers assets serves them first.
+enum Route {
+    Health,
+    PublicConfig(String),
+    Token(String),
+    NotFound,
+}
+
+impl Route {
+    fn parse(path: &str) -> Route {
+        let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+        match segments.as_slice() {
+            ["health"] => Route::Health,
+            ["api", "sites", site, "config"] => Route::PublicConfig((*site).to_owned()),
+            ["api", "sites", site, "token"] => Route::Token((*site).to_owned()),
+            _ => Route::NotFound,
+        }
+    }
+
+    /// The route's template, for log lines (never the path itself: no ids in logs' route field).
+    fn name(&self) -> &'static str {
+        match self {
+            Route::Health => "/health",
+            Route::PublicConfig(_) => "/api/sites/:site/config",
+            Route::Token(_) => "/api/sites/:site/token",
+            Route::NotFound => "(none)",
+        }
+    }
+}
+
+#[event(fetch)]
+async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
+    let started_ms = worker::Date::now().as_millis();
+    let route = Route::parse(&req.path());
+    let method = req.method();
+    let reply = match (&route, &method) {
+        (Route::Health, Method::Get | Method::Head) => {
+            Reply::json(200, &serde_json::json!({"status": "ok"}))
+        }
+        (Route::Health, _) => Reply::method_not_allowed("GET"),
+        (Route::PublicConfig(site), Method::Get | Method::Head | Method::Options) => {
+            public_config::handle(req, &env, site).await
+        }
+        (Route::PublicConfig(_), _) => Reply::method_not_allowed("GET, OPTIONS"),
+        (Route::Token(site), Method::Post | Method::Options) => {
+            token::handle(req, &env, site).await
+        }
+        (Route::Token(_), _) => Reply::method_not_allowed("POST, OPTIONS"),
+        (Route::NotFound, _) => Reply::not_found(),
+    };
+    let status_and_log = log::RequestLog::new(method.as_ref(), route.name(), &reply, started_ms);
+    let response = reply.into_response();
+    status_and_log.emit(response.as_ref().map(|r| r.status_code()).unwrap_or(500));
+    response
+}

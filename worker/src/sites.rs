@@ -1,0 +1,200 @@
+//! Loading a site's config from KV (at most once a minute per isolate) and the checks every site
+//! route starts with: the site exists, its config is valid, and the caller's `Origin` is allowed.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::future::Future;
+use std::rc::Rc;
+
+use edgechat_core::api::{ApiError, ErrorCode};
+use edgechat_core::config::{ConfigError, SiteConfig};
+use edgechat_core::site::SiteId;
+use worker::{Env, Method, Request};
+
+use crate::http::Reply;
+
+pub const CONFIG_BINDING: &str = "CONFIG";
+/// How long a site's config (or its absence) is reused, here and in KV's edge cache.
+const CACHE_SECONDS: u64 = 60;
+/// Bound on cached entries: unknown site ids are cached too, and anyone can ask for many.
+const CACHE_CAPACITY: usize = 1024;
+
+pub struct Site {
+    pub id: SiteId,
+    pub config: Rc<SiteConfig>,
+}
+
+#[derive(Clone)]
+enum Cached {
+    Found(Rc<SiteConfig>),
+    Missing,
+    Invalid(ConfigError),
+}
+
+thread_local! {
+    static CACHE: RefCell<HashMap<SiteId, (u64, Cached)>> = RefCell::new(HashMap::new());
+}
+
+fn cached(id: &SiteId, now_ms: u64) -> Option<Cached> {
+    CACHE.with(|cache| {
+        let cache = cache.borrow();
+        let (loaded_ms, entry) = cache.get(id)?;
+        (now_ms.saturating_sub(*loaded_ms) < CACHE_SECONDS * 1000).then(|| entry.clone())
+    })
+}
+
+fn remember(id: SiteId, now_ms: u64, entry: Cached) {
+    CACHE.with(|cache| {
+        let mut cache = cache.borrow_mut();
+        if cache.len() >= CACHE_CAPACITY {
+            cache.retain(|_, (loaded_ms, _)| {
+                now_ms.saturating_sub(*loaded_ms) < CACHE_SECONDS * 1000
+            });
+            if cache.len() >= CACHE_CAPACITY {
+                cache.clear();
+            }
+        }
+        cache.insert(id, (now_ms, entry));
+    });
+}
+
+async fn load(env: &Env, id: &SiteId) -> Result<Rc<SiteConfig>, Reply> {
+    let now_ms = worker::Date::now().as_millis();
+    let entry = match cached(id, now_ms) {
+        Some(entry) => entry,
+        None => {
+            let kv = env.kv(CONFIG_BINDING).map_err(|_| {
+                Reply::error(ApiError::new(
+                    ErrorCode::MissingBinding,
+                    format!(
+                        "the KV namespace binding {CONFIG_BINDING} is missing: add a \
+                         [[kv_namespaces]] entry with binding = \"{CONFIG_BINDING}\" to wrangler.toml"
+                    ),
+                ))
+            })?;
+            let text = kv
+                .get(&id.kv_key())
+                .cache_ttl(CACHE_SECONDS)
+                .text()
+                .await
+                .map_err(|e| {
+                    Reply::error(ApiError::new(
+                        ErrorCode::Internal,
+                        "could not read the site config; try again",
+                    ))
+                    .with_detail(format!("KV read failed: {e}"))
+                })?;
+            let entry = match text {
+                None => Cached::Missing,
+                Some(text) => match SiteConfig::from_json(&text) {
+                    Ok(config) => Cached::Found(Rc::new(config)),
+                    Err(e) => Cached::Invalid(e),
+                },
+            };
+            remember(id.clone(), now_ms, entry.clone());
+            entry
+        }
+    };
+    match entry {
+        Cached::Found(config) => Ok(config),
+        Cached::Missing => Err(Reply::error(ApiError::new(
+            ErrorCode::UnknownSite,
+            format!(
+                "there is no site \"{id}\": check data-site on the script tag, or store its config \
+                 with `npm run site-config -- put {id} <file.json>`"
+            ),
+        ))),
+        Cached::Invalid(e) => Err(Reply::error(ApiError::new(
+            ErrorCode::InvalidSiteConfig,
+            format!("{e}; fix it and upload it again with `npm run site-config -- put {id} <file.json>`"),
+        ))),
+    }
+}
+
+/// Whether a route insists on `Origin`. The token route does: browsers send it with every POST,
+/// so a caller without one is not a page of the site's. A GET from the Worker's own origin
+/// carries none.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum OriginRule {
+    Required,
+    Optional,
+}
+
+/// Runs `handler` for a site route after the checks every site route shares, answers CORS
+/// preflights (`OPTIONS`) itself, and marks the reply with the site, `Vary: Origin` and, for an
+/// allowed origin, `Access-Control-Allow-Origin`.
+pub async fn route<F, Fut>(
+    req: Request,
+    env: &Env,
+    raw_site: &str,
+    rule: OriginRule,
+    methods: &'static str,
+    handler: F,
+) -> Reply
+where
+    F: FnOnce(Request, Site) -> Fut,
+    Fut: Future<Output = Reply>,
+{
+    let origin = req.headers().get("Origin").ok().flatten();
+    let mut reply = match checked(&req, env, raw_site, rule, origin.as_deref()).await {
+        Err(reply) => reply,
+        Ok(site) if req.method() == Method::Options => {
+            let mut reply = Reply::preflight(methods);
+            reply.allow_origin = origin.clone();
+            reply.site = Some(site.id.to_string());
+            reply
+        }
+        Ok(site) => {
+            let id = site.id.to_string();
+            let mut reply = handler(req, site).await;
+            reply.allow_origin = origin.clone();
+            reply.site = Some(id);
+            reply
+        }
+    };
+    reply.vary_origin = true;
+    if reply.site.is_none() && raw_site.parse::<SiteId>().is_ok() {
+        reply.site = Some(raw_site.to_owned());
+    }
+    reply
+}
+
+async fn checked(
+    req: &Request,
+    env: &Env,
+    raw_site: &str,
+    rule: OriginRule,
+    origin: Option<&str>,
+) -> Result<Site, Reply> {
+    let id: SiteId = raw_site.parse().map_err(|e| {
+        Reply::error(ApiError::new(
+            ErrorCode::UnknownSite,
+            format!("there is no such site: {e}"),
+        ))
+    })?;
+    let config = load(env, &id).await?;
+    let rule = if req.method() == Method::Options {
+        OriginRule::Required
+    } else {
+        rule
+    };
+    match origin {
+        None if rule == OriginRule::Required => Err(Reply::error(ApiError::new(
+            ErrorCode::OriginRequired,
+            "this route is for the site's web pages: the request must carry an Origin header",
+        ))),
+        Some(origin) if !config.allows_origin(origin) => {
+            // The error itself may be read by the page, so its developer sees what to fix.
+            let mut reply = Reply::error(ApiError::new(
+                ErrorCode::OriginNotAllowed,
+                format!(
+                    "the origin {origin} is not allowed for site \"{id}\": add it to the site \
+                     config's allowed_origins"
+                ),
+            ));
+            reply.allow_origin = Some(origin.to_owned());
+            Err(reply)
+        }
+        _ => Ok(Site { id, config }),
+    }
+}

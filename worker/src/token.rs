@@ -1,0 +1,172 @@
+//! `POST /api/sites/{site}/token`: a Twilio access token for a visitor the Worker minted.
+//!
+//! `{}` mints a new visitor; `{"visitor": "<credential>"}` proves a returning one. No request can
+//! name the identity it wants: identities exist only as the Worker minted them.
+
+use edgechat_core::access_token::{ChatGrant, Claims};
+use edgechat_core::api::{ApiError, ErrorCode, TokenRequest, TokenResponse, MAX_BODY_BYTES};
+use edgechat_core::secrets::{SecretError, TokenSecrets};
+use edgechat_core::visitor::VisitorIdentity;
+use futures_util::StreamExt;
+use wasm_bindgen::prelude::wasm_bindgen;
+use worker::{Env, Request};
+
+use crate::http::Reply;
+use crate::sites::{self, OriginRule, Site};
+
+pub const RATE_LIMIT_BINDING: &str = "TOKEN_RATE_LIMITER";
+/// The rate limiter's period in wrangler.toml, sent as `Retry-After`.
+const RATE_LIMIT_PERIOD_SECONDS: u32 = 60;
+
+#[wasm_bindgen]
+extern "C" {
+    /// The runtime's CSPRNG-backed v4 uuid.
+    #[wasm_bindgen(js_namespace = crypto, js_name = randomUUID)]
+    fn random_uuid() -> String;
+}
+
+pub async fn handle(req: Request, env: &Env, raw_site: &str) -> Reply {
+    sites::route(
+        req,
+        env,
+        raw_site,
+        OriginRule::Required,
+        "POST, OPTIONS",
+        |req, site| async move {
+            match issue(req, env, &site).await {
+                Ok(reply) => reply,
+                Err(reply) => reply,
+            }
+        },
+    )
+    .await
+}
+
+async fn issue(mut req: Request, env: &Env, site: &Site) -> Result<Reply, Reply> {
+    check_rate_limit(&req, env).await?;
+    let secrets =
+        TokenSecrets::load(|name| env.secret(name).ok().map(|v| v.to_string())).map_err(|e| {
+            let code = match e {
+                SecretError::Missing(_) => ErrorCode::MissingSecret,
+                SecretError::Invalid(..) => ErrorCode::InvalidSecret,
+            };
+            Reply::error(ApiError::new(code, e.to_string()))
+        })?;
+    let body = read_body(&mut req).await?;
+    let request = TokenRequest::from_body(&body)
+        .map_err(|msg| Reply::error(ApiError::new(ErrorCode::InvalidJson, msg)))?;
+
+    let identity = match request.visitor {
+        Some(credential) => secrets
+            .visitor_signer
+            .verify(&credential, &site.id)
+            .map_err(|why| {
+                Reply::error(ApiError::new(
+                    ErrorCode::InvalidVisitorCredential,
+                    "this visitor credential is not valid for this site: forget it and send {} \
+                 to start as a new visitor",
+                ))
+                .with_detail(format!("visitor credential {why}"))
+            })?,
+        None => VisitorIdentity::new(site.id.clone(), &random_uuid()).ok_or_else(|| {
+            Reply::error(ApiError::new(
+                ErrorCode::Internal,
+                "could not mint a visitor id",
+            ))
+            .with_detail("crypto.randomUUID() did not return a v4 uuid")
+        })?,
+    };
+
+    let now = worker::Date::now().as_millis() / 1000;
+    let claims = Claims::new(
+        secrets.account_sid.clone(),
+        secrets.api_key_sid.clone(),
+        identity.to_string(),
+        ChatGrant {
+            service_sid: site.config.service_sid.clone(),
+            push_credential_sid: site.config.push_credential_sid.clone(),
+        },
+        now,
+        site.config.token_ttl_seconds.seconds(),
+    );
+    Ok(Reply::json(
+        200,
+        &TokenResponse {
+            token: claims.sign(secrets.api_key_secret.as_bytes()),
+            identity: identity.to_string(),
+            visitor: secrets.visitor_signer.credential(&identity),
+            expires_at: claims.exp,
+        },
+    ))
+}
+
+/// One budget per client IP (`CF-Connecting-IP`, set by Cloudflare and not forgeable there).
+async fn check_rate_limit(req: &Request, env: &Env) -> Result<(), Reply> {
+    let limiter = env.rate_limiter(RATE_LIMIT_BINDING).map_err(|_| {
+        Reply::error(ApiError::new(
+            ErrorCode::MissingBinding,
+            format!(
+                "the rate limiting binding {RATE_LIMIT_BINDING} is missing: add a [[ratelimits]] \
+                 entry with name = \"{RATE_LIMIT_BINDING}\" to wrangler.toml"
+            ),
+        ))
+    })?;
+    let ip = req
+        .headers()
+        .get("CF-Connecting-IP")
+        .ok()
+        .flatten()
+        .unwrap_or_else(|| "unknown".to_owned());
+    match limiter.limit(format!("token:{ip}")).await {
+        Ok(outcome) if !outcome.success => Err(Reply::error(ApiError::new(
+            ErrorCode::RateLimited,
+            format!("too many token requests from this address; try again in {RATE_LIMIT_PERIOD_SECONDS} s"),
+        ))
+        .with_header("Retry-After", RATE_LIMIT_PERIOD_SECONDS.to_string())),
+        Ok(_) => Ok(()),
+        // The limiter is a guard, not a dependency: if it fails, serve and say so in the log.
+        Err(e) => {
+            worker::console_warn!("{{\"warning\":\"rate limiter failed, request allowed\",\"detail\":{:?}}}", e.to_string());
+            Ok(())
+        }
+    }
+}
+
+/// The body, refused with 413 as soon as it exceeds [`MAX_BODY_BYTES`] (without reading the rest).
+async fn read_body(req: &mut Request) -> Result<Vec<u8>, Reply> {
+    let too_large = || {
+        Reply::error(ApiError::new(
+            ErrorCode::BodyTooLarge,
+            format!("the body must be at most {MAX_BODY_BYTES} bytes"),
+        ))
+    };
+    let declared = req
+        .headers()
+        .get("Content-Length")
+        .ok()
+        .flatten()
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > MAX_BODY_BYTES as u64) {
+        return Err(too_large());
+    }
+    let unreadable = |e: worker::Error| {
+        Reply::error(ApiError::new(
+            ErrorCode::InvalidJson,
+            "the request body could not be read",
+        ))
+        .with_detail(e.to_string())
+    };
+    let mut stream = match req.stream() {
+        Ok(stream) => stream,
+        // No body at all.
+        Err(_) => return Ok(Vec::new()),
+    };
+    let mut body = Vec::new();
+    while let Some(chunk) = stream.next().await {
+        body.extend_from_slice(&chunk.map_err(unreadable)?);
+        if body.len() > MAX_BODY_BYTES {
+            return Err(too_large());
+        }
+    }
+    Ok(body)
+}
