@@ -165,8 +165,21 @@ async fn read_body(req: &mut Request) -> Result<Vec<u8>, Reply> {
     while let Some(chunk) = stream.next().await {
         body.extend_from_slice(&chunk.map_err(unreadable)?);
         if body.len() > MAX_BODY_BYTES {
+            // Answering while the client is still sending a chunked body breaks the connection
+            // (wrangler dev then fails the next request), so a modest remainder is read and
+            // dropped first; a huge one is cut off.
+            let mut drained = body.len();
+            while drained < MAX_DRAINED_BYTES {
+                match stream.next().await {
+                    Some(Ok(chunk)) => drained += chunk.len(),
+                    _ => break,
+                }
+            }
             return Err(too_large());
         }
     }
     Ok(body)
 }
+
+/// How much of an oversized chunked body is read (and dropped) before answering 413.
+const MAX_DRAINED_BYTES: usize = 1024 * 1024;

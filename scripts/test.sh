@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# `npm test`: installs what is missing, then runs every test: the pure Rust core natively, then the
+# Worker through real `wrangler dev` instances on 127.0.0.1 (tests/*.test.mjs).
+set -euo pipefail
+source "$(dirname "$0")/lib/env.sh"
+cd "$ROOT"
+
+bash scripts/setup.sh
+
+step "Rust unit tests (native)"
+cargo test --workspace --exclude edgechat-worker
+
+step "Build the Worker"
+bash scripts/build-worker.sh
+
+step "Integration tests (wrangler dev, local KV, official twilio library as oracle)"
+# One file at a time: each starts its own wrangler dev, and the machines have 2 cores.
+node --test --test-concurrency=1 tests/

@@ -1,0 +1,309 @@
+// The Worker's HTTP API, through a real `wrangler dev`: every route and every error the token
+// service promises, and tokens compared byte for byte with the official twilio library.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startWorker, testSecrets } from './support/worker.mjs';
+import { decode, signatureValid, libraryToken } from './support/jwt.mjs';
+
+const secrets = testSecrets();
+const ACME = 'https://www.acme.test';
+const SITES = {
+  acme: {
+    allowed_origins: [ACME, 'http://localhost:3000'],
+    service_sid: 'IS11111111111111111111111111111111',
+    push_credential_sid: 'CR22222222222222222222222222222222',
+    token_ttl_seconds: 600,
+    appearance: { title: 'Acme help', brand_color: '#112233', position: 'bottom-left' },
+    greeting: 'Hallo! Wie können wir helfen?',
+    locale: 'de-DE',
+    automation: { studio: { flow_sid: 'FW33333333333333333333333333333333' } },
+  },
+  plain: {
+    allowed_origins: ['https://plain.test'],
+    service_sid: 'IS44444444444444444444444444444444',
+  },
+  broken: {
+    allowed_origins: ['https://broken.test'],
+    service_sid: 'IS55555555555555555555555555555555',
+    appearance: { brand_color: 'blue' },
+  },
+};
+
+let worker;
+let ipCounter = 0;
+/** A distinct client address per call site, so the rate limiter sees separate clients. */
+const freshIp = () => `198.51.100.${++ipCounter}`;
+
+before(async () => {
+  const sites = Object.fromEntries(Object.entries(SITES).map(([id, c]) => [id, JSON.stringify(c)]));
+  sites.garbled = '{"allowed_origins": ["https://garbled.test"], ';
+  worker = await startWorker({ secrets, sites });
+});
+
+after(() => worker?.stop());
+
+function token(site, { origin = ACME, body = '{}', ip = freshIp(), headers = {} } = {}) {
+  return fetch(`${worker.url}/api/sites/${site}/token`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', 'CF-Connecting-IP': ip, ...(origin ? { Origin: origin } : {}), ...headers },
+    body,
+  });
+}
+
+async function expectError(res, status, code) {
+  assert.equal(res.status, status, `status for ${code}`);
+  assert.match(res.headers.get('content-type'), /^application\/json/);
+  assert.equal(res.headers.get('cache-control'), 'no-store');
+  const body = await res.json();
+  assert.deepEqual(Object.keys(body), ['error']);
+  assert.deepEqual(Object.keys(body.error).sort(), ['code', 'message']);
+  assert.equal(body.error.code, code);
+  assert.ok(body.error.message.length > 10, 'the message says what to fix');
+  assert.equal(body.token, undefined);
+  return body.error;
+}
+
+test('GET /health answers ok', async () => {
+  const res = await fetch(`${worker.url}/health`);
+  assert.equal(res.status, 200);
+  assert.deepEqual(await res.json(), { status: 'ok' });
+  assert.equal(res.headers.get('cache-control'), 'no-store');
+});
+
+test('unknown routes and methods get the JSON error shape', async () => {
+  await expectError(await fetch(`${worker.url}/api/nope`), 404, 'not_found');
+  await expectError(await fetch(`${worker.url}/api/sites/acme/tokens`), 404, 'not_found');
+  const get = await fetch(`${worker.url}/api/sites/acme/token`);
+  await expectError(get, 405, 'method_not_allowed');
+  assert.equal(get.headers.get('allow'), 'POST, OPTIONS');
+  const del = await fetch(`${worker.url}/health`, { method: 'DELETE' });
+  await expectError(del, 405, 'method_not_allowed');
+  assert.equal(del.headers.get('allow'), 'GET');
+});
+
+test('GET config returns only the public part', async () => {
+  const res = await fetch(`${worker.url}/api/sites/acme/config`, { headers: { Origin: ACME } });
+  assert.equal(res.status, 200);
+  assert.equal(res.headers.get('access-control-allow-origin'), ACME);
+  assert.equal(res.headers.get('vary'), 'Origin');
+  assert.equal(res.headers.get('cache-control'), 'no-store');
+  const text = await res.text();
+  assert.deepEqual(JSON.parse(text), {
+    site: 'acme',
+    appearance: { title: 'Acme help', brand_color: '#112233', position: 'bottom-left' },
+    greeting: 'Hallo! Wie können wir helfen?',
+    locale: 'de-DE',
+    sdk_url: '/vendor/twilio-conversations.min.js',
+  });
+  for (const hidden of ['IS1111', 'CR2222', 'FW3333', 'acme.test', 'localhost', ...Object.values(secrets)]) {
+    assert.ok(!text.includes(hidden), `public config leaks ${hidden}`);
+  }
+});
+
+test('GET config applies defaults and works without Origin (same-origin GET)', async () => {
+  const res = await fetch(`${worker.url}/api/sites/plain/config`);
+  assert.equal(res.status, 200);
+  assert.equal(res.headers.get('access-control-allow-origin'), null);
+  const body = await res.json();
+  assert.deepEqual(body.appearance, { title: 'Chat with us', brand_color: '#0263E0', position: 'bottom-right' });
+  assert.equal(body.locale, 'en-US');
+  assert.equal(body.greeting, null);
+});
+
+test('GET config from a page of another origin is refused', async () => {
+  const err = await expectError(await fetch(`${worker.url}/api/sites/acme/config`, { headers: { Origin: 'https://evil.test' } }), 403, 'origin_not_allowed');
+  assert.match(err.message, /allowed_origins/);
+});
+
+test('unknown and malformed site ids are 404', async () => {
+  const err = await expectError(await fetch(`${worker.url}/api/sites/nosuchsite/config`), 404, 'unknown_site');
+  assert.match(err.message, /nosuchsite/);
+  await expectError(await fetch(`${worker.url}/api/sites/Bad.Site/config`), 404, 'unknown_site');
+  await expectError(await token('nosuchsite'), 404, 'unknown_site');
+});
+
+test('a stored config that fails validation is a 503 naming the field', async () => {
+  const err = await expectError(await fetch(`${worker.url}/api/sites/broken/config`), 503, 'invalid_site_config');
+  assert.match(err.message, /appearance\.brand_color/);
+  const garbled = await expectError(await fetch(`${worker.url}/api/sites/garbled/config`), 503, 'invalid_site_config');
+  assert.match(garbled.message, /EOF|line 1/);
+  await expectError(await token('broken', { origin: 'https://broken.test' }), 503, 'invalid_site_config');
+});
+
+test('a new visitor gets a minted identity, a credential and a valid token', async () => {
+  const res = await token('acme');
+  assert.equal(res.status, 200);
+  assert.equal(res.headers.get('access-control-allow-origin'), ACME);
+  assert.equal(res.headers.get('vary'), 'Origin');
+  assert.equal(res.headers.get('cache-control'), 'no-store');
+  const body = await res.json();
+  assert.deepEqual(Object.keys(body).sort(), ['expires_at', 'identity', 'token', 'visitor']);
+  assert.match(body.identity, /^visitor:acme:[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+  assert.ok(body.visitor.startsWith('v1.acme.'));
+
+  assert.ok(signatureValid(body.token, secrets.TWILIO_API_KEY_SECRET), 'HS256 under the API key secret');
+  assert.ok(!signatureValid(body.token, secrets.VISITOR_SIGNING_SECRET));
+  const { header, payload } = decode(body.token);
+  assert.deepEqual(header, { alg: 'HS256', typ: 'JWT', cty: 'twilio-fpa;v=1' });
+  assert.equal(payload.iss, secrets.TWILIO_API_KEY_SID);
+  assert.equal(payload.sub, secrets.TWILIO_ACCOUNT_SID);
+  assert.equal(payload.jti, `${secrets.TWILIO_API_KEY_SID}-${payload.iat}`);
+  assert.equal(payload.exp - payload.iat, 600);
+  assert.equal(body.expires_at, payload.exp);
+  assert.ok(Math.abs(payload.iat - Date.now() / 1000) < 120, 'issued now');
+  assert.deepEqual(payload.grants, {
+    identity: body.identity,
+    chat: { service_sid: 'IS11111111111111111111111111111111', push_credential_sid: 'CR22222222222222222222222222222222' },
+  });
+
+  const second = await (await token('acme')).json();
+  assert.notEqual(second.identity, body.identity, 'every new visitor is a new identity');
+});
+
+test('tokens equal the official twilio library output byte for byte', async () => {
+  const cases = [
+    { site: 'acme', origin: ACME, ttl: 600, push: 'CR22222222222222222222222222222222', service: 'IS11111111111111111111111111111111' },
+    { site: 'plain', origin: 'https://plain.test', ttl: 3600, push: undefined, service: 'IS44444444444444444444444444444444' },
+  ];
+  for (const c of cases) {
+    const first = await (await token(c.site, { origin: c.origin })).json();
+    const again = await (await token(c.site, { origin: c.origin, body: JSON.stringify({ visitor: first.visitor }) })).json();
+    for (const issued of [first, again]) {
+      const { payload } = decode(issued.token);
+      const expected = libraryToken({
+        accountSid: secrets.TWILIO_ACCOUNT_SID,
+        apiKeySid: secrets.TWILIO_API_KEY_SID,
+        apiKeySecret: secrets.TWILIO_API_KEY_SECRET,
+        identity: issued.identity,
+        serviceSid: c.service,
+        pushCredentialSid: c.push,
+        ttl: c.ttl,
+        nowSeconds: payload.iat,
+      });
+      assert.equal(issued.token, expected, `${c.site}: token differs from twilio's AccessToken`);
+    }
+  }
+});
+
+test('a returning visitor keeps their identity', async () => {
+  const first = await (await token('acme')).json();
+  const res = await token('acme', { body: JSON.stringify({ visitor: first.visitor }), origin: 'http://localhost:3000' });
+  assert.equal(res.status, 200);
+  const again = await res.json();
+  assert.equal(again.identity, first.identity);
+  assert.equal(again.visitor, first.visitor);
+  assert.equal(decode(again.token).payload.grants.identity, first.identity);
+});
+
+test('forged, altered, truncated and other-site credentials get 401 and no token', async () => {
+  const acme = await (await token('acme')).json();
+  const plain = await (await token('plain', { origin: 'https://plain.test' })).json();
+  const [, , uuid, tag] = acme.visitor.split('.');
+  const flip = (s, i) => s.slice(0, i) + (s[i] === 'A' ? 'B' : 'A') + s.slice(i + 1);
+  const forgeries = [
+    flip(acme.visitor, acme.visitor.length - 1),
+    flip(acme.visitor, acme.visitor.length - 20),
+    acme.visitor.replace(uuid, '00000000-0000-4000-8000-000000000000'),
+    acme.visitor.slice(0, -1),
+    acme.visitor.slice(0, acme.visitor.lastIndexOf('.')),
+    `${acme.visitor}A`,
+    `v2.acme.${uuid}.${tag}`,
+    `v1.acme.${uuid}.${'A'.repeat(43)}`,
+    plain.visitor,
+    plain.visitor.replace('v1.plain.', 'v1.acme.'),
+    acme.identity,
+    '',
+    'x'.repeat(3000),
+  ];
+  for (const visitor of forgeries) {
+    const err = await expectError(await token('acme', { body: JSON.stringify({ visitor }) }), 401, 'invalid_visitor_credential');
+    assert.match(err.message, /new visitor/);
+  }
+});
+
+test('nobody can ask for an identity by name', async () => {
+  for (const body of [
+    { identity: 'agent@acme.test' },
+    { visitor: null, identity: 'visitor:acme:00000000-0000-4000-8000-000000000000' },
+  ]) {
+    await expectError(await token('acme', { body: JSON.stringify(body) }), 400, 'invalid_json');
+  }
+});
+
+test('bad bodies get 400, large ones 413', async () => {
+  for (const body of ['{', '[]', '"visitor"', 'null', '{"visitor": 5}']) {
+    const err = await expectError(await token('acme', { body }), 400, 'invalid_json');
+    assert.match(err.message, /JSON object/);
+  }
+  const big = JSON.stringify({ visitor: 'x'.repeat(5000) });
+  const err = await expectError(await token('acme', { body: big }), 413, 'body_too_large');
+  assert.match(err.message, /4096 bytes/);
+  // Without Content-Length (chunked), the Worker stops reading past the limit.
+  const chunks = new ReadableStream({
+    start(controller) {
+      for (let i = 0; i < 8; i++) controller.enqueue(new TextEncoder().encode(' '.repeat(1024)));
+      controller.close();
+    },
+  });
+  const chunked = await fetch(`${worker.url}/api/sites/acme/token`, {
+    method: 'POST', headers: { Origin: ACME, 'CF-Connecting-IP': freshIp() }, body: chunks, duplex: 'half',
+  });
+  await expectError(chunked, 413, 'body_too_large');
+  // An empty body is a new visitor, like {}.
+  const empty = await token('acme', { body: '' });
+  assert.equal(empty.status, 200);
+});
+
+test('CORS: preflight for allowed origins only, Origin required for tokens', async () => {
+  const preflight = await fetch(`${worker.url}/api/sites/acme/token`, {
+    method: 'OPTIONS',
+    headers: { Origin: ACME, 'Access-Control-Request-Method': 'POST', 'Access-Control-Request-Headers': 'content-type' },
+  });
+  assert.equal(preflight.status, 204);
+  assert.equal(preflight.headers.get('access-control-allow-origin'), ACME);
+  assert.match(preflight.headers.get('access-control-allow-methods'), /POST/);
+  assert.match(preflight.headers.get('access-control-allow-headers'), /Content-Type/i);
+  assert.equal(preflight.headers.get('vary'), 'Origin');
+
+  const refused = await fetch(`${worker.url}/api/sites/acme/token`, {
+    method: 'OPTIONS', headers: { Origin: 'https://evil.test', 'Access-Control-Request-Method': 'POST' },
+  });
+  assert.equal(refused.status, 403);
+  assert.equal(refused.headers.get('access-control-allow-methods'), null);
+
+  const err = await expectError(await token('acme', { origin: 'https://evil.test' }), 403, 'origin_not_allowed');
+  assert.match(err.message, /https:\/\/evil\.test/);
+  // Near misses are not matches.
+  for (const origin of ['https://www.acme.test:8443', 'http://www.acme.test', 'https://acme.test', 'https://www.acme.test.evil.test', 'null']) {
+    await expectError(await token('acme', { origin }), 403, 'origin_not_allowed');
+  }
+  await expectError(await token('acme', { origin: null }), 403, 'origin_required');
+});
+
+test('rate limit: the 31st token request in a minute from one address gets 429', async () => {
+  const ip = freshIp();
+  const statuses = [];
+  for (let i = 0; i < 30; i++) statuses.push((await token('plain', { origin: 'https://plain.test', ip })).status);
+  assert.deepEqual(statuses, Array(30).fill(200));
+  const limited = await token('plain', { origin: 'https://plain.test', ip });
+  await expectError(limited.clone(), 429, 'rate_limited');
+  assert.equal(limited.headers.get('retry-after'), '60');
+  assert.equal(limited.headers.get('access-control-allow-origin'), 'https://plain.test', 'the widget can read why');
+  assert.equal((await token('plain', { origin: 'https://plain.test', ip: freshIp() })).status, 200, 'other clients unaffected');
+});
+
+test('one log line per request, and no secret, token or credential in any log', async () => {
+  const issued = await (await token('acme')).json();
+  await new Promise((r) => setTimeout(r, 300));
+  const logs = worker.logs();
+  const lines = logs.split('\n').filter((l) => l.startsWith('{"method"')).map((l) => JSON.parse(l));
+  const tokenLine = lines.find((l) => l.route === '/api/sites/:site/token' && l.status === 200 && l.site === 'acme');
+  assert.ok(tokenLine, 'token requests are logged');
+  assert.equal(typeof tokenLine.ms, 'number');
+  assert.ok(lines.some((l) => l.code === 'invalid_visitor_credential' && l.status === 401 && /tag|malformed|another site/.test(l.detail)));
+  assert.ok(lines.some((l) => l.code === 'rate_limited' && l.status === 429));
+  const [, payload, signature] = issued.token.split('.');
+  for (const secret of [...Object.values(secrets), signature, payload, issued.visitor.split('.')[3]]) {
+    assert.ok(!logs.includes(secret), 'a secret, token or credential reached the log');
+  }
+});

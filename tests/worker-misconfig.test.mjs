@@ -1,0 +1,54 @@
+// A Worker deployed with a secret missing or malformed answers 503 naming the variable (never its
+// value) and signs nothing; routes that need no secret keep working.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startWorker, testSecrets } from './support/worker.mjs';
+
+const SITE = JSON.stringify({ allowed_origins: ['https://shop.test'], service_sid: 'IS66666666666666666666666666666666' });
+const missing = testSecrets();
+delete missing.VISITOR_SIGNING_SECRET;
+const malformed = { ...testSecrets(), TWILIO_ACCOUNT_SID: 'SK-this-is-not-an-account', VISITOR_SIGNING_SECRET: 'tooShort-7f3a9c' };
+
+let workers;
+before(async () => {
+  workers = await Promise.all([startWorker({ secrets: missing, sites: { shop: SITE } }), startWorker({ secrets: malformed, sites: { shop: SITE } })]);
+});
+after(() => workers?.forEach((w) => w.stop()));
+
+const requestToken = (worker) => fetch(`${worker.url}/api/sites/shop/token`, {
+  method: 'POST', headers: { Origin: 'https://shop.test', 'Content-Type': 'application/json' }, body: '{}',
+});
+
+test('a missing secret is a 503 naming it', async () => {
+  const res = await requestToken(workers[0]);
+  assert.equal(res.status, 503);
+  const { error } = await res.json();
+  assert.equal(error.code, 'missing_secret');
+  assert.match(error.message, /VISITOR_SIGNING_SECRET/);
+  assert.match(error.message, /wrangler secret put VISITOR_SIGNING_SECRET/);
+  for (const value of Object.values(missing)) assert.ok(!error.message.includes(value));
+});
+
+test('a malformed secret is a 503 naming it, not its value', async () => {
+  const res = await requestToken(workers[1]);
+  assert.equal(res.status, 503);
+  const text = await res.text();
+  const { error } = JSON.parse(text);
+  assert.equal(error.code, 'invalid_secret');
+  assert.match(error.message, /TWILIO_ACCOUNT_SID/);
+  assert.ok(!text.includes('SK-this-is-not-an-account'));
+  assert.ok(!text.includes(malformed.TWILIO_API_KEY_SECRET));
+});
+
+test('routes without secrets still work', async () => {
+  for (const worker of workers) {
+    assert.equal((await fetch(`${worker.url}/health`)).status, 200);
+    assert.equal((await fetch(`${worker.url}/api/sites/shop/config`)).status, 200);
+  }
+});
+
+test('the logs never carry the secrets that are set', () => {
+  for (const [worker, secrets] of [[workers[0], missing], [workers[1], malformed]]) {
+    for (const value of Object.values(secrets)) assert.ok(!worker.logs().includes(value));
+  }
+});
