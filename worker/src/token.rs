@@ -7,6 +7,8 @@ use edgechat_core::access_token::{ChatGrant, Claims};
 use edgechat_core::api::{ApiError, ErrorCode, TokenRequest, TokenResponse, MAX_BODY_BYTES};
 use edgechat_core::secrets::{SecretError, TokenSecrets};
 use edgechat_core::visitor::VisitorIdentity;
+use std::rc::Rc;
+
 use futures_util::StreamExt;
 use wasm_bindgen::prelude::wasm_bindgen;
 use worker::{Env, Request};
@@ -44,14 +46,7 @@ pub async fn handle(req: Request, env: &Env, raw_site: &str) -> Reply {
 
 async fn issue(mut req: Request, env: &Env, site: &Site) -> Result<Reply, Reply> {
     check_rate_limit(&req, env).await?;
-    let secrets =
-        TokenSecrets::load(|name| env.secret(name).ok().map(|v| v.to_string())).map_err(|e| {
-            let code = match e {
-                SecretError::Missing(_) => ErrorCode::MissingSecret,
-                SecretError::Invalid(..) => ErrorCode::InvalidSecret,
-            };
-            Reply::error(ApiError::new(code, e.to_string()))
-        })?;
+    let secrets = secrets(env)?;
     let body = read_body(&mut req).await?;
     let request = TokenRequest::from_body(&body)
         .map_err(|msg| Reply::error(ApiError::new(ErrorCode::InvalidJson, msg)))?;
@@ -98,6 +93,29 @@ async fn issue(mut req: Request, env: &Env, site: &Site) -> Result<Reply, Reply>
             expires_at: claims.exp,
         },
     ))
+}
+
+thread_local! {
+    /// Secrets cannot change under a running isolate (a new secret means a new deployment), so
+    /// they are read and checked once; failures are not cached, so a fix is seen at once.
+    static SECRETS: std::cell::OnceCell<Rc<TokenSecrets>> = const { std::cell::OnceCell::new() };
+}
+
+fn secrets(env: &Env) -> Result<Rc<TokenSecrets>, Reply> {
+    if let Some(secrets) = SECRETS.with(|s| s.get().cloned()) {
+        return Ok(secrets);
+    }
+    let secrets =
+        TokenSecrets::load(|name| env.secret(name).ok().map(|v| v.to_string())).map_err(|e| {
+            let code = match e {
+                SecretError::Missing(_) => ErrorCode::MissingSecret,
+                SecretError::Invalid(..) => ErrorCode::InvalidSecret,
+            };
+            Reply::error(ApiError::new(code, e.to_string()))
+        })?;
+    let secrets = Rc::new(secrets);
+    SECRETS.with(|s| s.get_or_init(|| secrets.clone()).clone());
+    Ok(secrets)
 }
 
 /// One budget per client IP (`CF-Connecting-IP`, set by Cloudflare and not forgeable there).
@@ -148,6 +166,17 @@ async fn read_body(req: &mut Request) -> Result<Vec<u8>, Reply> {
         .and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|n| n > MAX_BODY_BYTES as u64) {
         return Err(too_large());
+    }
+    let unreadable = |e: worker::Error| {
+        Reply::error(ApiError::new(
+            ErrorCode::InvalidJson,
+            "the request body could not be read",
+        ))
+        .with_detail(e.to_string())
+    };
+    if declared.is_some() {
+        // Length known and within the limit: one read, no stream iteration.
+        return req.bytes().await.map_err(unreadable);
     }
     let unreadable = |e: worker::Error| {
         Reply::error(ApiError::new(
