@@ -6,6 +6,7 @@
 //! - [`config`]: per-site config in KV and its public part.
 //! - [`api`]: the Worker's request/response bodies and its one error shape.
 //! - [`secrets`]: the Worker secrets and how each is checked.
+//! - [`twilio_signature`]: `X-Twilio-Signature` on the webhooks Twilio sends.
 //! - [`sid`], [`site`]: identifiers, checked when parsed.
 
 pub mod access_token;
@@ -14,4 +15,5 @@ pub mod config;
 pub mod secrets;
 pub mod sid;
 pub mod site;
+pub mod twilio_signature;
 pub mod visitor;
