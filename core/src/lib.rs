@@ -7,6 +7,7 @@
 //! - [`api`]: the Worker's request/response bodies and its one error shape.
 //! - [`secrets`]: the Worker secrets and how each is checked.
 //! - [`twilio_signature`]: `X-Twilio-Signature` on the webhooks Twilio sends.
+//! - [`webhook_event`]: the Conversations webhook events Twilio sends, typed.
 //! - [`sid`], [`site`]: identifiers, checked when parsed.
 
 pub mod access_token;
@@ -17,3 +18,4 @@ pub mod sid;
 pub mod site;
 pub mod twilio_signature;
 pub mod visitor;
+pub mod webhook_event;
