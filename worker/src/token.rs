@@ -178,13 +178,6 @@ async fn read_body(req: &mut Request) -> Result<Vec<u8>, Reply> {
         // Length known and within the limit: one read, no stream iteration.
         return req.bytes().await.map_err(unreadable);
     }
-    let unreadable = |e: worker::Error| {
-        Reply::error(ApiError::new(
-            ErrorCode::InvalidJson,
-            "the request body could not be read",
-        ))
-        .with_detail(e.to_string())
-    };
     let mut stream = match req.stream() {
         Ok(stream) => stream,
         // No body at all.
