@@ -26,6 +26,7 @@ use serde::de::{self, Deserializer};
 use serde::{Deserialize, Serialize, Serializer};
 
 use crate::access_token::MAX_TTL_SECONDS;
+pub use crate::office_hours::OfficeHours;
 use crate::sid::{FlowSid, PushCredentialSid, ServiceSid};
 use crate::site::SiteId;
 
@@ -294,6 +295,13 @@ pub struct AutoReply {
     /// responder stays silent in it from then on.
     #[serde(default)]
     pub handoff_phrases: Vec<Text<100>>,
+    /// Said once, when a handoff phrase arrives ("A person from our team will answer here.").
+    #[serde(default)]
+    pub handoff_reply: Option<Text<1600>>,
+    /// When people answer; outside them the responder sends `away_message` (once per closed
+    /// spell). Without it the responder never sends an away message.
+    #[serde(default)]
+    pub office_hours: Option<OfficeHours>,
 }
 
 fn default_bot_name() -> Text<40> {

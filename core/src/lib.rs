@@ -8,14 +8,19 @@
 //! - [`secrets`]: the Worker secrets and how each is checked.
 //! - [`twilio_signature`]: `X-Twilio-Signature` on the webhooks Twilio sends.
 //! - [`webhook_event`]: the Conversations webhook events Twilio sends, typed.
+//! - [`twilio_rest`]: the Conversations REST calls the Worker makes, Twilio's errors, retries.
+//! - [`responder`], [`office_hours`]: the built-in auto-responder's decisions.
 //! - [`sid`], [`site`]: identifiers, checked when parsed.
 
 pub mod access_token;
 pub mod api;
 pub mod config;
+pub mod office_hours;
+pub mod responder;
 pub mod secrets;
 pub mod sid;
 pub mod site;
+pub mod twilio_rest;
 pub mod twilio_signature;
 pub mod visitor;
 pub mod webhook_event;

@@ -1,0 +1,534 @@
+//! The Conversations REST calls the Worker makes, as data: each request's method, path and form
+//! parameters, the JSON shapes it reads back, Twilio's error JSON, the plan for attaching a site's
+//! automation to a conversation without ever adding a second equivalent webhook, and the retry
+//! policy. The Worker only sends what this module builds, so all of it is tested natively.
+//!
+//! Every path is service-scoped (`/v1/Services/{IS}/Conversations/{CH}/...`): a site's
+//! conversations live in the site's own Conversations service, which need not be the account's
+//! default one.
+
+use serde::Deserialize;
+
+use crate::config::Automation;
+use crate::sid::{ConversationSid, FlowSid, ServiceSid};
+
+/// Twilio's Conversations API; the Worker's var `TWILIO_API_BASE` points elsewhere (the local
+/// emulator) when set.
+pub const DEFAULT_API_BASE: &str = "https://conversations.twilio.com";
+/// Twilio allows at most this many webhooks on one conversation.
+pub const MAX_CONVERSATION_WEBHOOKS: usize = 5;
+/// Twilio's error code for a conversation that already has [`MAX_CONVERSATION_WEBHOOKS`].
+pub const ERROR_WEBHOOK_LIMIT: u32 = 50361;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    Get,
+    Post,
+}
+
+impl Method {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Post => "POST",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RestRequest {
+    pub method: Method,
+    /// Path and query, starting with `/v1/`.
+    pub path: String,
+    /// Form parameters, in order; a key may repeat (Twilio's list parameters).
+    pub form: Vec<(String, String)>,
+    /// Send `X-Twilio-Webhook-Enabled: true`, so that Twilio announces the action to webhooks
+    /// (other integrations see the bot's messages; the Worker ignores its own).
+    pub announce: bool,
+    /// What the request does, for log lines.
+    pub action: &'static str,
+}
+
+impl RestRequest {
+    fn new(method: Method, path: String, action: &'static str) -> RestRequest {
+        RestRequest {
+            method,
+            path,
+            form: Vec::new(),
+            announce: false,
+            action,
+        }
+    }
+
+    fn param(mut self, key: &str, value: &str) -> RestRequest {
+        self.form.push((key.to_owned(), value.to_owned()));
+        self
+    }
+
+    pub fn url(&self, base: &str) -> String {
+        format!("{}{}", base.trim_end_matches('/'), self.path)
+    }
+
+    /// The `application/x-www-form-urlencoded` body (`None` for a GET).
+    pub fn body(&self) -> Option<String> {
+        (self.method == Method::Post).then(|| {
+            url::form_urlencoded::Serializer::new(String::new())
+                .extend_pairs(&self.form)
+                .finish()
+        })
+    }
+}
+
+fn conversation_path(service: &ServiceSid, conversation: &ConversationSid) -> String {
+    format!("/v1/Services/{service}/Conversations/{conversation}")
+}
+
+pub fn list_webhooks(service: &ServiceSid, conversation: &ConversationSid) -> RestRequest {
+    // One page holds them all: a conversation has at most five.
+    let path = format!(
+        "{}/Webhooks?PageSize=50",
+        conversation_path(service, conversation)
+    );
+    RestRequest::new(Method::Get, path, "list_webhooks")
+}
+
+pub fn fetch_conversation(service: &ServiceSid, conversation: &ConversationSid) -> RestRequest {
+    RestRequest::new(
+        Method::Get,
+        conversation_path(service, conversation),
+        "fetch_conversation",
+    )
+}
+
+pub fn update_attributes(
+    service: &ServiceSid,
+    conversation: &ConversationSid,
+    attributes: &str,
+) -> RestRequest {
+    RestRequest::new(
+        Method::Post,
+        conversation_path(service, conversation),
+        "update_attributes",
+    )
+    .param("Attributes", attributes)
+}
+
+pub fn create_message(
+    service: &ServiceSid,
+    conversation: &ConversationSid,
+    author: &str,
+    body: &str,
+) -> RestRequest {
+    let path = format!("{}/Messages", conversation_path(service, conversation));
+    let mut request = RestRequest::new(Method::Post, path, "create_message")
+        .param("Author", author)
+        .param("Body", body);
+    request.announce = true;
+    request
+}
+
+/// What a site's automation attaches to each new conversation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Attachment {
+    Studio(FlowSid),
+    Webhook(String),
+}
+
+impl Attachment {
+    /// `None` for automations that attach nothing (none, and the built-in responder, which
+    /// hears messages through the service's own webhook).
+    pub fn for_automation(automation: &Automation) -> Option<Attachment> {
+        match automation {
+            Automation::Studio(s) => Some(Attachment::Studio(s.flow_sid.clone())),
+            Automation::Webhook(w) => Some(Attachment::Webhook(w.url.as_str().to_owned())),
+            Automation::None | Automation::AutoReply(_) => None,
+        }
+    }
+
+    /// Whether an existing webhook already does what this attachment would.
+    pub fn is_equivalent(&self, webhook: &Webhook) -> bool {
+        let config = &webhook.configuration;
+        match self {
+            Attachment::Studio(flow) => {
+                webhook.target == "studio" && config.flow_sid.as_deref() == Some(flow.as_str())
+            }
+            Attachment::Webhook(url) => {
+                webhook.target == "webhook" && config.url.as_deref() == Some(url.as_str())
+            }
+        }
+    }
+
+    pub fn create(&self, service: &ServiceSid, conversation: &ConversationSid) -> RestRequest {
+        let path = format!("{}/Webhooks", conversation_path(service, conversation));
+        let request = RestRequest::new(Method::Post, path, "create_webhook");
+        match self {
+            Attachment::Studio(flow) => request
+                .param("Target", "studio")
+                .param("Configuration.FlowSid", flow.as_str())
+                .param("Configuration.Filters", "onMessageAdded"),
+            Attachment::Webhook(url) => request
+                .param("Target", "webhook")
+                .param("Configuration.Url", url)
+                .param("Configuration.Method", "post")
+                .param("Configuration.Filters", "onMessageAdded"),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Plan {
+    /// An equivalent webhook exists (a redelivered event, or someone attached it by hand).
+    AlreadyAttached {
+        webhook_sid: String,
+    },
+    /// The conversation has no room for another webhook.
+    LimitReached,
+    Create(RestRequest),
+}
+
+pub fn plan_attachment(
+    attachment: &Attachment,
+    service: &ServiceSid,
+    conversation: &ConversationSid,
+    existing: &[Webhook],
+) -> Plan {
+    if let Some(found) = existing.iter().find(|w| attachment.is_equivalent(w)) {
+        return Plan::AlreadyAttached {
+            webhook_sid: found.sid.clone(),
+        };
+    }
+    if existing.len() >= MAX_CONVERSATION_WEBHOOKS {
+        return Plan::LimitReached;
+    }
+    Plan::Create(attachment.create(service, conversation))
+}
+
+/// `GET .../Webhooks`: one page of a conversation's webhooks.
+#[derive(Debug, Clone, Deserialize)]
+pub struct WebhookPage {
+    pub webhooks: Vec<Webhook>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Webhook {
+    pub sid: String,
+    pub target: String,
+    #[serde(default)]
+    pub configuration: WebhookConfiguration,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct WebhookConfiguration {
+    pub url: Option<String>,
+    pub method: Option<String>,
+    pub filters: Option<Vec<String>>,
+    pub flow_sid: Option<String>,
+}
+
+/// The parts of a conversation the Worker reads.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Conversation {
+    pub sid: String,
+    #[serde(default)]
+    pub attributes: Option<String>,
+    #[serde(default)]
+    pub state: Option<String>,
+}
+
+/// Twilio's error body: `{"code": 50361, "message": "...", "more_info": "...", "status": 400}`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct TwilioError {
+    #[serde(default)]
+    pub code: Option<u32>,
+    #[serde(default)]
+    pub message: String,
+    #[serde(default)]
+    pub more_info: Option<String>,
+    #[serde(default)]
+    pub status: u16,
+}
+
+impl TwilioError {
+    /// Reads an error response; a body that is not Twilio's JSON still gives the status.
+    pub fn from_response(status: u16, body: &str) -> TwilioError {
+        match serde_json::from_str::<TwilioError>(body) {
+            Ok(mut e) => {
+                e.status = status;
+                e
+            }
+            Err(_) => TwilioError {
+                code: None,
+                message: body.chars().take(200).collect(),
+                more_info: None,
+                status,
+            },
+        }
+    }
+}
+
+impl std::fmt::Display for TwilioError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "HTTP {}", self.status)?;
+        if let Some(code) = self.code {
+            write!(f, ", Twilio error {code}")?;
+        }
+        if !self.message.is_empty() {
+            write!(f, ": {}", self.message)?;
+        }
+        Ok(())
+    }
+}
+
+/// Whether an answer with this status is worth another try: rate limiting and server errors.
+pub fn is_retryable(status: u16) -> bool {
+    status == 429 || (500..600).contains(&status)
+}
+
+/// How hard the REST client tries. The Worker answers Twilio's webhook within Twilio's
+/// timeout, so everything is bounded: attempts, each attempt's wait, and the total.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetryPolicy {
+    pub max_attempts: u32,
+    pub base_delay_ms: u64,
+    pub max_delay_ms: u64,
+    /// An attempt that has no answer after this long is abandoned (and counts as retryable).
+    pub attempt_timeout_ms: u64,
+    /// No attempt starts after this long since the first one started.
+    pub budget_ms: u64,
+}
+
+impl RetryPolicy {
+    pub const DEFAULT: RetryPolicy = RetryPolicy {
+        max_attempts: 3,
+        base_delay_ms: 200,
+        max_delay_ms: 1_000,
+        attempt_timeout_ms: 2_500,
+        budget_ms: 4_000,
+    };
+
+    /// The wait before attempt number `next_attempt` (2 for the first retry), or `None` to give
+    /// up. Exponential backoff with "full jitter" (`jitter` in 0..1 scales the wait), never less
+    /// than a `Retry-After` the server asked for, and never past the budget.
+    pub fn delay_before(
+        &self,
+        next_attempt: u32,
+        jitter: f64,
+        retry_after_ms: Option<u64>,
+        elapsed_ms: u64,
+    ) -> Option<u64> {
+        if next_attempt > self.max_attempts || next_attempt < 2 {
+            return None;
+        }
+        let exponential = self
+            .base_delay_ms
+            .saturating_mul(1 << (next_attempt - 2).min(16))
+            .min(self.max_delay_ms);
+        let jittered = (exponential as f64 * jitter.clamp(0.0, 1.0)) as u64;
+        let delay = jittered
+            .max(exponential / 2)
+            .max(retry_after_ms.unwrap_or(0));
+        (elapsed_ms + delay < self.budget_ms).then_some(delay)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::SiteConfig;
+
+    const IS: &str = "IS0123456789abcdef0123456789abcdef";
+    const CH: &str = "CH0123456789abcdef0123456789abcdef";
+    const FW: &str = "FW0123456789abcdef0123456789abcdef";
+
+    fn ids() -> (ServiceSid, ConversationSid) {
+        (IS.parse().unwrap(), CH.parse().unwrap())
+    }
+
+    fn webhook(target: &str, config: serde_json::Value) -> Webhook {
+        serde_json::from_value(serde_json::json!({
+            "sid": format!("WH{:032x}", config.to_string().len()),
+            "target": target,
+            "configuration": config,
+        }))
+        .unwrap()
+    }
+
+    fn automation(json: &str) -> Automation {
+        let config = format!(
+            r#"{{"allowed_origins": ["https://a.com"], "service_sid": "{IS}", "automation": {json}}}"#
+        );
+        SiteConfig::from_json(&config).unwrap().automation
+    }
+
+    #[test]
+    fn studio_attachment_form() {
+        let (is, ch) = ids();
+        let a = Attachment::for_automation(&automation(&format!(
+            r#"{{"studio": {{"flow_sid": "{FW}"}}}}"#
+        )))
+        .unwrap();
+        let r = a.create(&is, &ch);
+        assert_eq!(r.method, Method::Post);
+        assert_eq!(
+            r.path,
+            format!("/v1/Services/{IS}/Conversations/{CH}/Webhooks")
+        );
+        assert_eq!(
+            r.body().unwrap(),
+            format!(
+                "Target=studio&Configuration.FlowSid={FW}&Configuration.Filters=onMessageAdded"
+            )
+        );
+        assert!(!r.announce);
+    }
+
+    #[test]
+    fn webhook_attachment_form_is_encoded() {
+        let (is, ch) = ids();
+        let a = Attachment::for_automation(&automation(
+            r#"{"webhook": {"url": "https://bot.acme.com/hook?a=1&b=two words"}}"#,
+        ))
+        .unwrap();
+        let body = a.create(&is, &ch).body().unwrap();
+        assert_eq!(
+            body,
+            "Target=webhook&Configuration.Url=https%3A%2F%2Fbot.acme.com%2Fhook%3Fa%3D1%26b%3Dtwo%2520words\
+             &Configuration.Method=post&Configuration.Filters=onMessageAdded"
+        );
+    }
+
+    #[test]
+    fn automations_without_attachment() {
+        assert_eq!(Attachment::for_automation(&automation(r#""none""#)), None);
+        assert_eq!(
+            Attachment::for_automation(&automation(r#"{"auto_reply": {}}"#)),
+            None
+        );
+    }
+
+    #[test]
+    fn plan_skips_equivalent_webhooks_and_respects_the_limit() {
+        let (is, ch) = ids();
+        let studio = Attachment::Studio(FW.parse().unwrap());
+        let bot = Attachment::Webhook("https://bot.acme.com/".into());
+        assert!(matches!(
+            plan_attachment(&studio, &is, &ch, &[]),
+            Plan::Create(_)
+        ));
+        let existing = vec![
+            webhook(
+                "webhook",
+                serde_json::json!({"url": "https://other.com/", "method": "POST"}),
+            ),
+            webhook(
+                "studio",
+                serde_json::json!({"flow_sid": FW, "filters": ["onMessageAdded"]}),
+            ),
+        ];
+        assert!(matches!(
+            plan_attachment(&studio, &is, &ch, &existing),
+            Plan::AlreadyAttached { .. }
+        ));
+        assert!(matches!(
+            plan_attachment(&bot, &is, &ch, &existing),
+            Plan::Create(_)
+        ));
+        let other_flow = Attachment::Studio("FW0123456789abcdef0123456789abcdee".parse().unwrap());
+        assert!(matches!(
+            plan_attachment(&other_flow, &is, &ch, &existing),
+            Plan::Create(_)
+        ));
+        let full: Vec<Webhook> = (0..5)
+            .map(|i| {
+                webhook(
+                    "webhook",
+                    serde_json::json!({"url": format!("https://h{i}.com/")}),
+                )
+            })
+            .collect();
+        assert_eq!(plan_attachment(&bot, &is, &ch, &full), Plan::LimitReached);
+        let mut full_with_ours = full;
+        full_with_ours[4] = webhook(
+            "webhook",
+            serde_json::json!({"url": "https://bot.acme.com/"}),
+        );
+        assert!(matches!(
+            plan_attachment(&bot, &is, &ch, &full_with_ours),
+            Plan::AlreadyAttached { .. }
+        ));
+    }
+
+    #[test]
+    fn bot_messages_are_announced_other_writes_are_not() {
+        let (is, ch) = ids();
+        let m = create_message(&is, &ch, "Bot", "Hi & welcome");
+        assert!(m.announce);
+        assert_eq!(m.body().unwrap(), "Author=Bot&Body=Hi+%26+welcome");
+        assert!(!update_attributes(&is, &ch, "{}").announce);
+        assert_eq!(fetch_conversation(&is, &ch).body(), None);
+        assert_eq!(
+            list_webhooks(&is, &ch).url("http://127.0.0.1:9/"),
+            format!("http://127.0.0.1:9/v1/Services/{IS}/Conversations/{CH}/Webhooks?PageSize=50")
+        );
+    }
+
+    #[test]
+    fn twilio_errors_parse_and_fall_back() {
+        let e = TwilioError::from_response(
+            400,
+            r#"{"code": 50361, "message": "Too many webhooks", "more_info": "https://www.twilio.com/docs/errors/50361", "status": 400}"#,
+        );
+        assert_eq!(e.code, Some(ERROR_WEBHOOK_LIMIT));
+        assert_eq!(
+            e.to_string(),
+            "HTTP 400, Twilio error 50361: Too many webhooks"
+        );
+        let e = TwilioError::from_response(502, "<html>bad gateway</html>");
+        assert_eq!((e.code, e.status), (None, 502));
+        assert!(is_retryable(429) && is_retryable(500) && is_retryable(503));
+        assert!(!is_retryable(400) && !is_retryable(404) && !is_retryable(401));
+    }
+
+    #[test]
+    fn retry_policy_backs_off_with_jitter_within_bounds() {
+        let p = RetryPolicy::DEFAULT;
+        assert_eq!(
+            p.delay_before(1, 0.5, None, 0),
+            None,
+            "the first attempt is not a retry"
+        );
+        assert_eq!(p.delay_before(2, 1.0, None, 0), Some(200));
+        assert_eq!(
+            p.delay_before(2, 0.0, None, 0),
+            Some(100),
+            "at least half the backoff"
+        );
+        assert_eq!(p.delay_before(3, 1.0, None, 0), Some(400));
+        assert_eq!(
+            p.delay_before(4, 1.0, None, 0),
+            None,
+            "at most three attempts"
+        );
+        assert_eq!(
+            p.delay_before(2, 0.0, Some(900), 0),
+            Some(900),
+            "Retry-After is honoured"
+        );
+        assert_eq!(
+            p.delay_before(2, 1.0, None, 3_900),
+            None,
+            "never past the budget"
+        );
+        assert_eq!(p.delay_before(2, 1.0, Some(10_000), 0), None);
+        let many = RetryPolicy {
+            max_attempts: 40,
+            ..p
+        };
+        assert_eq!(many.delay_before(39, 1.0, None, 0), Some(1_000), "capped");
+        for jitter in [0.0, 0.3, 0.99, 1.0, 7.0, -1.0] {
+            let d = p.delay_before(3, jitter, None, 0).unwrap();
+            assert!((200..=400).contains(&d), "{jitter}: {d}");
+        }
+    }
+}
