@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `npm test`: installs what is missing, then runs every test: the pure Rust core natively, then the
-# Worker through real `wrangler dev` instances on 127.0.0.1 (tests/*.test.mjs).
+# Worker through real `wrangler dev` instances and the local Twilio emulator on 127.0.0.1
+# (tests/*.test.mjs).
 set -euo pipefail
 source "$(dirname "$0")/lib/env.sh"
 cd "$ROOT"
@@ -9,6 +10,9 @@ bash scripts/setup.sh
 
 step "Rust unit tests (native)"
 cargo test --workspace --exclude edgechat-worker
+
+step "Build the local Twilio emulator"
+cargo build -p edgechat-emulator
 
 step "Build the Worker"
 bash scripts/build-worker.sh

@@ -37,6 +37,13 @@ pub enum ErrorCode {
     MissingBinding,
     /// The site's stored config does not validate.
     InvalidSiteConfig,
+    /// A webhook without a valid `X-Twilio-Signature`: not from Twilio, or not for this auth
+    /// token.
+    InvalidSignature,
+    /// A signed webhook that is not a readable Conversations event.
+    InvalidEvent,
+    /// Twilio's REST API did not answer usefully after bounded retries; Twilio may redeliver.
+    TwilioUnavailable,
     /// A bug or a platform failure.
     Internal,
 }
@@ -57,15 +64,20 @@ impl ErrorCode {
             ErrorCode::InvalidSecret => "invalid_secret",
             ErrorCode::MissingBinding => "missing_binding",
             ErrorCode::InvalidSiteConfig => "invalid_site_config",
+            ErrorCode::InvalidSignature => "invalid_signature",
+            ErrorCode::InvalidEvent => "invalid_event",
+            ErrorCode::TwilioUnavailable => "twilio_unavailable",
             ErrorCode::Internal => "internal",
         }
     }
 
     pub fn status(self) -> u16 {
         match self {
-            ErrorCode::InvalidJson => 400,
+            ErrorCode::InvalidJson | ErrorCode::InvalidEvent => 400,
             ErrorCode::InvalidVisitorCredential => 401,
-            ErrorCode::OriginRequired | ErrorCode::OriginNotAllowed => 403,
+            ErrorCode::OriginRequired
+            | ErrorCode::OriginNotAllowed
+            | ErrorCode::InvalidSignature => 403,
             ErrorCode::NotFound | ErrorCode::UnknownSite => 404,
             ErrorCode::MethodNotAllowed => 405,
             ErrorCode::BodyTooLarge => 413,
@@ -74,7 +86,8 @@ impl ErrorCode {
             ErrorCode::MissingSecret
             | ErrorCode::InvalidSecret
             | ErrorCode::MissingBinding
-            | ErrorCode::InvalidSiteConfig => 503,
+            | ErrorCode::InvalidSiteConfig
+            | ErrorCode::TwilioUnavailable => 503,
         }
     }
 }

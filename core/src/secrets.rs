@@ -94,6 +94,45 @@ impl TokenSecrets {
     }
 }
 
+/// What the webhook route needs: the auth token that signs Twilio's webhooks, and the API key
+/// for the REST calls it makes in answer.
+#[derive(Clone)]
+pub struct WebhookSecrets {
+    pub account_sid: AccountSid,
+    pub api_key_sid: ApiKeySid,
+    pub api_key_secret: String,
+    pub auth_token: String,
+}
+
+impl fmt::Debug for WebhookSecrets {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WebhookSecrets")
+            .field("account_sid", &self.account_sid)
+            .field("api_key_sid", &self.api_key_sid)
+            .finish_non_exhaustive()
+    }
+}
+
+impl WebhookSecrets {
+    pub fn load(lookup: impl Fn(&str) -> Option<String>) -> Result<WebhookSecrets, SecretError> {
+        let get = |name: &'static str| {
+            lookup(name)
+                .filter(|v| !v.is_empty())
+                .ok_or(SecretError::Missing(name))
+        };
+        Ok(WebhookSecrets {
+            account_sid: get(TWILIO_ACCOUNT_SID)?.trim().parse().map_err(
+                |e: crate::sid::SidError| SecretError::Invalid(TWILIO_ACCOUNT_SID, e.to_string()),
+            )?,
+            api_key_sid: get(TWILIO_API_KEY_SID)?.trim().parse().map_err(
+                |e: crate::sid::SidError| SecretError::Invalid(TWILIO_API_KEY_SID, e.to_string()),
+            )?,
+            api_key_secret: get(TWILIO_API_KEY_SECRET)?,
+            auth_token: get(TWILIO_AUTH_TOKEN)?,
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -143,6 +182,27 @@ mod tests {
             vars.insert(name, String::new());
             assert_eq!(load(&vars).unwrap_err(), SecretError::Missing(name));
         }
+    }
+
+    #[test]
+    fn webhook_secrets_need_the_auth_token() {
+        let mut vars = full();
+        assert_eq!(
+            WebhookSecrets::load(|n| vars.get(n).cloned()).unwrap_err(),
+            SecretError::Missing(TWILIO_AUTH_TOKEN)
+        );
+        vars.insert(TWILIO_AUTH_TOKEN, "auth-token-value".into());
+        let s = WebhookSecrets::load(|n| vars.get(n).cloned()).unwrap();
+        assert_eq!(s.auth_token, "auth-token-value");
+        assert!(!format!("{s:?}").contains("auth-token-value"));
+        vars.insert(
+            TWILIO_API_KEY_SID,
+            "AC0123456789abcdef0123456789abcdef".into(),
+        );
+        assert!(matches!(
+            WebhookSecrets::load(|n| vars.get(n).cloned()).unwrap_err(),
+            SecretError::Invalid(TWILIO_API_KEY_SID, _)
+        ));
     }
 
     #[test]

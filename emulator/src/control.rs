@@ -246,8 +246,8 @@ async fn health(State(app): State<Arc<App>>) -> Json<serde_json::Value> {
     }))
 }
 
-/// Forgets every conversation, logged request, delivery and fault; services keep the webhook
-/// settings they started with.
+/// Forgets every conversation, logged request, delivery and fault; services keep their webhook
+/// settings.
 async fn reset(State(app): State<Arc<App>>) -> StatusCode {
     app.state.lock().unwrap().reset();
     *app.logs.lock().unwrap() = crate::Logs::default();

@@ -236,8 +236,6 @@ impl ServiceWebhooks {
 pub struct State {
     pub default_service: String,
     pub services: BTreeMap<String, Service>,
-    /// Services and their webhook settings as configured at start, for `reset`.
-    pub initial_services: BTreeMap<String, Service>,
 }
 
 impl State {
@@ -256,13 +254,16 @@ impl State {
             .collect();
         State {
             default_service,
-            initial_services: services.clone(),
             services,
         }
     }
 
+    /// Forgets every conversation; services keep their webhook settings (as set at start or
+    /// since through `/v1/Services/{IS}/Configuration/Webhooks`).
     pub fn reset(&mut self) {
-        self.services = self.initial_services.clone();
+        for service in self.services.values_mut() {
+            service.conversations.clear();
+        }
     }
 
     /// Finds a conversation by SID (or unique name) in any service.

@@ -61,7 +61,8 @@ impl Reply {
     pub fn not_found() -> Reply {
         Reply::error(ApiError::new(
             ErrorCode::NotFound,
-            "no such route; the API is GET /api/sites/{site}/config and POST /api/sites/{site}/token",
+            "no such route; the API is GET /api/sites/{site}/config, POST /api/sites/{site}/token \
+             and POST /webhooks/conversations (for Twilio)",
         ))
     }
 

@@ -3,11 +3,14 @@
 
 use worker::{event, Context, Env, Method, Request, Response, Result};
 
+mod clock;
 mod http;
 mod log;
 mod public_config;
 mod sites;
 mod token;
+mod twilio;
+mod webhooks;
 
 use http::Reply;
 
@@ -17,6 +20,7 @@ enum Route {
     Health,
     PublicConfig(String),
     Token(String),
+    ConversationsWebhook,
     NotFound,
 }
 
@@ -27,6 +31,7 @@ impl Route {
             ["health"] => Route::Health,
             ["api", "sites", site, "config"] => Route::PublicConfig((*site).to_owned()),
             ["api", "sites", site, "token"] => Route::Token((*site).to_owned()),
+            ["webhooks", "conversations"] => Route::ConversationsWebhook,
             _ => Route::NotFound,
         }
     }
@@ -37,6 +42,7 @@ impl Route {
             Route::Health => "/health",
             Route::PublicConfig(_) => "/api/sites/:site/config",
             Route::Token(_) => "/api/sites/:site/token",
+            Route::ConversationsWebhook => "/webhooks/conversations",
             Route::NotFound => "(none)",
         }
     }
@@ -60,6 +66,8 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
             token::handle(req, &env, site).await
         }
         (Route::Token(_), _) => Reply::method_not_allowed("POST, OPTIONS"),
+        (Route::ConversationsWebhook, Method::Post) => webhooks::handle(req, &env).await,
+        (Route::ConversationsWebhook, _) => Reply::method_not_allowed("POST"),
         (Route::NotFound, _) => Reply::not_found(),
     };
     let status_and_log = log::RequestLog::new(method.as_ref(), route.name(), &reply, started_ms);

@@ -58,7 +58,7 @@ fn remember(id: SiteId, now_ms: u64, entry: Cached) {
     });
 }
 
-async fn load(env: &Env, id: &SiteId) -> Result<Rc<SiteConfig>, Reply> {
+pub async fn load(env: &Env, id: &SiteId) -> Result<Rc<SiteConfig>, Reply> {
     let now_ms = worker::Date::now().as_millis();
     let entry = match cached(id, now_ms) {
         Some(entry) => entry,

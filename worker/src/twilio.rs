@@ -1,0 +1,181 @@
+//! The Twilio REST client: sends the requests `edgechat_core::twilio_rest` builds to
+//! `TWILIO_API_BASE` (default Twilio's Conversations API) with HTTP Basic auth (the API key),
+//! and retries 429, 5xx, dropped connections and timeouts with backoff and jitter, bounded by
+//! `RetryPolicy` in attempts, per-attempt wait and total time.
+
+use std::time::Duration;
+
+use base64::Engine;
+use edgechat_core::secrets::WebhookSecrets;
+use edgechat_core::twilio_rest::{
+    is_retryable, Method, RestRequest, RetryPolicy, TwilioError, DEFAULT_API_BASE,
+};
+use futures_util::future::{select, Either};
+use futures_util::pin_mut;
+use worker::{AbortController, Delay, Env, Fetch, Headers, Request, RequestInit};
+
+/// The var that points the client at another Conversations API (the local emulator).
+pub const API_BASE_VAR: &str = "TWILIO_API_BASE";
+
+pub struct TwilioClient {
+    base: String,
+    authorization: String,
+    policy: RetryPolicy,
+    /// Requests sent, retries included (for the log line).
+    pub calls: u32,
+}
+
+/// Why a call gave no usable answer.
+#[derive(Debug)]
+pub enum RestFailure {
+    /// Twilio answered with an error that another try will not fix (4xx but 429).
+    Rejected(TwilioError),
+    /// No useful answer after every attempt the policy allows.
+    Unavailable { attempts: u32, last: String },
+}
+
+impl std::fmt::Display for RestFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RestFailure::Rejected(e) => write!(f, "Twilio refused: {e}"),
+            RestFailure::Unavailable { attempts, last } => {
+                write!(
+                    f,
+                    "Twilio unavailable after {attempts} attempts (last: {last})"
+                )
+            }
+        }
+    }
+}
+
+impl TwilioClient {
+    pub fn new(env: &Env, secrets: &WebhookSecrets) -> TwilioClient {
+        let base = env
+            .var(API_BASE_VAR)
+            .map(|v| v.to_string())
+            .ok()
+            .filter(|v| !v.is_empty())
+            .unwrap_or_else(|| DEFAULT_API_BASE.to_owned());
+        let credentials = format!("{}:{}", secrets.api_key_sid, secrets.api_key_secret);
+        TwilioClient {
+            base,
+            authorization: format!(
+                "Basic {}",
+                base64::engine::general_purpose::STANDARD.encode(credentials)
+            ),
+            policy: RetryPolicy::DEFAULT,
+            calls: 0,
+        }
+    }
+
+    /// Sends `request` and returns the answer's JSON text (2xx).
+    pub async fn send(&mut self, request: &RestRequest) -> Result<String, RestFailure> {
+        let started = worker::Date::now().as_millis();
+        let mut attempt = 1;
+        loop {
+            let (failure, retry_after_ms) = match self.attempt(request).await {
+                Ok((status, body)) if (200..300).contains(&status) => return Ok(body.text),
+                Ok((status, body)) => {
+                    let error = TwilioError::from_response(status, &body.text);
+                    if !is_retryable(status) {
+                        return Err(RestFailure::Rejected(error));
+                    }
+                    (error.to_string(), body.retry_after_ms)
+                }
+                Err(e) => (e, None),
+            };
+            let elapsed = worker::Date::now().as_millis().saturating_sub(started);
+            let jitter = js_sys::Math::random();
+            attempt += 1;
+            let Some(delay) = self
+                .policy
+                .delay_before(attempt, jitter, retry_after_ms, elapsed)
+            else {
+                return Err(RestFailure::Unavailable {
+                    attempts: attempt - 1,
+                    last: failure,
+                });
+            };
+            worker::console_warn!(
+                "{}",
+                serde_json::json!({
+                    "warning": "twilio call failed, retrying",
+                    "action": request.action,
+                    "attempt": attempt - 1,
+                    "error": failure,
+                    "retry_in_ms": delay,
+                })
+            );
+            Delay::from(Duration::from_millis(delay)).await;
+        }
+    }
+
+    async fn attempt(&mut self, request: &RestRequest) -> Result<(u16, Answer), String> {
+        self.calls += 1;
+        let headers = Headers::new();
+        let set = |name: &str, value: &str| {
+            headers
+                .set(name, value)
+                .map_err(|e| format!("header {name}: {e}"))
+        };
+        set("Authorization", &self.authorization)?;
+        set("Accept", "application/json")?;
+        let mut init = RequestInit::new();
+        match request.method {
+            Method::Get => {
+                init.with_method(worker::Method::Get);
+            }
+            Method::Post => {
+                init.with_method(worker::Method::Post);
+                set("Content-Type", "application/x-www-form-urlencoded")?;
+                init.with_body(request.body().map(Into::into));
+            }
+        }
+        if request.announce {
+            set("X-Twilio-Webhook-Enabled", "true")?;
+        }
+        init.with_headers(headers);
+        let req = Request::new_with_init(&request.url(&self.base), &init)
+            .map_err(|e| format!("bad request: {e}"))?;
+        let controller = AbortController::default();
+        let signal = controller.signal();
+        let fetch = Fetch::Request(req);
+        let call = async {
+            let mut response = fetch.send_with_signal(&signal).await?;
+            let status = response.status_code();
+            let retry_after_ms = response
+                .headers()
+                .get("Retry-After")
+                .ok()
+                .flatten()
+                .and_then(|s| s.trim().parse::<u64>().ok())
+                .map(|s| s.saturating_mul(1000));
+            let text = response.text().await?;
+            Ok::<_, worker::Error>((
+                status,
+                Answer {
+                    text,
+                    retry_after_ms,
+                },
+            ))
+        };
+        let timeout = Delay::from(Duration::from_millis(self.policy.attempt_timeout_ms));
+        pin_mut!(call);
+        match select(call, timeout).await {
+            Either::Left((Ok(answer), _)) => Ok(answer),
+            Either::Left((Err(e), _)) => Err(format!("no answer: {e}")),
+            Either::Right(_) => {
+                controller.abort();
+                Err(format!(
+                    "no answer within {} ms",
+                    self.policy.attempt_timeout_ms
+                ))
+            }
+        }
+    }
+}
+
+struct Answer {
+    text: String,
+    retry_after_ms: Option<u64>,
+}
