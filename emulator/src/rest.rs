@@ -100,7 +100,12 @@ impl FromRequestParts<Arc<App>> for Ctx {
         let (service, prefix) = match params.get("service") {
             Some(service) => {
                 if !app.state.lock().unwrap().services.contains_key(service) {
-                    return Err(not_found_at(parts.uri.path()));
+                    let path = parts
+                        .extensions
+                        .get::<axum::extract::OriginalUri>()
+                        .map(|u| u.0.path().to_owned())
+                        .unwrap_or_default();
+                    return Err(not_found_at(&path));
                 }
                 (service.clone(), format!("/v1/Services/{service}"))
             }
@@ -117,7 +122,12 @@ impl FromRequestParts<Arc<App>> for Ctx {
                 .headers
                 .get("x-twilio-webhook-enabled")
                 .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"true")),
-            path: parts.uri.path().to_owned(),
+            // Nested routers see the path without their prefix; links need the whole path.
+            path: parts
+                .extensions
+                .get::<axum::extract::OriginalUri>()
+                .map(|u| u.0.path().to_owned())
+                .unwrap_or_else(|| parts.uri.path().to_owned()),
         })
     }
 }

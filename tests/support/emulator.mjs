@@ -1,0 +1,98 @@
+// Starts the local Twilio emulator (target/debug/twilio-emulator, built by scripts/test.sh) on a
+// free 127.0.0.1 port for a test file, and gives the official `twilio` client pointed at it.
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { createRequire } from 'node:module';
+import { ROOT } from './worker.mjs';
+
+const require = createRequire(import.meta.url);
+const twilio = require('twilio');
+
+const BINARY = join(ROOT, 'target', 'debug', 'twilio-emulator');
+
+/**
+ * @param {object} options
+ * @param {Record<string, string>} options.secrets  the same shapes as testSecrets()
+ * @param {string[]} options.services               IS... SIDs; the first is the default service
+ */
+export async function startEmulator({ secrets, services }) {
+  const args = ['--port', '0', '--account-sid', secrets.TWILIO_ACCOUNT_SID,
+    '--auth-token', secrets.TWILIO_AUTH_TOKEN, '--api-key-sid', secrets.TWILIO_API_KEY_SID,
+    '--api-key-secret', secrets.TWILIO_API_KEY_SECRET];
+  for (const s of services) args.push('--service', s);
+  const child = spawn(BINARY, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stderr.on('data', (d) => { output += d; });
+  let exited = false;
+  child.on('exit', () => { exited = true; });
+  const url = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`the emulator did not start within 20 s:\n${output}`)), 20_000);
+    let line = '';
+    child.stdout.on('data', (d) => {
+      line += d;
+      if (line.includes('\n')) {
+        clearTimeout(timer);
+        try { resolve(JSON.parse(line.split('\n')[0]).listening); } catch (e) { reject(e); }
+      }
+    });
+    child.on('exit', (code) => { clearTimeout(timer); reject(new Error(`the emulator exited (${code}):\n${output}`)); });
+  });
+
+  const control = async (path, init = {}) => {
+    const res = await fetch(`${url}/_emulator/${path}`, init);
+    const text = await res.text();
+    if (!res.ok) throw new Error(`emulator ${path}: ${res.status} ${text}`);
+    return text ? JSON.parse(text) : null;
+  };
+
+  return {
+    url,
+    logs: () => output,
+    stop() { if (!exited) child.kill('SIGTERM'); },
+    /** The official client, with the account's auth token or the API key, aimed at the emulator. */
+    client({ apiKey = false } = {}) {
+      const c = apiKey
+        ? twilio(secrets.TWILIO_API_KEY_SID, secrets.TWILIO_API_KEY_SECRET, { accountSid: secrets.TWILIO_ACCOUNT_SID })
+        : twilio(secrets.TWILIO_ACCOUNT_SID, secrets.TWILIO_AUTH_TOKEN);
+      c.conversations.baseUrl = url;
+      return c;
+    },
+    reset: () => control('reset', { method: 'POST' }),
+    requests: async () => (await control('requests')).requests,
+    deliveries: async () => (await control('deliveries')).deliveries,
+    redeliver: async (id) => (await control(`deliveries/${id}/redeliver`, { method: 'POST' })).id,
+    fault: (fault) => control('faults', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(fault) }),
+    clearFaults: () => control('faults', { method: 'DELETE' }),
+    /** Waits (at most `ms`) until no delivery is pending and at least `count` exist. */
+    async settled({ count = 0, ms = 15_000 } = {}) {
+      const deadline = Date.now() + ms;
+      for (;;) {
+        const { pending, deliveries } = await control('deliveries');
+        if (pending === 0 && deliveries.length >= count) return deliveries;
+        if (Date.now() > deadline) throw new Error(`deliveries not settled in ${ms} ms: ${JSON.stringify(deliveries)}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    },
+    /** A visitor's SDK actions, with the access token the Worker issued. */
+    sdk(token) {
+      const call = async (method, path, body) => {
+        const res = await fetch(`${url}/_sdk/${path}`, {
+          method,
+          headers: { 'X-Twilio-Token': token, 'Content-Type': 'application/json' },
+          body: body === undefined ? undefined : JSON.stringify(body),
+        });
+        const json = await res.json();
+        if (!res.ok) throw Object.assign(new Error(`sdk ${method} ${path}: ${res.status} ${JSON.stringify(json)}`), { status: res.status, body: json });
+        return json;
+      };
+      return {
+        createConversation: (attributes = {}) => call('POST', 'Conversations', { attributes }),
+        join: (sid) => call('POST', `Conversations/${sid}/Participants`),
+        send: (sid, body) => call('POST', `Conversations/${sid}/Messages`, { body }),
+        messages: async (sid) => (await call('GET', `Conversations/${sid}/Messages`)).messages,
+      };
+    },
+  };
+}
+
+export { twilio };
