@@ -82,7 +82,16 @@ export async function startWorker({ secrets, sites = {} }) {
     rmSync(dir, { recursive: true, force: true });
   }
 
-  return { url, port, stop, logs: () => output };
+  /** Waits (at most `ms`) for a log line matching `pattern`: wrangler prints after it answers. */
+  async function waitForLog(pattern, ms = 10_000) {
+    const deadline = Date.now() + ms;
+    while (!pattern.test(output)) {
+      if (Date.now() > deadline) throw new Error(`no log line matching ${pattern} within ${ms} ms:\n${output.slice(-3000)}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  return { url, port, stop, logs: () => output, waitForLog };
 }
 
 /** Secrets in the shapes Twilio uses, random for each call. */

@@ -1,0 +1,76 @@
+// `npm run bench` (second part): how long the Worker takes to handle Twilio's webhooks, measured
+// by the local emulator as the time from sending a signed event to the Worker's answer (loopback,
+// wrangler dev), and how many REST calls each event costs. Sequential, bounded in count.
+// Usage: node scripts/bench-webhooks.mjs [events per kind, default 100]
+import { startWorker, testSecrets } from '../tests/support/worker.mjs';
+import { startEmulator } from '../tests/support/emulator.mjs';
+
+const count = Math.min(Number(process.argv[2] ?? 100), 1000);
+const SERVICE = 'IS' + '1'.repeat(32);
+const ORIGIN = 'https://bench.test';
+const site = (automation) => JSON.stringify({ allowed_origins: [ORIGIN], service_sid: SERVICE, automation });
+const secrets = testSecrets();
+
+const emu = await startEmulator({ secrets, services: [SERVICE] });
+const worker = await startWorker({
+  secrets: { ...secrets, TWILIO_API_BASE: emu.url },
+  sites: {
+    studio: site({ studio: { flow_sid: 'FW' + '3'.repeat(32) } }),
+    bot: site({ webhook: { url: 'https://bot.example.com/hook' } }),
+    none: site('none'),
+    auto: site({ auto_reply: { greeting: 'Hello!', rules: [{ keywords: ['price'], reply: 'Free.' }] } }),
+  },
+});
+
+const quantile = (sorted, q) => sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)];
+
+async function token(siteId) {
+  const res = await fetch(`${worker.url}/api/sites/${siteId}/token`, {
+    method: 'POST', headers: { Origin: ORIGIN, 'Content-Type': 'application/json', 'CF-Connecting-IP': `10.0.${Math.random() * 255 | 0}.${Math.random() * 255 | 0}` }, body: '{}',
+  });
+  if (!res.ok) throw new Error(`token: ${res.status} ${await res.text()}`);
+  return (await res.json()).token;
+}
+
+async function measure(label, siteId, eventType, act) {
+  await emu.reset();
+  const sdk = emu.sdk(await token(siteId));
+  for (let i = 0; i < count; i++) {
+    await act(sdk, i);
+    await emu.settled({ ms: 30_000 });
+  }
+  const deliveries = (await emu.deliveries()).filter((d) => d.event_type === eventType && d.target === 'service');
+  const failed = deliveries.filter((d) => d.status !== 'delivered').length;
+  const visitorEvents = deliveries.filter((d) => Object.fromEntries(d.params).ClientIdentity);
+  const ms = visitorEvents.map((d) => d.ms).sort((a, b) => a - b);
+  const calls = (await emu.requests()).filter((r) => r.auth_user === secrets.TWILIO_API_KEY_SID).length;
+  return {
+    label, events: ms.length, failed,
+    median_ms: quantile(ms, 0.5), p99_ms: quantile(ms, 0.99), max_ms: ms.at(-1),
+    rest_calls_per_event: +(calls / ms.length).toFixed(2),
+  };
+}
+
+const results = [];
+try {
+  await emu.client().conversations.v1.services(SERVICE).configuration.webhooks()
+    .update({ postWebhookUrl: `${worker.url}/webhooks/conversations`, filters: ['onConversationAdded', 'onMessageAdded'] });
+  const newConversation = (sdk) => sdk.createConversation({});
+  results.push(await measure('onConversationAdded, studio', 'studio', 'onConversationAdded', newConversation));
+  results.push(await measure('onConversationAdded, bot webhook', 'bot', 'onConversationAdded', newConversation));
+  results.push(await measure('onConversationAdded, none', 'none', 'onConversationAdded', newConversation));
+  let conversation;
+  results.push(await measure('onMessageAdded, auto_reply', 'auto', 'onMessageAdded', async (sdk, i) => {
+    if (i === 0) {
+      conversation = await sdk.createConversation({});
+      await sdk.join(conversation.sid);
+    }
+    await sdk.send(conversation.sid, i % 2 ? 'what is the price?' : 'hello');
+  }));
+} finally {
+  worker.stop();
+  emu.stop();
+}
+
+console.log(`\nWebhook handling, ${count} events per kind, sequential (emulator -> wrangler dev -> emulator, loopback)`);
+console.table(results);

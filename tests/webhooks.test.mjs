@@ -1,0 +1,398 @@
+// POST /webhooks/conversations through a real `wrangler dev` and the local Twilio emulator: the
+// emulator sends Twilio's signed events to the Worker, and the Worker calls the emulator's REST
+// API back. Signature vectors come from the official `twilio` library.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { createServer } from 'node:http';
+import { startWorker, testSecrets, freePort } from './support/worker.mjs';
+import { startEmulator, twilio } from './support/emulator.mjs';
+
+const secrets = testSecrets();
+const SERVICE = 'IS' + '1'.repeat(32);
+const OTHER_SERVICE = 'IS' + '2'.repeat(32);
+const FLOW = 'FW' + '3'.repeat(32);
+const ORIGIN = 'https://shop.example.com';
+
+// Office hours that are open now in Tokyo and closed now in Los Angeles (16-17 hours apart).
+const tokyo = Object.fromEntries(new Intl.DateTimeFormat('en-US', {
+  timeZone: 'Asia/Tokyo', weekday: 'short', hour: '2-digit', hourCycle: 'h23',
+}).formatToParts(new Date()).map((p) => [p.type, p.value]));
+const tokyoHour = Number(tokyo.hour);
+const pad = (h) => String(h).padStart(2, '0');
+const openNowInTokyo = { [tokyo.weekday.toLowerCase()]: [`${pad(tokyoHour)}:00-${pad(Math.min(tokyoHour + 2, 24))}:00`] };
+
+let emu;
+let worker;
+let client;
+let bot;
+const botRequests = [];
+
+const site = (automation, extra = {}) => JSON.stringify({ allowed_origins: [ORIGIN], service_sid: SERVICE, automation, ...extra });
+const autoReply = (script) => site({ auto_reply: script });
+
+before(async () => {
+  emu = await startEmulator({ secrets, services: [SERVICE, OTHER_SERVICE] });
+  client = emu.client();
+  bot = createServer((req, res) => {
+    let body = '';
+    req.on('data', (d) => { body += d; });
+    req.on('end', () => { botRequests.push({ headers: req.headers, body }); res.end('{}'); });
+  });
+  await new Promise((r) => bot.listen(0, '127.0.0.1', r));
+  const botUrl = `http://127.0.0.1:${bot.address().port}/bot`;
+  worker = await startWorker({
+    secrets: { ...secrets, TWILIO_API_BASE: emu.url },
+    sites: {
+      studio: site({ studio: { flow_sid: FLOW } }),
+      bot: site({ webhook: { url: botUrl } }),
+      plain: site('none'),
+      elsewhere: JSON.stringify({ allowed_origins: [ORIGIN], service_sid: OTHER_SERVICE, automation: { studio: { flow_sid: FLOW } } }),
+      auto: autoReply({
+        bot_name: 'Acme bot', greeting: 'Hello!', rules: [{ keywords: ['price'], reply: 'It is free.' }],
+        handoff_phrases: ['human'], handoff_reply: 'A person will answer.',
+      }),
+      closed: autoReply({ office_hours: { time_zone: 'UTC', hours: {}, away_message: "We're away." } }),
+      tokyo: autoReply({ greeting: 'G', office_hours: { time_zone: 'Asia/Tokyo', hours: openNowInTokyo, away_message: 'away' } }),
+      la: autoReply({ greeting: 'G', office_hours: { time_zone: 'America/Los_Angeles', hours: openNowInTokyo, away_message: 'away' } }),
+    },
+  });
+  await configureServiceWebhook();
+});
+
+after(() => {
+  worker?.stop();
+  emu?.stop();
+  bot?.close();
+});
+
+/** The Twilio console step, done with the official client: the service's post-event webhook. */
+async function configureServiceWebhook() {
+  await client.conversations.v1.services(SERVICE).configuration.webhooks().update({
+    postWebhookUrl: `${worker.url}/webhooks/conversations`,
+    filters: ['onConversationAdded', 'onMessageAdded'],
+    method: 'POST',
+  });
+}
+
+const hookUrl = () => `${worker.url}/webhooks/conversations`;
+
+async function visitor(siteId) {
+  const res = await fetch(`${worker.url}/api/sites/${siteId}/token`, {
+    method: 'POST', headers: { Origin: ORIGIN, 'Content-Type': 'application/json' }, body: '{}',
+  });
+  assert.equal(res.status, 200, await res.clone().text());
+  const { token, identity } = await res.json();
+  return { identity, sdk: emu.sdk(token) };
+}
+
+/** A visitor of `siteId` opens a conversation (create + join) and the events settle. */
+async function openConversation(siteId) {
+  const v = await visitor(siteId);
+  const conversation = await v.sdk.createConversation({ site: siteId });
+  await v.sdk.join(conversation.sid);
+  await emu.settled();
+  return { ...v, sid: conversation.sid };
+}
+
+const webhooksOf = (sid, service = SERVICE) => client.conversations.v1.services(service).conversations(sid).webhooks.list();
+/** REST calls the Worker made (it authenticates with the API key; tests use the account). */
+const workerCalls = async () => (await emu.requests()).filter((r) => r.auth_user === secrets.TWILIO_API_KEY_SID);
+
+function post(params, { token = secrets.TWILIO_AUTH_TOKEN, url = hookUrl(), signature } = {}) {
+  const sig = signature === undefined ? twilio.getExpectedTwilioSignature(token, url, params) : signature;
+  return fetch(hookUrl(), {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/x-www-form-urlencoded', ...(sig === null ? {} : { 'X-Twilio-Signature': sig }) },
+    body: new URLSearchParams(params).toString(),
+  });
+}
+
+function addedEvent(conversationSid, identity, extra = {}) {
+  return {
+    AccountSid: secrets.TWILIO_ACCOUNT_SID, EventType: 'onConversationAdded', Source: 'SDK', RetryCount: '0',
+    ClientIdentity: identity, ConversationSid: conversationSid, ChatServiceSid: SERVICE,
+    Attributes: '{"site":"plain"}', State: 'active', DateCreated: new Date().toISOString(), ...extra,
+  };
+}
+
+test('Studio site: one studio webhook per new conversation, the same form the twilio library sends, none added on redelivery', async () => {
+  await emu.reset();
+  const { sid, sdk } = await openConversation('studio');
+  const hooks = await webhooksOf(sid);
+  assert.equal(hooks.length, 1);
+  assert.equal(hooks[0].target, 'studio');
+  assert.equal(hooks[0].configuration.flow_sid, FLOW);
+  assert.deepEqual(hooks[0].configuration.filters, ['onMessageAdded']);
+
+  // Oracle: the twilio library's request for the same webhook carries the same parameters.
+  const created = (await workerCalls()).find((r) => r.method === 'POST' && r.path.endsWith('/Webhooks'));
+  const other = await client.conversations.v1.services(SERVICE).conversations.create({});
+  await client.conversations.v1.services(SERVICE).conversations(other.sid).webhooks
+    .create({ target: 'studio', 'configuration.flowSid': FLOW, 'configuration.filters': ['onMessageAdded'] });
+  const library = (await emu.requests()).filter((r) => r.auth_user === secrets.TWILIO_ACCOUNT_SID && r.path.endsWith('/Webhooks')).at(-1);
+  const sorted = (params) => [...params].sort((a, b) => a[0].localeCompare(b[0]));
+  assert.deepEqual(sorted(created.params), sorted(library.params));
+  assert.equal(created.path, `/v1/Services/${SERVICE}/Conversations/${sid}/Webhooks`);
+
+  const delivery = (await emu.deliveries()).find((d) => d.event_type === 'onConversationAdded');
+  assert.equal(delivery.http_status, 200);
+  await emu.redeliver(delivery.id);
+  await emu.redeliver(delivery.id);
+  await emu.settled();
+  assert.equal((await webhooksOf(sid)).length, 1, 'a redelivered event adds nothing');
+  await worker.waitForLog(/already attached/);
+
+  // The visitor's messages now reach the flow (recorded: Studio cannot run locally).
+  await sdk.send(sid, 'I need help');
+  const deliveries = await emu.settled();
+  const studio = deliveries.filter((d) => d.target === 'studio');
+  assert.equal(studio.length, 1);
+  assert.equal(studio[0].flow_sid, FLOW);
+  assert.equal(Object.fromEntries(studio[0].params).Body, 'I need help');
+});
+
+test("bot site: a webhook to the site's bot URL, which then receives the visitor's messages signed", async () => {
+  await emu.reset();
+  botRequests.length = 0;
+  const { sid, sdk, identity } = await openConversation('bot');
+  const hooks = await webhooksOf(sid);
+  assert.equal(hooks.length, 1);
+  assert.equal(hooks[0].target, 'webhook');
+  const botUrl = `http://127.0.0.1:${bot.address().port}/bot`;
+  assert.equal(hooks[0].configuration.url, botUrl);
+  assert.equal(hooks[0].configuration.method, 'POST');
+  assert.deepEqual(hooks[0].configuration.filters, ['onMessageAdded']);
+  await sdk.send(sid, 'hi bot');
+  await emu.settled();
+  assert.equal(botRequests.length, 1);
+  const params = Object.fromEntries(new URLSearchParams(botRequests[0].body));
+  assert.equal(params.Body, 'hi bot');
+  assert.equal(params.ClientIdentity, identity);
+  assert.ok(twilio.validateRequest(secrets.TWILIO_AUTH_TOKEN, botRequests[0].headers['x-twilio-signature'], botUrl, params));
+});
+
+test('a site without automation, and a conversation in another service: nothing attached, no REST call', async () => {
+  await emu.reset();
+  const { sid } = await openConversation('plain');
+  assert.equal((await webhooksOf(sid)).length, 0);
+  const elsewhere = await visitor('elsewhere');
+  // The visitor's token is for the site's service; the event names the other one.
+  const conversation = await client.conversations.v1.services(SERVICE).conversations.create({});
+  const res = await post(addedEvent(conversation.sid, elsewhere.identity));
+  assert.equal(res.status, 200);
+  assert.equal((await res.json()).outcome, 'ignored');
+  assert.deepEqual(await workerCalls(), []);
+});
+
+test('signatures: unsigned, mis-signed, altered or signed for another URL is 403 with no side effect; the library\'s vectors pass', async () => {
+  await emu.reset();
+  const { identity } = await visitor('studio');
+  const conversation = await client.conversations.v1.services(SERVICE).conversations.create({});
+  const params = addedEvent(conversation.sid, identity);
+  const good = twilio.getExpectedTwilioSignature(secrets.TWILIO_AUTH_TOKEN, hookUrl(), params);
+  assert.ok(twilio.validateRequest(secrets.TWILIO_AUTH_TOKEN, good, hookUrl(), params), 'the vector itself is valid');
+
+  const otherPort = hookUrl().replace(/:\d+\//, `:${await freePort()}/`);
+  const refused = [
+    await post(params, { signature: null }),
+    await post(params, { token: 'not-the-auth-token' }),
+    await post({ ...params, ConversationSid: 'CH' + 'f'.repeat(32) }, { signature: good }),
+    await post({ ...params, Extra: 'x' }, { signature: good }),
+    await post(params, { url: otherPort }),
+    await post(params, { signature: good.slice(0, -4) + 'AAA=' }),
+  ];
+  for (const [i, res] of refused.entries()) {
+    assert.equal(res.status, 403, `case ${i}`);
+    assert.equal((await res.json()).error.code, 'invalid_signature');
+  }
+  assert.deepEqual(await workerCalls(), [], 'no REST call for a refused request');
+  assert.equal((await webhooksOf(conversation.sid)).length, 0);
+
+  const accepted = await post(params, { signature: good });
+  assert.equal(accepted.status, 200);
+  assert.equal((await accepted.json()).outcome, 'attached');
+  assert.equal((await webhooksOf(conversation.sid)).length, 1);
+});
+
+test('signatures: the bodySHA256 JSON variant', async () => {
+  await emu.reset();
+  const { identity } = await visitor('studio');
+  const conversation = await client.conversations.v1.services(SERVICE).conversations.create({});
+  const body = JSON.stringify(addedEvent(conversation.sid, identity));
+  const send = (text, hash = createHash('sha256').update(text).digest('hex')) => {
+    const url = `${hookUrl()}?bodySHA256=${hash}`;
+    const signature = twilio.getExpectedTwilioSignature(secrets.TWILIO_AUTH_TOKEN, url, {});
+    assert.ok(twilio.validateRequestWithBody(secrets.TWILIO_AUTH_TOKEN, signature, url, text) || text !== body);
+    return fetch(url, { method: 'POST', headers: { 'Content-Type': 'application/json', 'X-Twilio-Signature': signature }, body: text });
+  };
+  const altered = body.replace('"SDK"', '"API"');
+  const tampered = await send(altered, createHash('sha256').update(body).digest('hex'));
+  assert.equal(tampered.status, 403, 'a body that does not match its signed hash');
+  assert.deepEqual(await workerCalls(), []);
+  const res = await send(body);
+  assert.equal(res.status, 200);
+  assert.equal((await res.json()).outcome, 'attached');
+});
+
+test('signed events the Worker does not act on: 200 and ignored; a malformed one is 400; GET is 405', async () => {
+  await emu.reset();
+  const { identity } = await visitor('studio');
+  const conversation = await client.conversations.v1.services(SERVICE).conversations.create({});
+  const cases = [
+    addedEvent(conversation.sid, identity, { AccountSid: 'AC' + '9'.repeat(32) }),
+    addedEvent(conversation.sid, identity, { EventType: 'onConversationUpdated' }),
+    addedEvent(conversation.sid, 'agent:alice'),
+    addedEvent(conversation.sid, `visitor:nosuchsite:${crypto.randomUUID()}`),
+  ];
+  for (const params of cases) {
+    const res = await post(params);
+    assert.equal(res.status, 200);
+    assert.equal((await res.json()).outcome, 'ignored');
+  }
+  assert.deepEqual(await workerCalls(), []);
+  const malformed = await post({ AccountSid: secrets.TWILIO_ACCOUNT_SID, EventType: 'onMessageAdded', ClientIdentity: identity });
+  assert.equal(malformed.status, 400);
+  assert.equal((await malformed.json()).error.code, 'invalid_event');
+  const get = await fetch(hookUrl());
+  assert.equal(get.status, 405);
+  assert.equal(get.headers.get('allow'), 'POST');
+});
+
+test('a conversation that already has 5 webhooks: a clear log line and 200, so Twilio does not retry', async () => {
+  await emu.reset();
+  const { identity } = await visitor('studio');
+  const conversation = await client.conversations.v1.services(SERVICE).conversations.create({});
+  const hooks = client.conversations.v1.services(SERVICE).conversations(conversation.sid).webhooks;
+  for (let i = 0; i < 5; i++) await hooks.create({ target: 'webhook', 'configuration.url': `https://h${i}.example.com/` });
+  const res = await post(addedEvent(conversation.sid, identity));
+  assert.equal(res.status, 200);
+  const body = await res.json();
+  assert.equal(body.outcome, 'webhook_limit');
+  assert.match(body.detail, /50361/);
+  await worker.waitForLog(new RegExp(`conversation ${conversation.sid} already has 5 webhooks \\(Twilio error 50361\\)`));
+  assert.equal((await hooks.list()).length, 5);
+});
+
+test('upstream 429, 500 and a dropped connection once each: retried, and exactly one webhook attached', async () => {
+  await emu.reset();
+  await emu.fault({ method: 'GET', path_contains: '/Webhooks', status: 500 });
+  await emu.fault({ method: 'POST', path_contains: '/Webhooks', status: 429, retry_after: 1 });
+  const first = await openConversation('studio');
+  assert.equal((await webhooksOf(first.sid)).length, 1);
+  assert.deepEqual((await workerCalls()).map((r) => [r.method, r.fault ?? 'ok']),
+    [['GET', 'status 500'], ['GET', 'ok'], ['POST', 'status 429'], ['POST', 'ok']]);
+
+  await emu.reset();
+  await emu.fault({ method: 'POST', path_contains: '/Webhooks', drop: true });
+  const second = await openConversation('studio');
+  assert.equal((await webhooksOf(second.sid)).length, 1);
+  await worker.waitForLog(/twilio call failed, retrying/);
+});
+
+test('upstream failing every attempt: bounded retries, 503 twilio_unavailable, and a redelivery later succeeds', async () => {
+  await emu.reset();
+  await emu.fault({ method: 'GET', path_contains: '/Webhooks', status: 503, times: 10 });
+  const { sid } = await openConversation('studio');
+  const delivery = (await emu.deliveries()).find((d) => d.event_type === 'onConversationAdded');
+  assert.equal(delivery.http_status, 503);
+  assert.equal((await workerCalls()).length, 3, 'three attempts, then it gives up');
+  await worker.waitForLog(/Twilio unavailable after 3 attempts/);
+  await emu.clearFaults();
+  assert.equal((await webhooksOf(sid)).length, 0);
+
+  await emu.redeliver(delivery.id);
+  await emu.settled();
+  assert.equal((await webhooksOf(sid)).length, 1);
+});
+
+test('upstream hanging: each attempt is abandoned after its timeout and the total stays bounded', async () => {
+  await emu.reset();
+  await emu.fault({ method: 'GET', path_contains: '/Webhooks', delay_ms: 8000, times: 3 });
+  const { identity } = await visitor('studio');
+  const conversation = await client.conversations.v1.services(SERVICE).conversations.create({});
+  const started = Date.now();
+  const res = await post(addedEvent(conversation.sid, identity));
+  const elapsed = Date.now() - started;
+  assert.equal(res.status, 503);
+  assert.equal((await res.json()).error.code, 'twilio_unavailable');
+  // A bound, not a speed test: the policy allows at most 4 s of retries plus one 2.5 s attempt.
+  assert.ok(elapsed < 8000, `gave up after ${elapsed} ms`);
+  await worker.waitForLog(/no answer within 2500 ms/);
+  await emu.clearFaults();
+});
+
+test('Twilio unreachable (nothing listening): bounded retries, then a logged failure', async () => {
+  const closedPort = await freePort();
+  const down = await startWorker({
+    secrets: { ...secrets, TWILIO_API_BASE: `http://127.0.0.1:${closedPort}` },
+    sites: { studio: site({ studio: { flow_sid: FLOW } }) },
+  });
+  try {
+    const res = await fetch(`${down.url}/api/sites/studio/token`, { method: 'POST', headers: { Origin: ORIGIN, 'Content-Type': 'application/json' }, body: '{}' });
+    const { identity } = await res.json();
+    const url = `${down.url}/webhooks/conversations`;
+    const params = addedEvent('CH' + 'a'.repeat(32), identity);
+    const answer = await fetch(url, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded', 'X-Twilio-Signature': twilio.getExpectedTwilioSignature(secrets.TWILIO_AUTH_TOKEN, url, params) },
+      body: new URLSearchParams(params).toString(),
+    });
+    assert.equal(answer.status, 503);
+    assert.equal((await answer.json()).error.code, 'twilio_unavailable');
+    await down.waitForLog(/Twilio unavailable after 3 attempts/);
+  } finally {
+    down.stop();
+  }
+});
+
+async function chat(siteId, bodies) {
+  const { sid, sdk, identity } = await openConversation(siteId);
+  for (const body of bodies) {
+    await sdk.send(sid, body);
+    await emu.settled();
+  }
+  const messages = await sdk.messages(sid);
+  return { identity, messages: messages.map((m) => [m.author === identity ? 'visitor' : m.author, m.body]) };
+}
+
+test('auto-responder: greeting, rules, handoff, then silence; never answers itself', async () => {
+  await emu.reset();
+  const { messages } = await chat('auto', ['hello', "what's the price?", 'nothing to match', 'get me a HUMAN', 'price?']);
+  assert.deepEqual(messages, [
+    ['visitor', 'hello'], ['Acme bot', 'Hello!'],
+    ['visitor', "what's the price?"], ['Acme bot', 'It is free.'],
+    ['visitor', 'nothing to match'],
+    ['visitor', 'get me a HUMAN'], ['Acme bot', 'A person will answer.'],
+    ['visitor', 'price?'],
+  ]);
+  // The bot's messages are announced (X-Twilio-Webhook-Enabled) and come back as events, which
+  // the Worker acknowledges without answering.
+  const echoes = (await emu.deliveries()).filter((d) => d.event_type === 'onMessageAdded' && Object.fromEntries(d.params).Author === 'Acme bot');
+  assert.equal(echoes.length, 3);
+  assert.ok(echoes.every((d) => d.http_status === 200));
+  const botPosts = (await workerCalls()).filter((r) => r.path.endsWith('/Messages'));
+  assert.ok(botPosts.every((r) => r.webhook_enabled && Object.fromEntries(r.params).Author === 'Acme bot'));
+  assert.equal(botPosts.length, 3);
+});
+
+test('auto-responder: a redelivered message event gets no second answer', async () => {
+  await emu.reset();
+  const { sid, sdk } = await openConversation('auto');
+  await sdk.send(sid, 'price');
+  await emu.settled();
+  const delivery = (await emu.deliveries()).find((d) => d.event_type === 'onMessageAdded');
+  await emu.redeliver(delivery.id);
+  await emu.settled();
+  assert.deepEqual((await sdk.messages(sid)).map((m) => m.body), ['price', 'Hello!', 'It is free.']);
+});
+
+test('auto-responder: away message outside office hours, once, in the site\'s time zone', async () => {
+  await emu.reset();
+  const closed = await chat('closed', ['hi', 'anyone?']);
+  assert.deepEqual(closed.messages.map(([, body]) => body), ['hi', "We're away.", 'anyone?']);
+  const open = await chat('tokyo', ['hi']);
+  assert.deepEqual(open.messages.map(([, body]) => body), ['hi', 'G'], `open now in Tokyo (${JSON.stringify(openNowInTokyo)})`);
+  const la = await chat('la', ['hi']);
+  assert.deepEqual(la.messages.map(([, body]) => body), ['hi', 'G', 'away'], 'the same hours are closed now in Los Angeles');
+});
