@@ -10,7 +10,19 @@ source "$(dirname "$0")/lib/env.sh"
 cd "$ROOT"
 
 usage() { sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
-check() { cargo run --quiet --release -p edgechat-core --bin site-config -- check "$@"; }
+check() {
+  # The Rust check knows a time zone's shape; whether it exists is a question for a zone database,
+  # and Node's Intl has the same ICU data as the Worker's runtime.
+  node -e '
+    let config = {};
+    try { config = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")); } catch { /* reported below */ }
+    const zone = config.automation?.auto_reply?.office_hours?.time_zone;
+    if (zone) {
+      try { new Intl.DateTimeFormat("en-US", { timeZone: zone }); }
+      catch { console.error(`site config field \`automation.auto_reply.office_hours.time_zone\`: unknown time zone ${JSON.stringify(zone)}; use an IANA name like "Europe/Berlin"`); process.exit(1); }
+    }' "$1"
+  cargo run --quiet --release -p edgechat-core --bin site-config -- check "$@"
+}
 where() { if [ "${1:-}" = "--remote" ]; then echo --remote; else echo --local; fi; }
 
 case "${1:-}" in

@@ -392,7 +392,13 @@ async fn auto_reply(
         },
     };
     let decision = respond(script, &state, index, body, now);
-    if decision.state == state {
+    let only_index_moved = ResponderState {
+        last_index: state.last_index,
+        ..decision.state.clone()
+    } == state;
+    // Nothing to say and nothing new to remember but the index: skip the write (a redelivery
+    // would decide the same silence).
+    if decision.state == state || (decision.replies.is_empty() && only_index_moved) {
         return Ok(Handled {
             outcome: "silent",
             detail: "the responder has nothing to say (handed off, or already answered)".into(),
