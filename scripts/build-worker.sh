@@ -14,4 +14,10 @@ if [ -f "$out/index.js" ] && [ -f "$stamp_file" ] && [ "$(cat "$stamp_file")" = 
   exit 0
 fi
 (cd worker && worker-build --release)
+# worker-build runs wasm-opt with --debuginfo, which keeps the names section (about 115 KB raw,
+# only for readable wasm frames in stack traces; the Worker logs structured lines instead). Drop
+# it, with the same feature set worker-build enables so no newer encoding is emitted.
+"$WASM_OPT_BIN" "$out/index_bg.wasm" -o "$out/index_bg.wasm" --strip-debug --strip-producers \
+  --enable-mutable-globals --enable-sign-ext --enable-nontrapping-float-to-int --enable-bulk-memory \
+  --enable-multivalue --enable-reference-types --enable-exception-handling
 echo "$stamp" > "$stamp_file"

@@ -11,8 +11,10 @@
 //! that), then the away message (outside office hours, once per closed spell), then the first
 //! matching rule's answer.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
+use serde_json::value::RawValue;
 
 use crate::config::AutoReply;
 use crate::office_hours::LocalTime;
@@ -34,24 +36,34 @@ pub struct ResponderState {
     pub last_index: Option<u64>,
 }
 
+/// A JSON object whose values are kept as their JSON text (no generic `Value` tree: the Worker
+/// only ever reads or replaces one key, and this keeps its wasm smaller).
+type RawObject = BTreeMap<String, Box<RawValue>>;
+
 impl ResponderState {
     /// Reads the state from a conversation's attributes (JSON text). Attributes that are not a
     /// JSON object, or hold no valid state, give a fresh state.
     pub fn from_attributes(attributes: &str) -> ResponderState {
-        serde_json::from_str::<Map<String, Value>>(attributes)
+        serde_json::from_str::<RawObject>(attributes)
             .ok()
-            .and_then(|mut map| map.remove(STATE_ATTRIBUTE))
-            .and_then(|state| serde_json::from_value(state).ok())
+            .and_then(|map| {
+                let state = map.get(STATE_ATTRIBUTE)?;
+                serde_json::from_str(state.get()).ok()
+            })
             .unwrap_or_default()
     }
 
     /// The attributes with this state stored in them and every other key kept as it was
     /// (attributes that are not a JSON object are replaced by an object).
     pub fn store_in(&self, attributes: &str) -> String {
-        let mut map = serde_json::from_str::<Map<String, Value>>(attributes).unwrap_or_default();
-        let state = serde_json::to_value(self).unwrap_or(Value::Null);
-        map.insert(STATE_ATTRIBUTE.to_owned(), state);
-        Value::Object(map).to_string()
+        let mut map = serde_json::from_str::<RawObject>(attributes).unwrap_or_default();
+        let state = serde_json::to_string(self)
+            .ok()
+            .and_then(|text| RawValue::from_string(text).ok());
+        if let Some(state) = state {
+            map.insert(STATE_ATTRIBUTE.to_owned(), state);
+        }
+        serde_json::to_string(&map).unwrap_or_else(|_| "{}".to_owned())
     }
 }
 
@@ -142,6 +154,7 @@ pub fn contains_phrase(text: &str, phrase: &str) -> bool {
 mod tests {
     use super::*;
     use crate::office_hours::Weekday;
+    use serde_json::Value;
 
     fn script(extra: &str) -> AutoReply {
         let json = format!(

@@ -48,15 +48,18 @@ impl Route {
     }
 }
 
+#[derive(serde::Serialize)]
+struct Health {
+    status: &'static str,
+}
+
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
     let started_ms = worker::Date::now().as_millis();
     let route = Route::parse(&req.path());
     let method = req.method();
     let reply = match (&route, &method) {
-        (Route::Health, Method::Get | Method::Head) => {
-            Reply::json(200, &serde_json::json!({"status": "ok"}))
-        }
+        (Route::Health, Method::Get | Method::Head) => Reply::json(200, &Health { status: "ok" }),
         (Route::Health, _) => Reply::method_not_allowed("GET"),
         (Route::PublicConfig(site), Method::Get | Method::Head | Method::Options) => {
             public_config::handle(req, &env, site).await

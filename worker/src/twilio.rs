@@ -96,16 +96,16 @@ impl TwilioClient {
                     last: failure,
                 });
             };
-            worker::console_warn!(
-                "{}",
-                serde_json::json!({
-                    "warning": "twilio call failed, retrying",
-                    "action": request.action,
-                    "attempt": attempt - 1,
-                    "error": failure,
-                    "retry_in_ms": delay,
-                })
-            );
+            let warning = RetryWarning {
+                warning: "twilio call failed, retrying",
+                action: request.action,
+                attempt: attempt - 1,
+                error: &failure,
+                retry_in_ms: delay,
+            };
+            if let Ok(line) = serde_json::to_string(&warning) {
+                worker::console_warn!("{line}");
+            }
             Delay::from(Duration::from_millis(delay)).await;
         }
     }
@@ -173,6 +173,15 @@ impl TwilioClient {
             }
         }
     }
+}
+
+#[derive(serde::Serialize)]
+struct RetryWarning<'a> {
+    warning: &'static str,
+    action: &'static str,
+    attempt: u32,
+    error: &'a str,
+    retry_in_ms: u64,
 }
 
 struct Answer {

@@ -27,7 +27,8 @@ use edgechat_core::twilio_rest::{self, Attachment, Plan, WebhookPage, ERROR_WEBH
 use edgechat_core::twilio_signature;
 use edgechat_core::visitor::VisitorIdentity;
 use edgechat_core::webhook_event::ConversationEvent;
-use serde_json::json;
+use serde::Serialize;
+use serde_json::value::RawValue;
 use worker::{Env, Request};
 
 use crate::http::Reply;
@@ -63,10 +64,19 @@ pub async fn handle(req: Request, env: &Env) -> Reply {
     }
 }
 
+#[derive(Serialize)]
+struct Acknowledged<'a> {
+    outcome: &'a str,
+    detail: &'a str,
+}
+
 /// An acknowledged event: 200 with what was done, and the same words in the log line.
 fn done(site: Option<&SiteId>, outcome: &str, detail: String) -> Reply {
-    let mut reply =
-        Reply::json(200, &json!({"outcome": outcome, "detail": &detail})).with_detail(detail);
+    let body = Acknowledged {
+        outcome,
+        detail: &detail,
+    };
+    let mut reply = Reply::json(200, &body).with_detail(detail);
     reply.site = site.map(ToString::to_string);
     reply
 }
@@ -205,8 +215,8 @@ fn bad_signature() -> Reply {
 
 /// A `bodySHA256` request's JSON object, as parameters (strings kept, other values as JSON).
 fn json_params(body: &[u8]) -> Result<Vec<(String, String)>, Reply> {
-    let object: serde_json::Map<String, serde_json::Value> =
-        serde_json::from_slice(body).map_err(|e| {
+    let object: std::collections::BTreeMap<String, Box<RawValue>> = serde_json::from_slice(body)
+        .map_err(|e| {
             Reply::error(ApiError::new(
                 ErrorCode::InvalidEvent,
                 format!("a JSON webhook body must be an object: {e}"),
@@ -214,9 +224,10 @@ fn json_params(body: &[u8]) -> Result<Vec<(String, String)>, Reply> {
         })?;
     Ok(object
         .into_iter()
-        .map(|(k, v)| match v {
-            serde_json::Value::String(s) => (k, s),
-            other => (k, other.to_string()),
+        .map(|(k, raw)| {
+            let text = raw.get();
+            let value = serde_json::from_str::<String>(text).unwrap_or_else(|_| text.to_owned());
+            (k, value)
         })
         .collect())
 }
