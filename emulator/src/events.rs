@@ -134,6 +134,19 @@ impl App {
         }
     }
 
+    /// Announces `event` to the listeners of `service_sid` and of `conversation`.
+    pub fn announce_in(
+        self: &Arc<Self>,
+        service_sid: &str,
+        event: Event,
+        conversation: &Conversation,
+    ) {
+        let state = self.state.lock().unwrap();
+        if let Some(service) = state.services.get(service_sid) {
+            self.announce(event, &service.webhooks, Some(conversation));
+        }
+    }
+
     fn keep_delivery(&self, mut delivery: Delivery) -> u64 {
         let mut logs = self.logs.lock().unwrap();
         logs.next_delivery += 1;

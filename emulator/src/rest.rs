@@ -445,9 +445,11 @@ async fn update_conversation(State(app): State<Arc<App>>, ctx: Ctx, body: Bytes)
     match result {
         Ok(c) => {
             if ctx.announce {
-                let state = app.state.lock().unwrap();
-                let event = conversation_event("onConversationUpdated", "API", None, &c);
-                app.announce(event, &state.services[&ctx.service].webhooks, Some(&c));
+                app.announce_in(
+                    &ctx.service,
+                    conversation_event("onConversationUpdated", "API", None, &c),
+                    &c,
+                );
             }
             Json(c.json(&app.account, &ctx.urls)).into_response()
         }
@@ -515,9 +517,7 @@ async fn create_participant(State(app): State<Arc<App>>, ctx: Ctx, body: Bytes) 
     match result {
         Ok((c, p)) => {
             if ctx.announce {
-                let state = app.state.lock().unwrap();
-                let event = participant_event("API", None, &c, &p);
-                app.announce(event, &state.services[&ctx.service].webhooks, Some(&c));
+                app.announce_in(&ctx.service, participant_event("API", None, &c, &p), &c);
             }
             created(c.participant_json(&p, &app.account, &ctx.urls))
         }
@@ -583,9 +583,7 @@ async fn create_message(State(app): State<Arc<App>>, ctx: Ctx, body: Bytes) -> R
     match result {
         Ok((c, m)) => {
             if ctx.announce {
-                let state = app.state.lock().unwrap();
-                let event = message_event("API", None, &c, &m);
-                app.announce(event, &state.services[&ctx.service].webhooks, Some(&c));
+                app.announce_in(&ctx.service, message_event("API", None, &c, &m), &c);
             }
             created(c.message_json(&m, &app.account, &ctx.urls))
         }

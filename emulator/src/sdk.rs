@@ -295,12 +295,10 @@ async fn join(
     });
     match result {
         Ok((c, p)) => {
-            let state = app.state.lock().unwrap();
-            let event = participant_event("SDK", Some(client.identity.clone()), &c, &p);
-            app.announce(
-                event,
-                &state.services[&client.service_sid].webhooks,
-                Some(&c),
+            app.announce_in(
+                &client.service_sid,
+                participant_event("SDK", Some(client.identity.clone()), &c, &p),
+                &c,
             );
             let json = c.participant_json(&p, &app.account, &urls(&headers, &client.service_sid));
             (StatusCode::CREATED, Json(json)).into_response()
@@ -349,12 +347,10 @@ async fn send(
     });
     match result {
         Ok((c, m)) => {
-            let state = app.state.lock().unwrap();
-            let event = message_event("SDK", Some(client.identity.clone()), &c, &m);
-            app.announce(
-                event,
-                &state.services[&client.service_sid].webhooks,
-                Some(&c),
+            app.announce_in(
+                &client.service_sid,
+                message_event("SDK", Some(client.identity.clone()), &c, &m),
+                &c,
             );
             let json = c.message_json(&m, &app.account, &urls(&headers, &client.service_sid));
             (StatusCode::CREATED, Json(json)).into_response()

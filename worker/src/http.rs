@@ -2,8 +2,9 @@
 //! CORS for the site's own origins, and what the request log needs to know.
 
 use edgechat_core::api::{ApiError, ErrorCode};
+use futures_util::StreamExt;
 use serde::Serialize;
-use worker::{Headers, Response, Result};
+use worker::{Headers, Request, Response, Result};
 
 /// A handler's answer, turned into a `Response` (and a log line) in one place.
 pub struct Reply {
@@ -122,3 +123,64 @@ fn json_response(status: u16, body: Vec<u8>, headers: &Headers) -> Result<Respon
     headers.set("Content-Type", "application/json; charset=utf-8")?;
     Ok(Response::from_bytes(body)?.with_status(status))
 }
+
+/// The body, refused with 413 as soon as it exceeds `max` bytes (a declared length is checked
+/// before reading anything). `unreadable` is the error code for a body that cannot be read.
+pub async fn read_body(
+    req: &mut Request,
+    max: usize,
+    unreadable_code: ErrorCode,
+) -> Result<Vec<u8>, Reply> {
+    let too_large = || {
+        Reply::error(ApiError::new(
+            ErrorCode::BodyTooLarge,
+            format!("the body must be at most {max} bytes"),
+        ))
+    };
+    let declared = req
+        .headers()
+        .get("Content-Length")
+        .ok()
+        .flatten()
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > max as u64) {
+        return Err(too_large());
+    }
+    let unreadable = |e: worker::Error| {
+        Reply::error(ApiError::new(
+            unreadable_code,
+            "the request body could not be read",
+        ))
+        .with_detail(e.to_string())
+    };
+    if declared.is_some() {
+        // Length known and within the limit: one read, no stream iteration.
+        return req.bytes().await.map_err(unreadable);
+    }
+    let mut stream = match req.stream() {
+        Ok(stream) => stream,
+        // No body at all.
+        Err(_) => return Ok(Vec::new()),
+    };
+    let mut body = Vec::new();
+    while let Some(chunk) = stream.next().await {
+        body.extend_from_slice(&chunk.map_err(unreadable)?);
+        if body.len() > max {
+            // Answering while the client is still sending a chunked body breaks the connection
+            // (wrangler dev then fails the next request), so a modest remainder is read and
+            // dropped first; a huge one is cut off.
+            let mut drained = body.len();
+            while drained < MAX_DRAINED_BYTES {
+                match stream.next().await {
+                    Some(Ok(chunk)) => drained += chunk.len(),
+                    _ => break,
+                }
+            }
+            return Err(too_large());
+        }
+    }
+    Ok(body)
+}
+
+/// How much of an oversized chunked body is read (and dropped) before answering 413.
+const MAX_DRAINED_BYTES: usize = 1024 * 1024;

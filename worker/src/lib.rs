@@ -7,6 +7,7 @@ mod clock;
 mod http;
 mod log;
 mod public_config;
+mod secrets;
 mod sites;
 mod token;
 mod twilio;

@@ -5,15 +5,14 @@
 
 use edgechat_core::access_token::{ChatGrant, Claims};
 use edgechat_core::api::{ApiError, ErrorCode, TokenRequest, TokenResponse, MAX_BODY_BYTES};
-use edgechat_core::secrets::{SecretError, TokenSecrets};
+use edgechat_core::secrets::TokenSecrets;
 use edgechat_core::visitor::VisitorIdentity;
 use std::rc::Rc;
 
-use futures_util::StreamExt;
 use wasm_bindgen::prelude::wasm_bindgen;
 use worker::{Env, Request};
 
-use crate::http::Reply;
+use crate::http::{self, Reply};
 use crate::sites::{self, OriginRule, Site};
 
 pub const RATE_LIMIT_BINDING: &str = "TOKEN_RATE_LIMITER";
@@ -47,7 +46,7 @@ pub async fn handle(req: Request, env: &Env, raw_site: &str) -> Reply {
 async fn issue(mut req: Request, env: &Env, site: &Site) -> Result<Reply, Reply> {
     check_rate_limit(&req, env).await?;
     let secrets = secrets(env)?;
-    let body = read_body(&mut req).await?;
+    let body = http::read_body(&mut req, MAX_BODY_BYTES, ErrorCode::InvalidJson).await?;
     let request = TokenRequest::from_body(&body)
         .map_err(|msg| Reply::error(ApiError::new(ErrorCode::InvalidJson, msg)))?;
 
@@ -95,27 +94,11 @@ async fn issue(mut req: Request, env: &Env, site: &Site) -> Result<Reply, Reply>
     ))
 }
 
-thread_local! {
-    /// Secrets cannot change under a running isolate (a new secret means a new deployment), so
-    /// they are read and checked once; failures are not cached, so a fix is seen at once.
-    static SECRETS: std::cell::OnceCell<Rc<TokenSecrets>> = const { std::cell::OnceCell::new() };
-}
-
 fn secrets(env: &Env) -> Result<Rc<TokenSecrets>, Reply> {
-    if let Some(secrets) = SECRETS.with(|s| s.get().cloned()) {
-        return Ok(secrets);
+    thread_local! {
+        static SECRETS: std::cell::OnceCell<Rc<TokenSecrets>> = const { std::cell::OnceCell::new() };
     }
-    let secrets =
-        TokenSecrets::load(|name| env.secret(name).ok().map(|v| v.to_string())).map_err(|e| {
-            let code = match e {
-                SecretError::Missing(_) => ErrorCode::MissingSecret,
-                SecretError::Invalid(..) => ErrorCode::InvalidSecret,
-            };
-            Reply::error(ApiError::new(code, e.to_string()))
-        })?;
-    let secrets = Rc::new(secrets);
-    SECRETS.with(|s| s.get_or_init(|| secrets.clone()).clone());
-    Ok(secrets)
+    crate::secrets::cached(&SECRETS, env, |lookup| TokenSecrets::load(lookup))
 }
 
 /// One budget per client IP (`CF-Connecting-IP`, set by Cloudflare and not forgeable there).
@@ -149,59 +132,3 @@ async fn check_rate_limit(req: &Request, env: &Env) -> Result<(), Reply> {
         }
     }
 }
-
-/// The body, refused with 413 as soon as it exceeds [`MAX_BODY_BYTES`] (without reading the rest).
-async fn read_body(req: &mut Request) -> Result<Vec<u8>, Reply> {
-    let too_large = || {
-        Reply::error(ApiError::new(
-            ErrorCode::BodyTooLarge,
-            format!("the body must be at most {MAX_BODY_BYTES} bytes"),
-        ))
-    };
-    let declared = req
-        .headers()
-        .get("Content-Length")
-        .ok()
-        .flatten()
-        .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > MAX_BODY_BYTES as u64) {
-        return Err(too_large());
-    }
-    let unreadable = |e: worker::Error| {
-        Reply::error(ApiError::new(
-            ErrorCode::InvalidJson,
-            "the request body could not be read",
-        ))
-        .with_detail(e.to_string())
-    };
-    if declared.is_some() {
-        // Length known and within the limit: one read, no stream iteration.
-        return req.bytes().await.map_err(unreadable);
-    }
-    let mut stream = match req.stream() {
-        Ok(stream) => stream,
-        // No body at all.
-        Err(_) => return Ok(Vec::new()),
-    };
-    let mut body = Vec::new();
-    while let Some(chunk) = stream.next().await {
-        body.extend_from_slice(&chunk.map_err(unreadable)?);
-        if body.len() > MAX_BODY_BYTES {
-            // Answering while the client is still sending a chunked body breaks the connection
-            // (wrangler dev then fails the next request), so a modest remainder is read and
-            // dropped first; a huge one is cut off.
-            let mut drained = body.len();
-            while drained < MAX_DRAINED_BYTES {
-                match stream.next().await {
-                    Some(Ok(chunk)) => drained += chunk.len(),
-                    _ => break,
-                }
-            }
-            return Err(too_large());
-        }
-    }
-    Ok(body)
-}
-
-/// How much of an oversized chunked body is read (and dropped) before answering 413.
-const MAX_DRAINED_BYTES: usize = 1024 * 1024;

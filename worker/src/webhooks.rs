@@ -20,7 +20,7 @@ use std::rc::Rc;
 use edgechat_core::api::{ApiError, ErrorCode};
 use edgechat_core::config::{AutoReply, Automation, SiteConfig};
 use edgechat_core::responder::{respond, ResponderState};
-use edgechat_core::secrets::{SecretError, WebhookSecrets};
+use edgechat_core::secrets::WebhookSecrets;
 use edgechat_core::sid::{ConversationSid, ServiceSid};
 use edgechat_core::site::SiteId;
 use edgechat_core::twilio_rest::{self, Attachment, Plan, WebhookPage, ERROR_WEBHOOK_LIMIT};
@@ -31,31 +31,17 @@ use serde::Serialize;
 use serde_json::value::RawValue;
 use worker::{Env, Request};
 
-use crate::http::Reply;
+use crate::http::{self, Reply};
 use crate::twilio::{RestFailure, TwilioClient};
 
 /// Largest webhook body read (Twilio's events are a few KB; attributes are at most 16 KB).
 const MAX_WEBHOOK_BYTES: usize = 64 * 1024;
 
-thread_local! {
-    static SECRETS: std::cell::OnceCell<Rc<WebhookSecrets>> = const { std::cell::OnceCell::new() };
-}
-
 fn secrets(env: &Env) -> Result<Rc<WebhookSecrets>, Reply> {
-    if let Some(secrets) = SECRETS.with(|s| s.get().cloned()) {
-        return Ok(secrets);
+    thread_local! {
+        static SECRETS: std::cell::OnceCell<Rc<WebhookSecrets>> = const { std::cell::OnceCell::new() };
     }
-    let secrets = WebhookSecrets::load(|name| env.secret(name).ok().map(|v| v.to_string()))
-        .map_err(|e| {
-            let code = match e {
-                SecretError::Missing(_) => ErrorCode::MissingSecret,
-                SecretError::Invalid(..) => ErrorCode::InvalidSecret,
-            };
-            Reply::error(ApiError::new(code, e.to_string()))
-        })?;
-    let secrets = Rc::new(secrets);
-    SECRETS.with(|s| s.get_or_init(|| secrets.clone()).clone());
-    Ok(secrets)
+    crate::secrets::cached(&SECRETS, env, |lookup| WebhookSecrets::load(lookup))
 }
 
 pub async fn handle(req: Request, env: &Env) -> Reply {
@@ -98,7 +84,7 @@ async fn handle_checked(mut req: Request, env: &Env) -> Result<Reply, Reply> {
         Reply::error(ApiError::new(ErrorCode::Internal, "unreadable request URL"))
             .with_detail(e.to_string())
     })?;
-    let body = read_body(&mut req).await?;
+    let body = http::read_body(&mut req, MAX_WEBHOOK_BYTES, ErrorCode::InvalidEvent).await?;
     let json_body = url.query_pairs().any(|(k, _)| k == "bodySHA256");
     let params: Vec<(String, String)> = if json_body {
         if !twilio_signature::is_valid_json(&secrets.auth_token, &signature, url.as_str(), &body) {
@@ -230,35 +216,6 @@ fn json_params(body: &[u8]) -> Result<Vec<(String, String)>, Reply> {
             (k, value)
         })
         .collect())
-}
-
-async fn read_body(req: &mut Request) -> Result<Vec<u8>, Reply> {
-    let too_large = || {
-        Reply::error(ApiError::new(
-            ErrorCode::BodyTooLarge,
-            format!("a webhook body must be at most {MAX_WEBHOOK_BYTES} bytes"),
-        ))
-    };
-    let declared = req
-        .headers()
-        .get("Content-Length")
-        .ok()
-        .flatten()
-        .and_then(|v| v.parse::<usize>().ok());
-    if declared.is_some_and(|n| n > MAX_WEBHOOK_BYTES) {
-        return Err(too_large());
-    }
-    let body = req.bytes().await.map_err(|e| {
-        Reply::error(ApiError::new(
-            ErrorCode::InvalidEvent,
-            "the request body could not be read",
-        ))
-        .with_detail(e.to_string())
-    })?;
-    if body.len() > MAX_WEBHOOK_BYTES {
-        return Err(too_large());
-    }
-    Ok(body)
 }
 
 /// The site (and its config) bound into the visitor's identity, or `None` to ignore the event.

@@ -1,0 +1,34 @@
+//! Worker secrets, read and checked once per isolate: they cannot change under a running isolate
+//! (a new secret means a new deployment). Failures are not cached, so a fix is seen at once.
+
+use std::cell::OnceCell;
+use std::rc::Rc;
+use std::thread::LocalKey;
+
+use edgechat_core::api::{ApiError, ErrorCode};
+use edgechat_core::secrets::SecretError;
+use worker::Env;
+
+use crate::http::Reply;
+
+/// The secrets `load` reads, from `cell` once they have loaded. A missing or malformed secret is a
+/// 503 whose message names the variable (never its value).
+pub fn cached<T: 'static>(
+    cell: &'static LocalKey<OnceCell<Rc<T>>>,
+    env: &Env,
+    load: impl FnOnce(&dyn Fn(&str) -> Option<String>) -> Result<T, SecretError>,
+) -> Result<Rc<T>, Reply> {
+    if let Some(secrets) = cell.with(|c| c.get().cloned()) {
+        return Ok(secrets);
+    }
+    let lookup = |name: &str| env.secret(name).ok().map(|v| v.to_string());
+    let secrets = load(&lookup).map_err(|e| {
+        let code = match e {
+            SecretError::Missing(_) => ErrorCode::MissingSecret,
+            SecretError::Invalid(..) => ErrorCode::InvalidSecret,
+        };
+        Reply::error(ApiError::new(code, e.to_string()))
+    })?;
+    let secrets = Rc::new(secrets);
+    Ok(cell.with(|c| c.get_or_init(|| secrets.clone()).clone()))
+}
