@@ -10,11 +10,13 @@
 //! - [`webhook_event`]: the Conversations webhook events Twilio sends, typed.
 //! - [`twilio_rest`]: the Conversations REST calls the Worker makes, Twilio's errors, retries.
 //! - [`responder`], [`office_hours`]: the built-in auto-responder's decisions.
+//! - [`message_log`]: the widget's message log (history pages, live messages, own sends).
 //! - [`sid`], [`site`]: identifiers, checked when parsed.
 
 pub mod access_token;
 pub mod api;
 pub mod config;
+pub mod message_log;
 pub mod office_hours;
 pub mod responder;
 pub mod secrets;

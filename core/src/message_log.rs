@@ -1,0 +1,359 @@
+//! The widget's message log, with no I/O: what the visitor sees, in index order, with no
+//! duplicates, however the pieces arrive.
+//!
+//! Messages reach the widget three ways, in any order: pages of history (the newest page on open,
+//! older ones when the log is scrolled to the top), live `messageAdded` events (which can race a
+//! page that already holds the same message), and the visitor's own sends, which are shown at once
+//! as *sending* and become *sent* or *failed*. An own message is matched to its confirmed copy by
+//! the index `sendMessage` resolves to, or earlier by the local id the widget puts in the
+//! message's attributes ([`LOCAL_ID_ATTRIBUTE`]), so it is never shown twice.
+
+use std::collections::BTreeMap;
+
+/// The message attribute that carries the sending widget's local id.
+pub const LOCAL_ID_ATTRIBUTE: &str = "edgechat_local_id";
+/// Twilio's limit on a message body, in characters.
+pub const MAX_BODY_CHARS: usize = 1600;
+/// Messages per history page (the newest page on open, then older ones).
+pub const PAGE_SIZE: usize = 30;
+
+/// A message the service has stored (it has an index).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Message {
+    pub index: u64,
+    pub author: String,
+    pub body: String,
+    /// Unix milliseconds.
+    pub created_ms: u64,
+    /// The local id from the message's attributes, when this widget sent it.
+    pub local_id: Option<u64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SendState {
+    Sending,
+    /// The service took it at this index; its stored copy has not arrived yet.
+    Sent {
+        index: u64,
+    },
+    /// It did not go out; the text is kept for a retry.
+    Failed {
+        reason: String,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outgoing {
+    pub local_id: u64,
+    pub body: String,
+    pub state: SendState,
+}
+
+/// What the log shows, in order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Entry<'a> {
+    Stored { message: &'a Message, own: bool },
+    Outgoing(&'a Outgoing),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SendError {
+    Empty,
+    TooLong { chars: usize },
+}
+
+impl std::fmt::Display for SendError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SendError::Empty => f.write_str("Type a message first."),
+            SendError::TooLong { chars } => write!(
+                f,
+                "Messages can be at most {MAX_BODY_CHARS} characters (this one has {chars})."
+            ),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct MessageLog {
+    /// The visitor's identity: their stored messages are "own".
+    identity: String,
+    stored: BTreeMap<u64, Message>,
+    outgoing: Vec<Outgoing>,
+    next_local_id: u64,
+    /// Whether older history exists before the oldest stored message (unknown until a page says).
+    has_older: bool,
+}
+
+impl MessageLog {
+    pub fn new(identity: impl Into<String>) -> MessageLog {
+        MessageLog {
+            identity: identity.into(),
+            next_local_id: 1,
+            ..MessageLog::default()
+        }
+    }
+
+    /// Adds a page of history (any page: the newest on open, or an older one); `has_older` is the
+    /// page's `hasPrevPage`, and counts only when the page reaches further back than the log did.
+    pub fn add_page(&mut self, page: Vec<Message>, has_older: bool) {
+        let reaches_back = match (page.iter().map(|m| m.index).min(), self.oldest_index()) {
+            (Some(first), Some(oldest)) => first <= oldest,
+            (Some(_), None) => true,
+            (None, _) => self.stored.is_empty(),
+        };
+        for message in page {
+            self.add(message);
+        }
+        if reaches_back {
+            self.has_older = has_older;
+        }
+    }
+
+    /// Adds one stored message (a live `messageAdded`, or one from a page). A copy of an index
+    /// already held is ignored; an own message replaces its outgoing placeholder.
+    pub fn add(&mut self, message: Message) {
+        self.outgoing.retain(|o| {
+            let same_local =
+                message.local_id == Some(o.local_id) && message.author == self.identity;
+            let same_index = matches!(o.state, SendState::Sent { index } if index == message.index);
+            !(same_local || same_index)
+        });
+        self.stored.entry(message.index).or_insert(message);
+    }
+
+    /// Starts sending `text`: checks it, shows it as sending, and returns its local id (to put
+    /// in the message's attributes) and the body to send.
+    pub fn start_send(&mut self, text: &str) -> Result<(u64, String), SendError> {
+        let body = text.trim();
+        if body.is_empty() {
+            return Err(SendError::Empty);
+        }
+        let chars = body.chars().count();
+        if chars > MAX_BODY_CHARS {
+            return Err(SendError::TooLong { chars });
+        }
+        let local_id = self.next_local_id;
+        self.next_local_id += 1;
+        self.outgoing.push(Outgoing {
+            local_id,
+            body: body.to_owned(),
+            state: SendState::Sending,
+        });
+        Ok((local_id, body.to_owned()))
+    }
+
+    /// `sendMessage` resolved with `index`.
+    pub fn send_succeeded(&mut self, local_id: u64, index: u64) {
+        if self.stored.contains_key(&index) {
+            self.outgoing.retain(|o| o.local_id != local_id);
+        } else if let Some(o) = self.outgoing.iter_mut().find(|o| o.local_id == local_id) {
+            o.state = SendState::Sent { index };
+        }
+    }
+
+    /// `sendMessage` failed: the text stays, marked failed, for a retry.
+    pub fn send_failed(&mut self, local_id: u64, reason: impl Into<String>) {
+        if let Some(o) = self.outgoing.iter_mut().find(|o| o.local_id == local_id) {
+            o.state = SendState::Failed {
+                reason: reason.into(),
+            };
+        }
+    }
+
+    /// Retries a failed message: it is sending again; returns the body to send.
+    pub fn retry(&mut self, local_id: u64) -> Option<String> {
+        let o = self
+            .outgoing
+            .iter_mut()
+            .find(|o| o.local_id == local_id && matches!(o.state, SendState::Failed { .. }))?;
+        o.state = SendState::Sending;
+        Some(o.body.clone())
+    }
+
+    /// Everything to show, oldest first: stored messages by index, then outgoing ones in the
+    /// order they were typed.
+    pub fn entries(&self) -> impl Iterator<Item = Entry<'_>> {
+        let stored = self.stored.values().map(|m| Entry::Stored {
+            message: m,
+            own: m.author == self.identity,
+        });
+        stored.chain(self.outgoing.iter().map(Entry::Outgoing))
+    }
+
+    pub fn oldest_index(&self) -> Option<u64> {
+        self.stored.keys().next().copied()
+    }
+
+    pub fn newest_index(&self) -> Option<u64> {
+        self.stored.keys().next_back().copied()
+    }
+
+    /// Whether scrolling to the top should load an older page.
+    pub fn has_older(&self) -> bool {
+        self.has_older
+    }
+
+    /// Messages from others after the read horizon `last_read` (none read: all of them).
+    pub fn unread_after(&self, last_read: Option<u64>) -> usize {
+        let from = last_read.map_or(0, |i| i + 1);
+        self.stored
+            .range(from..)
+            .filter(|(_, m)| m.author != self.identity)
+            .count()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ME: &str = "visitor:acme:4f1c7c1e-8a4d-4c8e-9d53-2f0f3d0f9a11";
+
+    fn msg(index: u64, author: &str) -> Message {
+        Message {
+            index,
+            author: author.to_owned(),
+            body: format!("m{index}"),
+            created_ms: index * 1000,
+            local_id: None,
+        }
+    }
+
+    fn page(range: std::ops::Range<u64>) -> Vec<Message> {
+        range.map(|i| msg(i, "agent")).collect()
+    }
+
+    fn shown(log: &MessageLog) -> Vec<String> {
+        log.entries()
+            .map(|e| match e {
+                Entry::Stored { message, own } => {
+                    format!("{}{}", message.index, if own { "*" } else { "" })
+                }
+                Entry::Outgoing(o) => format!("{}:{:?}", o.body, o.state),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn pages_and_live_messages_merge_in_index_order_without_duplicates() {
+        let mut log = MessageLog::new(ME);
+        log.add(msg(72, "agent")); // messageAdded raced the newest page
+        log.add_page(page(42..72), true);
+        log.add(msg(72, "agent"));
+        log.add(msg(73, ME));
+        assert_eq!(log.oldest_index(), Some(42));
+        assert_eq!(log.newest_index(), Some(73));
+        assert!(log.has_older());
+        log.add_page(page(12..42), true);
+        log.add_page(page(0..12), false);
+        log.add_page(page(30..45), true); // an overlapping page changes nothing
+        let indexes: Vec<u64> = log
+            .entries()
+            .map(|e| match e {
+                Entry::Stored { message, .. } => message.index,
+                Entry::Outgoing(_) => u64::MAX,
+            })
+            .collect();
+        assert_eq!(indexes, (0..74).collect::<Vec<_>>());
+        assert!(
+            !log.has_older(),
+            "the oldest page said there is nothing before it"
+        );
+        assert_eq!(shown(&log).last().unwrap(), "73*");
+    }
+
+    #[test]
+    fn own_message_sending_then_sent_then_stored_is_shown_once() {
+        let mut log = MessageLog::new(ME);
+        log.add_page(page(0..3), false);
+        let (id, body) = log.start_send("  hello there \n").unwrap();
+        assert_eq!(body, "hello there");
+        assert_eq!(shown(&log)[3], "hello there:Sending");
+        log.send_succeeded(id, 3);
+        assert_eq!(shown(&log)[3], "hello there:Sent { index: 3 }");
+        log.add(Message {
+            body: "hello there".into(),
+            ..msg(3, ME)
+        });
+        assert_eq!(shown(&log), ["0", "1", "2", "3*"]);
+    }
+
+    #[test]
+    fn own_message_stored_before_send_resolves_is_matched_by_local_id() {
+        let mut log = MessageLog::new(ME);
+        let (id, _) = log.start_send("hi").unwrap();
+        log.add(Message {
+            local_id: Some(id),
+            ..msg(0, ME)
+        });
+        assert_eq!(shown(&log), ["0*"]);
+        log.send_succeeded(id, 0);
+        assert_eq!(shown(&log), ["0*"]);
+    }
+
+    #[test]
+    fn another_visitors_local_id_does_not_match() {
+        let mut log = MessageLog::new(ME);
+        let (id, _) = log.start_send("hi").unwrap();
+        log.add(Message {
+            local_id: Some(id),
+            ..msg(0, "agent")
+        });
+        assert_eq!(shown(&log), ["0", "hi:Sending"]);
+    }
+
+    #[test]
+    fn failed_send_keeps_its_text_and_can_be_retried() {
+        let mut log = MessageLog::new(ME);
+        let (id, _) = log.start_send("my long question").unwrap();
+        log.send_failed(id, "offline");
+        assert_eq!(
+            shown(&log),
+            ["my long question:Failed { reason: \"offline\" }"]
+        );
+        assert_eq!(log.retry(id).as_deref(), Some("my long question"));
+        assert_eq!(log.retry(id), None, "only a failed message is retried");
+        log.send_succeeded(id, 0);
+        log.add(msg(0, ME));
+        assert_eq!(shown(&log), ["0*"]);
+    }
+
+    #[test]
+    fn empty_and_overlong_messages_are_refused() {
+        let mut log = MessageLog::new(ME);
+        assert_eq!(log.start_send(" \n\t "), Err(SendError::Empty));
+        let long = "é".repeat(MAX_BODY_CHARS + 1);
+        assert_eq!(
+            log.start_send(&long),
+            Err(SendError::TooLong {
+                chars: MAX_BODY_CHARS + 1
+            })
+        );
+        assert!(log.start_send(&"é".repeat(MAX_BODY_CHARS)).is_ok());
+        assert_eq!(log.entries().count(), 1);
+        assert!(SendError::TooLong { chars: 1700 }
+            .to_string()
+            .contains("1600"));
+    }
+
+    #[test]
+    fn unread_counts_only_others_after_the_horizon() {
+        let mut log = MessageLog::new(ME);
+        log.add_page(
+            vec![msg(0, ME), msg(1, "agent"), msg(2, ME), msg(3, "bot")],
+            false,
+        );
+        assert_eq!(log.unread_after(None), 2);
+        assert_eq!(log.unread_after(Some(1)), 1);
+        assert_eq!(log.unread_after(Some(3)), 0);
+    }
+
+    #[test]
+    fn an_empty_first_page_means_no_history() {
+        let mut log = MessageLog::new(ME);
+        log.add_page(Vec::new(), false);
+        assert!(!log.has_older());
+        assert_eq!(log.entries().count(), 0);
+    }
+}
