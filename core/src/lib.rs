@@ -11,10 +11,12 @@
 //! - [`twilio_rest`]: the Conversations REST calls the Worker makes, Twilio's errors, retries.
 //! - [`responder`], [`office_hours`]: the built-in auto-responder's decisions.
 //! - [`message_log`]: the widget's message log (history pages, live messages, own sends).
+//! - [`chat_session`]: the widget's stored session, conversation resume and token refresh timing.
 //! - [`sid`], [`site`]: identifiers, checked when parsed.
 
 pub mod access_token;
 pub mod api;
+pub mod chat_session;
 pub mod config;
 pub mod message_log;
 pub mod office_hours;

@@ -1,0 +1,190 @@
+//! The widget's session decisions, with no I/O: what it keeps in localStorage and under which
+//! keys, whether a stored conversation can be resumed, and when to refresh the access token.
+
+use crate::sid::ConversationSid;
+use crate::site::SiteId;
+use crate::visitor::MAX_CREDENTIAL_LEN;
+
+/// localStorage keys, namespaced by site so two sites on one origin never share a visitor.
+pub fn visitor_key(site: &SiteId) -> String {
+    format!("edgechat:{site}:visitor")
+}
+
+pub fn conversation_key(site: &SiteId) -> String {
+    format!("edgechat:{site}:conversation")
+}
+
+/// What a returning visitor's browser holds, checked for shape; anything malformed is dropped
+/// (the caller removes it from storage) rather than sent anywhere.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct StoredSession {
+    pub visitor_credential: Option<String>,
+    pub conversation: Option<ConversationSid>,
+}
+
+impl StoredSession {
+    pub fn from_storage(
+        site: &SiteId,
+        credential: Option<&str>,
+        conversation: Option<&str>,
+    ) -> StoredSession {
+        let prefix = format!("v1.{site}.");
+        let visitor_credential = credential
+            .filter(|c| c.len() <= MAX_CREDENTIAL_LEN && c.starts_with(&prefix))
+            .map(str::to_owned);
+        // A conversation without the visitor who joined it cannot be resumed.
+        let conversation = visitor_credential
+            .as_ref()
+            .and(conversation)
+            .and_then(|c| c.parse().ok());
+        StoredSession {
+            visitor_credential,
+            conversation,
+        }
+    }
+}
+
+/// What looking up the stored conversation found (`client.getConversationBySid`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lookup {
+    /// Found, with its `state.current`.
+    Found(ConversationState),
+    /// Rejected: deleted, or the visitor is no longer a participant.
+    Rejected,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConversationState {
+    Active,
+    Inactive,
+    Closed,
+}
+
+impl ConversationState {
+    pub fn parse(state: &str) -> Option<ConversationState> {
+        Some(match state {
+            "active" => ConversationState::Active,
+            "inactive" => ConversationState::Inactive,
+            "closed" => ConversationState::Closed,
+            _ => return None,
+        })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Resume {
+    /// Open the stored conversation (an inactive one becomes active again with a new message).
+    Continue(ConversationSid),
+    /// Start a new conversation; `notice` says the old one ended (never an endless spinner).
+    StartNew { notice: Option<&'static str> },
+}
+
+pub const ENDED_NOTICE: &str = "Your previous conversation has ended. This is a new one.";
+
+pub fn resume(stored: Option<&ConversationSid>, lookup: Option<Lookup>) -> Resume {
+    match (stored, lookup) {
+        (
+            Some(sid),
+            Some(Lookup::Found(ConversationState::Active | ConversationState::Inactive)),
+        ) => Resume::Continue(sid.clone()),
+        (Some(_), _) => Resume::StartNew {
+            notice: Some(ENDED_NOTICE),
+        },
+        (None, _) => Resume::StartNew { notice: None },
+    }
+}
+
+/// When to fetch a new token, in milliseconds from `now_ms`, for a token that expires at
+/// `expires_at` (unix seconds) and lasted `ttl_seconds`: after 80% of its life, and at least 5 s
+/// before it expires (at once if that has passed). The SDK's `tokenAboutToExpire` usually comes
+/// first; this is the timer that does not depend on it.
+pub fn refresh_delay_ms(now_ms: u64, expires_at: u64, ttl_seconds: u64) -> u64 {
+    let expires_ms = expires_at.saturating_mul(1000);
+    let before_expiry = (ttl_seconds.saturating_mul(1000) / 5).max(5_000);
+    expires_ms
+        .saturating_sub(before_expiry)
+        .saturating_sub(now_ms)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CH: &str = "CH0123456789abcdef0123456789abcdef";
+
+    fn site(s: &str) -> SiteId {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn keys_are_namespaced_by_site() {
+        assert_eq!(visitor_key(&site("acme")), "edgechat:acme:visitor");
+        assert_eq!(
+            conversation_key(&site("acme")),
+            "edgechat:acme:conversation"
+        );
+        assert_ne!(visitor_key(&site("acme")), visitor_key(&site("acme-2")));
+    }
+
+    #[test]
+    fn stored_session_keeps_only_well_formed_values_for_this_site() {
+        let acme = site("acme");
+        let s = StoredSession::from_storage(&acme, Some("v1.acme.x.y"), Some(CH));
+        assert_eq!(s.visitor_credential.as_deref(), Some("v1.acme.x.y"));
+        assert_eq!(s.conversation.as_ref().map(|c| c.as_str()), Some(CH));
+        let other = StoredSession::from_storage(&acme, Some("v1.acme-2.x.y"), Some(CH));
+        assert_eq!(other, StoredSession::default(), "another site's credential");
+        let junk = StoredSession::from_storage(&acme, Some("v1.acme.x.y"), Some("CH123"));
+        assert_eq!(junk.conversation, None);
+        let orphan = StoredSession::from_storage(&acme, None, Some(CH));
+        assert_eq!(
+            orphan.conversation, None,
+            "no conversation without its visitor"
+        );
+        let huge = "v1.acme.".to_owned() + &"a".repeat(MAX_CREDENTIAL_LEN);
+        assert_eq!(
+            StoredSession::from_storage(&acme, Some(&huge), None),
+            StoredSession::default()
+        );
+    }
+
+    #[test]
+    fn resume_continues_open_conversations_and_starts_over_with_a_notice_otherwise() {
+        let sid: ConversationSid = CH.parse().unwrap();
+        assert_eq!(
+            resume(Some(&sid), Some(Lookup::Found(ConversationState::Active))),
+            Resume::Continue(sid.clone())
+        );
+        assert_eq!(
+            resume(Some(&sid), Some(Lookup::Found(ConversationState::Inactive))),
+            Resume::Continue(sid.clone())
+        );
+        for lookup in [Lookup::Found(ConversationState::Closed), Lookup::Rejected] {
+            assert_eq!(
+                resume(Some(&sid), Some(lookup)),
+                Resume::StartNew {
+                    notice: Some(ENDED_NOTICE)
+                }
+            );
+        }
+        assert_eq!(resume(None, None), Resume::StartNew { notice: None });
+        assert_eq!(
+            ConversationState::parse("closed"),
+            Some(ConversationState::Closed)
+        );
+        assert_eq!(ConversationState::parse("Closed"), None);
+    }
+
+    #[test]
+    fn token_refresh_comes_before_expiry() {
+        // An hour-long token issued at t=0: refresh after 48 minutes.
+        assert_eq!(refresh_delay_ms(0, 3600, 3600), 2_880_000);
+        // A 30 s token: a fifth of its life (6 s) before expiry.
+        assert_eq!(refresh_delay_ms(1_000_000, 1030, 30), 24_000);
+        // A 20 s token: a fifth would be 4 s, so 5 s before expiry.
+        assert_eq!(refresh_delay_ms(1_000_000, 1020, 20), 15_000);
+        // Already past the refresh point: at once.
+        assert_eq!(refresh_delay_ms(3_599_000, 3600, 3600), 0);
+        assert_eq!(refresh_delay_ms(u64::MAX, 3600, 3600), 0);
+    }
+}
