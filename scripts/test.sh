@@ -19,4 +19,4 @@ bash scripts/build-worker.sh
 
 step "Integration tests (wrangler dev, local KV, official twilio library as oracle)"
 # One file at a time: each starts its own wrangler dev, and the machines have 2 cores.
-node --test --test-concurrency=1 tests/
+node --experimental-websocket --test --test-concurrency=1 tests/

@@ -5,7 +5,7 @@
 //! - signed post-event webhooks to the service's post-event URL and to conversation webhooks
 //!   (`events`);
 //! - client actions for a visitor holding an access token (`/_sdk/...`, checked as Twilio checks
-//!   tokens), standing in for what the Conversations SDK does over its realtime connection;
+//!   tokens), and the WebSocket realtime channel the browser SDK stand-in uses (`realtime`);
 //! - test controls (`/_emulator/...`): reset, the request log, deliveries, fault injection.
 //!
 //! It listens on 127.0.0.1 only and prints one JSON line, `{"listening": "http://127.0.0.1:PORT"}`,
@@ -23,6 +23,7 @@ use tokio::sync::mpsc;
 mod control;
 mod events;
 mod model;
+mod realtime;
 mod rest;
 mod sdk;
 
@@ -35,6 +36,8 @@ pub struct App {
     pub faults: Mutex<Vec<control::Fault>>,
     pub deliveries_tx: mpsc::UnboundedSender<u64>,
     pub http: reqwest::Client,
+    /// What connected realtime clients (the SDK stand-in) may need to hear.
+    pub realtime: tokio::sync::broadcast::Sender<realtime::Push>,
 }
 
 #[derive(Default)]
@@ -202,6 +205,7 @@ async fn main() {
             .no_proxy()
             .build()
             .expect("an HTTP client without TLS always builds"),
+        realtime: realtime::channel(),
     });
     tokio::spawn(events::deliver_all(app.clone(), deliveries_rx));
     let addr = SocketAddr::from(([127, 0, 0, 1], options.port));

@@ -444,6 +444,9 @@ async fn update_conversation(State(app): State<Arc<App>>, ctx: Ctx, body: Bytes)
     });
     match result {
         Ok(c) => {
+            app.push(crate::realtime::Push::ConversationUpdated {
+                conversation: Box::new(c.clone()),
+            });
             if ctx.announce {
                 app.announce_in(
                     &ctx.service,
@@ -471,6 +474,9 @@ async fn delete_conversation(State(app): State<Arc<App>>, ctx: Ctx) -> Response 
         return not_found_at(&ctx.path);
     };
     let c = service.conversations.remove(at);
+    app.push(crate::realtime::Push::ConversationRemoved {
+        conversation: c.sid.clone(),
+    });
     if ctx.announce {
         let event = conversation_event("onConversationRemoved", "API", None, &c);
         app.announce(event, &service.webhooks, Some(&c));
@@ -582,6 +588,10 @@ async fn create_message(State(app): State<Arc<App>>, ctx: Ctx, body: Bytes) -> R
     });
     match result {
         Ok((c, m)) => {
+            app.push(crate::realtime::Push::MessageAdded {
+                conversation: c.sid.clone(),
+                message: m.clone(),
+            });
             if ctx.announce {
                 app.announce_in(&ctx.service, message_event("API", None, &c, &m), &c);
             }

@@ -165,6 +165,7 @@ fn client(app: &App, headers: &HeaderMap) -> Result<Client, Response> {
 
 pub fn router(app: Arc<App>) -> Router {
     Router::new()
+        .route("/_sdk/realtime", get(crate::realtime::upgrade))
         .route("/_sdk/Conversations", post(create))
         .route("/_sdk/Conversations/{sid}", get(fetch))
         .route("/_sdk/Conversations/{sid}/Participants", post(join))
@@ -347,6 +348,10 @@ async fn send(
     });
     match result {
         Ok((c, m)) => {
+            app.push(crate::realtime::Push::MessageAdded {
+                conversation: c.sid.clone(),
+                message: m.clone(),
+            });
             app.announce_in(
                 &client.service_sid,
                 message_event("SDK", Some(client.identity.clone()), &c, &m),
