@@ -53,7 +53,7 @@ trap 'exit 130' INT TERM
 
 if [ "$use_emulator" = 1 ]; then
   step "Build and start the local Twilio emulator on $api_base"
-  cargo build --quiet -p edgechat-emulator
+  bash scripts/build-emulator.sh
   mkdir -p .edgechat
   service_sid="$(node -e 'console.log(JSON.parse(require("fs").readFileSync("sites/demo.json","utf8")).service_sid)')"
   port="${api_base##*:}"; port="${port%%/*}"

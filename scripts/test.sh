@@ -11,8 +11,8 @@ bash scripts/setup.sh
 step "Rust unit tests (native)"
 cargo test --workspace --exclude edgechat-worker
 
-step "Build the local Twilio emulator"
-cargo build -p edgechat-emulator
+step "Build the local Twilio emulator and its SDK stand-in"
+bash scripts/build-emulator.sh
 
 step "Build the Worker"
 bash scripts/build-worker.sh

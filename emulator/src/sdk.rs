@@ -166,6 +166,7 @@ fn client(app: &App, headers: &HeaderMap) -> Result<Client, Response> {
 pub fn router(app: Arc<App>) -> Router {
     Router::new()
         .route("/_sdk/realtime", get(crate::realtime::upgrade))
+        .route("/sdk/twilio-conversations.js", get(standin_script))
         .route("/_sdk/Conversations", post(create))
         .route("/_sdk/Conversations/{sid}", get(fetch))
         .route("/_sdk/Conversations/{sid}/Participants", post(join))
@@ -174,6 +175,33 @@ pub fn router(app: Arc<App>) -> Router {
             get(messages).post(send),
         )
         .with_state(app)
+}
+
+/// Where scripts/build-emulator.sh puts the built stand-in.
+const STANDIN_PATH: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../target/emulator-sdk/twilio-conversations.js"
+);
+
+/// The browser SDK stand-in, loaded by the widget as a classic script from the emulator's origin
+/// (so it knows where the realtime channel is).
+async fn standin_script() -> Response {
+    match std::fs::read(STANDIN_PATH) {
+        Ok(script) => (
+            [
+                ("Content-Type", "text/javascript; charset=utf-8"),
+                ("Cache-Control", "no-store"),
+                ("Access-Control-Allow-Origin", "*"),
+            ],
+            script,
+        )
+            .into_response(),
+        Err(_) => (
+            StatusCode::NOT_FOUND,
+            "the SDK stand-in is not built: run `bash scripts/build-emulator.sh`",
+        )
+            .into_response(),
+    }
 }
 
 fn urls(headers: &HeaderMap, service: &str) -> Urls {

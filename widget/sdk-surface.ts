@@ -1,0 +1,63 @@
+// The part of @twilio/conversations the widget uses: one contract for both SDKs it runs on.
+// tests/sdk-types/conformance.ts proves with `tsc --noEmit` that the real SDK's declarations
+// (@twilio/conversations 3.0.1) and the emulator's stand-in (emulator/sdk/standin.ts) both
+// satisfy it, so the widget cannot come to depend on something only one of them has.
+
+export type ConnectionState = 'unknown' | 'disconnecting' | 'disconnected' | 'retrying' | 'connecting' | 'connected' | 'denied' | 'error';
+
+export interface SdkMessage {
+  readonly sid: string;
+  readonly index: number;
+  readonly author: string | null;
+  readonly body: string | null;
+  readonly dateCreated: Date | null;
+  readonly attributes: unknown;
+}
+
+export interface SdkParticipant {
+  readonly sid: string;
+  readonly identity: string | null;
+  readonly lastReadMessageIndex: number | null;
+}
+
+export interface SdkPaginator<T> {
+  readonly items: T[];
+  readonly hasPrevPage: boolean;
+  prevPage(): Promise<SdkPaginator<T>>;
+}
+
+export interface SdkConversation {
+  readonly sid: string;
+  readonly attributes: unknown;
+  readonly state: { readonly current: 'active' | 'inactive' | 'closed' } | undefined;
+  readonly lastReadMessageIndex: number | null;
+  join(): Promise<SdkConversation>;
+  getMessages(pageSize?: number, anchor?: number, direction?: 'backwards' | 'forward'): Promise<SdkPaginator<SdkMessage>>;
+  sendMessage(message: string, messageAttributes?: any): Promise<number>;
+  typing(): Promise<void>;
+  setAllMessagesRead(): Promise<number>;
+  getUnreadMessagesCount(): Promise<number | null>;
+  on(event: 'messageAdded', listener: (message: SdkMessage) => void): unknown;
+  on(event: 'typingStarted', listener: (participant: SdkParticipant) => void): unknown;
+  on(event: 'typingEnded', listener: (participant: SdkParticipant) => void): unknown;
+  on(event: 'participantUpdated', listener: (data: { participant: SdkParticipant }) => void): unknown;
+  on(event: 'updated', listener: (data: { conversation: SdkConversation }) => void): unknown;
+  on(event: 'removed', listener: (conversation: SdkConversation) => void): unknown;
+}
+
+export interface SdkClient {
+  readonly connectionState: ConnectionState;
+  createConversation(options?: { attributes?: any; friendlyName?: string }): Promise<SdkConversation>;
+  getConversationBySid(conversationSid: string): Promise<SdkConversation>;
+  updateToken(token: string): Promise<SdkClient>;
+  shutdown(): Promise<void>;
+  on(event: 'initialized', listener: () => void): unknown;
+  on(event: 'initFailed', listener: (data: { error?: unknown }) => void): unknown;
+  on(event: 'connectionStateChanged', listener: (state: ConnectionState) => void): unknown;
+  on(event: 'tokenAboutToExpire', listener: () => void): unknown;
+  on(event: 'tokenExpired', listener: () => void): unknown;
+}
+
+export interface SdkClientConstructor {
+  new (token: string): SdkClient;
+}
