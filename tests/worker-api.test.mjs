@@ -2,7 +2,9 @@
 // service promises, and tokens compared byte for byte with the official twilio library.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startWorker, testSecrets } from './support/worker.mjs';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { startWorker, testSecrets, ROOT } from './support/worker.mjs';
 import { decode, signatureValid, libraryToken } from './support/jwt.mjs';
 
 const secrets = testSecrets();
@@ -68,6 +70,17 @@ test('GET /health answers ok', async () => {
   assert.equal(res.status, 200);
   assert.deepEqual(await res.json(), { status: 'ok' });
   assert.equal(res.headers.get('cache-control'), 'no-store');
+});
+
+test('the real Conversations SDK is served from the assets, as pinned in package.json', async () => {
+  const res = await fetch(`${worker.url}/vendor/twilio-conversations.min.js`);
+  assert.equal(res.status, 200);
+  assert.match(res.headers.get('content-type'), /javascript/);
+  const served = await res.text();
+  const pinned = readFileSync(join(ROOT, 'node_modules/@twilio/conversations/builds/twilio-conversations.min.js'), 'utf8');
+  assert.equal(served, pinned);
+  const config = await (await fetch(`${worker.url}/api/sites/acme/config`)).json();
+  assert.equal(config.sdk_url, '/vendor/twilio-conversations.min.js');
 });
 
 test('unknown routes and methods get the JSON error shape', async () => {
