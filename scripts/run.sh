@@ -89,6 +89,7 @@ cat <<MSG
 MSG
 if [ "$use_emulator" = 1 ]; then
 cat <<MSG
+    agent console  $api_base/_emulator/console   (answer visitors here)
     Twilio emulator $api_base (log: .edgechat/emulator.log)
                    conversations: $api_base/_emulator/requests, deliveries: $api_base/_emulator/deliveries
 MSG

@@ -147,3 +147,30 @@ test('token expiry: tokenAboutToExpire, then tokenExpired; updateToken keeps the
   await c.request('join', { sid });
   assert.equal((await c.request('getConversation', { sid })).sid, sid);
 });
+
+test('the agent console lists conversations and its replies reach the visitor live', async () => {
+  await emu.reset();
+  const visitor = await connect(token('visitor:acme:6'));
+  const { sid } = await visitor.request('createConversation', { attributes: { site: 'acme' } });
+  await visitor.request('join', { sid });
+  await visitor.request('sendMessage', { sid, body: 'is anyone there?' });
+  const page = await fetch(`${emu.url}/_emulator/console`);
+  assert.equal(page.status, 200);
+  assert.match(await page.text(), /role="log"/);
+  const listed = await (await fetch(`${emu.url}/_emulator/console/conversations`)).json();
+  assert.equal(listed.conversations.length, 1);
+  assert.deepEqual(listed.conversations[0].messages.map((m) => m.body), ['is anyone there?']);
+  const post = (body) => fetch(`${emu.url}/_emulator/console/conversations/${sid}/messages`, {
+    method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ body }),
+  });
+  assert.equal((await post('   ')).status, 400);
+  const res = await post('Yes! How can I help?');
+  assert.equal(res.status, 201);
+  const reply = await visitor.waitFor((e) => e.event === 'messageAdded' && e.message.author === 'agent:console');
+  assert.equal(reply.message.body, 'Yes! How can I help?');
+  const participants = await visitor.request('getParticipants', { sid });
+  assert.ok(participants.some((p) => p.identity === 'agent:console'), 'the console agent joined');
+  assert.equal((await fetch(`${emu.url}/_emulator/console/conversations/CH${'0'.repeat(32)}/messages`, {
+    method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{"body": "x"}',
+  })).status, 404);
+});

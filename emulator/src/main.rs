@@ -6,7 +6,8 @@
 //!   (`events`);
 //! - client actions for a visitor holding an access token (`/_sdk/...`, checked as Twilio checks
 //!   tokens), and the WebSocket realtime channel the browser SDK stand-in uses (`realtime`);
-//! - test controls (`/_emulator/...`): reset, the request log, deliveries, fault injection.
+//! - test controls (`/_emulator/...`): reset, the request log, deliveries, fault injection;
+//! - an agent console page (`/_emulator/console`) to answer visitors by hand.
 //!
 //! It listens on 127.0.0.1 only and prints one JSON line, `{"listening": "http://127.0.0.1:PORT"}`,
 //! once it accepts connections.
@@ -20,6 +21,7 @@ use std::sync::{Arc, Mutex};
 
 use tokio::sync::mpsc;
 
+mod console;
 mod control;
 mod events;
 mod model;
@@ -227,6 +229,7 @@ async fn main() {
         serde_json::json!({"listening": format!("http://{local}")})
     );
     let router = control::router(app.clone())
+        .merge(console::router(app.clone()))
         .merge(sdk::router(app.clone()))
         .merge(rest::router(app.clone()));
     let shutdown = async {
