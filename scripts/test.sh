@@ -8,6 +8,20 @@ cd "$ROOT"
 
 bash scripts/setup.sh
 
+step "Chromium (Debian's package) for the browser tests"
+if [ -x /usr/bin/chromium ]; then
+  skip "installed"
+else
+  as_root=""
+  if [ "$(id -u)" != 0 ]; then
+    command -v sudo >/dev/null || die "the browser tests need Debian's chromium: run 'apt-get install -y chromium' as root"
+    as_root=sudo
+  fi
+  $as_root apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $as_root apt-get install -y -qq chromium >/dev/null
+  [ -x /usr/bin/chromium ] || die "apt-get did not install /usr/bin/chromium"
+fi
+
 step "Rust unit tests (native)"
 cargo test --workspace --exclude edgechat-worker
 
@@ -17,6 +31,6 @@ bash scripts/build-emulator.sh
 step "Build the Worker"
 bash scripts/build-worker.sh
 
-step "Integration tests (wrangler dev, local KV, official twilio library as oracle)"
+step "Integration and browser tests (wrangler dev, local KV, the emulator, Chromium; official twilio library as oracle)"
 # One file at a time: each starts its own wrangler dev, and the machines have 2 cores.
 node --experimental-websocket --test --test-concurrency=1 tests/
