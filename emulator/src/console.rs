@@ -15,8 +15,8 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::realtime::{message_json, Push};
-use crate::rest::{add_participant, append_message, message_event};
+use crate::realtime::message_json;
+use crate::rest::{add_participant, append_message};
 use crate::App;
 
 /// The identity console replies are written as.
@@ -113,15 +113,7 @@ async fn reply(State(app): State<Arc<App>>, Path(sid): Path<String>, body: Bytes
     };
     match result {
         Ok((c, m)) => {
-            app.push(Push::MessageAdded {
-                conversation: c.sid.clone(),
-                message: m.clone(),
-            });
-            app.announce_in(
-                &c.service_sid,
-                message_event("SDK", Some(AGENT.to_owned()), &c, &m),
-                &c,
-            );
+            app.message_added(&c, &m, Some(("SDK", Some(AGENT.to_owned()))));
             (StatusCode::CREATED, Json(message_json(&m))).into_response()
         }
         Err(r) => r,

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 use tokio::sync::mpsc;
 
-use crate::model::{Conversation, ServiceWebhooks};
+use crate::model::{Conversation, Message, ServiceWebhooks};
 use crate::App;
 
 /// How long the emulator waits for a webhook's answer.
@@ -144,6 +144,25 @@ impl App {
         let state = self.state.lock().unwrap();
         if let Some(service) = state.services.get(service_sid) {
             self.announce(event, &service.webhooks, Some(conversation));
+        }
+    }
+
+    /// A message was stored: connected clients hear it at once, and webhooks hear it when
+    /// `announce` gives its source and client identity (SDK actions always; REST actions only
+    /// with `X-Twilio-Webhook-Enabled: true`).
+    pub fn message_added(
+        self: &Arc<Self>,
+        conversation: &Conversation,
+        message: &Message,
+        announce: Option<(&'static str, Option<String>)>,
+    ) {
+        self.push(crate::realtime::Push::MessageAdded {
+            conversation: conversation.sid.clone(),
+            message: message.clone(),
+        });
+        if let Some((source, identity)) = announce {
+            let event = crate::rest::message_event(source, identity, conversation, message);
+            self.announce_in(&conversation.service_sid, event, conversation);
         }
     }
 

@@ -24,9 +24,7 @@ use serde_json::{json, Value};
 use tokio::sync::broadcast;
 
 use crate::model::{Conversation, Message, Participant};
-use crate::rest::{
-    add_participant, append_message, insert_conversation, message_event, participant_event,
-};
+use crate::rest::{add_participant, append_message, insert_conversation, participant_event};
 use crate::sdk::{verify, Client};
 use crate::App;
 
@@ -318,8 +316,6 @@ fn sid_of(request: &Value) -> Result<&str, Value> {
         .ok_or_else(|| error(400, 20001, "sid is required"))
 }
 
-/// Runs `f` on a conversation of the client's service that the client is in (or, for `join`,
-/// any conversation of the service).
 fn in_conversation<T>(
     app: &App,
     client: &Client,
@@ -327,24 +323,7 @@ fn in_conversation<T>(
     member: bool,
     f: impl FnOnce(&mut Conversation) -> Result<T, Value>,
 ) -> Result<T, Value> {
-    let mut state = app.state.lock().unwrap();
-    let service = state
-        .services
-        .get_mut(&client.service_sid)
-        .ok_or_else(not_found)?;
-    let c = service
-        .conversations
-        .iter_mut()
-        .find(|c| c.sid == sid)
-        .ok_or_else(not_found)?;
-    let is_member = c
-        .participants
-        .iter()
-        .any(|p| p.identity.as_deref() == Some(client.identity.as_str()));
-    if member && !is_member {
-        return Err(not_found());
-    }
-    f(c)
+    crate::sdk::in_client_conversation(app, client, sid, member, not_found, f)
 }
 
 fn operate(app: &Arc<App>, client: &Client, op: &str, request: &Value) -> Result<Value, Value> {
@@ -429,15 +408,7 @@ fn operate(app: &Arc<App>, client: &Client, op: &str, request: &Value) -> Result
                 let m = append_message(c, client.identity.clone(), Some(body), attributes);
                 Ok((c.clone(), m))
             })?;
-            app.push(Push::MessageAdded {
-                conversation: c.sid.clone(),
-                message: m.clone(),
-            });
-            app.announce_in(
-                &client.service_sid,
-                message_event("SDK", sdk().1, &c, &m),
-                &c,
-            );
+            app.message_added(&c, &m, Some(sdk()));
             Ok(json!(m.index))
         }
         "typing" => {

@@ -588,13 +588,7 @@ async fn create_message(State(app): State<Arc<App>>, ctx: Ctx, body: Bytes) -> R
     });
     match result {
         Ok((c, m)) => {
-            app.push(crate::realtime::Push::MessageAdded {
-                conversation: c.sid.clone(),
-                message: m.clone(),
-            });
-            if ctx.announce {
-                app.announce_in(&ctx.service, message_event("API", None, &c, &m), &c);
-            }
+            app.message_added(&c, &m, ctx.announce.then_some(("API", None)));
             created(c.message_json(&m, &app.account, &ctx.urls))
         }
         Err(r) => r,

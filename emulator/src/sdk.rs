@@ -25,8 +25,8 @@ use sha2::Sha256;
 
 use crate::control::twilio_error;
 use crate::model::{Conversation, Urls};
+use crate::rest::participant_event;
 use crate::rest::{add_participant, append_message, insert_conversation};
-use crate::rest::{message_event, participant_event};
 use crate::App;
 
 /// Who a valid token speaks for.
@@ -264,7 +264,31 @@ async fn create(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes) ->
 }
 
 /// Runs `f` on a conversation of the client's service; `member` requires the client to be a
-/// participant (as the SDK can only see conversations it belongs to).
+/// participant (as the SDK can only see conversations it belongs to). `not_found` makes the
+/// caller's kind of error (an HTTP answer here, a realtime frame in `realtime`).
+pub fn in_client_conversation<T, E>(
+    app: &App,
+    client: &Client,
+    sid: &str,
+    member: bool,
+    not_found: impl Fn() -> E,
+    f: impl FnOnce(&mut Conversation) -> Result<T, E>,
+) -> Result<T, E> {
+    let mut state = app.state.lock().unwrap();
+    let c = state
+        .services
+        .get_mut(&client.service_sid)
+        .and_then(|service| service.conversations.iter_mut().find(|c| c.sid == sid))
+        .filter(|c| {
+            !member
+                || c.participants
+                    .iter()
+                    .any(|p| p.identity.as_deref() == Some(client.identity.as_str()))
+        })
+        .ok_or_else(&not_found)?;
+    f(c)
+}
+
 fn with_conversation<T>(
     app: &App,
     client: &Client,
@@ -272,23 +296,8 @@ fn with_conversation<T>(
     member: bool,
     f: impl FnOnce(&mut Conversation) -> Result<T, Response>,
 ) -> Result<T, Response> {
-    let mut state = app.state.lock().unwrap();
-    let service = state
-        .services
-        .get_mut(&client.service_sid)
-        .ok_or_else(|| twilio_error(404, 50350, "Conversation not found"))?;
-    let c = service
-        .conversations
-        .iter_mut()
-        .find(|c| c.sid == sid)
-        .filter(|c| {
-            !member
-                || c.participants
-                    .iter()
-                    .any(|p| p.identity.as_deref() == Some(client.identity.as_str()))
-        })
-        .ok_or_else(|| twilio_error(404, 50350, "Conversation not found"))?;
-    f(c)
+    let not_found = || twilio_error(404, 50350, "Conversation not found");
+    in_client_conversation(app, client, sid, member, not_found, f)
 }
 
 async fn fetch(
@@ -376,15 +385,7 @@ async fn send(
     });
     match result {
         Ok((c, m)) => {
-            app.push(crate::realtime::Push::MessageAdded {
-                conversation: c.sid.clone(),
-                message: m.clone(),
-            });
-            app.announce_in(
-                &client.service_sid,
-                message_event("SDK", Some(client.identity.clone()), &c, &m),
-                &c,
-            );
+            app.message_added(&c, &m, Some(("SDK", Some(client.identity.clone()))));
             let json = c.message_json(&m, &app.account, &urls(&headers, &client.service_sid));
             (StatusCode::CREATED, Json(json)).into_response()
         }
