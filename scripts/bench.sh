@@ -6,7 +6,7 @@ set -euo pipefail
 source "$(dirname "$0")/lib/env.sh"
 cd "$ROOT"
 bash scripts/setup.sh >/dev/null
-bash scripts/build-worker.sh >/dev/null
+bash scripts/build.sh >/dev/null
 bash scripts/build-emulator.sh
 node scripts/bench-worker.mjs "$@"
 node scripts/bench-webhooks.mjs "${WEBHOOK_BENCH_EVENTS:-100}"

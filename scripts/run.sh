@@ -46,7 +46,7 @@ use_emulator=0
 case "$api_base" in http://127.0.0.1:*|http://localhost:*) use_emulator=1 ;; esac
 
 step "Build the Worker"
-bash scripts/build-worker.sh
+bash scripts/build.sh
 
 step "Seed the demo site (site:demo in local KV)"
 bash scripts/site-config.sh put demo sites/demo.json

@@ -23,13 +23,13 @@ else
 fi
 
 step "Rust unit tests (native)"
-cargo test --workspace --exclude edgechat-worker
+cargo test --workspace --exclude edgechat-worker --exclude edgechat-widget
 
 step "Build the local Twilio emulator and its SDK stand-in"
 bash scripts/build-emulator.sh
 
-step "Build the Worker"
-bash scripts/build-worker.sh
+step "Build the Worker and the widget"
+bash scripts/build.sh
 
 step "Integration and browser tests (wrangler dev, local KV, the emulator, Chromium; official twilio library as oracle)"
 # One file at a time: each starts its own wrangler dev, and the machines have 2 cores.

@@ -1,0 +1,118 @@
+//! The edgechat widget: a Dioxus app compiled to wasm that embed.js mounts inside its shadow root
+//! (`mount`), driven afterwards by `command` (`window.edgechat('open' | 'close' | 'toggle')`).
+//!
+//! - [`session`]: connecting (token, SDK, client, conversation), sending, history, token refresh.
+//! - [`ui`]: the launcher, the panel, the log and the composer.
+//! - [`sdk`]: bindings to the Conversations SDK surface (widget/sdk-surface.ts).
+//! - [`net`]: the Worker's API, the SDK script, timers and the `edgechat:*` window events.
+//! - [`store`]: the visitor's session in localStorage, with a memory copy.
+//!
+//! Every decision that is not I/O (message ordering, duplicates, send states, stored-session
+//! checks, resume, refresh timing) is in edgechat-core and tested natively.
+
+mod net;
+mod sdk;
+mod session;
+mod store;
+mod ui;
+
+use std::cell::RefCell;
+
+use edgechat_core::site::SiteId;
+use futures_channel::mpsc::{unbounded, UnboundedReceiver, UnboundedSender};
+use wasm_bindgen::prelude::*;
+
+/// What the app reacts to: commands from the page, and events from the SDK.
+pub(crate) enum Event {
+    Command(Command),
+    /// `messageAdded` on the conversation with this SID.
+    Message(String, JsValue),
+    Typing(String, Option<String>),
+    ConnectionState(String),
+    TokenExpiring,
+    /// `updated` or `removed` on the conversation with this SID (`true`: removed).
+    ConversationChanged(String, bool),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Command {
+    Open,
+    Close,
+    Toggle,
+}
+
+pub(crate) struct Start {
+    pub site: SiteId,
+    /// The Worker's base URL, ending in `/`.
+    pub base: String,
+    pub open: bool,
+    pub focus_launcher: bool,
+    pub events: UnboundedReceiver<Event>,
+}
+
+thread_local! {
+    static START: RefCell<Option<Start>> = const { RefCell::new(None) };
+    static EVENTS: RefCell<Option<UnboundedSender<Event>>> = const { RefCell::new(None) };
+}
+
+pub(crate) fn take_start() -> Option<Start> {
+    START.with(|s| s.borrow_mut().take())
+}
+
+/// Queues an event for the app (from a JS callback, outside Dioxus' runtime).
+pub(crate) fn post(event: Event) {
+    EVENTS.with(|e| {
+        if let Some(tx) = &*e.borrow() {
+            let _ = tx.unbounded_send(event);
+        }
+    });
+}
+
+/// Mounts the app into `root` (an element inside embed.js's shadow root). `open`: open the panel
+/// at once (the visitor clicked); `focus_launcher`: the loader's launcher had focus.
+#[wasm_bindgen]
+pub fn mount(
+    root: web_sys::Element,
+    site: &str,
+    base: &str,
+    open: bool,
+    focus_launcher: bool,
+) -> Result<(), JsValue> {
+    let site: SiteId = site
+        .parse()
+        .map_err(|e| JsValue::from_str(&format!("edgechat: data-site: {e}")))?;
+    let already = EVENTS.with(|e| e.borrow().is_some());
+    if already {
+        return Err(JsValue::from_str("edgechat: the widget is already mounted"));
+    }
+    let (tx, rx) = unbounded();
+    EVENTS.with(|e| *e.borrow_mut() = Some(tx));
+    START.with(|s| {
+        *s.borrow_mut() = Some(Start {
+            site,
+            base: base.to_owned(),
+            open,
+            focus_launcher,
+            events: rx,
+        })
+    });
+    dioxus::web::launch::launch_cfg(ui::App, dioxus::web::Config::new().rootelement(root));
+    Ok(())
+}
+
+/// `window.edgechat(name)` once the app is loaded.
+#[wasm_bindgen]
+pub fn command(name: &str) -> Result<(), JsValue> {
+    let command = match name {
+        "open" => Command::Open,
+        "close" => Command::Close,
+        "toggle" => Command::Toggle,
+        other => {
+            return Err(JsValue::from_str(&format!(
+                "edgechat: unknown command {other:?}; use 'open', 'close' or 'toggle'"
+            )))
+        }
+    };
+    post(Event::Command(command));
+    Ok(())
+}

@@ -1,0 +1,201 @@
+//! The widget's I/O with the page and the Worker: the two API calls, loading the SDK script,
+//! timers, and the DOM events it dispatches on `window`. JSON is read through the browser's own
+//! parser (`JSON.parse` via `Response.json()`), which keeps serde out of the wasm.
+
+use js_sys::{Object, Promise, Reflect};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{CustomEvent, CustomEventInit, Request, RequestInit, Response};
+
+/// Why a call to the Worker failed.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ApiFailure {
+    /// No answer (offline, DNS, CORS refused, the Worker down).
+    Network,
+    /// The Worker answered with its error body.
+    Refused {
+        status: u16,
+        code: String,
+        message: String,
+    },
+}
+
+pub fn get_str(value: &JsValue, key: &str) -> Option<String> {
+    Reflect::get(value, &JsValue::from_str(key))
+        .ok()
+        .and_then(|v| v.as_string())
+}
+
+pub fn get(value: &JsValue, key: &str) -> JsValue {
+    Reflect::get(value, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
+}
+
+async fn request(url: &str, body: Option<&str>) -> Result<JsValue, ApiFailure> {
+    let init = RequestInit::new();
+    if let Some(body) = body {
+        init.set_method("POST");
+        init.set_body(&JsValue::from_str(body));
+        let headers = web_sys::Headers::new().map_err(|_| ApiFailure::Network)?;
+        let _ = headers.set("content-type", "application/json");
+        init.set_headers(&headers);
+    }
+    let request = Request::new_with_str_and_init(url, &init).map_err(|_| ApiFailure::Network)?;
+    let window = web_sys::window().ok_or(ApiFailure::Network)?;
+    let response: Response = JsFuture::from(window.fetch_with_request(&request))
+        .await
+        .map_err(|_| ApiFailure::Network)?
+        .unchecked_into();
+    let status = response.status();
+    let json = match response.json() {
+        Ok(p) => JsFuture::from(p).await.ok(),
+        Err(_) => None,
+    };
+    if response.ok() {
+        return json.ok_or(ApiFailure::Network);
+    }
+    let error = json.map(|j| get(&j, "error")).unwrap_or(JsValue::UNDEFINED);
+    Err(ApiFailure::Refused {
+        status,
+        code: get_str(&error, "code").unwrap_or_else(|| "http_error".into()),
+        message: get_str(&error, "message").unwrap_or_else(|| format!("HTTP {status}")),
+    })
+}
+
+/// The site's public config (`GET /api/sites/{site}/config`).
+pub struct PublicConfig {
+    pub title: Option<String>,
+    pub brand_color: Option<String>,
+    pub bottom_left: bool,
+    pub greeting: Option<String>,
+    pub locale: Option<String>,
+    pub sdk_url: String,
+}
+
+pub async fn config(base: &str, site: &str) -> Result<PublicConfig, ApiFailure> {
+    let json = request(&format!("{base}api/sites/{site}/config"), None).await?;
+    let appearance = get(&json, "appearance");
+    Ok(PublicConfig {
+        title: get_str(&appearance, "title"),
+        brand_color: get_str(&appearance, "brand_color"),
+        bottom_left: get_str(&appearance, "position").as_deref() == Some("bottom-left"),
+        greeting: get_str(&json, "greeting"),
+        locale: get_str(&json, "locale"),
+        sdk_url: get_str(&json, "sdk_url").ok_or(ApiFailure::Network)?,
+    })
+}
+
+/// A token for this visitor (`POST /api/sites/{site}/token`).
+pub struct Token {
+    pub token: String,
+    pub identity: String,
+    pub visitor: String,
+    pub expires_at: u64,
+}
+
+pub async fn token(base: &str, site: &str, visitor: Option<&str>) -> Result<Token, ApiFailure> {
+    let body = Object::new();
+    if let Some(visitor) = visitor {
+        let _ = Reflect::set(&body, &"visitor".into(), &visitor.into());
+    }
+    let body = js_sys::JSON::stringify(&body)
+        .ok()
+        .and_then(|s| s.as_string())
+        .unwrap_or_else(|| "{}".into());
+    let json = request(&format!("{base}api/sites/{site}/token"), Some(&body)).await?;
+    let field = |key| get_str(&json, key).ok_or(ApiFailure::Network);
+    Ok(Token {
+        token: field("token")?,
+        identity: field("identity")?,
+        visitor: field("visitor")?,
+        expires_at: get(&json, "expires_at").as_f64().unwrap_or(0.0) as u64,
+    })
+}
+
+/// Loads the SDK as a classic script in the host document (it defines a global), once.
+pub async fn load_script(url: &str) -> Result<(), ()> {
+    if crate::sdk::loaded() {
+        return Ok(());
+    }
+    let document = web_sys::window()
+        .and_then(|w| w.document())
+        .ok_or(())?;
+    let script: web_sys::HtmlScriptElement = document
+        .create_element("script")
+        .map_err(drop)?
+        .unchecked_into();
+    script.set_src(url);
+    script.set_async(true);
+    script.set_cross_origin(Some("anonymous"));
+    let done = Promise::new(&mut |resolve, reject| {
+        script.set_onload(Some(&resolve));
+        script.set_onerror(Some(&reject));
+    });
+    let head = document.head().ok_or(())?;
+    head.append_child(&script).map_err(drop)?;
+    let loaded = JsFuture::from(done).await.is_ok();
+    script.set_onload(None);
+    script.set_onerror(None);
+    if loaded && crate::sdk::loaded() {
+        Ok(())
+    } else {
+        // Let a later "Try again" insert a fresh script.
+        script.remove();
+        Err(())
+    }
+}
+
+/// Resolves after `ms` milliseconds.
+pub async fn sleep(ms: u32) {
+    let promise = Promise::new(&mut |resolve, _| {
+        if let Some(window) = web_sys::window() {
+            let _ = window
+                .set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms as i32);
+        }
+    });
+    let _ = JsFuture::from(promise).await;
+}
+
+/// Resolves after the browser has painted the pending DOM changes.
+pub async fn next_frame() {
+    for _ in 0..2 {
+        let promise = Promise::new(&mut |resolve, _| {
+            if let Some(window) = web_sys::window() {
+                let _ = window.request_animation_frame(&resolve);
+            }
+        });
+        let _ = JsFuture::from(promise).await;
+    }
+}
+
+pub fn now_ms() -> u64 {
+    js_sys::Date::now() as u64
+}
+
+/// Dispatches `edgechat:<name>` on `window`, with `detail`.
+pub fn dispatch(name: &str, detail: &JsValue) {
+    let init = CustomEventInit::new();
+    init.set_detail(detail);
+    if let (Some(window), Ok(event)) = (
+        web_sys::window(),
+        CustomEvent::new_with_event_init_dict(&format!("edgechat:{name}"), &init),
+    ) {
+        let _ = window.dispatch_event(&event);
+    }
+}
+
+/// The current page's URL and referrer, for the conversation's attributes.
+pub fn page_attributes(site: &str) -> JsValue {
+    let attributes = Object::new();
+    let _ = Reflect::set(&attributes, &"site".into(), &site.into());
+    if let Some(document) = web_sys::window().and_then(|w| w.document()) {
+        if let Some(url) = document.location().and_then(|l| l.href().ok()) {
+            let _ = Reflect::set(&attributes, &"page_url".into(), &url.into());
+        }
+        let referrer = document.referrer();
+        if !referrer.is_empty() {
+            let _ = Reflect::set(&attributes, &"referrer".into(), &referrer.into());
+        }
+    }
+    attributes.into()
+}

@@ -1,0 +1,212 @@
+//! Bindings to the Conversations SDK: exactly the surface in widget/sdk-surface.ts, which
+//! tests/sdk-types/conformance.ts checks (tsc) against the real @twilio/conversations declarations
+//! and the emulator's stand-in. Both define the classic-script global `Twilio.Conversations.Client`.
+
+use js_sys::{Array, Function, Promise, Reflect};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(js_namespace = ["Twilio", "Conversations"], js_name = Client)]
+    #[derive(Clone)]
+    pub type Client;
+
+    #[wasm_bindgen(constructor, catch, js_namespace = ["Twilio", "Conversations"], js_class = "Client")]
+    pub fn new(token: &str) -> Result<Client, JsValue>;
+
+    #[wasm_bindgen(method)]
+    pub fn on(this: &Client, event: &str, listener: &Function);
+
+    #[wasm_bindgen(method, getter, js_name = connectionState)]
+    pub fn connection_state(this: &Client) -> String;
+
+    #[wasm_bindgen(method, js_name = createConversation)]
+    fn create_conversation(this: &Client, options: &JsValue) -> Promise;
+
+    #[wasm_bindgen(method, js_name = getConversationBySid)]
+    fn get_conversation_by_sid(this: &Client, sid: &str) -> Promise;
+
+    #[wasm_bindgen(method, js_name = updateToken)]
+    fn update_token(this: &Client, token: &str) -> Promise;
+
+    #[wasm_bindgen(method)]
+    fn shutdown(this: &Client) -> Promise;
+
+    #[derive(Clone)]
+    pub type Conversation;
+
+    #[wasm_bindgen(method, getter)]
+    pub fn sid(this: &Conversation) -> String;
+
+    #[wasm_bindgen(method, getter)]
+    fn state(this: &Conversation) -> JsValue;
+
+    #[wasm_bindgen(method, getter, js_name = lastReadMessageIndex)]
+    pub fn last_read_message_index(this: &Conversation) -> Option<f64>;
+
+    #[wasm_bindgen(method)]
+    fn join(this: &Conversation) -> Promise;
+
+    #[wasm_bindgen(method, js_name = getMessages)]
+    fn get_messages(this: &Conversation, page_size: u32, anchor: &JsValue) -> Promise;
+
+    #[wasm_bindgen(method, js_name = sendMessage)]
+    fn send_message(this: &Conversation, body: &str, attributes: &JsValue) -> Promise;
+
+    #[wasm_bindgen(method)]
+    fn typing(this: &Conversation) -> Promise;
+
+    #[wasm_bindgen(method, js_name = setAllMessagesRead)]
+    fn set_all_messages_read(this: &Conversation) -> Promise;
+
+    #[wasm_bindgen(method, js_name = on)]
+    pub fn on_conversation(this: &Conversation, event: &str, listener: &Function);
+
+    pub type Message;
+
+    #[wasm_bindgen(method, getter)]
+    fn index(this: &Message) -> f64;
+
+    #[wasm_bindgen(method, getter)]
+    fn author(this: &Message) -> Option<String>;
+
+    #[wasm_bindgen(method, getter)]
+    fn body(this: &Message) -> Option<String>;
+
+    #[wasm_bindgen(method, getter, js_name = dateCreated)]
+    fn date_created(this: &Message) -> Option<js_sys::Date>;
+
+    #[wasm_bindgen(method, getter)]
+    fn attributes(this: &Message) -> JsValue;
+
+    type Paginator;
+
+    #[wasm_bindgen(method, getter)]
+    fn items(this: &Paginator) -> Array;
+
+    #[wasm_bindgen(method, getter, js_name = hasPrevPage)]
+    fn has_prev_page(this: &Paginator) -> bool;
+}
+
+/// Whether the SDK's global is defined (its script has run).
+pub fn loaded() -> bool {
+    let path = ["Twilio", "Conversations", "Client"];
+    let mut at: JsValue = js_sys::global().into();
+    for key in path {
+        at = match Reflect::get(&at, &JsValue::from_str(key)) {
+            Ok(v) if !v.is_undefined() && !v.is_null() => v,
+            _ => return false,
+        };
+    }
+    true
+}
+
+async fn call<T: JsCast>(promise: Promise) -> Result<T, JsValue> {
+    Ok(JsFuture::from(promise).await?.unchecked_into())
+}
+
+impl Client {
+    pub async fn create(&self, attributes: &JsValue) -> Result<Conversation, JsValue> {
+        let options = js_sys::Object::new();
+        Reflect::set(&options, &"attributes".into(), attributes)?;
+        call(self.create_conversation(&options)).await
+    }
+
+    pub async fn conversation(&self, sid: &str) -> Result<Conversation, JsValue> {
+        call(self.get_conversation_by_sid(sid)).await
+    }
+
+    pub async fn refresh(&self, token: &str) -> Result<(), JsValue> {
+        JsFuture::from(self.update_token(token)).await.map(drop)
+    }
+
+    pub async fn close(&self) {
+        let _ = JsFuture::from(self.shutdown()).await;
+    }
+}
+
+/// A message the service stored, read into the core's shape.
+pub fn read_message(value: JsValue) -> edgechat_core::message_log::Message {
+    let m: Message = value.unchecked_into();
+    let attributes = m.attributes();
+    let local_id = Reflect::get(
+        &attributes,
+        &edgechat_core::message_log::LOCAL_ID_ATTRIBUTE.into(),
+    )
+    .ok()
+    .and_then(|v| v.as_f64())
+    .map(|v| v as u64);
+    edgechat_core::message_log::Message {
+        index: m.index() as u64,
+        author: m.author().unwrap_or_default(),
+        body: m.body().unwrap_or_default(),
+        created_ms: m.date_created().map_or(0, |d| d.get_time() as u64),
+        local_id,
+    }
+}
+
+pub struct Page {
+    pub messages: Vec<edgechat_core::message_log::Message>,
+    pub has_older: bool,
+}
+
+impl Conversation {
+    /// `state.current`, when the SDK knows it.
+    pub fn current_state(&self) -> Option<String> {
+        Reflect::get(&self.state(), &"current".into())
+            .ok()
+            .and_then(|v| v.as_string())
+    }
+
+    pub async fn join_now(&self) -> Result<(), JsValue> {
+        JsFuture::from(self.join()).await.map(drop)
+    }
+
+    /// The newest page (`before` = None) or the page of messages before index `before`.
+    pub async fn page(&self, size: u32, before: Option<u64>) -> Result<Page, JsValue> {
+        let anchor = match before {
+            None => JsValue::UNDEFINED,
+            Some(0) => {
+                return Ok(Page {
+                    messages: Vec::new(),
+                    has_older: false,
+                })
+            }
+            Some(index) => JsValue::from_f64((index - 1) as f64),
+        };
+        let page: Paginator = call(self.get_messages(size, &anchor)).await?;
+        Ok(Page {
+            messages: page.items().iter().map(read_message).collect(),
+            has_older: page.has_prev_page(),
+        })
+    }
+
+    /// Sends `body` with the widget's local id in its attributes; resolves to its index.
+    pub async fn send(&self, body: &str, local_id: u64) -> Result<u64, JsValue> {
+        let attributes = js_sys::Object::new();
+        Reflect::set(
+            &attributes,
+            &edgechat_core::message_log::LOCAL_ID_ATTRIBUTE.into(),
+            &JsValue::from_f64(local_id as f64),
+        )?;
+        let index = JsFuture::from(self.send_message(body, &attributes)).await?;
+        Ok(index.as_f64().unwrap_or(0.0) as u64)
+    }
+
+    pub async fn read_all(&self) {
+        let _ = JsFuture::from(self.set_all_messages_read()).await;
+    }
+
+    pub async fn notify_typing(&self) {
+        let _ = JsFuture::from(self.typing()).await;
+    }
+}
+
+/// The identity of a participant an SDK event carries (`typingStarted` passes the participant).
+pub fn participant_identity(value: &JsValue) -> Option<String> {
+    Reflect::get(value, &"identity".into())
+        .ok()
+        .and_then(|v| v.as_string())
+}
