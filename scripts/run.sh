@@ -45,7 +45,7 @@ api_base="$(sed -n 's/^TWILIO_API_BASE=//p' .dev.vars | tail -1)"
 use_emulator=0
 case "$api_base" in http://127.0.0.1:*|http://localhost:*) use_emulator=1 ;; esac
 
-step "Build the Worker"
+step "Build the Worker and the widget"
 bash scripts/build.sh
 
 step "Seed the demo site (site:demo in local KV)"

@@ -126,7 +126,6 @@ pub async fn load_script(url: &str) -> Result<(), ()> {
         .unchecked_into();
     script.set_src(url);
     script.set_async(true);
-    script.set_cross_origin(Some("anonymous"));
     let done = Promise::new(&mut |resolve, reject| {
         script.set_onload(Some(&resolve));
         script.set_onerror(Some(&reject));

@@ -1,0 +1,25 @@
+// Manual smoke run against `npm start`: node tests/support/smoke.mjs [url]
+import { launchBrowser } from './browser.mjs';
+const url = process.argv[2] || 'http://127.0.0.1:8787/';
+const b = await launchBrowser();
+const page = await b.newPage();
+page.on('console', (m) => console.log('console:', m.type(), m.text()));
+page.on('pageerror', (e) => console.log('pageerror:', e.message));
+page.on('requestfailed', (r) => console.log('failed:', r.url(), r.failure()?.errorText));
+page.on('request', (r) => console.log('request:', r.method(), r.url()));
+await page.setViewportSize({ width: 1280, height: 800 });
+await page.goto(url);
+const launcher = page.getByRole('button', { name: /open chat/i });
+await launcher.waitFor();
+const t0 = Date.now();
+await launcher.click();
+await page.getByRole('textbox', { name: 'Message' }).waitFor();
+console.log('panel in', Date.now() - t0, 'ms');
+await page.getByText('Connecting…').waitFor({ state: 'detached', timeout: 15000 }).catch((e) => console.log('still connecting', e.message));
+console.log('ready in', Date.now() - t0, 'ms');
+await page.getByRole('textbox', { name: 'Message' }).fill('what is the price?');
+await page.keyboard.press('Enter');
+await page.waitForTimeout(2500);
+await page.screenshot({ path: '/tmp/smoke.png' });
+console.log(await page.getByRole('log').innerText());
+await b.close();
