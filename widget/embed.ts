@@ -25,9 +25,10 @@ type Queue = { q?: ArrayLike<unknown>[] };
   const base = new URL('./', script.src).href;
   const warn = (m: string) => console.warn('edgechat: ' + m);
 
-  // The host element: `all: initial !important` inline beats any page rule on it.
+  // The host element: `all: initial !important` inline beats any page rule on it; custom
+  // properties, which `all` leaves alone and which inherit into the shadow root, are set here.
   const host = d.createElement('edgechat-widget');
-  host.style.cssText = 'all:initial!important';
+  host.style.cssText = 'all:initial!important;--ec-brand:#0263e0!important';
   const root = host.attachShadow({ mode: 'open' });
   // Launcher styles (Paste: color-background-primary, shadow, border-radius-circle, notification);
   // the widget's own CSS (widget/src/widget.css) covers the panel.

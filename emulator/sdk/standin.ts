@@ -126,6 +126,7 @@ export class Conversation extends Emitter {
     this.friendlyName = wire.friendlyName ?? null;
     this.state = { current: wire.state, dateUpdated: wire.dateUpdated ? new Date(wire.dateUpdated) : null };
     this.lastMessage = wire.lastMessageIndex == null ? undefined : { index: wire.lastMessageIndex };
+    if ('lastReadMessageIndex' in wire) this.lastReadMessageIndex = wire.lastReadMessageIndex;
   }
 
   async join(): Promise<Conversation> {

@@ -368,7 +368,11 @@ fn operate(app: &Arc<App>, client: &Client, op: &str, request: &Value) -> Result
             Ok(participant_json(&p))
         }
         "getConversation" => in_conversation(app, client, sid_of(request)?, true, |c| {
-            Ok(conversation_json(c))
+            // As the SDK does: the caller's own read horizon comes with the conversation.
+            let mut json = conversation_json(c);
+            let me = c.participants.iter().find(|p| p.identity.as_deref() == Some(client.identity.as_str()));
+            json["lastReadMessageIndex"] = json!(me.and_then(|p| p.last_read_message_index));
+            Ok(json)
         }),
         "getParticipants" => in_conversation(app, client, sid_of(request)?, true, |c| {
             Ok(Value::Array(

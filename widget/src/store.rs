@@ -1,6 +1,8 @@
 //! The visitor's session in localStorage (gloo-storage; keys namespaced by site, from
 //! edgechat-core), with a copy in memory: when a browser blocks storage, or it is full, the widget
-//! still works for the page's life.
+//! still works for the page's life. Values are stored as plain strings through gloo's raw
+//! `Storage`, not gloo's JSON accessors: those bring serde_json into the wasm (8 KB+) for values
+//! that are single strings.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -34,7 +36,7 @@ impl Store {
             return value.clone();
         }
         if usable() {
-            LocalStorage::get::<String>(key).ok()
+            LocalStorage::raw().get_item(key).ok().flatten()
         } else {
             None
         }
@@ -43,12 +45,10 @@ impl Store {
     fn set(&self, key: String, value: Option<String>) {
         if usable() {
             // A full or refusing storage keeps the memory copy only.
+            let storage = LocalStorage::raw();
             let _ = match &value {
-                Some(v) => LocalStorage::set(&key, v),
-                None => {
-                    LocalStorage::delete(&key);
-                    Ok(())
-                }
+                Some(v) => storage.set_item(&key, v),
+                None => storage.remove_item(&key),
             };
         }
         self.memory.borrow_mut().insert(key, value);

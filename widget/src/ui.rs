@@ -182,7 +182,7 @@ pub fn App() -> Element {
         launcher: use_signal(|| None),
         composer: use_signal(|| None),
     };
-    let (session, focus_launcher) = use_hook(|| {
+    let (session, focus_launcher, open_now) = use_hook(|| {
         let start = crate::take_start().expect("mount() sets the start parameters");
         let session = Session::new(view, start.site, start.base);
         let handler = session.clone();
@@ -195,14 +195,13 @@ pub fn App() -> Element {
                 }
             }
         });
-        if start.open {
-            crate::post(Event::Command(Command::Open));
-        } else if session.has_stored_conversation() {
+        if !start.open && session.has_stored_conversation() {
             // A returning visitor: connect in the background to show what is unread.
             spawn(session.clone().connect());
         }
-        (session, start.focus_launcher)
+        (session, start.focus_launcher, start.open)
     });
+    // After the first render: `edgechat:ready`, then the open the visitor asked for.
     use_effect(move || {
         if focus_launcher {
             if let Some(el) = elements.launcher.peek().clone() {
@@ -210,6 +209,9 @@ pub fn App() -> Element {
             }
         }
         net::dispatch("ready", &JsValue::UNDEFINED);
+        if open_now {
+            crate::post(Event::Command(Command::Open));
+        }
     });
 
     let look = view.look.read().clone();

@@ -1,0 +1,431 @@
+// The widget end to end in Debian's Chromium: host pages on their own origin paste the one script
+// tag; the Worker runs under `wrangler dev`; the local Twilio emulator and its SDK stand-in carry
+// the chat, its webhooks reach the Worker (the auto-responder answers), and agents answer through
+// the emulator's REST API with the official twilio client. One site id per test keeps their
+// localStorage apart.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { startWorker, testSecrets, ROOT } from './support/worker.mjs';
+import { startEmulator } from './support/emulator.mjs';
+import { launchBrowser } from './support/browser.mjs';
+import { startHost, hostPage } from './support/host.mjs';
+
+const secrets = testSecrets();
+const SERVICE = 'IS' + 'a1'.repeat(16);
+const SHOTS = join(ROOT, 'test-results');
+let host;
+let emu;
+let client;
+let worker;
+let browser;
+
+const config = (extra = {}) => JSON.stringify({
+  allowed_origins: [host.origin],
+  service_sid: SERVICE,
+  automation: {
+    auto_reply: {
+      bot_name: 'Acme bot', greeting: 'Hello! How can we help?',
+      rules: [{ keywords: ['price'], reply: 'It is free.' }],
+      handoff_phrases: ['human'], handoff_reply: 'A person will answer.',
+    },
+  },
+  appearance: { title: 'Acme support', brand_color: '#0263E0', position: 'bottom-right' },
+  greeting: 'Hi! Ask us anything.',
+  ...extra,
+});
+const quiet = { automation: 'none' };
+
+before(async () => {
+  mkdirSync(SHOTS, { recursive: true });
+  host = await startHost();
+  emu = await startEmulator({ secrets, services: [SERVICE] });
+  client = emu.client();
+  worker = await startWorker({
+    secrets: { ...secrets, TWILIO_API_BASE: emu.url, CONVERSATIONS_SDK_URL: `${emu.url}/sdk/twilio-conversations.js` },
+    sites: {
+      first: config(), back: config(), short: config({ ...quiet, token_ttl_seconds: 30 }), stale: config(quiet),
+      long: config(quiet), plain: config(quiet), hostile: config(quiet), keys: config(quiet), shots: config(),
+      nosdk: config(quiet), nostore: config(quiet), queue: config(quiet),
+    },
+  });
+  // The Twilio console step: the service's post-event webhook to the Worker.
+  await client.conversations.v1.services(SERVICE).configuration.webhooks().update({
+    postWebhookUrl: `${worker.url}/webhooks/conversations`, filters: ['onConversationAdded', 'onMessageAdded'], method: 'POST',
+  });
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  worker?.stop();
+  emu?.stop();
+  await host?.stop();
+});
+
+/** Opens a host page for `site`, recording requests and page errors from the start. */
+async function visit(site, { head = '', body, before: beforeTag = '', width = 1280, height = 800, init, path = `/${site}` } = {}) {
+  const url = host.page(path, hostPage({ workerUrl: worker.url, site, head, body, before: beforeTag }));
+  const page = await browser.newPage();
+  await page.setViewportSize({ width, height });
+  // No opening animation: positions are compared and screenshots taken right after opening.
+  await page.emulateMedia({ reducedMotion: 'reduce' });
+  const requests = [];
+  const errors = [];
+  page.on('request', (r) => requests.push(r.url()));
+  page.on('pageerror', (e) => errors.push(e.message));
+  if (init) await page.addInitScript(init);
+  await page.addInitScript(() => {
+    window.__events = [];
+    for (const name of ['ready', 'open', 'close', 'message']) {
+      addEventListener(`edgechat:${name}`, (e) => window.__events.push({ name, detail: e.detail ?? null }));
+    }
+  });
+  await page.goto(url);
+  return { page, url, requests, errors };
+}
+
+// The app's launcher comes after embed.js's placeholder, which it replaces.
+const launcher = (page) => page.locator('button.launcher').last();
+const composer = (page) => page.getByRole('textbox', { name: 'Message' });
+const log = (page) => page.getByRole('log', { name: 'Messages' });
+const panel = (page) => page.getByRole('dialog');
+/** The connection is up: the send button is enabled. */
+const connected = (page, timeout = 15_000) => page.locator('button[aria-label="Send"][aria-disabled="false"]').waitFor({ timeout });
+/** What has focus inside the widget's shadow root (its aria-label or tag). */
+const focused = (page) => page.evaluate(() => {
+  const el = document.activeElement?.shadowRoot?.activeElement;
+  return el ? el.getAttribute('aria-label') || el.tagName.toLowerCase() : `page:${document.activeElement?.tagName.toLowerCase()}`;
+});
+/** Waits (at most 2 s: focus moves after the panel renders) until `label` has focus. */
+async function focusMovesTo(page, label, message) {
+  const deadline = Date.now() + 2000;
+  while ((await focused(page)) !== label && Date.now() < deadline) await page.waitForTimeout(20);
+  assert.equal(await focused(page), label, message);
+}
+const stored = (page, site, what) => page.evaluate(([s, w]) => localStorage.getItem(`edgechat:${s}:${w}`), [site, what]);
+const bubbles = (page) => page.locator('.log .bubble').allInnerTexts();
+
+async function openAndConnect(page) {
+  await launcher(page).click();
+  await connected(page);
+}
+
+async function send(page, text) {
+  await composer(page).fill(text);
+  await composer(page).press('Enter');
+  await log(page).locator('.msg.own .bubble', { hasText: text }).last().waitFor();
+}
+
+function agentSays(sid, body, author = 'agent:ana') {
+  return client.conversations.v1.services(SERVICE).conversations(sid).messages.create({ author, body });
+}
+
+test('a new visitor: nothing loads before intent; open, chat, the auto-responder and an agent answer; events; unread badge', async () => {
+  const { page, url, requests, errors } = await visit('first');
+  await launcher(page).waitFor();
+  await page.waitForTimeout(300);
+  assert.deepEqual(requests.filter((r) => r.startsWith(worker.url)), [`${worker.url}/embed.js`], 'only embed.js before intent');
+  assert.equal(await focused(page), 'page:body', 'nothing takes focus on page load');
+  assert.equal(await launcher(page).getAttribute('aria-expanded'), 'false');
+
+  const wasm = page.waitForRequest((r) => r.url().endsWith('.wasm'));
+  await launcher(page).hover();
+  await wasm; // hover is intent: the widget loads before the click
+  await openAndConnect(page);
+  assert.equal(await launcher(page).getAttribute('aria-expanded'), 'true');
+  await panel(page).and(page.getByRole('dialog', { name: 'Acme support' })).waitFor();
+  await focusMovesTo(page, 'Message', 'opening moves focus to the composer');
+  assert.ok(requests.some((r) => r === `${emu.url}/sdk/twilio-conversations.js`), 'the SDK named by the public config');
+
+  await send(page, 'What is the price?');
+  await log(page).getByText('It is free.').waitFor();
+  await log(page).getByText('Hello! How can we help?').waitFor();
+  const sid = await stored(page, 'first', 'conversation');
+  assert.match(sid, /^CH[0-9a-f]{32}$/);
+  const conversation = await client.conversations.v1.services(SERVICE).conversations(sid).fetch();
+  const attributes = JSON.parse(conversation.attributes);
+  assert.equal(attributes.site, 'first');
+  assert.equal(attributes.page_url, url);
+
+  await agentSays(sid, 'Ana here, glad to help.');
+  await log(page).getByText('Ana here, glad to help.').waitFor();
+  assert.ok(await log(page).getByText('ana', { exact: true }).count() >= 1, 'the agent is named');
+
+  await panel(page).getByRole('button', { name: 'Close chat' }).click();
+  await panel(page).waitFor({ state: 'hidden' });
+  await focusMovesTo(page, 'Open chat', 'closing returns focus to the launcher');
+  await agentSays(sid, 'Anything else?');
+  await page.getByRole('button', { name: 'Open chat, 1 unread message' }).waitFor();
+  assert.equal(await page.locator('.badge').innerText(), '1');
+  await launcher(page).click();
+  await panel(page).waitFor();
+  assert.equal(await page.locator('.badge').count(), 0, 'opening reads everything');
+
+  const events = await page.evaluate(() => window.__events);
+  const names = events.map((e) => e.name);
+  assert.equal(names[0], 'ready');
+  assert.deepEqual(names.filter((n) => n === 'open' || n === 'close'), ['open', 'close', 'open']);
+  const messages = events.filter((e) => e.name === 'message').map((e) => e.detail.body);
+  assert.ok(messages.includes('Anything else?') && messages.includes('It is free.'), JSON.stringify(messages));
+  assert.ok(!messages.includes('What is the price?'), 'own messages are not announced');
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('a returning visitor: same identity and conversation after a reload, history shown, unread loaded when idle', async () => {
+  const { page } = await visit('back');
+  await openAndConnect(page);
+  await send(page, 'First visit');
+  await log(page).getByText('Hello! How can we help?').waitFor();
+  const sid = await stored(page, 'back', 'conversation');
+  const visitor = await stored(page, 'back', 'visitor');
+
+  const wasm = page.waitForRequest((r) => r.url().endsWith('.wasm'));
+  const token = page.waitForResponse((r) => r.url().endsWith('/token'));
+  await page.reload();
+  await wasm; // a returning visitor's widget loads when the browser is idle, without a click
+  await token;
+  await page.waitForTimeout(500); // let it connect
+  await agentSays(sid, 'Welcome back!');
+  await page.getByRole('button', { name: 'Open chat, 1 unread message' }).waitFor();
+
+  await launcher(page).click();
+  await log(page).getByText('Welcome back!').waitFor();
+  await log(page).getByText('First visit').waitFor();
+  assert.equal(await stored(page, 'back', 'conversation'), sid, 'the same conversation');
+  assert.equal(await stored(page, 'back', 'visitor'), visitor, 'the same visitor credential');
+  const participants = await client.conversations.v1.services(SERVICE).conversations(sid).participants.list();
+  assert.equal(participants.length, 1, 'the same identity: no second participant');
+  await send(page, 'Second visit');
+  await page.close();
+});
+
+test('the session outlives its token: a 30 s token is refreshed and messages still go out after it expired', async () => {
+  const { page, requests } = await visit('short');
+  const started = Date.now();
+  await openAndConnect(page);
+  await send(page, 'Before expiry');
+  const tokens = () => requests.filter((r) => r.endsWith('/api/sites/short/token')).length;
+  const deadline = Date.now() + 40_000;
+  while (tokens() < 2) {
+    assert.ok(Date.now() < deadline, 'no token refresh within 40 s of a 30 s token');
+    await page.waitForTimeout(250);
+  }
+  await page.waitForTimeout(Math.max(0, started + 33_000 - Date.now())); // past the first token's expiry
+  await send(page, 'After expiry');
+  await page.locator('.msg.own .meta', { hasText: /Sending|Not sent/ }).waitFor({ state: 'detached', timeout: 10_000 });
+  const sid = await stored(page, 'short', 'conversation');
+  const bodies = (await client.conversations.v1.services(SERVICE).conversations(sid).messages.list()).map((m) => m.body);
+  assert.deepEqual(bodies, ['Before expiry', 'After expiry']);
+  await page.close();
+});
+
+test('a stale conversation (deleted, then closed) is replaced by a new one with a notice, never a spinner', async () => {
+  const conversations = client.conversations.v1.services(SERVICE).conversations;
+  let { page } = await visit('stale');
+  await openAndConnect(page);
+  await send(page, 'Old conversation');
+  const first = await stored(page, 'stale', 'conversation');
+  await page.close();
+  await conversations(first).remove();
+
+  ({ page } = await visit('stale'));
+  await openAndConnect(page);
+  await log(page).getByText('Your previous conversation has ended. This is a new one.').waitFor();
+  const second = await stored(page, 'stale', 'conversation');
+  assert.notEqual(second, first);
+  await send(page, 'New conversation');
+  await page.close();
+
+  await conversations(second).update({ state: 'closed' });
+  ({ page } = await visit('stale'));
+  await openAndConnect(page);
+  await log(page).getByText('Your previous conversation has ended. This is a new one.').waitFor();
+  const third = await stored(page, 'stale', 'conversation');
+  assert.ok(third !== second && third !== first);
+  assert.ok(!(await bubbles(page)).includes('New conversation'), 'the closed conversation is not shown');
+  await page.close();
+});
+
+test('45 messages: the newest 30 on open; scrolling to the top loads older ones in order, no duplicates, in place', async () => {
+  let { page } = await visit('long');
+  await openAndConnect(page);
+  await send(page, 'm00');
+  const sid = await stored(page, 'long', 'conversation');
+  await page.close();
+  for (let i = 1; i <= 44; i++) await agentSays(sid, `m${String(i).padStart(2, '0')}`);
+
+  ({ page } = await visit('long'));
+  await openAndConnect(page);
+  await log(page).getByText('m44', { exact: true }).waitFor();
+  let shown = (await bubbles(page)).filter((b) => /^m\d\d$/.test(b));
+  assert.deepEqual(shown, Array.from({ length: 30 }, (_, i) => `m${String(i + 15).padStart(2, '0')}`), 'the newest page only');
+
+  const anchor = log(page).getByText('m15', { exact: true });
+  const logBox = await log(page).boundingBox();
+  await log(page).evaluate((el) => { el.scrollTop = 0; });
+  await log(page).getByText('m00', { exact: true }).waitFor();
+  // Racing live messages and pages: one more live message must not duplicate anything.
+  await agentSays(sid, 'm45');
+  await log(page).getByText('m45', { exact: true }).waitFor();
+  shown = (await bubbles(page)).filter((b) => /^m\d\d$/.test(b));
+  assert.deepEqual(shown, Array.from({ length: 46 }, (_, i) => `m${String(i).padStart(2, '0')}`));
+  const box = await anchor.boundingBox();
+  assert.ok(box.y > logBox.y && box.y < logBox.y + logBox.height, `the message that was on top stays in view (y=${box.y}, log ${logBox.y}..${logBox.y + logBox.height})`);
+  await page.close();
+});
+
+test('a host page with aggressive global CSS renders the widget unchanged, and the widget changes nothing outside its host element', async () => {
+  const hostile = `<style>
+    html { font-size: 10px !important; }
+    *, *::before, *::after { margin: 13px !important; padding: 7px !important; font-family: "Comic Sans MS", cursive !important;
+      color: red !important; background: yellow !important; line-height: 3 !important; letter-spacing: 3px !important;
+      box-sizing: content-box !important; border: 5px dashed green !important; }
+    button, textarea, div, p, span, h2, svg, form { display: inline !important; position: static !important; width: 10px !important; }
+    edgechat-widget, body > * { display: none !important; transform: rotate(5deg) !important; }
+    :root { --ec-brand: #ff0000; --paste-color-text: #00ff00; --paste-space-50: 99px; }
+  </style>`;
+  const snapshot = (page) => page.evaluate(() => {
+    const widget = document.querySelector('edgechat-widget')?.shadowRoot;
+    const pick = (el, props) => {
+      if (!el) return null;
+      const s = getComputedStyle(el);
+      const r = el.getBoundingClientRect();
+      return { box: [r.x, r.y, r.width, r.height].map(Math.round), ...Object.fromEntries(props.map((p) => [p, s.getPropertyValue(p)])) };
+    };
+    const props = ['color', 'background-color', 'font-family', 'font-size', 'line-height', 'letter-spacing', 'border-top-width', 'display', 'position'];
+    return Object.fromEntries([['launcher', '.ec .launcher'], ['panel', '.panel'], ['title', 'h2'], ['composer', 'textarea'], ['send', '.send'], ['greeting', '.bubble']]
+      .map(([name, sel]) => [name, pick(widget?.querySelector(sel), props)]));
+  });
+  const outside = (page) => page.evaluate(() => {
+    const content = getComputedStyle(document.getElementById('content'));
+    return {
+      content: [content.color, content.fontSize, content.margin, content.display],
+      body: [...document.body.children].filter((e) => e.tagName !== 'EDGECHAT-WIDGET').map((e) => e.outerHTML),
+      head: [...document.head.children].filter((e) => !(e.tagName === 'SCRIPT' && e.src.includes('twilio-conversations'))).map((e) => e.outerHTML),
+      sheets: document.styleSheets.length,
+      html: document.documentElement.getAttribute('style'),
+      bodyStyle: document.body.getAttribute('style'),
+    };
+  });
+
+  const plain = await visit('plain', { path: '/plain-css' });
+  await openAndConnect(plain.page);
+  const expected = await snapshot(plain.page);
+  assert.ok(expected.launcher && expected.panel && expected.greeting, JSON.stringify(expected));
+  await plain.page.close();
+
+  const { page } = await visit('hostile', { head: hostile });
+  const before = await outside(page);
+  await openAndConnect(page);
+  assert.deepEqual(await snapshot(page), expected, 'the widget looks the same on the hostile page');
+  await send(page, 'Still readable');
+  await launcher(page).click();
+  assert.deepEqual(await outside(page), before, 'nothing outside the host element changed');
+  await page.close();
+});
+
+test('keyboard only: Tab to the launcher, Enter opens, type, Shift+Enter for a new line, Enter sends, Escape closes', async () => {
+  const { page } = await visit('keys');
+  await launcher(page).waitFor();
+  await page.keyboard.press('Tab');
+  await focusMovesTo(page, 'Open chat');
+  await page.keyboard.press('Enter');
+  await connected(page);
+  await focusMovesTo(page, 'Message');
+  await page.keyboard.type('Line one');
+  await page.keyboard.press('Shift+Enter');
+  await page.keyboard.type('Line two');
+  await page.keyboard.press('Enter');
+  await log(page).locator('.msg.own .bubble', { hasText: 'Line two' }).waitFor();
+  assert.deepEqual((await bubbles(page)).filter((b) => b.startsWith('Line')), ['Line one\nLine two']);
+  assert.equal(await composer(page).inputValue(), '');
+  await page.keyboard.press('Enter');
+  await page.getByRole('alert').getByText('Type a message first.').waitFor();
+  await page.keyboard.press('Escape');
+  await panel(page).waitFor({ state: 'hidden' });
+  await focusMovesTo(page, 'Open chat');
+  await page.keyboard.press('Enter');
+  await panel(page).waitFor();
+  await focusMovesTo(page, 'Message');
+  await page.close();
+});
+
+test('screenshots of the open widget at desktop size and at 375 px wide (full screen)', async () => {
+  for (const [name, width, height] of [['desktop', 1280, 800], ['375', 375, 740]]) {
+    const { page } = await visit('shots', { width, height, path: `/shots-${name}` });
+    await openAndConnect(page);
+    await send(page, `What is the price? (${name})`);
+    await log(page).getByText('It is free.').last().waitFor();
+    await page.waitForTimeout(300);
+    await page.screenshot({ path: join(SHOTS, `widget-${name}.png`) });
+    const box = await panel(page).boundingBox();
+    if (width < 600) assert.deepEqual([box.x, box.y, box.width, box.height], [0, 0, width, height], 'full screen below 600 px');
+    else assert.ok(box.width < 400 && box.x + box.width <= width, JSON.stringify(box));
+    await page.close();
+  }
+});
+
+test('the SDK script fails to load: an "unavailable, try again" state that recovers, and the draft is kept', async () => {
+  const { page } = await visit('nosdk');
+  await page.route(`${emu.url}/sdk/**`, (route) => route.abort());
+  await launcher(page).click();
+  await composer(page).fill('Kept while offline');
+  await page.getByRole('alert').getByText('Chat is unavailable right now.').waitFor();
+  assert.equal(await composer(page).inputValue(), 'Kept while offline');
+  await page.unroute(`${emu.url}/sdk/**`);
+  await page.getByRole('button', { name: 'Try again' }).click();
+  await connected(page);
+  await composer(page).press('Enter');
+  await log(page).locator('.msg.own .bubble', { hasText: 'Kept while offline' }).waitFor();
+  await page.close();
+});
+
+test('localStorage blocked: the widget still works for the page\'s life', async () => {
+  const { page, errors } = await visit('nostore', {
+    init: () => Object.defineProperty(window, 'localStorage', { get() { throw new DOMException('blocked', 'SecurityError'); } }),
+  });
+  await openAndConnect(page);
+  await send(page, 'No storage here');
+  await page.locator('.msg.own .meta', { hasText: 'Sending' }).waitFor({ state: 'detached' });
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('window.edgechat: commands queued before embed.js loads run, then open/close/toggle, with their events', async () => {
+  const queue = '<script>window.edgechat=window.edgechat||function(){(edgechat.q=edgechat.q||[]).push(arguments)};edgechat("open")</script>';
+  const { page } = await visit('queue', { before: queue });
+  await panel(page).waitFor();
+  await connected(page);
+  await page.evaluate(() => window.edgechat('close'));
+  await panel(page).waitFor({ state: 'hidden' });
+  await page.evaluate(() => window.edgechat('toggle'));
+  await panel(page).waitFor();
+  await page.evaluate(() => window.edgechat('nonsense'));
+  const names = (await page.evaluate(() => window.__events)).map((e) => e.name).filter((n) => n !== 'message');
+  assert.deepEqual(names, ['ready', 'open', 'close', 'open']);
+  await page.close();
+});
+
+test('with the real SDK and Twilio unreachable: a clear "can\'t connect" state, and what was typed is kept', async () => {
+  // A second Worker with its default config: the vendored @twilio/conversations from its assets.
+  const real = await startWorker({ secrets: { ...secrets, TWILIO_API_BASE: emu.url }, sites: { offline: config(quiet) } });
+  const unreachable = await launchBrowser({ args: ['--host-resolver-rules=MAP *.twilio.com ~NOTFOUND'] });
+  try {
+    const page = await unreachable.newPage();
+    const url = host.page('/offline', hostPage({ workerUrl: real.url, site: 'offline' }));
+    await page.goto(url);
+    await launcher(page).click();
+    await composer(page).fill('Please keep this text');
+    await page.getByRole('alert').getByText("Can't connect to chat. Check your connection, then try again.").waitFor({ timeout: 30_000 });
+    assert.equal(await page.evaluate(() => window.Twilio.Conversations.Client.version), '3.0.1', 'the real SDK was loaded');
+    await composer(page).press('Enter');
+    assert.equal(await composer(page).inputValue(), 'Please keep this text');
+    await page.getByRole('button', { name: 'Try again' }).waitFor();
+  } finally {
+    await unreachable.close();
+    real.stop();
+  }
+});
