@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# `npm run bench`: Worker throughput (token route vs /health), upload size, and webhook handling
-# time and REST calls per event against the local Twilio emulator.
+# `npm run bench`: Worker throughput (token route vs /health), upload size, webhook handling
+# time and REST calls per event against the local Twilio emulator, and the widget: its bytes (raw,
+# gzip, brotli) and, in headless Chromium, its load and open timings (scripts/bench-widget.mjs).
 # Extra arguments go to the throughput part (seconds per run, rounds, connections).
 set -euo pipefail
 source "$(dirname "$0")/lib/env.sh"
@@ -10,3 +11,4 @@ bash scripts/build.sh >/dev/null
 bash scripts/build-emulator.sh
 node scripts/bench-worker.mjs "$@"
 node scripts/bench-webhooks.mjs "${WEBHOOK_BENCH_EVENTS:-100}"
+node --experimental-websocket scripts/bench-widget.mjs "${WIDGET_BENCH_RUNS:-10}"
