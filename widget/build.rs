@@ -48,10 +48,12 @@ fn main() {
 fn rem_to_px(value: &str) -> String {
     value
         .split(' ')
-        .map(|part| match part.strip_suffix("rem").map(str::parse::<f64>) {
-            Some(Ok(rem)) => format!("{}px", rem * 16.0),
-            _ => part.to_owned(),
-        })
+        .map(
+            |part| match part.strip_suffix("rem").map(str::parse::<f64>) {
+                Some(Ok(rem)) => format!("{}px", rem * 16.0),
+                _ => part.to_owned(),
+            },
+        )
         .collect::<Vec<_>>()
         .join(" ")
 }

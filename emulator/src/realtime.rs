@@ -370,7 +370,10 @@ fn operate(app: &Arc<App>, client: &Client, op: &str, request: &Value) -> Result
         "getConversation" => in_conversation(app, client, sid_of(request)?, true, |c| {
             // As the SDK does: the caller's own read horizon comes with the conversation.
             let mut json = conversation_json(c);
-            let me = c.participants.iter().find(|p| p.identity.as_deref() == Some(client.identity.as_str()));
+            let me = c
+                .participants
+                .iter()
+                .find(|p| p.identity.as_deref() == Some(client.identity.as_str()));
             json["lastReadMessageIndex"] = json!(me.and_then(|p| p.last_read_message_index));
             Ok(json)
         }),

@@ -117,9 +117,7 @@ pub async fn load_script(url: &str) -> Result<(), ()> {
     if crate::sdk::loaded() {
         return Ok(());
     }
-    let document = web_sys::window()
-        .and_then(|w| w.document())
-        .ok_or(())?;
+    let document = web_sys::window().and_then(|w| w.document()).ok_or(())?;
     let script: web_sys::HtmlScriptElement = document
         .create_element("script")
         .map_err(drop)?
@@ -148,8 +146,8 @@ pub async fn load_script(url: &str) -> Result<(), ()> {
 pub async fn sleep(ms: u32) {
     let promise = Promise::new(&mut |resolve, _| {
         if let Some(window) = web_sys::window() {
-            let _ = window
-                .set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms as i32);
+            let _ =
+                window.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms as i32);
         }
     });
     let _ = JsFuture::from(promise).await;

@@ -214,7 +214,10 @@ impl Session {
                     self.store.save_visitor(Some(&token.visitor));
                     let mut state = self.state.borrow_mut();
                     if state.identity.as_deref() != Some(token.identity.as_str()) {
-                        self.view.log.clone().set(MessageLog::new(token.identity.clone()));
+                        self.view
+                            .log
+                            .clone()
+                            .set(MessageLog::new(token.identity.clone()));
                     }
                     state.identity = Some(token.identity.clone());
                     state.credential = Some(token.visitor.clone());
@@ -245,12 +248,16 @@ impl Session {
         let on_init = finish.clone();
         client.on(
             "initialized",
-            &Closure::<dyn FnMut()>::new(move || on_init(true)).into_js_value().unchecked_into(),
+            &Closure::<dyn FnMut()>::new(move || on_init(true))
+                .into_js_value()
+                .unchecked_into(),
         );
         let on_fail = finish.clone();
         client.on(
             "initFailed",
-            &Closure::<dyn FnMut()>::new(move || on_fail(false)).into_js_value().unchecked_into(),
+            &Closure::<dyn FnMut()>::new(move || on_fail(false))
+                .into_js_value()
+                .unchecked_into(),
         );
         client.on(
             "connectionStateChanged",
@@ -350,7 +357,10 @@ impl Session {
             conversation.on_conversation(event, &closure.into_js_value().unchecked_into());
         };
         let s = sid.clone();
-        listen("messageAdded", Box::new(move |m| post(Event::Message(s.clone(), m))));
+        listen(
+            "messageAdded",
+            Box::new(move |m| post(Event::Message(s.clone(), m))),
+        );
         for (event, starts) in [("typingStarted", true), ("typingEnded", false)] {
             let s = sid.clone();
             listen(
@@ -402,9 +412,21 @@ impl Session {
                 let stick = own || self.near_bottom();
                 if !own {
                     let detail = js_sys::Object::new();
-                    let _ = js_sys::Reflect::set(&detail, &"author".into(), &message.author.as_str().into());
-                    let _ = js_sys::Reflect::set(&detail, &"body".into(), &message.body.as_str().into());
-                    let _ = js_sys::Reflect::set(&detail, &"index".into(), &(message.index as f64).into());
+                    let _ = js_sys::Reflect::set(
+                        &detail,
+                        &"author".into(),
+                        &message.author.as_str().into(),
+                    );
+                    let _ = js_sys::Reflect::set(
+                        &detail,
+                        &"body".into(),
+                        &message.body.as_str().into(),
+                    );
+                    let _ = js_sys::Reflect::set(
+                        &detail,
+                        &"index".into(),
+                        &(message.index as f64).into(),
+                    );
                     net::dispatch("message", &detail);
                 }
                 view.log.clone().write().add(message);
@@ -460,7 +482,9 @@ impl Session {
         let credential = self.state.borrow().credential.clone();
         let mut delay = 1_000;
         for _ in 0..5 {
-            if let Ok(token) = net::token(&self.base, self.site.as_str(), credential.as_deref()).await {
+            if let Ok(token) =
+                net::token(&self.base, self.site.as_str(), credential.as_deref()).await
+            {
                 let client = self.state.borrow().client.clone();
                 if let Some(client) = client {
                     if client.refresh(&token.token).await.is_ok() {
@@ -499,9 +523,9 @@ impl Session {
     pub fn send_draft(&self) {
         let view = self.view;
         if *view.phase.peek() != Phase::Ready {
-            view.draft_error.clone().set(Some(
-                "Not connected yet: your message is kept here.".into(),
-            ));
+            view.draft_error
+                .clone()
+                .set(Some("Not connected yet: your message is kept here.".into()));
             return;
         }
         let text = view.draft.peek().clone();
@@ -580,7 +604,8 @@ impl Session {
     /// Loads the page before the oldest message shown, keeping what the visitor sees in place.
     pub async fn load_older(self) {
         let view = self.view;
-        let (Some(conversation), Some(oldest)) = (self.conversation(), view.log.peek().oldest_index())
+        let (Some(conversation), Some(oldest)) =
+            (self.conversation(), view.log.peek().oldest_index())
         else {
             return;
         };
@@ -591,7 +616,10 @@ impl Session {
         let el = view.log_el.peek().clone();
         let before = el.as_ref().map(|e| (e.scroll_height(), e.scroll_top()));
         if let Ok(page) = conversation.page(PAGE_SIZE as u32, Some(oldest)).await {
-            view.log.clone().write().add_page(page.messages, page.has_older);
+            view.log
+                .clone()
+                .write()
+                .add_page(page.messages, page.has_older);
             net::next_frame().await;
             if let (Some(el), Some((height, top))) = (el, before) {
                 el.set_scroll_top(top + el.scroll_height() - height);
@@ -601,9 +629,11 @@ impl Session {
     }
 
     fn near_bottom(&self) -> bool {
-        self.view.log_el.peek().as_ref().is_none_or(|el| {
-            el.scroll_height() - el.scroll_top() - el.client_height() < 80
-        })
+        self.view
+            .log_el
+            .peek()
+            .as_ref()
+            .is_none_or(|el| el.scroll_height() - el.scroll_top() - el.client_height() < 80)
     }
 
     /// After the next paint, scrolls the log to its end (when `stick`).

@@ -20,7 +20,10 @@ pub struct Store {
 /// Whether localStorage can be touched: gloo's accessors throw (not return an error) where a
 /// browser blocks it, so this is asked first.
 fn usable() -> bool {
-    matches!(web_sys::window().map(|w| w.local_storage()), Some(Ok(Some(_))))
+    matches!(
+        web_sys::window().map(|w| w.local_storage()),
+        Some(Ok(Some(_)))
+    )
 }
 
 impl Store {

@@ -249,7 +249,12 @@ pub fn App() -> Element {
     };
     let s = session.clone();
     let on_scroll = move |_| {
-        let near_top = s.view.log_el.peek().as_ref().is_some_and(|el| el.scroll_top() < 48);
+        let near_top = s
+            .view
+            .log_el
+            .peek()
+            .as_ref()
+            .is_some_and(|el| el.scroll_top() < 48);
         if near_top && s.view.log.peek().has_older() {
             spawn(s.clone().load_older());
         }
