@@ -47,7 +47,7 @@ before(async () => {
     sites: {
       first: config(), back: config(), short: config({ ...quiet, token_ttl_seconds: 30 }), stale: config(quiet),
       long: config(quiet), plain: config(quiet), hostile: config(quiet), keys: config(quiet), shots: config(),
-      nosdk: config(quiet), nostore: config(quiet), queue: config(quiet),
+      nosdk: config(quiet), nostore: config(quiet), queue: config(quiet), csp: config(quiet),
     },
   });
   // The Twilio console step: the service's post-event webhook to the Worker.
@@ -65,8 +65,8 @@ after(async () => {
 });
 
 /** Opens a host page for `site`, recording requests and page errors from the start. */
-async function visit(site, { head = '', body, before: beforeTag = '', width = 1280, height = 800, init, path = `/${site}` } = {}) {
-  const url = host.page(path, hostPage({ workerUrl: worker.url, site, head, body, before: beforeTag }));
+async function visit(site, { head = '', body, before: beforeTag = '', width = 1280, height = 800, init, path = `/${site}`, headers } = {}) {
+  const url = host.page(path, hostPage({ workerUrl: worker.url, site, head, body, before: beforeTag }), headers);
   const page = await browser.newPage();
   await page.setViewportSize({ width, height });
   // No opening animation: positions are compared and screenshots taken right after opening.
@@ -428,4 +428,19 @@ test('with the real SDK and Twilio unreachable: a clear "can\'t connect" state, 
     await unreachable.close();
     real.stop();
   }
+});
+
+test('a strict Content-Security-Policy (the README\'s lines): no eval, no inline script; the widget works', async () => {
+  const ws = emu.url.replace('http://', 'ws://');
+  const csp = `default-src 'none'; script-src ${worker.url} ${emu.url} 'wasm-unsafe-eval'; `
+    + `connect-src ${worker.url} ${emu.url} ${ws}; style-src 'unsafe-inline'; img-src 'none'`;
+  const { page, errors } = await visit('csp', { headers: { 'Content-Security-Policy': csp } });
+  const violations = [];
+  page.on('console', (m) => { if (/Content Security Policy/i.test(m.text())) violations.push(m.text()); });
+  await openAndConnect(page);
+  await send(page, 'Under a strict CSP');
+  await page.locator('.msg.own .meta', { hasText: 'Sending' }).waitFor({ state: 'detached' });
+  assert.deepEqual(violations, []);
+  assert.deepEqual(errors, []);
+  await page.close();
 });
