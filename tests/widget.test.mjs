@@ -47,7 +47,7 @@ before(async () => {
     sites: {
       first: config(), back: config(), short: config({ ...quiet, token_ttl_seconds: 30 }), stale: config(quiet),
       long: config(quiet), plain: config(quiet), hostile: config(quiet), keys: config(quiet), shots: config(),
-      nosdk: config(quiet), nostore: config(quiet), queue: config(quiet), csp: config(quiet),
+      nosdk: config(quiet), nostore: config(quiet), queue: config(quiet), csp: config(quiet), retry: config(quiet),
     },
   });
   // The Twilio console step: the service's post-event webhook to the Worker.
@@ -442,5 +442,36 @@ test('a strict Content-Security-Policy (the README\'s lines): no eval, no inline
   await page.locator('.msg.own .meta', { hasText: 'Sending' }).waitFor({ state: 'detached' });
   assert.deepEqual(violations, []);
   assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('a send that fails keeps its text, marked "Not sent." with Retry; Retry sends it once', async () => {
+  const { page } = await visit('retry');
+  // The realtime channel through Playwright: while `failing`, sendMessage is answered with an error.
+  let failing = true;
+  await page.routeWebSocket(/\/_sdk\/realtime$/, (ws) => {
+    const server = ws.connectToServer();
+    ws.onMessage((m) => {
+      const frame = JSON.parse(m);
+      if (failing && frame.op === 'sendMessage') {
+        ws.send(JSON.stringify({ id: frame.id, error: { status: 503, code: 20503, message: 'Service Unavailable' } }));
+      } else server.send(m);
+    });
+    server.onMessage((m) => ws.send(m));
+  });
+  await openAndConnect(page);
+  await composer(page).fill('Please do not lose me');
+  await composer(page).press('Enter');
+  const failed = page.locator('.msg.own.failed');
+  await failed.getByText('Not sent.').waitFor();
+  assert.equal(await failed.locator('.bubble').innerText(), 'Please do not lose me');
+  failing = false;
+  await failed.getByRole('button', { name: 'Retry' }).click();
+  await failed.waitFor({ state: 'detached' });
+  await page.locator('.msg.own .meta', { hasText: /Sending/ }).waitFor({ state: 'detached' });
+  const sid = await stored(page, 'retry', 'conversation');
+  const bodies = (await client.conversations.v1.services(SERVICE).conversations(sid).messages.list()).map((m) => m.body);
+  assert.deepEqual(bodies, ['Please do not lose me']);
+  assert.deepEqual((await bubbles(page)).filter((b) => b.startsWith('Please')), ['Please do not lose me'], 'shown once');
   await page.close();
 });
