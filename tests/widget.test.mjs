@@ -47,7 +47,7 @@ before(async () => {
     sites: {
       first: config(), back: config(), short: config({ ...quiet, token_ttl_seconds: 30 }), stale: config(quiet),
       long: config(quiet), plain: config(quiet), hostile: config(quiet), keys: config(quiet), shots: config(),
-      nosdk: config(quiet), nostore: config(quiet), queue: config(quiet), csp: config(quiet), retry: config(quiet),
+      nosdk: config(quiet), nostore: config(quiet), queue: config(quiet), csp: config(quiet), retry: config(quiet), ended: config(quiet),
     },
   });
   // The Twilio console step: the service's post-event webhook to the Worker.
@@ -473,5 +473,23 @@ test('a send that fails keeps its text, marked "Not sent." with Retry; Retry sen
   const bodies = (await client.conversations.v1.services(SERVICE).conversations(sid).messages.list()).map((m) => m.body);
   assert.deepEqual(bodies, ['Please do not lose me']);
   assert.deepEqual((await bubbles(page)).filter((b) => b.startsWith('Please')), ['Please do not lose me'], 'shown once');
+  await page.close();
+});
+
+test('a conversation closed while the panel is open: a notice, and the next message starts a new one', async () => {
+  const { page, errors } = await visit('ended');
+  await openAndConnect(page);
+  await send(page, 'Before the close');
+  const first = await stored(page, 'ended', 'conversation');
+  await client.conversations.v1.services(SERVICE).conversations(first).update({ state: 'closed' });
+  await log(page).getByText('This conversation has ended. Send a message to start a new one.').waitFor();
+  await send(page, 'After the close');
+  await page.locator('.msg.own .meta', { hasText: /Sending|Not sent/ }).waitFor({ state: 'detached' });
+  const second = await stored(page, 'ended', 'conversation');
+  assert.match(second ?? '', /^CH/);
+  assert.notEqual(second, first);
+  const bodies = (await client.conversations.v1.services(SERVICE).conversations(second).messages.list()).map((m) => m.body);
+  assert.deepEqual(bodies, ['After the close']);
+  assert.deepEqual(errors, []);
   await page.close();
 });

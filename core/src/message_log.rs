@@ -110,6 +110,15 @@ impl MessageLog {
         }
     }
 
+    /// A new conversation replaces the old one: its stored messages go (indexes start again at
+    /// 0), the visitor's unsent and failed messages stay, with their text.
+    pub fn restart(&mut self) {
+        self.stored.clear();
+        self.has_older = false;
+        self.outgoing
+            .retain(|o| !matches!(o.state, SendState::Sent { .. }));
+    }
+
     /// Adds one stored message (a live `messageAdded`, or one from a page). A copy of an index
     /// already held is ignored; an own message replaces its outgoing placeholder.
     pub fn add(&mut self, message: Message) {
@@ -347,6 +356,33 @@ mod tests {
         assert_eq!(log.unread_after(None), 2);
         assert_eq!(log.unread_after(Some(1)), 1);
         assert_eq!(log.unread_after(Some(3)), 0);
+    }
+
+    #[test]
+    fn a_new_conversation_keeps_what_was_not_delivered() {
+        let mut log = MessageLog::new(ME);
+        log.add_page(page(0..5), true);
+        let (sending, _) = log.start_send("on its way").unwrap();
+        let (failed, _) = log.start_send("did not go").unwrap();
+        log.send_failed(failed, "offline");
+        let (sent, _) = log.start_send("went out").unwrap();
+        log.send_succeeded(sent, 5);
+        log.restart();
+        assert!(!log.has_older());
+        assert_eq!(
+            shown(&log),
+            [
+                "on its way:Sending",
+                "did not go:Failed { reason: \"offline\" }"
+            ]
+        );
+        // Index 0 of the new conversation is not mistaken for the old one's.
+        log.add(Message {
+            local_id: Some(sending),
+            ..msg(0, ME)
+        });
+        assert_eq!(shown(&log)[0], "0*");
+        assert_eq!(log.entries().count(), 2);
     }
 
     #[test]

@@ -378,11 +378,9 @@ impl Session {
                 Box::new(move |_| post(Event::ConversationChanged(s.clone(), removed))),
             );
         }
-        let identity = self.identity().unwrap_or_default();
+        // Another conversation's messages go; what the visitor has not delivered stays.
         let mut log = self.view.log;
-        if log.peek().newest_index().is_some() || self.state.borrow().conversation.is_some() {
-            log.set(MessageLog::new(identity));
-        }
+        log.write().restart();
         self.state.borrow_mut().conversation = Some(conversation.clone());
         let page = conversation
             .page(PAGE_SIZE as u32, None)
@@ -549,10 +547,12 @@ impl Session {
     }
 
     async fn deliver(self, local_id: u64, body: String) {
-        let conversation = match self.conversation() {
-            Some(c) => Some(c),
+        let conversation = self.conversation();
+        let client = self.state.borrow().client.clone();
+        let conversation = match (conversation, client) {
+            (Some(c), _) => Some(c),
             // The conversation ended: this message starts a new one.
-            None => match self.state.borrow().client.clone() {
+            (None, client) => match client {
                 Some(client) => match self.start_conversation(&client).await {
                     Ok(c) => self.attach(c.clone()).await.ok().map(|()| c),
                     Err(_) => None,
