@@ -19,9 +19,6 @@ extern "C" {
     #[wasm_bindgen(method)]
     pub fn on(this: &Client, event: &str, listener: &Function);
 
-    #[wasm_bindgen(method, getter, js_name = connectionState)]
-    pub fn connection_state(this: &Client) -> String;
-
     #[wasm_bindgen(method, js_name = createConversation)]
     fn create_conversation(this: &Client, options: &JsValue) -> Promise;
 
@@ -88,6 +85,13 @@ extern "C" {
 
     #[wasm_bindgen(method, getter, js_name = hasPrevPage)]
     fn has_prev_page(this: &Paginator) -> bool;
+}
+
+/// A listener for an SDK event. It lives as long as the page, as the one Client does.
+pub fn listener(f: impl FnMut(JsValue) + 'static) -> Function {
+    Closure::<dyn FnMut(JsValue)>::new(f)
+        .into_js_value()
+        .unchecked_into()
 }
 
 /// Whether the SDK's global is defined (its script has run).

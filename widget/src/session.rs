@@ -12,7 +12,6 @@ use edgechat_core::sid::ConversationSid;
 use edgechat_core::site::SiteId;
 use futures_util::future::{select, Either};
 use wasm_bindgen::prelude::*;
-use wasm_bindgen::JsCast;
 
 use crate::net::{self, ApiFailure};
 use crate::sdk;
@@ -245,39 +244,22 @@ impl Session {
                 let _ = done.send(ok);
             }
         };
-        let on_init = finish.clone();
-        client.on(
-            "initialized",
-            &Closure::<dyn FnMut()>::new(move || on_init(true))
-                .into_js_value()
-                .unchecked_into(),
-        );
-        let on_fail = finish.clone();
-        client.on(
-            "initFailed",
-            &Closure::<dyn FnMut()>::new(move || on_fail(false))
-                .into_js_value()
-                .unchecked_into(),
-        );
+        for (event, ok) in [("initialized", true), ("initFailed", false)] {
+            let finish = finish.clone();
+            client.on(event, &sdk::listener(move |_| finish(ok)));
+        }
         client.on(
             "connectionStateChanged",
-            &Closure::<dyn FnMut(JsValue)>::new(move |state: JsValue| {
+            &sdk::listener(move |state| {
                 let state = state.as_string().unwrap_or_default();
                 if state == "denied" || state == "error" {
                     finish(false);
                 }
                 post(Event::ConnectionState(state));
-            })
-            .into_js_value()
-            .unchecked_into(),
+            }),
         );
         for event in ["tokenAboutToExpire", "tokenExpired"] {
-            client.on(
-                event,
-                &Closure::<dyn FnMut()>::new(|| post(Event::TokenExpiring))
-                    .into_js_value()
-                    .unchecked_into(),
-            );
+            client.on(event, &sdk::listener(|_| post(Event::TokenExpiring)));
         }
         let timeout = Box::pin(net::sleep(INIT_TIMEOUT_MS));
         let initialized = match select(outcome, timeout).await {
@@ -352,9 +334,8 @@ impl Session {
     /// loads the newest page.
     async fn attach(&self, conversation: sdk::Conversation) -> Result<(), Failure> {
         let sid = conversation.sid();
-        let listen = |event: &str, handler: Box<dyn Fn(JsValue)>| {
-            let closure = Closure::<dyn FnMut(JsValue)>::new(handler);
-            conversation.on_conversation(event, &closure.into_js_value().unchecked_into());
+        let listen = |event: &str, handler: Box<dyn FnMut(JsValue)>| {
+            conversation.on_conversation(event, &sdk::listener(handler));
         };
         let s = sid.clone();
         listen(

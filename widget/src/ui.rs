@@ -105,12 +105,20 @@ fn time(ms: u64, locale: &str) -> String {
     if ms == 0 {
         return String::new();
     }
-    let options = js_sys::Object::new();
-    let _ = js_sys::Reflect::set(&options, &"hour".into(), &"numeric".into());
-    let _ = js_sys::Reflect::set(&options, &"minute".into(), &"2-digit".into());
-    js_sys::Date::new(&JsValue::from_f64(ms as f64))
-        .to_locale_time_string_with_options(locale, &options)
-        .into()
+    thread_local! {
+        // Built once: every render formats every message's time.
+        static OPTIONS: js_sys::Object = {
+            let options = js_sys::Object::new();
+            let _ = js_sys::Reflect::set(&options, &"hour".into(), &"numeric".into());
+            let _ = js_sys::Reflect::set(&options, &"minute".into(), &"2-digit".into());
+            options
+        };
+    }
+    OPTIONS.with(|options| {
+        js_sys::Date::new(&JsValue::from_f64(ms as f64))
+            .to_locale_time_string_with_options(locale, options)
+            .into()
+    })
 }
 
 fn rows(log: &MessageLog, locale: &str) -> Vec<Row> {
