@@ -2,7 +2,8 @@
 //! into CSS custom properties at build time: exactly the `var(--paste-*)` that src/widget.css uses,
 //! so an unknown token name fails the build instead of rendering unstyled. `rem` values become
 //! `px` (1rem = 16px): inside a shadow root `rem` follows the host page's root font size, which a
-//! host page may change.
+//! host page may change. Writes `$OUT_DIR/widget.css`: those properties on `.ec`, then
+//! src/widget.css without comments or line breaks (ui.rs includes it).
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -40,8 +41,25 @@ fn main() {
         write!(out, "--paste-{name}:{value};").unwrap();
     }
     out.push('}');
-    let path = PathBuf::from(std::env::var("OUT_DIR").unwrap()).join("paste-tokens.css");
+    out.push_str(&strip(&css));
+    let path = PathBuf::from(std::env::var("OUT_DIR").unwrap()).join("widget.css");
     std::fs::write(path, out).unwrap();
+}
+
+/// The stylesheet without its comments and line breaks: it ships inside the wasm, and the rules
+/// themselves are written one per line, already without optional spaces.
+fn strip(css: &str) -> String {
+    let mut out = String::with_capacity(css.len());
+    let mut rest = css;
+    while let Some(start) = rest.find("/*") {
+        out.push_str(&rest[..start]);
+        let end = rest[start..]
+            .find("*/")
+            .expect("src/widget.css has an unterminated comment");
+        rest = &rest[start + end + 2..];
+    }
+    out.push_str(rest);
+    out.lines().map(str::trim).collect()
 }
 
 /// `0.875rem` -> `14px`; anything else unchanged.

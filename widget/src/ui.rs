@@ -12,10 +12,8 @@ use crate::net;
 use crate::session::{display_author, Failure, Look, Phase, Session, View};
 use crate::{Command, Event};
 
-const CSS: &str = concat!(
-    include_str!(concat!(env!("OUT_DIR"), "/paste-tokens.css")),
-    include_str!("widget.css")
-);
+/// The Paste tokens the stylesheet uses, then src/widget.css (both from build.rs).
+const CSS: &str = include_str!(concat!(env!("OUT_DIR"), "/widget.css"));
 
 const CHAT_ICON: &str = "M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H8l-4 4V6a2 2 0 0 1 2-2z";
 const CLOSE_ICON: &str = "M18.3 5.7a1 1 0 0 0-1.4 0L12 10.6 7.1 5.7a1 1 0 0 0-1.4 1.4l4.9 4.9-4.9 4.9a1 1 0 1 0 1.4 1.4l4.9-4.9 4.9 4.9a1 1 0 0 0 1.4-1.4L13.4 12l4.9-4.9a1 1 0 0 0 0-1.4z";
