@@ -2,58 +2,18 @@
 // tokens made by the official twilio library's AccessToken + ChatGrant.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startEmulator, twilio } from './support/emulator.mjs';
+import { startEmulator } from './support/emulator.mjs';
 import { testSecrets } from './support/worker.mjs';
 
 const secrets = testSecrets();
 const SERVICE = 'IS' + '4'.repeat(32);
 let emu;
-const sockets = [];
 
 before(async () => { emu = await startEmulator({ secrets, services: [SERVICE] }); });
-after(() => { for (const s of sockets) s.close(); emu?.stop(); });
+after(() => emu?.stop());
 
-function token(identity, { ttl = 3600, secret = secrets.TWILIO_API_KEY_SECRET, service = SERVICE } = {}) {
-  const t = new twilio.jwt.AccessToken(secrets.TWILIO_ACCOUNT_SID, secrets.TWILIO_API_KEY_SID, secret, { identity, ttl });
-  t.addGrant(new twilio.jwt.AccessToken.ChatGrant({ serviceSid: service }));
-  return t.toJwt();
-}
-
-/** A realtime client: request(op, args) -> result (or throws the error), and its pushed events. */
-async function connect(tokenValue) {
-  const ws = new WebSocket(`${emu.url.replace('http', 'ws')}/_sdk/realtime`);
-  sockets.push(ws);
-  const pending = new Map();
-  const events = [];
-  let nextId = 1;
-  ws.addEventListener('message', (e) => {
-    const frame = JSON.parse(e.data);
-    if (frame.event) events.push(frame);
-    else pending.get(frame.id)?.(frame);
-  });
-  await new Promise((resolve, reject) => { ws.addEventListener('open', resolve); ws.addEventListener('error', reject); });
-  const request = (op, args = {}) => new Promise((resolve, reject) => {
-    const id = nextId++;
-    const timer = setTimeout(() => reject(new Error(`${op}: no answer in 5 s`)), 5000);
-    pending.set(id, (frame) => {
-      clearTimeout(timer);
-      if (frame.error) reject(Object.assign(new Error(frame.error.message), frame.error));
-      else resolve(frame.result);
-    });
-    ws.send(JSON.stringify({ id, op, ...args }));
-  });
-  const waitFor = async (predicate, ms = 5000) => {
-    const deadline = Date.now() + ms;
-    for (;;) {
-      const found = events.find(predicate);
-      if (found) return found;
-      if (Date.now() > deadline) throw new Error(`no such event in ${ms} ms; got ${JSON.stringify(events)}`);
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  };
-  if (tokenValue) await request('auth', { token: tokenValue });
-  return { ws, request, events, waitFor };
-}
+const token = (identity, options) => emu.accessToken(identity, options);
+const connect = (tokenValue) => emu.realtime(tokenValue);
 
 test('tokens are checked as Twilio checks them', async () => {
   const c = await connect();

@@ -20,6 +20,17 @@ let emu;
 let client;
 let worker;
 let browser;
+/** The same Worker after its VISITOR_SIGNING_SECRET was rotated (started by the test that needs it). */
+let rotated;
+const rotationSites = () => ({ rotated: config(quiet), rotating: config({ ...quiet, token_ttl_seconds: 30 }) });
+const startRotated = async () => {
+  rotated ??= await startWorker({
+    secrets: { ...secrets, VISITOR_SIGNING_SECRET: testSecrets().VISITOR_SIGNING_SECRET, TWILIO_API_BASE: emu.url,
+      CONVERSATIONS_SDK_URL: `${emu.url}/sdk/twilio-conversations.js` },
+    sites: rotationSites(),
+  });
+  return rotated;
+};
 
 const config = (extra = {}) => JSON.stringify({
   allowed_origins: [host.origin],
@@ -48,6 +59,7 @@ before(async () => {
       first: config(), back: config(), short: config({ ...quiet, token_ttl_seconds: 30 }), stale: config(quiet),
       long: config(quiet), plain: config(quiet), hostile: config(quiet), keys: config(quiet), shots: config(),
       nosdk: config(quiet), nostore: config(quiet), queue: config(quiet), csp: config(quiet), retry: config(quiet), ended: config(quiet),
+      typing: config(quiet), drop: config(quiet), ...rotationSites(),
     },
   });
   // The Twilio console step: the service's post-event webhook to the Worker.
@@ -60,6 +72,7 @@ before(async () => {
 after(async () => {
   await browser?.close();
   worker?.stop();
+  rotated?.stop();
   emu?.stop();
   await host?.stop();
 });
@@ -490,6 +503,116 @@ test('a conversation closed while the panel is open: a notice, and the next mess
   assert.notEqual(second, first);
   const bodies = (await client.conversations.v1.services(SERVICE).conversations(second).messages.list()).map((m) => m.body);
   assert.deepEqual(bodies, ['After the close']);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('typing: an agent typing shows "ana is typing…" until their message arrives; the visitor typing reaches the agent', async () => {
+  const { page, errors } = await visit('typing');
+  await openAndConnect(page);
+  await send(page, 'Anyone there?');
+  const sid = await stored(page, 'typing', 'conversation');
+  // The agent joins through the REST API, as Flex would, and connects as an SDK client.
+  await client.conversations.v1.services(SERVICE).conversations(sid).participants.create({ identity: 'agent:ana' });
+  const agent = await emu.realtime(emu.accessToken('agent:ana'));
+  await agent.request('typing', { sid });
+  const typing = page.locator('.typing', { hasText: 'ana is typing…' });
+  await typing.waitFor();
+  await agentSays(sid, 'Here, how can I help?');
+  await log(page).getByText('Here, how can I help?').waitFor();
+  await typing.waitFor({ state: 'detached' });
+
+  // The widget tells the others at most every 2 s; its last typing was for the first message.
+  await page.waitForTimeout(2100);
+  await composer(page).pressSequentially('I have a question');
+  const event = await agent.waitFor((e) => e.event === 'typingStarted' && e.conversation === sid);
+  assert.match(event.identity, /^visitor:typing:/, "the visitor's typing, with their identity");
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('a dropped connection: "Reconnecting…" while it is down; after it, what was written meanwhile shows and sending works', async () => {
+  const { page, errors } = await visit('drop');
+  // The realtime channel through Playwright, so that it can be cut and refused.
+  let down = false;
+  const open = [];
+  await page.routeWebSocket(/\/_sdk\/realtime$/, (ws) => {
+    if (down) { ws.close(); return; }
+    const server = ws.connectToServer();
+    ws.onMessage((m) => server.send(m));
+    server.onMessage((m) => ws.send(m));
+    open.push(ws);
+  });
+  await openAndConnect(page);
+  await send(page, 'Before the drop');
+  const sid = await stored(page, 'drop', 'conversation');
+  const banner = page.getByRole('status').getByText('Connection lost. Reconnecting…');
+
+  down = true;
+  for (const ws of open.splice(0)) await ws.close({ code: 1001, reason: 'network change' });
+  await banner.waitFor();
+  await agentSays(sid, 'Written while you were offline');
+  await page.waitForTimeout(1500); // a reconnection attempt or two is refused
+  assert.ok(await banner.isVisible(), 'still reconnecting while the channel is refused');
+
+  down = false;
+  await banner.waitFor({ state: 'detached', timeout: 20_000 });
+  await log(page).getByText('Written while you were offline').waitFor();
+  await send(page, 'After the drop');
+  await page.locator('.msg.own .meta', { hasText: /Sending|Not sent/ }).waitFor({ state: 'detached' });
+  const bodies = (await client.conversations.v1.services(SERVICE).conversations(sid).messages.list()).map((m) => m.body);
+  assert.deepEqual(bodies, ['Before the drop', 'Written while you were offline', 'After the drop']);
+  assert.deepEqual((await bubbles(page)).filter((b) => b.includes('offline')), ['Written while you were offline'], 'shown once');
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('the visitor secret rotated before a return visit: the old credential is refused, a new visitor starts with the notice', async () => {
+  const { page, errors } = await visit('rotated');
+  await openAndConnect(page);
+  await send(page, 'Before the rotation');
+  await page.locator('.msg.own .meta', { hasText: 'Sending' }).waitFor({ state: 'detached' });
+  const before = { visitor: await stored(page, 'rotated', 'visitor'), conversation: await stored(page, 'rotated', 'conversation') };
+
+  const b = await startRotated();
+  await page.goto(host.page('/rotated-again', hostPage({ workerUrl: b.url, site: 'rotated' })));
+  await openAndConnect(page);
+  await log(page).getByText('Your previous conversation has ended. This is a new one.').waitFor();
+  const after = { visitor: await stored(page, 'rotated', 'visitor'), conversation: await stored(page, 'rotated', 'conversation') };
+  assert.notEqual(after.visitor, before.visitor, 'a new visitor credential');
+  assert.match(after.conversation ?? '', /^CH/);
+  assert.notEqual(after.conversation, before.conversation, 'a new conversation');
+  assert.deepEqual(await bubbles(page), ['Hi! Ask us anything.'], "nothing of the old visitor's conversation");
+  await send(page, 'After the rotation');
+  await page.locator('.msg.own .meta', { hasText: /Sending|Not sent/ }).waitFor({ state: 'detached' });
+  const bodies = (await client.conversations.v1.services(SERVICE).conversations(after.conversation).messages.list()).map((m) => m.body);
+  assert.deepEqual(bodies, ['After the rotation']);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('the visitor secret rotated mid-session: the token refresh is refused, and the page goes on as a new visitor', async () => {
+  const { page, errors } = await visit('rotating');
+  await openAndConnect(page);
+  await send(page, 'Before the rotation');
+  const before = { visitor: await stored(page, 'rotating', 'visitor'), conversation: await stored(page, 'rotating', 'conversation') };
+  // From now on the Worker this page talks to is the rotated one (its answers, unchanged).
+  const b = await startRotated();
+  const path = '/api/sites/rotating/token';
+  await page.route(`${worker.url}${path}`, async (route) => {
+    const response = await route.fetch({ url: `${b.url}${path}` });
+    await route.fulfill({ response });
+  });
+  // The 30 s token is refreshed after ~24 s; the rotated Worker refuses the old credential.
+  await log(page).getByText('Your previous conversation has ended. This is a new one.').waitFor({ timeout: 45_000 });
+  await connected(page);
+  const after = { visitor: await stored(page, 'rotating', 'visitor'), conversation: await stored(page, 'rotating', 'conversation') };
+  assert.notEqual(after.visitor, before.visitor);
+  assert.notEqual(after.conversation, before.conversation);
+  await send(page, 'After the rotation');
+  await page.locator('.msg.own .meta', { hasText: /Sending|Not sent/ }).waitFor({ state: 'detached' });
+  const bodies = (await client.conversations.v1.services(SERVICE).conversations(after.conversation).messages.list()).map((m) => m.body);
+  assert.deepEqual(bodies, ['After the rotation']);
   assert.deepEqual(errors, []);
   await page.close();
 });

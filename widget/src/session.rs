@@ -22,6 +22,8 @@ use crate::{post, Event};
 const INIT_TIMEOUT_MS: u32 = 8_000;
 /// A conversation the visitor may not be in any more answers with one of these statuses.
 const GONE_STATUSES: [f64; 3] = [403.0, 404.0, 410.0];
+/// The Worker's error code for a visitor credential it does not accept (any more).
+const INVALID_CREDENTIAL: &str = "invalid_visitor_credential";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Failure {
@@ -167,7 +169,7 @@ impl Session {
                 .map(|u| u.href())
                 .ok();
         }
-        let token = token?;
+        let (token, replaced) = token?;
         let sdk_url = self.state.borrow().sdk_url.clone().unwrap_or_default();
         net::load_script(&sdk_url)
             .await
@@ -178,7 +180,8 @@ impl Session {
             None => self.start_client(&token.token).await?,
         };
         self.schedule_refresh(token.expires_at);
-        self.open_conversation(&client, stored.conversation).await
+        self.open_conversation(&client, stored.conversation, replaced)
+            .await
     }
 
     fn failure(&self, failure: ApiFailure) -> Failure {
@@ -204,14 +207,20 @@ impl Session {
     }
 
     /// A token for the stored visitor; a credential the Worker no longer accepts (its secret
-    /// was rotated) is dropped, with its conversation, and a new visitor starts.
-    async fn fetch_token(&self, credential: Option<String>) -> Result<net::Token, Failure> {
+    /// was rotated) is dropped and a new visitor starts. Also says whether the visitor is not
+    /// the one before (their conversation, if any, is not this visitor's).
+    async fn fetch_token(&self, credential: Option<String>) -> Result<(net::Token, bool), Failure> {
         let mut credential = credential;
+        let mut dropped = false;
         loop {
             match net::token(&self.base, self.site.as_str(), credential.as_deref()).await {
                 Ok(token) => {
                     self.store.save_visitor(Some(&token.visitor));
                     let mut state = self.state.borrow_mut();
+                    let replaced = match state.identity.as_deref() {
+                        Some(identity) => identity != token.identity,
+                        None => dropped,
+                    };
                     if state.identity.as_deref() != Some(token.identity.as_str()) {
                         self.view
                             .log
@@ -220,14 +229,14 @@ impl Session {
                     }
                     state.identity = Some(token.identity.clone());
                     state.credential = Some(token.visitor.clone());
-                    return Ok(token);
+                    return Ok((token, replaced));
                 }
                 Err(ApiFailure::Refused { code, .. })
-                    if code == "invalid_visitor_credential" && credential.is_some() =>
+                    if code == INVALID_CREDENTIAL && credential.is_some() =>
                 {
                     self.store.save_visitor(None);
-                    self.store.save_conversation(None);
                     credential = None;
+                    dropped = true;
                 }
                 Err(failure) => return Err(self.failure(failure)),
             }
@@ -274,15 +283,19 @@ impl Session {
         Ok(client)
     }
 
-    /// Resumes the stored conversation, or starts one (with a notice when the stored one ended).
+    /// Resumes the stored conversation, or starts one (with a notice when the stored one ended,
+    /// or belonged to the visitor this one `replaced`).
     async fn open_conversation(
         &self,
         client: &sdk::Client,
         stored: Option<ConversationSid>,
+        replaced: bool,
     ) -> Result<(), Failure> {
         let mut found = None;
         let mut lookup = None;
-        if let Some(sid) = &stored {
+        if replaced {
+            lookup = Some(Lookup::Rejected);
+        } else if let Some(sid) = &stored {
             match client.conversation(sid.as_str()).await {
                 Ok(conversation) => {
                     let state = conversation
@@ -386,38 +399,7 @@ impl Session {
         let current = self.conversation().map(|c| c.sid());
         match event {
             Event::Message(sid, message) if Some(&sid) == current.as_ref() => {
-                let message = sdk::read_message(message);
-                let own = Some(&message.author) == self.identity().as_ref();
-                let stick = own || self.near_bottom();
-                if !own {
-                    let detail = js_sys::Object::new();
-                    let _ = js_sys::Reflect::set(
-                        &detail,
-                        &"author".into(),
-                        &message.author.as_str().into(),
-                    );
-                    let _ = js_sys::Reflect::set(
-                        &detail,
-                        &"body".into(),
-                        &message.body.as_str().into(),
-                    );
-                    let _ = js_sys::Reflect::set(
-                        &detail,
-                        &"index".into(),
-                        &(message.index as f64).into(),
-                    );
-                    net::dispatch("message", &detail);
-                }
-                view.log.clone().write().add(message);
-                if !own {
-                    view.typing.clone().set(None);
-                    if (view.open)() {
-                        self.mark_read();
-                    } else {
-                        *view.unread.clone().write() += 1;
-                    }
-                }
-                self.stick_to_bottom(stick);
+                self.receive(sdk::read_message(message));
             }
             Event::Typing(sid, who) if Some(&sid) == current.as_ref() => {
                 let who = who.filter(|w| Some(w) != self.identity().as_ref());
@@ -425,7 +407,11 @@ impl Session {
             }
             Event::ConnectionState(state) => {
                 let ready = *view.phase.peek() == Phase::Ready;
+                let was_down = *view.reconnecting.peek();
                 view.reconnecting.clone().set(ready && state != "connected");
+                if was_down && state == "connected" {
+                    spawn(self.clone().catch_up());
+                }
             }
             Event::TokenExpiring => {
                 spawn(self.clone().refresh_token());
@@ -449,6 +435,69 @@ impl Session {
         }
     }
 
+    /// A message that arrived: into the log, announced (`edgechat:message`) and counted unread
+    /// while the panel is closed when someone else wrote it.
+    fn receive(&self, message: edgechat_core::message_log::Message) {
+        let view = self.view;
+        let own = Some(&message.author) == self.identity().as_ref();
+        let stick = own || self.near_bottom();
+        if !own {
+            let detail = js_sys::Object::new();
+            let _ =
+                js_sys::Reflect::set(&detail, &"author".into(), &message.author.as_str().into());
+            let _ = js_sys::Reflect::set(&detail, &"body".into(), &message.body.as_str().into());
+            let _ = js_sys::Reflect::set(&detail, &"index".into(), &(message.index as f64).into());
+            net::dispatch("message", &detail);
+        }
+        view.log.clone().write().add(message);
+        if !own {
+            view.typing.clone().set(None);
+            if (view.open)() {
+                self.mark_read();
+            } else {
+                *view.unread.clone().write() += 1;
+            }
+        }
+        self.stick_to_bottom(stick);
+    }
+
+    /// After a dropped connection: the newest page, for what was written while it was down
+    /// (whether or not the SDK replays it), each new message as if it had just arrived.
+    async fn catch_up(self) {
+        let Some(conversation) = self.conversation() else {
+            return;
+        };
+        let Ok(page) = conversation.page(PAGE_SIZE as u32, None).await else {
+            return;
+        };
+        let newest = self.view.log.peek().newest_index();
+        for message in page.messages {
+            if newest.is_none_or(|n| message.index > n) {
+                self.receive(message);
+            }
+        }
+    }
+
+    /// The Worker refused the visitor's credential mid-session (its secret was rotated): no new
+    /// token will come for this identity, so the page connects again, as a new visitor
+    /// (`fetch_token` drops the stored credential) in a new conversation, with the "ended" notice.
+    async fn start_over(self) {
+        let client = {
+            let mut state = self.state.borrow_mut();
+            state.conversation = None;
+            state.credential = None;
+            state.client.take()
+        };
+        if let Some(client) = client {
+            client.close().await;
+        }
+        let view = self.view;
+        view.reconnecting.clone().set(false);
+        view.typing.clone().set(None);
+        view.phase.clone().set(Phase::Idle);
+        self.connect().await;
+    }
+
     /// Fetches a new token with the same credential and hands it to the client.
     async fn refresh_token(self) {
         {
@@ -461,16 +510,22 @@ impl Session {
         let credential = self.state.borrow().credential.clone();
         let mut delay = 1_000;
         for _ in 0..5 {
-            if let Ok(token) =
-                net::token(&self.base, self.site.as_str(), credential.as_deref()).await
-            {
-                let client = self.state.borrow().client.clone();
-                if let Some(client) = client {
-                    if client.refresh(&token.token).await.is_ok() {
-                        self.schedule_refresh(token.expires_at);
-                        break;
+            match net::token(&self.base, self.site.as_str(), credential.as_deref()).await {
+                Ok(token) => {
+                    let client = self.state.borrow().client.clone();
+                    if let Some(client) = client {
+                        if client.refresh(&token.token).await.is_ok() {
+                            self.schedule_refresh(token.expires_at);
+                            break;
+                        }
                     }
                 }
+                Err(ApiFailure::Refused { code, .. }) if code == INVALID_CREDENTIAL => {
+                    self.state.borrow_mut().refreshing = false;
+                    self.start_over().await;
+                    return;
+                }
+                Err(_) => {}
             }
             net::sleep(delay).await;
             delay *= 2;
