@@ -531,7 +531,7 @@ test('typing: an agent typing shows "ana is typing…" until their message arriv
   await page.close();
 });
 
-test('a dropped connection: "Reconnecting…" while it is down; after it, what was written meanwhile shows and sending works', async () => {
+test('a dropped connection: "Reconnecting…" while it is down; after it, what was written meanwhile (over a page) shows without a hole, and sending works', async () => {
   const { page, errors } = await visit('drop');
   // The realtime channel through Playwright, so that it can be cut and refused.
   let down = false;
@@ -545,24 +545,31 @@ test('a dropped connection: "Reconnecting…" while it is down; after it, what w
   });
   await openAndConnect(page);
   await send(page, 'Before the drop');
+  await page.locator('.msg.own .meta', { hasText: 'Sending' }).waitFor({ state: 'detached' });
   const sid = await stored(page, 'drop', 'conversation');
   const banner = page.getByRole('status').getByText('Connection lost. Reconnecting…');
 
   down = true;
   for (const ws of open.splice(0)) await ws.close({ code: 1001, reason: 'network change' });
   await banner.waitFor();
-  await agentSays(sid, 'Written while you were offline');
+  // More than a page (30) is written while the visitor is offline.
+  const offline = Array.from({ length: 34 }, (_, i) => `Offline ${String(i + 1).padStart(2, '0')}`);
+  for (const body of offline) await agentSays(sid, body);
   await page.waitForTimeout(1500); // a reconnection attempt or two is refused
   assert.ok(await banner.isVisible(), 'still reconnecting while the channel is refused');
 
   down = false;
   await banner.waitFor({ state: 'detached', timeout: 20_000 });
-  await log(page).getByText('Written while you were offline').waitFor();
+  await log(page).getByText('Offline 34').waitFor();
+  const shown = async () => (await bubbles(page)).filter((b) => b.startsWith('Offline') || b.endsWith('the drop'));
+  assert.deepEqual(await shown(), offline.slice(4), 'the newest page, with no hole before it');
+  await page.getByRole('button', { name: 'Show earlier messages' }).click();
+  await log(page).getByText('Before the drop').waitFor();
+  assert.deepEqual(await shown(), ['Before the drop', ...offline], 'the older ones, in order, once');
   await send(page, 'After the drop');
   await page.locator('.msg.own .meta', { hasText: /Sending|Not sent/ }).waitFor({ state: 'detached' });
-  const bodies = (await client.conversations.v1.services(SERVICE).conversations(sid).messages.list()).map((m) => m.body);
-  assert.deepEqual(bodies, ['Before the drop', 'Written while you were offline', 'After the drop']);
-  assert.deepEqual((await bubbles(page)).filter((b) => b.includes('offline')), ['Written while you were offline'], 'shown once');
+  const bodies = (await client.conversations.v1.services(SERVICE).conversations(sid).messages.list({ pageSize: 100 })).map((m) => m.body);
+  assert.deepEqual(bodies, ['Before the drop', ...offline, 'After the drop']);
   assert.deepEqual(errors, []);
   await page.close();
 });

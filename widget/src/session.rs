@@ -462,7 +462,9 @@ impl Session {
     }
 
     /// After a dropped connection: the newest page, for what was written while it was down
-    /// (whether or not the SDK replays it), each new message as if it had just arrived.
+    /// (whether or not the SDK replays it), each new message as if it had just arrived. When
+    /// more than a page was written, the log starts again from that page (no hole in it); the
+    /// older ones load on scroll as usual.
     async fn catch_up(self) {
         let Some(conversation) = self.conversation() else {
             return;
@@ -470,7 +472,16 @@ impl Session {
         let Ok(page) = conversation.page(PAGE_SIZE as u32, None).await else {
             return;
         };
-        let newest = self.view.log.peek().newest_index();
+        let mut log = self.view.log;
+        let newest = log.peek().newest_index();
+        let first = page.messages.iter().map(|m| m.index).min();
+        if let (Some(newest), Some(first)) = (newest, first) {
+            if first > newest + 1 {
+                let mut log = log.write();
+                log.restart();
+                log.add_page(Vec::new(), page.has_older);
+            }
+        }
         for message in page.messages {
             if newest.is_none_or(|n| message.index > n) {
                 self.receive(message);
