@@ -545,6 +545,7 @@ test('a dropped connection: "Reconnecting…" while it is down; after it, what w
   });
   await openAndConnect(page);
   await send(page, 'Before the drop');
+  // Sent (its stored copy may still be on its way when the channel drops: the log knows it).
   await page.locator('.msg.own .meta', { hasText: 'Sending' }).waitFor({ state: 'detached' });
   const sid = await stored(page, 'drop', 'conversation');
   const banner = page.getByRole('status').getByText('Connection lost. Reconnecting…');

@@ -190,6 +190,35 @@ impl MessageLog {
         stored.chain(self.outgoing.iter().map(Entry::Outgoing))
     }
 
+    /// After a dropped connection, the conversation's newest page: returns the messages in it
+    /// that are newer than anything the log held or had sent, to be treated as just arrived.
+    /// When the page does not reach back to those (more than a page was written meanwhile), the
+    /// log starts again from the page, keeping unsent messages, so that it has no hole; older
+    /// pages then load as usual.
+    pub fn catch_up(&mut self, page: Vec<Message>, has_older: bool) -> Vec<Message> {
+        let sent = self
+            .outgoing
+            .iter()
+            .filter_map(|o| match o.state {
+                SendState::Sent { index } => Some(index),
+                _ => None,
+            })
+            .max();
+        let known = self.newest_index().max(sent);
+        let first = page.iter().map(|m| m.index).min();
+        match (known, first) {
+            (Some(known), Some(first)) if first > known + 1 => {
+                self.restart();
+                self.has_older = has_older;
+            }
+            (None, Some(_)) => self.has_older = has_older,
+            _ => {}
+        }
+        page.into_iter()
+            .filter(|m| known.is_none_or(|k| m.index > k))
+            .collect()
+    }
+
     pub fn oldest_index(&self) -> Option<u64> {
         self.stored.keys().next().copied()
     }
@@ -383,6 +412,72 @@ mod tests {
         });
         assert_eq!(shown(&log)[0], "0*");
         assert_eq!(log.entries().count(), 2);
+    }
+
+    #[test]
+    fn catching_up_returns_only_what_is_new_and_keeps_an_overlapping_log() {
+        let mut log = MessageLog::new(ME);
+        log.add_page(page(10..40), true);
+        let fresh = log.catch_up(page(15..45), true);
+        assert_eq!(
+            fresh.iter().map(|m| m.index).collect::<Vec<_>>(),
+            [40, 41, 42, 43, 44]
+        );
+        for m in fresh {
+            log.add(m);
+        }
+        assert_eq!(log.oldest_index(), Some(10));
+        assert_eq!(log.newest_index(), Some(44));
+        assert!(log.has_older());
+    }
+
+    #[test]
+    fn catching_up_after_more_than_a_page_starts_the_log_again_without_a_hole() {
+        let mut log = MessageLog::new(ME);
+        log.add_page(page(0..10), false);
+        let (failed, _) = log.start_send("not sent").unwrap();
+        log.send_failed(failed, "Not sent.");
+        let fresh = log.catch_up(page(20..50), true);
+        assert_eq!(fresh.len(), 30);
+        for m in fresh {
+            log.add(m);
+        }
+        assert_eq!(
+            log.oldest_index(),
+            Some(20),
+            "nothing before the hole is shown"
+        );
+        assert!(log.has_older(), "the older ones load on scroll");
+        assert!(shown(&log).contains(&"not sent:Failed { reason: \"Not sent.\" }".to_owned()));
+    }
+
+    #[test]
+    fn a_sent_message_not_stored_yet_counts_as_known_when_catching_up() {
+        let mut log = MessageLog::new(ME);
+        let (id, _) = log.start_send("hello").unwrap();
+        log.send_succeeded(id, 0); // its messageAdded was lost with the connection
+        let fresh = log.catch_up(page(1..31), true);
+        assert_eq!(fresh.len(), 30, "index 1 follows the sent 0: no hole");
+        assert_eq!(shown(&log), ["hello:Sent { index: 0 }"]);
+
+        let mut log = MessageLog::new(ME);
+        let (id, _) = log.start_send("hello").unwrap();
+        log.send_succeeded(id, 0);
+        let fresh = log.catch_up(page(5..35), true);
+        assert_eq!(fresh.len(), 30);
+        assert!(
+            shown(&log).is_empty(),
+            "a hole after it: the log starts again from the page"
+        );
+        assert!(log.has_older());
+    }
+
+    #[test]
+    fn catching_up_an_empty_log_takes_the_page_as_its_newest() {
+        let mut log = MessageLog::new(ME);
+        let fresh = log.catch_up(page(30..60), true);
+        assert_eq!(fresh.len(), 30);
+        assert!(log.has_older());
     }
 
     #[test]

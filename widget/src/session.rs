@@ -462,9 +462,8 @@ impl Session {
     }
 
     /// After a dropped connection: the newest page, for what was written while it was down
-    /// (whether or not the SDK replays it), each new message as if it had just arrived. When
-    /// more than a page was written, the log starts again from that page (no hole in it); the
-    /// older ones load on scroll as usual.
+    /// (whether or not the SDK replays it); `MessageLog::catch_up` decides what is new and
+    /// keeps the log without a hole. Each new message is handled as if it had just arrived.
     async fn catch_up(self) {
         let Some(conversation) = self.conversation() else {
             return;
@@ -472,20 +471,14 @@ impl Session {
         let Ok(page) = conversation.page(PAGE_SIZE as u32, None).await else {
             return;
         };
-        let mut log = self.view.log;
-        let newest = log.peek().newest_index();
-        let first = page.messages.iter().map(|m| m.index).min();
-        if let (Some(newest), Some(first)) = (newest, first) {
-            if first > newest + 1 {
-                let mut log = log.write();
-                log.restart();
-                log.add_page(Vec::new(), page.has_older);
-            }
-        }
-        for message in page.messages {
-            if newest.is_none_or(|n| message.index > n) {
-                self.receive(message);
-            }
+        let fresh = self
+            .view
+            .log
+            .clone()
+            .write()
+            .catch_up(page.messages, page.has_older);
+        for message in fresh {
+            self.receive(message);
         }
     }
 
