@@ -59,7 +59,7 @@ before(async () => {
       first: config(), back: config(), short: config({ ...quiet, token_ttl_seconds: 30 }), stale: config(quiet),
       long: config(quiet), plain: config(quiet), hostile: config(quiet), keys: config(quiet), shots: config(),
       nosdk: config(quiet), nostore: config(quiet), queue: config(quiet), csp: config(quiet), retry: config(quiet), ended: config(quiet),
-      typing: config(quiet), drop: config(quiet), ...rotationSites(),
+      typing: config(quiet), drop: config(quiet), lost: config(quiet), ...rotationSites(),
     },
   });
   // The Twilio console step: the service's post-event webhook to the Worker.
@@ -486,6 +486,46 @@ test('a send that fails keeps its text, marked "Not sent." with Retry; Retry sen
   const bodies = (await client.conversations.v1.services(SERVICE).conversations(sid).messages.list()).map((m) => m.body);
   assert.deepEqual(bodies, ['Please do not lose me']);
   assert.deepEqual((await bubbles(page)).filter((b) => b.startsWith('Please')), ['Please do not lose me'], 'shown once');
+  await page.close();
+});
+
+test('a send whose answer is lost: "Not sent." with Retry, and Retry finds it stored instead of sending it twice', async () => {
+  const { page, errors } = await visit('lost');
+  // The realtime channel through Playwright: while `losing`, sendMessage reaches the emulator
+  // (which stores the message) but its answer and the messageAdded push never come back.
+  let losing = true;
+  const lostIds = new Set();
+  await page.routeWebSocket(/\/_sdk\/realtime$/, (ws) => {
+    const server = ws.connectToServer();
+    ws.onMessage((m) => {
+      const frame = JSON.parse(m);
+      if (losing && frame.op === 'sendMessage') lostIds.add(frame.id);
+      server.send(m);
+    });
+    server.onMessage((m) => {
+      const frame = JSON.parse(m);
+      if (lostIds.has(frame.id)) {
+        lostIds.delete(frame.id);
+        ws.send(JSON.stringify({ id: frame.id, error: { status: 0, code: 0, message: 'connection lost' } }));
+      } else if (!(losing && frame.event === 'messageAdded')) ws.send(m);
+    });
+  });
+  await openAndConnect(page);
+  await composer(page).fill('Stored but unconfirmed');
+  await composer(page).press('Enter');
+  const failed = page.locator('.msg.own.failed');
+  await failed.getByText('Not sent.').waitFor();
+  losing = false;
+  // From the keyboard: the placeholder goes as soon as the stored copy is found, which can be
+  // before a mouse click's own checks finish.
+  await failed.getByRole('button', { name: 'Retry' }).press('Enter');
+  await failed.waitFor({ state: 'detached' });
+  await page.locator('.msg.own .meta', { hasText: /Sending/ }).waitFor({ state: 'detached' });
+  const sid = await stored(page, 'lost', 'conversation');
+  const bodies = (await client.conversations.v1.services(SERVICE).conversations(sid).messages.list()).map((m) => m.body);
+  assert.deepEqual(bodies, ['Stored but unconfirmed'], 'sent once');
+  assert.deepEqual((await bubbles(page)).filter((b) => b.startsWith('Stored')), ['Stored but unconfirmed'], 'shown once');
+  assert.deepEqual(errors, []);
   await page.close();
 });
 

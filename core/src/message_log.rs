@@ -94,6 +94,16 @@ impl MessageLog {
         }
     }
 
+    /// Numbers this log's outgoing messages from `first`. Local ids travel in the messages'
+    /// attributes and pair a stored copy with its placeholder, so they must not repeat across
+    /// page loads: a log numbered from 1 on every load would take an own message from an earlier
+    /// visit, found in an older page, for the one being sent now. The widget seeds it from the
+    /// clock (milliseconds x 1000: ids stay exact in a JSON number).
+    pub fn with_first_local_id(mut self, first: u64) -> MessageLog {
+        self.next_local_id = first.max(1);
+        self
+    }
+
     /// Adds a page of history (any page: the newest on open, or an older one); `has_older` is the
     /// page's `hasPrevPage`, and counts only when the page reaches further back than the log did.
     pub fn add_page(&mut self, page: Vec<Message>, has_older: bool) {
@@ -478,6 +488,25 @@ mod tests {
         let fresh = log.catch_up(page(30..60), true);
         assert_eq!(fresh.len(), 30);
         assert!(log.has_older());
+    }
+
+    #[test]
+    fn an_own_message_from_an_earlier_visit_does_not_replace_the_one_being_sent() {
+        let mut earlier = MessageLog::new(ME).with_first_local_id(1_000);
+        let (old_id, _) = earlier.start_send("earlier visit").unwrap();
+        let mut stored = msg(3, ME);
+        stored.local_id = Some(old_id);
+
+        let mut log = MessageLog::new(ME).with_first_local_id(2_000);
+        let (id, _) = log.start_send("now").unwrap();
+        assert_ne!(id, old_id);
+        log.add_page(vec![stored], false); // an older page brings the earlier visit's message
+        log.send_failed(id, "Not sent.");
+        assert_eq!(
+            shown(&log),
+            ["3*", "now:Failed { reason: \"Not sent.\" }"],
+            "the message being sent keeps its place and its text"
+        );
     }
 
     #[test]

@@ -222,10 +222,7 @@ impl Session {
                         None => dropped,
                     };
                     if state.identity.as_deref() != Some(token.identity.as_str()) {
-                        self.view
-                            .log
-                            .clone()
-                            .set(MessageLog::new(token.identity.clone()));
+                        self.view.log.clone().set(new_log(token.identity.clone()));
                     }
                     state.identity = Some(token.identity.clone());
                     state.credential = Some(token.visitor.clone());
@@ -579,11 +576,29 @@ impl Session {
         }
     }
 
+    /// Retry: first looks for the message in the newest page (a send whose answer was lost with
+    /// the connection may have been stored), so that it is never sent twice.
     pub fn retry(&self, local_id: u64) {
         let body = self.view.log.clone().write().retry(local_id);
-        if let Some(body) = body {
-            spawn(self.clone().deliver(local_id, body));
-        }
+        let Some(body) = body else {
+            return;
+        };
+        let session = self.clone();
+        spawn(async move {
+            if let Some(c) = session.conversation() {
+                if let Ok(page) = c.page(PAGE_SIZE as u32, None).await {
+                    let identity = session.identity();
+                    let stored = page.messages.into_iter().find(|m| {
+                        m.local_id == Some(local_id) && Some(&m.author) == identity.as_ref()
+                    });
+                    if let Some(message) = stored {
+                        session.view.log.clone().write().add(message);
+                        return;
+                    }
+                }
+            }
+            session.deliver(local_id, body).await;
+        });
     }
 
     async fn deliver(self, local_id: u64, body: String) {
@@ -695,6 +710,11 @@ impl Session {
         self.view.phase.clone().set(Phase::Idle);
         spawn(self.clone().connect());
     }
+}
+
+/// An empty log for `identity`, its local ids numbered from the clock (unique across page loads).
+pub fn new_log(identity: String) -> MessageLog {
+    MessageLog::new(identity).with_first_local_id(net::now_ms().saturating_mul(1000))
 }
 
 /// How an author is shown: `agent:ana` as `ana`; Twilio identities otherwise as they are.

@@ -9,7 +9,7 @@ use wasm_bindgen::{JsCast, JsValue};
 use web_sys::HtmlElement;
 
 use crate::net;
-use crate::session::{display_author, Failure, Look, Phase, Session, View};
+use crate::session::{display_author, new_log, Failure, Look, Phase, Session, View};
 use crate::{Command, Event};
 
 /// The Paste tokens the stylesheet uses, then src/widget.css (both from build.rs).
@@ -170,7 +170,7 @@ pub fn App() -> Element {
     let view = View {
         open: use_signal(|| false),
         phase: use_signal(|| Phase::Idle),
-        log: use_signal(|| MessageLog::new("")),
+        log: use_signal(|| new_log(String::new())),
         notice: use_signal(|| None),
         unread: use_signal(|| 0),
         typing: use_signal(|| None),
