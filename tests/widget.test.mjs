@@ -120,6 +120,15 @@ async function focusMovesTo(page, label, message) {
 const stored = (page, site, what) => page.evaluate(([s, w]) => localStorage.getItem(`edgechat:${s}:${w}`), [site, what]);
 const bubbles = (page) => page.locator('.log .bubble').allInnerTexts();
 
+/** Waits until no own message is being sent (each is sent, or shows "Not sent."). */
+const noneSending = (page) => page.locator('.msg.own .meta', { hasText: /Sending/ }).waitFor({ state: 'detached' });
+/** Waits until every own message went out: none sending, none failed. */
+const allDelivered = (page) => page.locator('.msg.own .meta', { hasText: /Sending|Not sent/ }).waitFor({ state: 'detached' });
+/** The bodies Twilio (the emulator) holds for a conversation, oldest first. */
+const bodiesIn = async (sid) => (await client.conversations.v1.services(SERVICE).conversations(sid).messages.list({ pageSize: 100 })).map((m) => m.body);
+/** The visitor credential and conversation SID the page keeps for `site`. */
+const session = async (page, site) => ({ visitor: await stored(page, site, 'visitor'), conversation: await stored(page, site, 'conversation') });
+
 async function openAndConnect(page) {
   await launcher(page).click();
   await connected(page);
@@ -230,7 +239,7 @@ test('the session outlives its token: a 30 s token is refreshed and messages sti
   await send(page, 'After expiry');
   await page.locator('.msg.own .meta', { hasText: /Sending|Not sent/ }).waitFor({ state: 'detached', timeout: 10_000 });
   const sid = await stored(page, 'short', 'conversation');
-  const bodies = (await client.conversations.v1.services(SERVICE).conversations(sid).messages.list()).map((m) => m.body);
+  const bodies = await bodiesIn(sid);
   assert.deepEqual(bodies, ['Before expiry', 'After expiry']);
   await page.close();
 });
@@ -402,7 +411,7 @@ test('localStorage blocked: the widget still works for the page\'s life', async 
   });
   await openAndConnect(page);
   await send(page, 'No storage here');
-  await page.locator('.msg.own .meta', { hasText: 'Sending' }).waitFor({ state: 'detached' });
+  await noneSending(page);
   assert.deepEqual(errors, []);
   await page.close();
 });
@@ -452,7 +461,7 @@ test('a strict Content-Security-Policy (the README\'s lines): no eval, no inline
   page.on('console', (m) => { if (/Content Security Policy/i.test(m.text())) violations.push(m.text()); });
   await openAndConnect(page);
   await send(page, 'Under a strict CSP');
-  await page.locator('.msg.own .meta', { hasText: 'Sending' }).waitFor({ state: 'detached' });
+  await noneSending(page);
   assert.deepEqual(violations, []);
   assert.deepEqual(errors, []);
   await page.close();
@@ -481,9 +490,9 @@ test('a send that fails keeps its text, marked "Not sent." with Retry; Retry sen
   failing = false;
   await failed.getByRole('button', { name: 'Retry' }).click();
   await failed.waitFor({ state: 'detached' });
-  await page.locator('.msg.own .meta', { hasText: /Sending/ }).waitFor({ state: 'detached' });
+  await noneSending(page);
   const sid = await stored(page, 'retry', 'conversation');
-  const bodies = (await client.conversations.v1.services(SERVICE).conversations(sid).messages.list()).map((m) => m.body);
+  const bodies = await bodiesIn(sid);
   assert.deepEqual(bodies, ['Please do not lose me']);
   assert.deepEqual((await bubbles(page)).filter((b) => b.startsWith('Please')), ['Please do not lose me'], 'shown once');
   await page.close();
@@ -520,9 +529,9 @@ test('a send whose answer is lost: "Not sent." with Retry, and Retry finds it st
   // before a mouse click's own checks finish.
   await failed.getByRole('button', { name: 'Retry' }).press('Enter');
   await failed.waitFor({ state: 'detached' });
-  await page.locator('.msg.own .meta', { hasText: /Sending/ }).waitFor({ state: 'detached' });
+  await noneSending(page);
   const sid = await stored(page, 'lost', 'conversation');
-  const bodies = (await client.conversations.v1.services(SERVICE).conversations(sid).messages.list()).map((m) => m.body);
+  const bodies = await bodiesIn(sid);
   assert.deepEqual(bodies, ['Stored but unconfirmed'], 'sent once');
   assert.deepEqual((await bubbles(page)).filter((b) => b.startsWith('Stored')), ['Stored but unconfirmed'], 'shown once');
   assert.deepEqual(errors, []);
@@ -537,11 +546,11 @@ test('a conversation closed while the panel is open: a notice, and the next mess
   await client.conversations.v1.services(SERVICE).conversations(first).update({ state: 'closed' });
   await log(page).getByText('This conversation has ended. Send a message to start a new one.').waitFor();
   await send(page, 'After the close');
-  await page.locator('.msg.own .meta', { hasText: /Sending|Not sent/ }).waitFor({ state: 'detached' });
+  await allDelivered(page);
   const second = await stored(page, 'ended', 'conversation');
   assert.match(second ?? '', /^CH/);
   assert.notEqual(second, first);
-  const bodies = (await client.conversations.v1.services(SERVICE).conversations(second).messages.list()).map((m) => m.body);
+  const bodies = await bodiesIn(second);
   assert.deepEqual(bodies, ['After the close']);
   assert.deepEqual(errors, []);
   await page.close();
@@ -586,7 +595,7 @@ test('a dropped connection: "Reconnecting…" while it is down; after it, what w
   await openAndConnect(page);
   await send(page, 'Before the drop');
   // Sent (its stored copy may still be on its way when the channel drops: the log knows it).
-  await page.locator('.msg.own .meta', { hasText: 'Sending' }).waitFor({ state: 'detached' });
+  await noneSending(page);
   const sid = await stored(page, 'drop', 'conversation');
   const banner = page.getByRole('status').getByText('Connection lost. Reconnecting…');
 
@@ -608,8 +617,8 @@ test('a dropped connection: "Reconnecting…" while it is down; after it, what w
   await log(page).getByText('Before the drop').waitFor();
   assert.deepEqual(await shown(), ['Before the drop', ...offline], 'the older ones, in order, once');
   await send(page, 'After the drop');
-  await page.locator('.msg.own .meta', { hasText: /Sending|Not sent/ }).waitFor({ state: 'detached' });
-  const bodies = (await client.conversations.v1.services(SERVICE).conversations(sid).messages.list({ pageSize: 100 })).map((m) => m.body);
+  await allDelivered(page);
+  const bodies = await bodiesIn(sid);
   assert.deepEqual(bodies, ['Before the drop', ...offline, 'After the drop']);
   assert.deepEqual(errors, []);
   await page.close();
@@ -619,21 +628,21 @@ test('the visitor secret rotated before a return visit: the old credential is re
   const { page, errors } = await visit('rotated');
   await openAndConnect(page);
   await send(page, 'Before the rotation');
-  await page.locator('.msg.own .meta', { hasText: 'Sending' }).waitFor({ state: 'detached' });
-  const before = { visitor: await stored(page, 'rotated', 'visitor'), conversation: await stored(page, 'rotated', 'conversation') };
+  await noneSending(page);
+  const before = await session(page, 'rotated');
 
   const b = await startRotated();
   await page.goto(host.page('/rotated-again', hostPage({ workerUrl: b.url, site: 'rotated' })));
   await openAndConnect(page);
   await log(page).getByText('Your previous conversation has ended. This is a new one.').waitFor();
-  const after = { visitor: await stored(page, 'rotated', 'visitor'), conversation: await stored(page, 'rotated', 'conversation') };
+  const after = await session(page, 'rotated');
   assert.notEqual(after.visitor, before.visitor, 'a new visitor credential');
   assert.match(after.conversation ?? '', /^CH/);
   assert.notEqual(after.conversation, before.conversation, 'a new conversation');
   assert.deepEqual(await bubbles(page), ['Hi! Ask us anything.'], "nothing of the old visitor's conversation");
   await send(page, 'After the rotation');
-  await page.locator('.msg.own .meta', { hasText: /Sending|Not sent/ }).waitFor({ state: 'detached' });
-  const bodies = (await client.conversations.v1.services(SERVICE).conversations(after.conversation).messages.list()).map((m) => m.body);
+  await allDelivered(page);
+  const bodies = await bodiesIn(after.conversation);
   assert.deepEqual(bodies, ['After the rotation']);
   assert.deepEqual(errors, []);
   await page.close();
@@ -643,7 +652,7 @@ test('the visitor secret rotated mid-session: the token refresh is refused, and 
   const { page, errors } = await visit('rotating');
   await openAndConnect(page);
   await send(page, 'Before the rotation');
-  const before = { visitor: await stored(page, 'rotating', 'visitor'), conversation: await stored(page, 'rotating', 'conversation') };
+  const before = await session(page, 'rotating');
   // From now on the Worker this page talks to is the rotated one (its answers, unchanged).
   const b = await startRotated();
   const path = '/api/sites/rotating/token';
@@ -654,12 +663,12 @@ test('the visitor secret rotated mid-session: the token refresh is refused, and 
   // The 30 s token is refreshed after ~24 s; the rotated Worker refuses the old credential.
   await log(page).getByText('Your previous conversation has ended. This is a new one.').waitFor({ timeout: 45_000 });
   await connected(page);
-  const after = { visitor: await stored(page, 'rotating', 'visitor'), conversation: await stored(page, 'rotating', 'conversation') };
+  const after = await session(page, 'rotating');
   assert.notEqual(after.visitor, before.visitor);
   assert.notEqual(after.conversation, before.conversation);
   await send(page, 'After the rotation');
-  await page.locator('.msg.own .meta', { hasText: /Sending|Not sent/ }).waitFor({ state: 'detached' });
-  const bodies = (await client.conversations.v1.services(SERVICE).conversations(after.conversation).messages.list()).map((m) => m.body);
+  await allDelivered(page);
+  const bodies = await bodiesIn(after.conversation);
   assert.deepEqual(bodies, ['After the rotation']);
   assert.deepEqual(errors, []);
   await page.close();
