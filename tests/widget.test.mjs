@@ -59,7 +59,8 @@ before(async () => {
       first: config(), back: config(), short: config({ ...quiet, token_ttl_seconds: 30 }), stale: config(quiet),
       long: config(quiet), plain: config(quiet), hostile: config(quiet), keys: config(quiet), shots: config(),
       nosdk: config(quiet), nostore: config(quiet), queue: config(quiet), csp: config(quiet), retry: config(quiet), ended: config(quiet),
-      typing: config(quiet), drop: config(quiet), lost: config(quiet), ...rotationSites(),
+      typing: config(quiet), drop: config(quiet), lost: config(quiet),
+      branded: config({ ...quiet, appearance: { title: 'Branded', brand_color: '#E01E5A', position: 'bottom-left' } }), ...rotationSites(),
     },
   });
   // The Twilio console step: the service's post-event webhook to the Worker.
@@ -534,6 +535,32 @@ test('a send whose answer is lost: "Not sent." with Retry, and Retry finds it st
   const bodies = await bodiesIn(sid);
   assert.deepEqual(bodies, ['Stored but unconfirmed'], 'sent once');
   assert.deepEqual((await bubbles(page)).filter((b) => b.startsWith('Stored')), ['Stored but unconfirmed'], 'shown once');
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test("a returning visitor's launcher has the site's colour and side from the first paint, before the app loads", async () => {
+  const { page, errors } = await visit('branded');
+  const look = () => page.evaluate(() => {
+    const button = [...document.querySelector('edgechat-widget').shadowRoot.querySelectorAll('button.launcher')].pop();
+    return { background: getComputedStyle(button).backgroundColor, left: Math.round(button.getBoundingClientRect().left) };
+  });
+  const expected = { background: 'rgb(224, 30, 90)', left: 20 };
+  await openAndConnect(page); // the app keeps the launcher's look from the site's config
+  assert.deepEqual(await look(), expected, "the app's launcher");
+
+  // The next page view with the app held back: embed.js's own launcher.
+  const app = '**/widget/edgechat_widget.js';
+  await page.route(app, (route) => route.abort());
+  await page.reload();
+  await launcher(page).waitFor();
+  assert.deepEqual(await look(), expected, "embed.js's launcher, before the app");
+
+  // And when the app does load (a returning visitor: when idle), its launcher looks the same.
+  await page.unroute(app);
+  await page.reload();
+  await page.waitForFunction(() => window.__events.some((e) => e.name === 'ready'));
+  assert.deepEqual(await look(), expected, "the app's launcher, as it replaces embed.js's");
   assert.deepEqual(errors, []);
   await page.close();
 });

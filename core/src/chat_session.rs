@@ -14,6 +14,30 @@ pub fn conversation_key(site: &SiteId) -> String {
     format!("edgechat:{site}:conversation")
 }
 
+/// The launcher's look from the site's last public config, for embed.js to draw the launcher
+/// right before the app has loaded: `launcher_look(brand, bottom_left)`.
+pub fn look_key(site: &SiteId) -> String {
+    format!("edgechat:{site}:look")
+}
+
+/// `"#E01E5A left"`: the brand colour (empty for the default) and the side, one space apart
+/// (widget/embed.ts reads it).
+pub fn launcher_look(brand_color: Option<&str>, bottom_left: bool) -> String {
+    let side = if bottom_left { "left" } else { "right" };
+    format!("{} {side}", brand_color.unwrap_or(""))
+}
+
+/// A stored launcher look back: the brand colour (only a `#` hex colour) and whether it sits
+/// bottom left. Anything else reads as the default look.
+pub fn parse_launcher_look(stored: &str) -> (Option<&str>, bool) {
+    let (brand, side) = stored.split_once(' ').unwrap_or((stored, ""));
+    let hex = brand.len() > 1
+        && brand.len() <= 9
+        && brand.starts_with('#')
+        && brand[1..].bytes().all(|b| b.is_ascii_hexdigit());
+    (hex.then_some(brand), side == "left")
+}
+
 /// What a returning visitor's browser holds, checked for shape; anything malformed is dropped
 /// (the caller removes it from storage) rather than sent anywhere.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -124,6 +148,17 @@ mod tests {
             "edgechat:acme:conversation"
         );
         assert_ne!(visitor_key(&site("acme")), visitor_key(&site("acme-2")));
+        assert_eq!(look_key(&site("acme")), "edgechat:acme:look");
+    }
+
+    #[test]
+    fn the_launcher_look_is_brand_then_side() {
+        assert_eq!(launcher_look(Some("#E01E5A"), true), "#E01E5A left");
+        assert_eq!(launcher_look(None, false), " right");
+        assert_eq!(parse_launcher_look("#E01E5A left"), (Some("#E01E5A"), true));
+        assert_eq!(parse_launcher_look(" right"), (None, false));
+        assert_eq!(parse_launcher_look("red;x:y left"), (None, true));
+        assert_eq!(parse_launcher_look(""), (None, false));
     }
 
     #[test]

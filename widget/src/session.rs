@@ -6,7 +6,9 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use dioxus::prelude::*;
-use edgechat_core::chat_session::{refresh_delay_ms, resume, ConversationState, Lookup, Resume};
+use edgechat_core::chat_session::{
+    launcher_look, parse_launcher_look, refresh_delay_ms, resume, ConversationState, Lookup, Resume,
+};
 use edgechat_core::message_log::{MessageLog, PAGE_SIZE};
 use edgechat_core::sid::ConversationSid;
 use edgechat_core::site::SiteId;
@@ -96,10 +98,19 @@ pub struct Session {
 }
 
 impl Session {
+    /// The session for `site`; the launcher starts with the look the site's last config gave
+    /// it (as embed.js drew it), so that it does not change colour or side when the app loads.
     pub fn new(view: View, site: SiteId, base: String) -> Session {
+        let store = Store::new(site.clone());
+        if let Some(stored) = store.load_look() {
+            let (brand, bottom_left) = parse_launcher_look(&stored);
+            let mut look = view.look;
+            look.write().brand_color = brand.map(str::to_owned);
+            look.write().bottom_left = bottom_left;
+        }
         Session {
             view,
-            store: Rc::new(Store::new(site.clone())),
+            store: Rc::new(store),
             site,
             base: base.into(),
             state: Rc::new(RefCell::new(State::default())),
@@ -154,6 +165,10 @@ impl Session {
         let (config, token) = futures_util::join!(config, token);
         if let Some(config) = config {
             let config = config.map_err(|f| self.failure(f))?;
+            self.store.save_look(launcher_look(
+                config.brand_color.as_deref(),
+                config.bottom_left,
+            ));
             let mut look = self.view.look;
             look.set(Look {
                 title: config.title.unwrap_or_else(|| look.peek().title.clone()),

@@ -7,7 +7,7 @@
 use std::cell::RefCell;
 use std::collections::HashMap;
 
-use edgechat_core::chat_session::{conversation_key, visitor_key, StoredSession};
+use edgechat_core::chat_session::{conversation_key, look_key, visitor_key, StoredSession};
 use edgechat_core::sid::ConversationSid;
 use edgechat_core::site::SiteId;
 use gloo_storage::{LocalStorage, Storage};
@@ -73,6 +73,16 @@ impl Store {
             self.set(ck, None);
         }
         stored
+    }
+
+    /// The launcher's look from the last config (`chat_session::launcher_look`).
+    pub fn load_look(&self) -> Option<String> {
+        self.get(&look_key(&self.site))
+    }
+
+    /// The launcher's look (`chat_session::launcher_look`), for embed.js on the next page.
+    pub fn save_look(&self, look: String) {
+        self.set(look_key(&self.site), Some(look));
     }
 
     pub fn save_visitor(&self, credential: Option<&str>) {
