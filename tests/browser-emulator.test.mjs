@@ -3,7 +3,7 @@
 // keyboard only.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startEmulator, twilio } from './support/emulator.mjs';
+import { startEmulator } from './support/emulator.mjs';
 import { testSecrets } from './support/worker.mjs';
 import { launchBrowser } from './support/browser.mjs';
 
@@ -12,11 +12,7 @@ const SERVICE = 'IS' + '7'.repeat(32);
 let emu;
 let browser;
 
-function token(identity) {
-  const t = new twilio.jwt.AccessToken(secrets.TWILIO_ACCOUNT_SID, secrets.TWILIO_API_KEY_SID, secrets.TWILIO_API_KEY_SECRET, { identity, ttl: 600 });
-  t.addGrant(new twilio.jwt.AccessToken.ChatGrant({ serviceSid: SERVICE }));
-  return t.toJwt();
-}
+const token = (identity) => emu.accessToken(identity, { ttl: 600 });
 
 before(async () => {
   emu = await startEmulator({ secrets, services: [SERVICE] });

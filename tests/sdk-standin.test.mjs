@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import vm from 'node:vm';
-import { startEmulator, twilio } from './support/emulator.mjs';
+import { startEmulator } from './support/emulator.mjs';
 import { testSecrets, ROOT } from './support/worker.mjs';
 
 const secrets = testSecrets();
@@ -16,11 +16,7 @@ let emu;
 let Client;
 const clients = [];
 
-function token(identity, ttl = 3600) {
-  const t = new twilio.jwt.AccessToken(secrets.TWILIO_ACCOUNT_SID, secrets.TWILIO_API_KEY_SID, secrets.TWILIO_API_KEY_SECRET, { identity, ttl });
-  t.addGrant(new twilio.jwt.AccessToken.ChatGrant({ serviceSid: SERVICE }));
-  return t.toJwt();
-}
+const token = (identity, ttl = 3600) => emu.accessToken(identity, { ttl });
 
 before(async () => {
   emu = await startEmulator({ secrets, services: [SERVICE] });

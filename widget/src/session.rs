@@ -105,8 +105,9 @@ impl Session {
         if let Some(stored) = store.load_look() {
             let (brand, bottom_left) = parse_launcher_look(&stored);
             let mut look = view.look;
-            look.write().brand_color = brand.map(str::to_owned);
-            look.write().bottom_left = bottom_left;
+            let mut look = look.write();
+            look.brand_color = brand.map(str::to_owned);
+            look.bottom_left = bottom_left;
         }
         Session {
             view,
@@ -525,6 +526,7 @@ impl Session {
         }
         let credential = self.state.borrow().credential.clone();
         let mut delay = 1_000;
+        let mut refused = false;
         for _ in 0..5 {
             match net::token(&self.base, self.site.as_str(), credential.as_deref()).await {
                 Ok(token) => {
@@ -537,9 +539,8 @@ impl Session {
                     }
                 }
                 Err(ApiFailure::Refused { code, .. }) if code == INVALID_CREDENTIAL => {
-                    self.state.borrow_mut().refreshing = false;
-                    self.start_over().await;
-                    return;
+                    refused = true;
+                    break;
                 }
                 Err(_) => {}
             }
@@ -547,6 +548,9 @@ impl Session {
             delay *= 2;
         }
         self.state.borrow_mut().refreshing = false;
+        if refused {
+            self.start_over().await;
+        }
     }
 
     /// A timer that refreshes the token before it expires, in case the SDK's warning is late
