@@ -1,7 +1,7 @@
 //! The agent console (`GET /_emulator/console`): a page where whoever runs `npm start` answers
 //! visitors as an agent. It lists every conversation with its messages and posts replies as
-//! `agent:console`, who joins the conversation on the first reply. A reply reaches the visitor
-//! live through the realtime channel and fires `onMessageAdded` like an agent's SDK message.
+//! `agent:console`, who joins the conversation on the first reply. A reply goes through the model
+//! like an agent's SDK message: it reaches the visitor live and fires `onMessageAdded`.
 //! Development only, like the rest of the emulator (127.0.0.1, no auth).
 
 use std::sync::Arc;
@@ -15,9 +15,8 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::realtime::message_json;
-use crate::rest::{add_participant, append_message};
-use crate::App;
+use crate::app::{App, Origin};
+use crate::model::Message;
 
 /// The identity console replies are written as.
 pub const AGENT: &str = "agent:console";
@@ -37,10 +36,22 @@ async fn page() -> Html<&'static str> {
     Html(include_str!("console.html"))
 }
 
+fn message_json(m: &Message) -> Value {
+    json!({
+        "sid": m.sid,
+        "index": m.index,
+        "author": m.author,
+        "body": m.body,
+        "attributes": serde_json::from_str::<Value>(&m.attributes).unwrap_or(json!({})),
+        "dateCreated": m.date_created,
+    })
+}
+
 /// Every conversation, newest activity first, with its participants and messages.
 async fn conversations(State(app): State<Arc<App>>) -> Json<Value> {
-    let state = app.state.lock().unwrap();
-    let mut all: Vec<(&str, Value)> = state
+    let world = app.world();
+    let mut all: Vec<(&str, Value)> = world
+        .model
         .services
         .values()
         .flat_map(|s| s.conversations.iter())
@@ -82,41 +93,32 @@ async fn reply(State(app): State<Arc<App>>, Path(sid): Path<String>, body: Bytes
     if reply.body.trim().is_empty() {
         return error(StatusCode::BAD_REQUEST, "type a reply first".into());
     }
-    let result = {
-        let mut state = app.state.lock().unwrap();
-        let conversation = state
-            .services
-            .values_mut()
-            .flat_map(|s| s.conversations.iter_mut())
-            .find(|c| c.sid == sid);
-        match conversation {
-            None => Err(error(
-                StatusCode::NOT_FOUND,
-                format!("no conversation {sid}"),
-            )),
-            Some(c) if c.state == "closed" => Err(error(
-                StatusCode::CONFLICT,
-                "the conversation is closed".into(),
-            )),
-            Some(c) => {
-                if !c
-                    .participants
-                    .iter()
-                    .any(|p| p.identity.as_deref() == Some(AGENT))
-                {
-                    let _ = add_participant(c, AGENT, None);
-                }
-                let m = append_message(c, AGENT.to_owned(), Some(reply.body), None);
-                Ok((c.clone(), m))
-            }
+    let service = match app.world().model.conversation(&sid) {
+        None => return error(StatusCode::NOT_FOUND, format!("no conversation {sid}")),
+        Some(c) if c.state == "closed" => {
+            return error(StatusCode::CONFLICT, "the conversation is closed".into())
         }
+        Some(c) => c.service_sid.clone(),
     };
-    match result {
-        Ok((c, m)) => {
-            app.message_added(&c, &m, Some(("SDK", Some(AGENT.to_owned()))));
-            (StatusCode::CREATED, Json(message_json(&m))).into_response()
+    let origin = Origin::Sdk {
+        identity: AGENT.to_owned(),
+    };
+    let result = app.write(origin, |m| {
+        let mut changes = Vec::new();
+        if m.find(&service, &sid)?.participant(AGENT).is_none() {
+            changes.extend(m.add_participant(&service, &sid, AGENT, None, false)?.1);
         }
-        Err(r) => r,
+        let (message, more) =
+            m.append_message(&service, &sid, AGENT, Some(reply.body), None, false)?;
+        changes.extend(more);
+        Ok((message, changes))
+    });
+    match result {
+        Ok(m) => (StatusCode::CREATED, Json(message_json(&m))).into_response(),
+        Err(e) => error(
+            StatusCode::from_u16(e.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+            e.message,
+        ),
     }
 }
 

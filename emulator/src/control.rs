@@ -1,7 +1,9 @@
 //! Test controls under `/_emulator/` (no auth: the emulator listens on 127.0.0.1 only), and the
 //! layer every REST request passes through: the request log, fault injection, HTTP Basic auth.
+//! The controls sit above every transport: they reset the model, read the webhook deliveries and
+//! steer the realtime connections.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use axum::body::{Body, Bytes};
@@ -15,7 +17,10 @@ use base64::Engine;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use crate::App;
+use crate::app::App;
+use crate::http::twilio_error;
+use crate::twilsock::Twilsock;
+use crate::webhooks::Webhooks;
 
 /// Requests kept in the log; the oldest are dropped beyond this.
 const KEPT_REQUESTS: usize = 5_000;
@@ -74,18 +79,6 @@ fn one() -> u32 {
     1
 }
 
-/// Twilio's error JSON.
-pub fn twilio_error(status: u16, code: u32, message: impl Into<String>) -> Response {
-    let body = json!({
-        "code": code,
-        "message": message.into(),
-        "more_info": format!("https://www.twilio.com/docs/errors/{code}"),
-        "status": status,
-    });
-    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    (status, Json(body)).into_response()
-}
-
 fn basic_user(headers: &HeaderMap) -> Option<(String, String)> {
     let value = headers.get("authorization")?.to_str().ok()?;
     let encoded = value.strip_prefix("Basic ")?;
@@ -97,8 +90,39 @@ fn basic_user(headers: &HeaderMap) -> Option<(String, String)> {
     Some((user.to_owned(), password.to_owned()))
 }
 
+/// What the controls hold and reach.
+pub struct Controls {
+    pub app: Arc<App>,
+    pub webhooks: Arc<Webhooks>,
+    pub twilsock: Arc<Twilsock>,
+    requests: Mutex<RequestLog>,
+    faults: Mutex<Vec<Fault>>,
+}
+
+#[derive(Default)]
+struct RequestLog {
+    requests: Vec<LoggedRequest>,
+    next: u64,
+}
+
+impl Controls {
+    pub fn new(app: Arc<App>, webhooks: Arc<Webhooks>, twilsock: Arc<Twilsock>) -> Arc<Controls> {
+        Arc::new(Controls {
+            app,
+            webhooks,
+            twilsock,
+            requests: Mutex::new(RequestLog::default()),
+            faults: Mutex::new(Vec::new()),
+        })
+    }
+}
+
 /// The layer around every REST route: log, inject faults, check Basic auth.
-pub async fn rest_layer(State(app): State<Arc<App>>, request: Request, next: Next) -> Response {
+pub async fn rest_layer(
+    State(app): State<Arc<Controls>>,
+    request: Request,
+    next: Next,
+) -> Response {
     let started = Instant::now();
     let (parts, body) = request.into_parts();
     let bytes = match axum::body::to_bytes(body, MAX_BODY).await {
@@ -183,12 +207,12 @@ fn describe(f: &Fault) -> String {
     parts.join(", ")
 }
 
-impl App {
+impl Controls {
     fn authorized(&self, auth: Option<&(String, String)>) -> bool {
         let Some((user, password)) = auth else {
             return false;
         };
-        let a = &self.account;
+        let a = &self.app.account;
         (user == &a.account_sid && password == &a.auth_token)
             || (user == &a.api_key_sid && password == &a.api_key_secret)
     }
@@ -212,17 +236,17 @@ impl App {
 
     fn log_request(&self, mut entry: LoggedRequest, started: Instant) {
         entry.ms = started.elapsed().as_millis() as u64;
-        let mut logs = self.logs.lock().unwrap();
-        logs.next_request += 1;
-        entry.id = logs.next_request;
-        logs.requests.push(entry);
-        if logs.requests.len() > KEPT_REQUESTS {
-            logs.requests.remove(0);
+        let mut log = self.requests.lock().unwrap();
+        log.next += 1;
+        entry.id = log.next;
+        log.requests.push(entry);
+        if log.requests.len() > KEPT_REQUESTS {
+            log.requests.remove(0);
         }
     }
 }
 
-pub fn router(app: Arc<App>) -> Router {
+pub fn router(controls: Arc<Controls>) -> Router {
     Router::new()
         .route("/_emulator/health", get(health))
         .route("/_emulator/reset", post(reset))
@@ -233,41 +257,47 @@ pub fn router(app: Arc<App>) -> Router {
             "/_emulator/faults",
             get(list_faults).post(add_fault).delete(clear_faults),
         )
-        .with_state(app)
+        .route("/_emulator/realtime", get(realtime))
+        .route("/_emulator/realtime/{action}", post(realtime_fault))
+        .with_state(controls)
 }
 
-async fn health(State(app): State<Arc<App>>) -> Json<serde_json::Value> {
-    let state = app.state.lock().unwrap();
+async fn health(State(c): State<Arc<Controls>>) -> Json<serde_json::Value> {
+    let world = c.app.world();
     Json(json!({
         "status": "ok",
-        "account_sid": app.account.account_sid,
-        "default_service": state.default_service,
-        "services": state.services.keys().collect::<Vec<_>>(),
+        "account_sid": c.app.account.account_sid,
+        "default_service": world.model.default_service,
+        "services": world.model.services.keys().collect::<Vec<_>>(),
     }))
 }
 
-/// Forgets every conversation, logged request, delivery and fault; services keep their webhook
-/// settings.
-async fn reset(State(app): State<Arc<App>>) -> StatusCode {
-    app.state.lock().unwrap().reset();
-    *app.logs.lock().unwrap() = crate::Logs::default();
-    app.faults.lock().unwrap().clear();
+/// Forgets every conversation, user, logged request, delivery and fault, and drops every
+/// realtime connection; services keep their webhook settings.
+async fn reset(State(c): State<Arc<Controls>>) -> StatusCode {
+    {
+        let mut world = c.app.world();
+        world.model.reset();
+        world.sync.reset();
+    }
+    *c.requests.lock().unwrap() = RequestLog::default();
+    c.faults.lock().unwrap().clear();
+    c.webhooks.reset();
+    c.twilsock.reset();
     StatusCode::NO_CONTENT
 }
 
-async fn requests(State(app): State<Arc<App>>) -> Json<serde_json::Value> {
-    let logs = app.logs.lock().unwrap();
-    Json(json!({"requests": logs.requests}))
+async fn requests(State(c): State<Arc<Controls>>) -> Json<serde_json::Value> {
+    Json(json!({"requests": c.requests.lock().unwrap().requests}))
 }
 
-async fn deliveries(State(app): State<Arc<App>>) -> Json<serde_json::Value> {
-    let pending = app.deliveries_pending();
-    let logs = app.logs.lock().unwrap();
-    Json(json!({"pending": pending, "deliveries": logs.deliveries}))
+async fn deliveries(State(c): State<Arc<Controls>>) -> Json<serde_json::Value> {
+    let (pending, deliveries) = c.webhooks.deliveries();
+    Json(json!({"pending": pending, "deliveries": deliveries}))
 }
 
-async fn redeliver(State(app): State<Arc<App>>, Path(id): Path<u64>) -> Response {
-    match app.redeliver(id) {
+async fn redeliver(State(c): State<Arc<Controls>>, Path(id): Path<u64>) -> Response {
+    match c.webhooks.redeliver(id) {
         Some(new_id) => (StatusCode::ACCEPTED, Json(json!({"id": new_id}))).into_response(),
         None => (
             StatusCode::NOT_FOUND,
@@ -277,42 +307,97 @@ async fn redeliver(State(app): State<Arc<App>>, Path(id): Path<u64>) -> Response
     }
 }
 
-async fn list_faults(State(app): State<Arc<App>>) -> Json<serde_json::Value> {
-    Json(json!({"faults": *app.faults.lock().unwrap()}))
+async fn list_faults(State(c): State<Arc<Controls>>) -> Json<serde_json::Value> {
+    Json(json!({"faults": *c.faults.lock().unwrap()}))
 }
 
-async fn add_fault(State(app): State<Arc<App>>, body: Bytes) -> Response {
+fn bad_request(message: String) -> Response {
+    (StatusCode::BAD_REQUEST, Json(json!({"error": message}))).into_response()
+}
+
+async fn add_fault(State(c): State<Arc<Controls>>, body: Bytes) -> Response {
     let mut fault: Fault = match serde_json::from_slice(&body) {
         Ok(f) => f,
         Err(e) => {
-            return (
-                StatusCode::BAD_REQUEST,
-                Json(json!({"error": format!("a fault is {{method?, path_contains?, status?, delay_ms?, drop?, retry_after?, times?}}: {e}")})),
-            )
-                .into_response()
+            return bad_request(format!("a fault is {{method?, path_contains?, status?, delay_ms?, drop?, retry_after?, times?}}: {e}"))
         }
     };
     if fault.status.is_none() && fault.delay_ms.is_none() && !fault.drop {
-        return (
-            StatusCode::BAD_REQUEST,
-            Json(json!({"error": "a fault needs status, delay_ms or drop"})),
-        )
-            .into_response();
+        return bad_request("a fault needs status, delay_ms or drop".into());
     }
     if fault.status.is_some_and(|s| !(400..600).contains(&s)) {
-        return (
-            StatusCode::BAD_REQUEST,
-            Json(json!({"error": "status must be an error status (400-599)"})),
-        )
-            .into_response();
+        return bad_request("status must be an error status (400-599)".into());
     }
-    let mut faults = app.faults.lock().unwrap();
+    let mut faults = c.faults.lock().unwrap();
     fault.id = faults.iter().map(|f| f.id).max().unwrap_or(0) + 1;
     faults.push(fault.clone());
     (StatusCode::CREATED, Json(fault)).into_response()
 }
 
-async fn clear_faults(State(app): State<Arc<App>>) -> StatusCode {
-    app.faults.lock().unwrap().clear();
+async fn clear_faults(State(c): State<Arc<Controls>>) -> StatusCode {
+    c.faults.lock().unwrap().clear();
     StatusCode::NO_CONTENT
+}
+
+/// Realtime connections, the requests they tunnelled and any unknown frame or route.
+async fn realtime(State(c): State<Arc<Controls>>) -> Json<serde_json::Value> {
+    Json(c.twilsock.report())
+}
+
+/// The body of a realtime fault: which identity's connections (all when absent), and for how
+/// long (`delay`, `refuse`).
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RealtimeFault {
+    #[serde(default)]
+    identity: Option<String>,
+    #[serde(default)]
+    ms: Option<u64>,
+}
+
+/// `POST /_emulator/realtime/{drop|expire|hold|release|delay|refuse}`.
+async fn realtime_fault(
+    State(c): State<Arc<Controls>>,
+    Path(action): Path<String>,
+    body: Bytes,
+) -> Response {
+    let fault: RealtimeFault = if body.is_empty() {
+        RealtimeFault::default()
+    } else {
+        match serde_json::from_slice(&body) {
+            Ok(f) => f,
+            Err(e) => return bad_request(format!("a realtime fault is {{identity?, ms?}}: {e}")),
+        }
+    };
+    let who = fault.identity.as_deref();
+    let ms = || {
+        fault
+            .ms
+            .ok_or_else(|| bad_request(format!("{action} needs ms")))
+    };
+    let connections = match action.as_str() {
+        "drop" => c.twilsock.drop_connections(who),
+        "expire" => c.twilsock.expire_tokens(who),
+        "hold" => c.twilsock.hold_pushes(who, true),
+        "release" => c.twilsock.hold_pushes(who, false),
+        "delay" => match ms() {
+            Ok(ms) => c.twilsock.delay_pushes(who, ms),
+            Err(r) => return r,
+        },
+        "refuse" => match ms() {
+            Ok(ms) => {
+                c.twilsock.refuse_connections(who, ms);
+                0
+            }
+            Err(r) => return r,
+        },
+        other => {
+            return (
+                StatusCode::NOT_FOUND,
+                Json(json!({"error": format!("no realtime fault {other:?}: drop, expire, hold, release, delay or refuse")})),
+            )
+                .into_response()
+        }
+    };
+    Json(json!({"connections": connections})).into_response()
 }

@@ -1,54 +1,40 @@
 //! `twilio-emulator`: a local stand-in for Twilio Conversations, for development and tests only
-//! (never deployed). It serves:
-//! - the Conversations REST API (`/v1/...` and `/v1/Services/{IS}/...`), HTTP Basic auth with
-//!   the account's auth token or its API key, Twilio's JSON shapes, paging `meta` and error JSON;
-//! - signed post-event webhooks to the service's post-event URL and to conversation webhooks
-//!   (`events`);
-//! - client actions for a visitor holding an access token (`/_sdk/...`, checked as Twilio checks
-//!   tokens), and the WebSocket realtime channel the browser SDK stand-in uses (`realtime`);
-//! - test controls (`/_emulator/...`): reset, the request log, deliveries, fault injection;
-//! - an agent console page (`/_emulator/console`) to answer visitors by hand.
+//! (never deployed).
+//!
+//! One model of conversations (`model`), projected into the Twilio Sync objects the SDK reads
+//! (`sync`), behind one write path (`app`); thin transports on top, none importing another:
+//! - `rest`: the Conversations REST API (`/v1/...` and `/v1/Services/{IS}/...`), HTTP Basic auth
+//!   with the account's auth token or its API key, Twilio's JSON, paging and error codes;
+//! - `twilsock`: the realtime endpoint of the real `@twilio/conversations` SDK
+//!   (`/v3/wsconnect`: twilsock framing, the tunnelled client API and Sync, pushes, token expiry);
+//! - `webhooks`: signed post-event webhooks to the service's post-event URL and to conversation
+//!   webhooks;
+//! - `console`: an agent console page (`/_emulator/console`) to answer visitors by hand;
+//! - `sdk` and `realtime`: the HTTP client routes and the WebSocket channel of the browser SDK
+//!   stand-in (to be retired once the widget runs the real SDK);
+//! - `control`: test controls (`/_emulator/...`): reset, logs, REST and realtime faults.
 //!
 //! It listens on 127.0.0.1 only and prints one JSON line, `{"listening": "http://127.0.0.1:PORT"}`,
 //! once it accepts connections.
 
-// Handlers return Twilio's error JSON as `Err(Response)`; boxing it would gain nothing here.
-#![allow(clippy::result_large_err)]
-
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
-use tokio::sync::mpsc;
-
+mod app;
 mod console;
 mod control;
-mod events;
+mod http;
 mod model;
 mod realtime;
 mod rest;
 mod sdk;
+mod sync;
+mod tokens;
+mod twilsock;
+mod webhooks;
 
 use model::{Account, ServiceWebhooks, State};
-
-pub struct App {
-    pub account: Account,
-    pub state: Mutex<State>,
-    pub logs: Mutex<Logs>,
-    pub faults: Mutex<Vec<control::Fault>>,
-    pub deliveries_tx: mpsc::UnboundedSender<u64>,
-    pub http: reqwest::Client,
-    /// What connected realtime clients (the SDK stand-in) may need to hear.
-    pub realtime: tokio::sync::broadcast::Sender<realtime::Push>,
-}
-
-#[derive(Default)]
-pub struct Logs {
-    pub requests: Vec<control::LoggedRequest>,
-    pub deliveries: Vec<events::Delivery>,
-    pub next_delivery: u64,
-    pub next_request: u64,
-}
 
 const USAGE: &str = "\
 twilio-emulator: a local Twilio Conversations stand-in (development and tests only)
@@ -196,20 +182,11 @@ async fn main() {
             (sid.clone(), webhooks)
         })
         .collect();
-    let (deliveries_tx, deliveries_rx) = mpsc::unbounded_channel();
-    let app = Arc::new(App {
-        account: options.account,
-        state: Mutex::new(State::new(services)),
-        logs: Mutex::new(Logs::default()),
-        faults: Mutex::new(Vec::new()),
-        deliveries_tx,
-        http: reqwest::Client::builder()
-            .no_proxy()
-            .build()
-            .expect("an HTTP client without TLS always builds"),
-        realtime: realtime::channel(),
-    });
-    tokio::spawn(events::deliver_all(app.clone(), deliveries_rx));
+    let app = Arc::new(app::App::new(options.account, State::new(services)));
+    let webhooks = webhooks::Webhooks::start(&app);
+    let legacy = realtime::Legacy::start(app.clone());
+    let twilsock = twilsock::Twilsock::new(app.clone());
+    let controls = control::Controls::new(app.clone(), webhooks, twilsock.clone());
     let addr = SocketAddr::from(([127, 0, 0, 1], options.port));
     let listener = match tokio::net::TcpListener::bind(addr).await {
         Ok(l) => l,
@@ -228,10 +205,16 @@ async fn main() {
         "{}",
         serde_json::json!({"listening": format!("http://{local}")})
     );
-    let router = control::router(app.clone())
+    let rest = rest::router(app.clone()).layer(axum::middleware::from_fn_with_state(
+        controls.clone(),
+        control::rest_layer,
+    ));
+    let router = control::router(controls)
         .merge(console::router(app.clone()))
+        .merge(twilsock.router())
+        .merge(realtime::router(legacy))
         .merge(sdk::router(app.clone()))
-        .merge(rest::router(app.clone()));
+        .merge(rest);
     let shutdown = async {
         let _ = tokio::signal::ctrl_c().await;
     };

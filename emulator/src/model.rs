@@ -1,18 +1,23 @@
-//! The emulator's data: services, their conversations, participants, messages and webhooks, and
-//! each resource's JSON as Twilio's REST API returns it (snake_case fields, ISO 8601 dates,
-//! `url` and `links`).
+//! The emulator's one model of Twilio Conversations: services, their users, conversations,
+//! participants, messages and conversation webhooks. Every write is a method here that checks
+//! the request as Twilio would and returns what changed ([`Change`]), so that one pipeline
+//! (`app::App::write`) can carry each change to the Sync projection and to every transport.
+//!
+//! Pure: no I/O, no locks. Time comes from the caller's [`Clock`] only where tests need to fix
+//! it; SIDs are random.
 
 use std::collections::BTreeMap;
 use std::time::SystemTime;
 
-use serde_json::{json, Value};
+use serde_json::Value;
 
 pub fn new_sid(prefix: &str) -> String {
     format!("{prefix}{}", uuid::Uuid::new_v4().simple())
 }
 
+/// ISO 8601 with milliseconds, as Twilio's client API and Sync write dates.
 pub fn now_iso() -> String {
-    humantime::format_rfc3339_seconds(SystemTime::now()).to_string()
+    humantime::format_rfc3339_millis(SystemTime::now()).to_string()
 }
 
 /// What the emulator pretends to be: one account with an auth token and one API key.
@@ -22,6 +27,37 @@ pub struct Account {
     pub auth_token: String,
     pub api_key_sid: String,
     pub api_key_secret: String,
+}
+
+/// A refusal, as Twilio states it: HTTP status, Twilio error code, message. Each transport
+/// renders it in its own form (REST error JSON, a tunnelled reply, a realtime error frame).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TwilioError {
+    pub status: u16,
+    pub code: u32,
+    pub message: String,
+}
+
+impl TwilioError {
+    pub fn new(status: u16, code: u32, message: impl Into<String>) -> TwilioError {
+        TwilioError {
+            status,
+            code,
+            message: message.into(),
+        }
+    }
+
+    pub fn invalid(message: impl Into<String>) -> TwilioError {
+        TwilioError::new(400, 20001, message)
+    }
+
+    pub fn conversation_not_found(id: &str) -> TwilioError {
+        TwilioError::new(404, 50350, format!("Conversation {id} not found"))
+    }
+
+    pub fn closed() -> TwilioError {
+        TwilioError::new(400, 50446, "Conversation is closed")
+    }
 }
 
 /// A service's post-event (and pre-event) webhook settings:
@@ -36,10 +72,22 @@ pub struct ServiceWebhooks {
 
 #[derive(Clone, Debug)]
 pub struct Service {
-    pub sid: String,
     pub webhooks: ServiceWebhooks,
     /// Creation order is list order.
     pub conversations: Vec<Conversation>,
+    /// Conversations users by identity; made on first use (a token's connection, a
+    /// participant), as Twilio makes them.
+    pub users: BTreeMap<String, User>,
+}
+
+#[derive(Clone, Debug)]
+pub struct User {
+    pub sid: String,
+    pub identity: String,
+    pub friendly_name: Option<String>,
+    pub attributes: String,
+    pub date_created: String,
+    pub date_updated: String,
 }
 
 #[derive(Clone, Debug)]
@@ -50,6 +98,9 @@ pub struct Conversation {
     pub unique_name: Option<String>,
     pub attributes: String,
     pub state: String,
+    pub state_updated: String,
+    /// The identity that created it (`system` over REST).
+    pub created_by: String,
     pub date_created: String,
     pub date_updated: String,
     pub participants: Vec<Participant>,
@@ -64,7 +115,9 @@ pub struct Participant {
     pub identity: Option<String>,
     pub attributes: String,
     pub date_created: String,
+    pub date_updated: String,
     pub last_read_message_index: Option<u64>,
+    pub last_read_timestamp: Option<String>,
 }
 
 #[derive(Clone, Debug)]
@@ -91,148 +144,122 @@ pub struct Webhook {
     pub date_created: String,
 }
 
-/// Base URL used in `url`, `links` and paging `meta` (the emulator's own address, as the client
-/// reached it) plus the path prefix of the API flavour the client called (account default
-/// service or service-scoped).
+/// What one write changed. Changes name resources by SID; whoever handles one reads the
+/// current state from the model (a removed conversation travels whole, since it is gone).
 #[derive(Clone, Debug)]
-pub struct Urls {
-    pub base: String,
-    pub prefix: String,
+pub enum Change {
+    UserAdded {
+        service: String,
+        identity: String,
+    },
+    UserUpdated {
+        service: String,
+        identity: String,
+    },
+    ConversationAdded {
+        conversation: String,
+    },
+    ConversationUpdated {
+        conversation: String,
+        /// `state` changed (active, inactive, closed).
+        state_changed: bool,
+    },
+    ConversationRemoved {
+        conversation: Box<Conversation>,
+    },
+    ParticipantAdded {
+        conversation: String,
+        participant: String,
+    },
+    /// Attributes or read horizon.
+    ParticipantUpdated {
+        conversation: String,
+        participant: String,
+    },
+    ParticipantRemoved {
+        conversation: String,
+        participant: Participant,
+    },
+    MessageAdded {
+        conversation: String,
+        index: u64,
+    },
+    /// Not stored: a participant is typing now.
+    Typing {
+        conversation: String,
+        identity: String,
+    },
 }
 
-impl Urls {
-    pub fn conversation(&self, sid: &str) -> String {
-        format!("{}{}/Conversations/{sid}", self.base, self.prefix)
+pub type Written<T> = Result<(T, Vec<Change>), TwilioError>;
+
+/// Fields for a new conversation.
+#[derive(Clone, Debug, Default)]
+pub struct NewConversation {
+    pub friendly_name: Option<String>,
+    pub unique_name: Option<String>,
+    pub attributes: Option<String>,
+    pub state: Option<String>,
+    pub created_by: Option<String>,
+}
+
+/// Fields to change on a conversation; `None` leaves a field as it is.
+#[derive(Clone, Debug, Default)]
+pub struct ConversationUpdate {
+    pub friendly_name: Option<String>,
+    pub unique_name: Option<String>,
+    pub attributes: Option<String>,
+    pub state: Option<String>,
+}
+
+/// Attributes must be a JSON document, as on Twilio.
+pub fn check_attributes(attributes: &str) -> Result<(), TwilioError> {
+    serde_json::from_str::<Value>(attributes)
+        .map(|_| ())
+        .map_err(|_| TwilioError::invalid("Attributes must be valid JSON"))
+}
+
+fn check_state(state: &str) -> Result<(), TwilioError> {
+    if matches!(state, "active" | "inactive" | "closed") {
+        Ok(())
+    } else {
+        Err(TwilioError::invalid(
+            "State must be active, inactive or closed",
+        ))
     }
 }
 
 impl Conversation {
-    pub fn new(service_sid: &str, friendly_name: Option<String>) -> Conversation {
-        let now = now_iso();
-        Conversation {
-            sid: new_sid("CH"),
-            service_sid: service_sid.to_owned(),
-            friendly_name,
-            unique_name: None,
-            attributes: "{}".into(),
-            state: "active".into(),
-            date_created: now.clone(),
-            date_updated: now,
-            participants: Vec::new(),
-            messages: Vec::new(),
-            webhooks: Vec::new(),
-            next_index: 0,
-        }
+    pub fn participant(&self, identity: &str) -> Option<&Participant> {
+        self.participants
+            .iter()
+            .find(|p| p.identity.as_deref() == Some(identity))
     }
 
-    pub fn json(&self, account: &Account, urls: &Urls) -> Value {
-        let url = urls.conversation(&self.sid);
-        json!({
-            "account_sid": account.account_sid,
-            "chat_service_sid": self.service_sid,
-            "messaging_service_sid": null,
-            "sid": self.sid,
-            "friendly_name": self.friendly_name,
-            "unique_name": self.unique_name,
-            "attributes": self.attributes,
-            "state": self.state,
-            "date_created": self.date_created,
-            "date_updated": self.date_updated,
-            "timers": {},
-            "url": url,
-            "links": {
-                "participants": format!("{url}/Participants"),
-                "messages": format!("{url}/Messages"),
-                "webhooks": format!("{url}/Webhooks"),
-            },
-            "bindings": null,
-        })
+    pub fn participant_by_sid(&self, sid: &str) -> Option<&Participant> {
+        self.participants.iter().find(|p| p.sid == sid)
     }
 
-    pub fn participant_json(&self, p: &Participant, account: &Account, urls: &Urls) -> Value {
-        json!({
-            "account_sid": account.account_sid,
-            "chat_service_sid": self.service_sid,
-            "conversation_sid": self.sid,
-            "sid": p.sid,
-            "identity": p.identity,
-            "attributes": p.attributes,
-            "messaging_binding": null,
-            "role_sid": null,
-            "date_created": p.date_created,
-            "date_updated": p.date_created,
-            "url": format!("{}/Participants/{}", urls.conversation(&self.sid), p.sid),
-            "last_read_message_index": p.last_read_message_index,
-            "last_read_timestamp": null,
-        })
+    pub fn message(&self, index: u64) -> Option<&Message> {
+        // Messages are stored in index order and never removed.
+        self.messages
+            .binary_search_by_key(&index, |m| m.index)
+            .ok()
+            .map(|at| &self.messages[at])
     }
 
-    pub fn message_json(&self, m: &Message, account: &Account, urls: &Urls) -> Value {
-        let url = format!("{}/Messages/{}", urls.conversation(&self.sid), m.sid);
-        json!({
-            "account_sid": account.account_sid,
-            "chat_service_sid": self.service_sid,
-            "conversation_sid": self.sid,
-            "sid": m.sid,
-            "index": m.index,
-            "author": m.author,
-            "body": m.body,
-            "media": null,
-            "attributes": m.attributes,
-            "participant_sid": m.participant_sid,
-            "date_created": m.date_created,
-            "date_updated": m.date_created,
-            "delivery": null,
-            "content_sid": null,
-            "url": url,
-            "links": {
-                "delivery_receipts": format!("{url}/Receipts"),
-                "channel_metadata": format!("{url}/ChannelMetadata"),
-            },
-        })
+    /// Messages newer than `identity`'s read horizon; `None` while they have no horizon.
+    pub fn unread_for(&self, identity: &str) -> Option<u64> {
+        let horizon = self.participant(identity)?.last_read_message_index?;
+        Some(self.messages.iter().filter(|m| m.index > horizon).count() as u64)
     }
 
-    pub fn webhook_json(&self, w: &Webhook, account: &Account, urls: &Urls) -> Value {
-        json!({
-            "sid": w.sid,
-            "account_sid": account.account_sid,
-            "chat_service_sid": self.service_sid,
-            "conversation_sid": self.sid,
-            "target": w.target,
-            "url": format!("{}/Webhooks/{}", urls.conversation(&self.sid), w.sid),
-            "configuration": {
-                "url": w.url,
-                "method": w.method,
-                "filters": w.filters,
-                "triggers": w.triggers,
-                "flow_sid": w.flow_sid,
-                "replay_after": w.replay_after,
-            },
-            "date_created": w.date_created,
-            "date_updated": w.date_created,
-        })
-    }
-
-    pub fn touch(&mut self) {
+    fn touch(&mut self) {
         self.date_updated = now_iso();
     }
 }
 
-impl ServiceWebhooks {
-    pub fn json(&self, account: &Account, service_sid: &str, base: &str) -> Value {
-        json!({
-            "account_sid": account.account_sid,
-            "chat_service_sid": service_sid,
-            "pre_webhook_url": self.pre_webhook_url,
-            "post_webhook_url": self.post_webhook_url,
-            "filters": self.filters,
-            "method": self.method,
-            "url": format!("{base}/v1/Services/{service_sid}/Configuration/Webhooks"),
-        })
-    }
-}
-
-/// Everything the emulator holds, behind one lock.
+/// Everything the emulator holds.
 pub struct State {
     pub default_service: String,
     pub services: BTreeMap<String, Service>,
@@ -241,13 +268,13 @@ pub struct State {
 impl State {
     pub fn new(services: Vec<(String, ServiceWebhooks)>) -> State {
         let default_service = services[0].0.clone();
-        let services: BTreeMap<String, Service> = services
+        let services = services
             .into_iter()
             .map(|(sid, webhooks)| {
                 let service = Service {
-                    sid: sid.clone(),
                     webhooks,
                     conversations: Vec::new(),
+                    users: BTreeMap::new(),
                 };
                 (sid, service)
             })
@@ -258,19 +285,563 @@ impl State {
         }
     }
 
-    /// Forgets every conversation; services keep their webhook settings (as set at start or
-    /// since through `/v1/Services/{IS}/Configuration/Webhooks`).
+    /// Forgets every conversation and user; services keep their webhook settings.
     pub fn reset(&mut self) {
         for service in self.services.values_mut() {
             service.conversations.clear();
+            service.users.clear();
         }
     }
 
-    /// Finds a conversation by SID (or unique name) in any service.
-    pub fn find_conversation_mut(&mut self, id: &str) -> Option<&mut Conversation> {
+    pub fn service(&self, sid: &str) -> Result<&Service, TwilioError> {
         self.services
-            .values_mut()
-            .flat_map(|s| s.conversations.iter_mut())
+            .get(sid)
+            .ok_or_else(|| TwilioError::new(404, 20404, format!("Service {sid} not found")))
+    }
+
+    fn service_mut(&mut self, sid: &str) -> Result<&mut Service, TwilioError> {
+        self.services
+            .get_mut(sid)
+            .ok_or_else(|| TwilioError::new(404, 20404, format!("Service {sid} not found")))
+    }
+
+    /// A conversation by SID in any service.
+    pub fn conversation(&self, sid: &str) -> Option<&Conversation> {
+        self.services
+            .values()
+            .flat_map(|s| s.conversations.iter())
+            .find(|c| c.sid == sid)
+    }
+
+    /// A conversation of `service` by SID or unique name.
+    pub fn find(&self, service: &str, id: &str) -> Result<&Conversation, TwilioError> {
+        self.service(service)?
+            .conversations
+            .iter()
             .find(|c| c.sid == id || c.unique_name.as_deref() == Some(id))
+            .ok_or_else(|| TwilioError::conversation_not_found(id))
+    }
+
+    fn find_mut(&mut self, service: &str, id: &str) -> Result<&mut Conversation, TwilioError> {
+        self.service_mut(service)?
+            .conversations
+            .iter_mut()
+            .find(|c| c.sid == id || c.unique_name.as_deref() == Some(id))
+            .ok_or_else(|| TwilioError::conversation_not_found(id))
+    }
+
+    pub fn user(&self, service: &str, identity: &str) -> Option<&User> {
+        self.services.get(service)?.users.get(identity)
+    }
+
+    /// The user for `identity`, made if it does not exist yet.
+    pub fn ensure_user(&mut self, service: &str, identity: &str) -> Written<User> {
+        let service_sid = service.to_owned();
+        let users = &mut self.service_mut(service)?.users;
+        if let Some(user) = users.get(identity) {
+            return Ok((user.clone(), Vec::new()));
+        }
+        let now = now_iso();
+        let user = User {
+            sid: new_sid("US"),
+            identity: identity.to_owned(),
+            friendly_name: None,
+            attributes: "{}".into(),
+            date_created: now.clone(),
+            date_updated: now,
+        };
+        users.insert(identity.to_owned(), user.clone());
+        let change = Change::UserAdded {
+            service: service_sid,
+            identity: identity.to_owned(),
+        };
+        Ok((user, vec![change]))
+    }
+
+    /// Changes a user's friendly name and/or attributes (made if missing).
+    pub fn update_user(
+        &mut self,
+        service: &str,
+        identity: &str,
+        friendly_name: Option<String>,
+        attributes: Option<String>,
+    ) -> Written<User> {
+        if let Some(a) = &attributes {
+            check_attributes(a)?;
+        }
+        let (_, mut changes) = self.ensure_user(service, identity)?;
+        let user = self
+            .service_mut(service)?
+            .users
+            .get_mut(identity)
+            .expect("ensured above");
+        if let Some(name) = friendly_name {
+            user.friendly_name = Some(name);
+        }
+        if let Some(a) = attributes {
+            user.attributes = a;
+        }
+        user.date_updated = now_iso();
+        let user = user.clone();
+        changes.push(Change::UserUpdated {
+            service: service.to_owned(),
+            identity: identity.to_owned(),
+        });
+        Ok((user, changes))
+    }
+
+    pub fn create_conversation(
+        &mut self,
+        service: &str,
+        new: NewConversation,
+    ) -> Written<Conversation> {
+        if let Some(a) = &new.attributes {
+            check_attributes(a)?;
+        }
+        if let Some(s) = &new.state {
+            check_state(s)?;
+        }
+        let target = self.service_mut(service)?;
+        if let Some(unique) = &new.unique_name {
+            if target
+                .conversations
+                .iter()
+                .any(|c| c.unique_name.as_ref() == Some(unique))
+            {
+                return Err(TwilioError::new(
+                    409,
+                    50353,
+                    format!("Conversation with provided unique name {unique} already exists"),
+                ));
+            }
+        }
+        let now = now_iso();
+        let conversation = Conversation {
+            sid: new_sid("CH"),
+            service_sid: service.to_owned(),
+            friendly_name: new.friendly_name,
+            unique_name: new.unique_name,
+            attributes: new.attributes.unwrap_or_else(|| "{}".into()),
+            state: new.state.unwrap_or_else(|| "active".into()),
+            state_updated: now.clone(),
+            created_by: new.created_by.unwrap_or_else(|| "system".into()),
+            date_created: now.clone(),
+            date_updated: now,
+            participants: Vec::new(),
+            messages: Vec::new(),
+            webhooks: Vec::new(),
+            next_index: 0,
+        };
+        target.conversations.push(conversation.clone());
+        let change = Change::ConversationAdded {
+            conversation: conversation.sid.clone(),
+        };
+        Ok((conversation, vec![change]))
+    }
+
+    pub fn update_conversation(
+        &mut self,
+        service: &str,
+        id: &str,
+        update: ConversationUpdate,
+    ) -> Written<Conversation> {
+        if let Some(a) = &update.attributes {
+            check_attributes(a)?;
+        }
+        if let Some(s) = &update.state {
+            check_state(s)?;
+        }
+        if let Some(unique) = update.unique_name.as_ref().filter(|u| !u.is_empty()) {
+            let taken = self
+                .service(service)?
+                .conversations
+                .iter()
+                .any(|c| c.unique_name.as_ref() == Some(unique) && c.sid != id);
+            if taken {
+                return Err(TwilioError::new(
+                    409,
+                    50353,
+                    format!("Conversation with provided unique name {unique} already exists"),
+                ));
+            }
+        }
+        let c = self.find_mut(service, id)?;
+        if let Some(a) = update.attributes {
+            c.attributes = a;
+        }
+        if let Some(n) = update.friendly_name {
+            c.friendly_name = Some(n);
+        }
+        if let Some(n) = update.unique_name {
+            c.unique_name = (!n.is_empty()).then_some(n);
+        }
+        let mut state_changed = false;
+        if let Some(s) = update.state {
+            if s != c.state {
+                c.state = s;
+                c.state_updated = now_iso();
+                state_changed = true;
+            }
+        }
+        c.touch();
+        let change = Change::ConversationUpdated {
+            conversation: c.sid.clone(),
+            state_changed,
+        };
+        Ok((c.clone(), vec![change]))
+    }
+
+    pub fn delete_conversation(&mut self, service: &str, id: &str) -> Written<()> {
+        let target = self.service_mut(service)?;
+        let at = target
+            .conversations
+            .iter()
+            .position(|c| c.sid == id || c.unique_name.as_deref() == Some(id))
+            .ok_or_else(|| TwilioError::conversation_not_found(id))?;
+        let removed = target.conversations.remove(at);
+        let change = Change::ConversationRemoved {
+            conversation: Box::new(removed),
+        };
+        Ok(((), vec![change]))
+    }
+
+    /// Adds a chat participant; refuses a second one with the same identity (50433) and a
+    /// closed conversation (50446, when `closed_refuses`: clients may not join one; the REST API
+    /// may add to it).
+    pub fn add_participant(
+        &mut self,
+        service: &str,
+        id: &str,
+        identity: &str,
+        attributes: Option<String>,
+        closed_refuses: bool,
+    ) -> Written<Participant> {
+        if identity.is_empty() {
+            return Err(TwilioError::invalid("Identity must not be empty"));
+        }
+        if let Some(a) = &attributes {
+            check_attributes(a)?;
+        }
+        let c = self.find(service, id)?;
+        if closed_refuses && c.state == "closed" {
+            return Err(TwilioError::closed());
+        }
+        if c.participant(identity).is_some() {
+            return Err(TwilioError::new(
+                409,
+                50433,
+                format!("Participant already exists: {identity}"),
+            ));
+        }
+        let (_, mut changes) = self.ensure_user(service, identity)?;
+        let now = now_iso();
+        let p = Participant {
+            sid: new_sid("MB"),
+            identity: Some(identity.to_owned()),
+            attributes: attributes.unwrap_or_else(|| "{}".into()),
+            date_created: now.clone(),
+            date_updated: now,
+            last_read_message_index: None,
+            last_read_timestamp: None,
+        };
+        let c = self.find_mut(service, id)?;
+        c.participants.push(p.clone());
+        changes.push(Change::ParticipantAdded {
+            conversation: c.sid.clone(),
+            participant: p.sid.clone(),
+        });
+        Ok((p, changes))
+    }
+
+    /// Removes a participant named by SID (`MB…`) or identity.
+    pub fn remove_participant(&mut self, service: &str, id: &str, who: &str) -> Written<()> {
+        let c = self.find_mut(service, id)?;
+        let at = c
+            .participants
+            .iter()
+            .position(|p| p.sid == who || p.identity.as_deref() == Some(who))
+            .ok_or_else(|| TwilioError::new(404, 50350, format!("Participant {who} not found")))?;
+        let participant = c.participants.remove(at);
+        c.touch();
+        let change = Change::ParticipantRemoved {
+            conversation: c.sid.clone(),
+            participant,
+        };
+        Ok(((), vec![change]))
+    }
+
+    /// Appends a message. `member_only` (clients): the author must be a participant and the
+    /// conversation not closed.
+    pub fn append_message(
+        &mut self,
+        service: &str,
+        id: &str,
+        author: &str,
+        body: Option<String>,
+        attributes: Option<String>,
+        member_only: bool,
+    ) -> Written<Message> {
+        if let Some(a) = &attributes {
+            check_attributes(a)?;
+        }
+        let c = self.find_mut(service, id)?;
+        if member_only {
+            if c.participant(author).is_none() {
+                return Err(TwilioError::new(
+                    403,
+                    50400,
+                    format!("{author} is not a participant of this conversation"),
+                ));
+            }
+            if c.state == "closed" {
+                return Err(TwilioError::closed());
+            }
+        }
+        let participant_sid = c.participant(author).map(|p| p.sid.clone());
+        let m = Message {
+            sid: new_sid("IM"),
+            index: c.next_index,
+            author: author.to_owned(),
+            body,
+            attributes: attributes.unwrap_or_else(|| "{}".into()),
+            participant_sid,
+            date_created: now_iso(),
+        };
+        c.next_index += 1;
+        c.messages.push(m.clone());
+        c.touch();
+        let change = Change::MessageAdded {
+            conversation: c.sid.clone(),
+            index: m.index,
+        };
+        Ok((m, vec![change]))
+    }
+
+    /// Sets `identity`'s read horizon (`None` clears it). An index past the newest message is
+    /// clamped to it, as Twilio does.
+    pub fn set_read_horizon(
+        &mut self,
+        service: &str,
+        id: &str,
+        identity: &str,
+        index: Option<u64>,
+    ) -> Written<Participant> {
+        let c = self.find_mut(service, id)?;
+        let newest = c.messages.last().map(|m| m.index);
+        let index = index.map(|i| newest.map_or(i, |n| i.min(n)));
+        let p = c
+            .participants
+            .iter_mut()
+            .find(|p| p.identity.as_deref() == Some(identity))
+            .ok_or_else(|| {
+                TwilioError::new(
+                    403,
+                    50400,
+                    format!("{identity} is not a participant of this conversation"),
+                )
+            })?;
+        p.last_read_message_index = index;
+        p.last_read_timestamp = Some(now_iso());
+        p.date_updated = now_iso();
+        let p = p.clone();
+        let change = Change::ParticipantUpdated {
+            conversation: c.sid.clone(),
+            participant: p.sid.clone(),
+        };
+        Ok((p, vec![change]))
+    }
+
+    /// A participant is typing: nothing is stored; the change reaches the others.
+    pub fn typing(&self, service: &str, id: &str, identity: &str) -> Written<()> {
+        let c = self.find(service, id)?;
+        if c.participant(identity).is_none() {
+            return Err(TwilioError::new(
+                403,
+                50400,
+                format!("{identity} is not a participant of this conversation"),
+            ));
+        }
+        let change = Change::Typing {
+            conversation: c.sid.clone(),
+            identity: identity.to_owned(),
+        };
+        Ok(((), vec![change]))
+    }
+
+    /// Adds a conversation-scoped webhook (no event: Twilio fires none for it).
+    pub fn add_webhook(&mut self, service: &str, id: &str, webhook: Webhook) -> Written<Webhook> {
+        let c = self.find_mut(service, id)?;
+        if c.webhooks.len() >= MAX_WEBHOOKS {
+            return Err(TwilioError::new(
+                400,
+                50361,
+                "Maximum number of webhooks per conversation reached (5)",
+            ));
+        }
+        c.webhooks.push(webhook.clone());
+        Ok((webhook, Vec::new()))
+    }
+
+    pub fn remove_webhook(&mut self, service: &str, id: &str, webhook: &str) -> Written<()> {
+        let c = self.find_mut(service, id)?;
+        let at = c
+            .webhooks
+            .iter()
+            .position(|w| w.sid == webhook)
+            .ok_or_else(|| TwilioError::new(404, 20404, format!("Webhook {webhook} not found")))?;
+        c.webhooks.remove(at);
+        Ok(((), Vec::new()))
+    }
+}
+
+/// At most this many webhooks on one conversation (Twilio's limit).
+pub const MAX_WEBHOOKS: usize = 5;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const IS: &str = "IS00000000000000000000000000000001";
+
+    fn state() -> State {
+        State::new(vec![(IS.to_owned(), ServiceWebhooks::default())])
+    }
+
+    fn conversation(s: &mut State) -> String {
+        s.create_conversation(IS, NewConversation::default())
+            .unwrap()
+            .0
+            .sid
+    }
+
+    #[test]
+    fn a_participant_is_a_user_made_on_first_use() {
+        let mut s = state();
+        let sid = conversation(&mut s);
+        let (_, changes) = s.add_participant(IS, &sid, "ana", None, true).unwrap();
+        assert!(matches!(changes[0], Change::UserAdded { .. }));
+        assert!(matches!(changes[1], Change::ParticipantAdded { .. }));
+        let other = conversation(&mut s);
+        let (_, changes) = s.add_participant(IS, &other, "ana", None, true).unwrap();
+        assert_eq!(changes.len(), 1, "the user exists now");
+        let again = s.add_participant(IS, &other, "ana", None, true);
+        assert_eq!(again.unwrap_err().code, 50433);
+    }
+
+    #[test]
+    fn clients_cannot_write_to_a_closed_conversation_or_one_they_are_not_in() {
+        let mut s = state();
+        let sid = conversation(&mut s);
+        let stranger = s.append_message(IS, &sid, "eve", Some("hi".into()), None, true);
+        assert_eq!(stranger.unwrap_err().status, 403);
+        s.add_participant(IS, &sid, "ana", None, true).unwrap();
+        s.update_conversation(
+            IS,
+            &sid,
+            ConversationUpdate {
+                state: Some("closed".into()),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        let closed = s.append_message(IS, &sid, "ana", Some("hi".into()), None, true);
+        assert_eq!(closed.unwrap_err().code, 50446);
+        assert_eq!(
+            s.add_participant(IS, &sid, "bob", None, true)
+                .unwrap_err()
+                .code,
+            50446
+        );
+        // The REST API may still write (as agents and bots over REST can).
+        s.append_message(IS, &sid, "system", Some("bye".into()), None, false)
+            .unwrap();
+    }
+
+    #[test]
+    fn indexes_grow_and_read_horizons_are_clamped_and_counted() {
+        let mut s = state();
+        let sid = conversation(&mut s);
+        s.add_participant(IS, &sid, "ana", None, true).unwrap();
+        for i in 0..3 {
+            let (m, _) = s
+                .append_message(IS, &sid, "ana", Some(format!("m{i}")), None, true)
+                .unwrap();
+            assert_eq!(m.index, i);
+        }
+        let c = s.find(IS, &sid).unwrap();
+        assert_eq!(c.unread_for("ana"), None, "no horizon yet");
+        let (p, _) = s.set_read_horizon(IS, &sid, "ana", Some(99)).unwrap();
+        assert_eq!(p.last_read_message_index, Some(2));
+        s.set_read_horizon(IS, &sid, "ana", Some(0)).unwrap();
+        assert_eq!(s.find(IS, &sid).unwrap().unread_for("ana"), Some(2));
+        assert_eq!(
+            s.find(IS, &sid)
+                .unwrap()
+                .message(1)
+                .unwrap()
+                .body
+                .as_deref(),
+            Some("m1")
+        );
+    }
+
+    #[test]
+    fn state_changes_are_flagged_and_validated() {
+        let mut s = state();
+        let sid = conversation(&mut s);
+        let update = |state: &str| ConversationUpdate {
+            state: Some(state.into()),
+            ..Default::default()
+        };
+        let (_, changes) = s.update_conversation(IS, &sid, update("active")).unwrap();
+        assert!(matches!(
+            changes[0],
+            Change::ConversationUpdated {
+                state_changed: false,
+                ..
+            }
+        ));
+        let (_, changes) = s.update_conversation(IS, &sid, update("closed")).unwrap();
+        assert!(matches!(
+            changes[0],
+            Change::ConversationUpdated {
+                state_changed: true,
+                ..
+            }
+        ));
+        assert_eq!(
+            s.update_conversation(IS, &sid, update("gone"))
+                .unwrap_err()
+                .status,
+            400
+        );
+        assert_eq!(
+            s.update_conversation(
+                IS,
+                &sid,
+                ConversationUpdate {
+                    attributes: Some("{not json".into()),
+                    ..Default::default()
+                }
+            )
+            .unwrap_err()
+            .status,
+            400
+        );
+    }
+
+    #[test]
+    fn unique_names_are_unique_per_service() {
+        let mut s = state();
+        let new = || NewConversation {
+            unique_name: Some("u1".into()),
+            ..Default::default()
+        };
+        s.create_conversation(IS, new()).unwrap();
+        assert_eq!(s.create_conversation(IS, new()).unwrap_err().code, 50353);
+        assert!(s.find(IS, "u1").is_ok());
+        let (_, changes) = s.delete_conversation(IS, "u1").unwrap();
+        assert!(matches!(changes[0], Change::ConversationRemoved { .. }));
+        assert_eq!(s.find(IS, "u1").unwrap_err().status, 404);
     }
 }

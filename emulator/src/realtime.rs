@@ -1,8 +1,9 @@
-//! The realtime channel for the browser SDK stand-in (`GET /_sdk/realtime`, a WebSocket): what
-//! the Conversations SDK does over Twilio's own realtime connection, in a small JSON protocol.
+//! The realtime channel of the browser SDK stand-in (`GET /_sdk/realtime`, a WebSocket) in a
+//! small JSON protocol of our own. It exists only for `emulator/sdk/standin.ts` and goes with it
+//! once the widget runs the real SDK over twilsock (`crate::twilsock`).
 //!
 //! - The client's first frame is `{"op": "auth", "token": "<access token>"}`; the token is checked
-//!   as Twilio checks it (`sdk::verify`). `{"op": "updateToken", "token"}` replaces it later.
+//!   as Twilio checks it. `{"op": "updateToken", "token"}` replaces it later.
 //! - Requests `{"id": n, "op": ..., ...}` get `{"id": n, "result": ...}` or
 //!   `{"id": n, "error": {"status", "code", "message"}}`. Ops: `createConversation`
 //!   {friendlyName?, attributes?}, `join` {sid}, `getConversation` {sid}, `getMessages`
@@ -12,7 +13,7 @@
 //!   `conversationUpdated`, `conversationRemoved` (for conversations the client is in), and
 //!   `tokenAboutToExpire` / `tokenExpired` for its own token.
 //!
-//! Actions fire the same webhooks as the SDK routes (`Source=SDK`, `ClientIdentity`).
+//! Writes go through the model as the client (`Source=SDK`); pushes come from its changes.
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -23,14 +24,13 @@ use axum::response::Response;
 use serde_json::{json, Value};
 use tokio::sync::broadcast;
 
-use crate::model::{Conversation, Message, Participant};
-use crate::rest::{add_participant, append_message, insert_conversation, participant_event};
-use crate::sdk::{verify, Client};
-use crate::App;
+use crate::app::{App, Origin, World};
+use crate::model::{Change, Conversation, Message, NewConversation, Participant, TwilioError};
+use crate::tokens::{self, Client};
 
 /// Something happened in a conversation that connected clients may need to see.
 #[derive(Clone, Debug)]
-pub enum Push {
+enum Push {
     MessageAdded {
         conversation: String,
         message: Message,
@@ -61,16 +61,70 @@ impl Push {
             Push::ConversationUpdated { conversation } => &conversation.sid,
         }
     }
+
+    /// What a change means for the stand-in's clients.
+    fn from_change(world: &World, change: &Change) -> Option<Push> {
+        let model = &world.model;
+        Some(match change {
+            Change::MessageAdded {
+                conversation,
+                index,
+            } => Push::MessageAdded {
+                conversation: conversation.clone(),
+                message: model.conversation(conversation)?.message(*index)?.clone(),
+            },
+            Change::Typing {
+                conversation,
+                identity,
+            } => Push::Typing {
+                conversation: conversation.clone(),
+                identity: identity.clone(),
+            },
+            Change::ParticipantUpdated {
+                conversation,
+                participant,
+            } => Push::ParticipantUpdated {
+                conversation: conversation.clone(),
+                participant: model
+                    .conversation(conversation)?
+                    .participant_by_sid(participant)?
+                    .clone(),
+            },
+            Change::ConversationUpdated { conversation, .. } => {
+                let mut c = model.conversation(conversation)?.clone();
+                c.messages.clear();
+                Push::ConversationUpdated {
+                    conversation: Box::new(c),
+                }
+            }
+            Change::ConversationRemoved { conversation } => Push::ConversationRemoved {
+                conversation: conversation.sid.clone(),
+            },
+            _ => return None,
+        })
+    }
 }
 
-pub fn channel() -> broadcast::Sender<Push> {
-    broadcast::channel(1024).0
+/// The stand-in channel's fan-out.
+pub struct Legacy {
+    app: Arc<App>,
+    pushes: broadcast::Sender<Push>,
 }
 
-impl App {
-    pub fn push(&self, push: Push) {
-        // No subscriber is fine: nobody is connected.
-        let _ = self.realtime.send(push);
+impl Legacy {
+    pub fn start(app: Arc<App>) -> Arc<Legacy> {
+        let legacy = Arc::new(Legacy {
+            app: app.clone(),
+            pushes: broadcast::channel(1024).0,
+        });
+        let tx = legacy.pushes.clone();
+        app.observe(Box::new(move |world, change, _| {
+            if let Some(push) = Push::from_change(world, change) {
+                // No subscriber is fine: nobody is connected.
+                let _ = tx.send(push);
+            }
+        }));
+        legacy
     }
 }
 
@@ -95,7 +149,7 @@ fn conversation_json(c: &Conversation) -> Value {
         "state": c.state,
         "dateCreated": c.date_created,
         "dateUpdated": c.date_updated,
-        "lastMessageIndex": c.messages.last().map(|m| m.index),
+        "lastMessageIndex": c.next_index.checked_sub(1),
     })
 }
 
@@ -112,8 +166,8 @@ fn error(status: u16, code: u32, message: impl Into<String>) -> Value {
     json!({"status": status, "code": code, "message": message.into()})
 }
 
-fn not_found() -> Value {
-    error(404, 50350, "Conversation not found")
+fn refusal(e: TwilioError) -> Value {
+    error(e.status, e.code, e.message)
 }
 
 fn now_secs() -> u64 {
@@ -123,8 +177,8 @@ fn now_secs() -> u64 {
         .unwrap_or(0)
 }
 
-pub async fn upgrade(State(app): State<Arc<App>>, ws: WebSocketUpgrade) -> Response {
-    ws.on_upgrade(move |socket| session(app, socket))
+pub async fn upgrade(State(legacy): State<Arc<Legacy>>, ws: WebSocketUpgrade) -> Response {
+    ws.on_upgrade(move |socket| session(legacy, socket))
 }
 
 /// A connected client: its identity once authenticated, and when its token expires.
@@ -136,8 +190,9 @@ struct Session {
     warned: bool,
 }
 
-async fn session(app: Arc<App>, mut socket: WebSocket) {
-    let mut pushes = app.realtime.subscribe();
+async fn session(legacy: Arc<Legacy>, mut socket: WebSocket) {
+    let app = legacy.app.clone();
+    let mut pushes = legacy.pushes.subscribe();
     let mut s = Session {
         client: None,
         identity: None,
@@ -146,37 +201,29 @@ async fn session(app: Arc<App>, mut socket: WebSocket) {
     };
     let mut clock = tokio::time::interval(Duration::from_millis(500));
     loop {
-        tokio::select! {
+        let out = tokio::select! {
             frame = socket.recv() => {
                 let Some(Ok(frame)) = frame else { break };
-                let text = match frame {
-                    Frame::Text(t) => t.to_string(),
+                match frame {
+                    Frame::Text(t) => Some(handle(&app, &mut s, &t)),
                     Frame::Close(_) => break,
-                    _ => continue,
-                };
-                let reply = handle(&app, &mut s, &text);
-                if socket.send(Frame::Text(reply.to_string().into())).await.is_err() {
-                    break;
+                    _ => None,
                 }
             }
-            push = pushes.recv() => {
-                let push = match push {
-                    Ok(p) => p,
-                    Err(broadcast::error::RecvError::Lagged(_)) => continue,
-                    Err(_) => break,
-                };
-                if let Some(event) = visible(&app, &s, &push) {
-                    if socket.send(Frame::Text(event.to_string().into())).await.is_err() {
-                        break;
-                    }
-                }
-            }
-            _ = clock.tick() => {
-                if let Some(event) = token_event(&mut s) {
-                    if socket.send(Frame::Text(event.to_string().into())).await.is_err() {
-                        break;
-                    }
-                }
+            push = pushes.recv() => match push {
+                Ok(p) => visible(&app, &s, &p),
+                Err(broadcast::error::RecvError::Lagged(_)) => None,
+                Err(_) => break,
+            },
+            _ = clock.tick() => token_event(&mut s),
+        };
+        if let Some(out) = out {
+            if socket
+                .send(Frame::Text(out.to_string().into()))
+                .await
+                .is_err()
+            {
+                break;
             }
         }
     }
@@ -203,19 +250,14 @@ fn token_event(s: &mut Session) -> Option<Value> {
 fn visible(app: &App, s: &Session, push: &Push) -> Option<Value> {
     let client = s.client.as_ref()?;
     let member = {
-        let state = app.state.lock().unwrap();
-        let service = state.services.get(&client.service_sid)?;
-        service
-            .conversations
-            .iter()
-            .find(|c| c.sid == push.conversation_sid())
-            .map(|c| {
-                c.participants
-                    .iter()
-                    .any(|p| p.identity.as_deref() == Some(client.identity.as_str()))
-            })
+        let world = app.world();
+        world
+            .model
+            .conversation(push.conversation_sid())
+            .filter(|c| c.service_sid == client.service_sid)
+            .map(|c| c.participant(&client.identity).is_some())
     };
-    // A removed conversation is no longer in the state; tell everyone (the SDK drops it).
+    // A removed conversation is no longer in the model; tell everyone (the SDK drops it).
     if member == Some(false) {
         return None;
     }
@@ -253,7 +295,7 @@ fn visible(app: &App, s: &Session, push: &Push) -> Option<Value> {
     })
 }
 
-fn handle(app: &Arc<App>, s: &mut Session, text: &str) -> Value {
+fn handle(app: &App, s: &mut Session, text: &str) -> Value {
     let request: Value = match serde_json::from_str(text) {
         Ok(v) => v,
         Err(e) => return json!({"error": error(400, 20001, format!("not JSON: {e}"))}),
@@ -282,31 +324,17 @@ fn authenticate(app: &App, s: &mut Session, request: &Value) -> Result<Value, Va
         .get("token")
         .and_then(Value::as_str)
         .ok_or_else(|| error(400, 20001, "token is required"))?;
-    let now = now_secs();
-    let client = verify(app, token, now).map_err(|_| error(401, 20101, "Invalid Access Token"))?;
+    let client = tokens::verify(&app.account, &app.world().model, token)
+        .map_err(|_| error(401, 20101, "Invalid Access Token"))?;
     if s.identity.as_ref().is_some_and(|i| i != &client.identity) {
         return Err(error(401, 20101, "updateToken must keep the same identity"));
     }
     s.identity = Some(client.identity.clone());
-    let expires_at = expiry(token).unwrap_or(now);
-    s.expires_at = expires_at;
+    s.expires_at = client.expires_at;
     s.warned = false;
-    let identity = client.identity.clone();
+    let out = json!({"identity": client.identity, "expiresAt": client.expires_at});
     s.client = Some(client);
-    Ok(json!({"identity": identity, "expiresAt": expires_at}))
-}
-
-/// The `exp` claim of a token that `verify` accepted.
-fn expiry(token: &str) -> Option<u64> {
-    use base64::Engine;
-    let payload = token.split('.').nth(1)?;
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(payload)
-        .ok()?;
-    serde_json::from_slice::<Value>(&bytes)
-        .ok()?
-        .get("exp")?
-        .as_u64()
+    Ok(out)
 }
 
 fn sid_of(request: &Value) -> Result<&str, Value> {
@@ -316,71 +344,73 @@ fn sid_of(request: &Value) -> Result<&str, Value> {
         .ok_or_else(|| error(400, 20001, "sid is required"))
 }
 
-fn in_conversation<T>(
+/// Reads a conversation the client is in (others are "not found", as the SDK sees them).
+fn member_read<T>(
     app: &App,
     client: &Client,
     sid: &str,
-    member: bool,
-    f: impl FnOnce(&mut Conversation) -> Result<T, Value>,
+    f: impl FnOnce(&Conversation) -> T,
 ) -> Result<T, Value> {
-    crate::sdk::in_client_conversation(app, client, sid, member, not_found, f)
+    let world = app.world();
+    world
+        .model
+        .find(&client.service_sid, sid)
+        .ok()
+        .filter(|c| c.participant(&client.identity).is_some())
+        .map(f)
+        .ok_or_else(|| error(404, 50350, "Conversation not found"))
 }
 
-fn operate(app: &Arc<App>, client: &Client, op: &str, request: &Value) -> Result<Value, Value> {
-    let sdk = || ("SDK", Some(client.identity.clone()));
+fn operate(app: &App, client: &Client, op: &str, request: &Value) -> Result<Value, Value> {
+    let origin = || Origin::Sdk {
+        identity: client.identity.clone(),
+    };
+    let service = client.service_sid.as_str();
+    let me = client.identity.as_str();
     match op {
         "createConversation" => {
-            let mut c = Conversation::new(
-                &client.service_sid,
-                request
+            let new = NewConversation {
+                friendly_name: request
                     .get("friendlyName")
                     .and_then(Value::as_str)
                     .map(str::to_owned),
-            );
-            if let Some(a) = request.get("attributes") {
-                c.attributes = a.to_string();
-            }
-            let c = insert_conversation(app, &client.service_sid, c, Some(sdk()))
-                .map_err(|_| error(400, 20001, "could not create the conversation"))?;
+                attributes: request.get("attributes").map(Value::to_string),
+                created_by: Some(me.to_owned()),
+                ..Default::default()
+            };
+            let c = app
+                .write(origin(), |m| m.create_conversation(service, new))
+                .map_err(refusal)?;
             Ok(conversation_json(&c))
         }
         "join" => {
-            let (c, p) = in_conversation(app, client, sid_of(request)?, false, |c| {
-                if c.state == "closed" {
-                    return Err(error(400, 50446, "Conversation is closed"));
-                }
-                if let Some(p) = c
-                    .participants
-                    .iter()
-                    .find(|p| p.identity.as_deref() == Some(client.identity.as_str()))
-                {
-                    return Ok((c.clone(), p.clone()));
-                }
-                let p = add_participant(c, &client.identity, None)
-                    .map_err(|_| error(409, 50433, "Participant already exists"))?;
-                Ok((c.clone(), p))
-            })?;
-            app.announce_in(
-                &client.service_sid,
-                participant_event("SDK", Some(client.identity.clone()), &c, &p),
-                &c,
-            );
+            let sid = sid_of(request)?;
+            // Joining twice is fine here: the stand-in's callers re-join on resume.
+            if let Ok(p) = member_read(app, client, sid, |c| c.participant(me).cloned()) {
+                return Ok(participant_json(&p.expect("a member")));
+            }
+            let p = app
+                .write(origin(), |m| {
+                    m.add_participant(service, sid, me, None, true)
+                })
+                .map_err(|e| {
+                    if e.status == 404 {
+                        error(404, 50350, "Conversation not found")
+                    } else {
+                        refusal(e)
+                    }
+                })?;
             Ok(participant_json(&p))
         }
-        "getConversation" => in_conversation(app, client, sid_of(request)?, true, |c| {
+        "getConversation" => member_read(app, client, sid_of(request)?, |c| {
             // As the SDK does: the caller's own read horizon comes with the conversation.
             let mut json = conversation_json(c);
-            let me = c
-                .participants
-                .iter()
-                .find(|p| p.identity.as_deref() == Some(client.identity.as_str()));
-            json["lastReadMessageIndex"] = json!(me.and_then(|p| p.last_read_message_index));
-            Ok(json)
+            json["lastReadMessageIndex"] =
+                json!(c.participant(me).and_then(|p| p.last_read_message_index));
+            json
         }),
-        "getParticipants" => in_conversation(app, client, sid_of(request)?, true, |c| {
-            Ok(Value::Array(
-                c.participants.iter().map(participant_json).collect(),
-            ))
+        "getParticipants" => member_read(app, client, sid_of(request)?, |c| {
+            Value::Array(c.participants.iter().map(participant_json).collect())
         }),
         "getMessages" => {
             let size = request
@@ -389,7 +419,7 @@ fn operate(app: &Arc<App>, client: &Client, op: &str, request: &Value) -> Result
                 .unwrap_or(30)
                 .clamp(1, 100) as usize;
             let before = request.get("before").and_then(Value::as_u64);
-            in_conversation(app, client, sid_of(request)?, true, |c| {
+            member_read(app, client, sid_of(request)?, |c| {
                 let older: Vec<&Message> = c
                     .messages
                     .iter()
@@ -397,7 +427,7 @@ fn operate(app: &Arc<App>, client: &Client, op: &str, request: &Value) -> Result
                     .collect();
                 let start = older.len().saturating_sub(size);
                 let items: Vec<Value> = older[start..].iter().map(|m| message_json(m)).collect();
-                Ok(json!({"items": items, "hasPrevPage": start > 0}))
+                json!({"items": items, "hasPrevPage": start > 0})
             })
         }
         "sendMessage" => {
@@ -407,46 +437,44 @@ fn operate(app: &Arc<App>, client: &Client, op: &str, request: &Value) -> Result
                 .filter(|b| !b.trim().is_empty())
                 .ok_or_else(|| error(400, 20001, "body must not be empty"))?
                 .to_owned();
+            let sid = sid_of(request)?;
+            member_read(app, client, sid, |_| ())?;
             let attributes = request.get("attributes").map(Value::to_string);
-            let (c, m) = in_conversation(app, client, sid_of(request)?, true, |c| {
-                if c.state == "closed" {
-                    return Err(error(400, 50446, "Conversation is closed"));
-                }
-                let m = append_message(c, client.identity.clone(), Some(body), attributes);
-                Ok((c.clone(), m))
-            })?;
-            app.message_added(&c, &m, Some(sdk()));
+            let m = app
+                .write(origin(), |m| {
+                    m.append_message(service, sid, me, Some(body), attributes, true)
+                })
+                .map_err(refusal)?;
             Ok(json!(m.index))
         }
         "typing" => {
-            let sid = sid_of(request)?.to_owned();
-            in_conversation(app, client, &sid, true, |_| Ok(()))?;
-            app.push(Push::Typing {
-                conversation: sid,
-                identity: client.identity.clone(),
-            });
+            let sid = sid_of(request)?;
+            member_read(app, client, sid, |_| ())?;
+            app.write(origin(), |m| m.typing(service, sid, me))
+                .map_err(refusal)?;
             Ok(Value::Null)
         }
         "setAllMessagesRead" => {
-            let sid = sid_of(request)?.to_owned();
-            let p = in_conversation(app, client, &sid, true, |c| {
-                let last = c.messages.last().map(|m| m.index);
-                let p = c
-                    .participants
-                    .iter_mut()
-                    .find(|p| p.identity.as_deref() == Some(client.identity.as_str()))
-                    .ok_or_else(not_found)?;
-                if last.is_some() {
-                    p.last_read_message_index = last;
-                }
-                Ok(p.clone())
-            })?;
-            app.push(Push::ParticipantUpdated {
-                conversation: sid,
-                participant: p.clone(),
-            });
+            let sid = sid_of(request)?;
+            let last = member_read(app, client, sid, |c| c.next_index.checked_sub(1))?;
+            let p = match last {
+                Some(last) => app
+                    .write(origin(), |m| {
+                        m.set_read_horizon(service, sid, me, Some(last))
+                    })
+                    .map_err(refusal)?,
+                None => member_read(app, client, sid, |c| {
+                    c.participant(me).cloned().expect("a member")
+                })?,
+            };
             Ok(json!(p.last_read_message_index))
         }
         other => Err(error(400, 20001, format!("unknown op {other:?}"))),
     }
+}
+
+pub fn router(legacy: Arc<Legacy>) -> axum::Router {
+    axum::Router::new()
+        .route("/_sdk/realtime", axum::routing::get(upgrade))
+        .with_state(legacy)
 }

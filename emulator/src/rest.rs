@@ -1,9 +1,10 @@
 //! The Conversations REST API, account-level (`/v1/Conversations...`, the default service) and
 //! service-scoped (`/v1/Services/{IS}/Conversations...`): conversations, participants, messages,
-//! conversation webhooks, and the service's webhook configuration.
+//! conversation webhooks, and the service's webhook configuration, in Twilio's JSON.
 //!
-//! Actions fire post-event webhooks only when the request carries
-//! `X-Twilio-Webhook-Enabled: true`, as on Twilio.
+//! Every write goes through [`App::write`]; it is announced to webhooks only when the request
+//! carries `X-Twilio-Webhook-Enabled: true`, as on Twilio. Authentication, the request log and
+//! fault injection are a layer around this router (`control::rest_layer`).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -17,13 +18,12 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{json, Value};
 
-use crate::control::twilio_error;
-use crate::events::Event;
-use crate::model::{new_sid, now_iso, Conversation, Message, Participant, Urls, Webhook};
-use crate::App;
-
-/// At most this many webhooks on one conversation (Twilio's limit).
-const MAX_WEBHOOKS: usize = 5;
+use crate::app::{App, Origin};
+use crate::http::{error_response, twilio_error, Form};
+use crate::model::{
+    new_sid, now_iso, Account, Conversation, ConversationUpdate, Message, NewConversation,
+    Participant, ServiceWebhooks, TwilioError, Webhook,
+};
 
 pub fn router(app: Arc<App>) -> Router {
     let conversations = Router::new()
@@ -40,6 +40,10 @@ pub fn router(app: Arc<App>) -> Router {
         .route(
             "/Conversations/{sid}/Participants",
             get(list_participants).post(create_participant),
+        )
+        .route(
+            "/Conversations/{sid}/Participants/{participant}",
+            get(fetch_participant).delete(delete_participant),
         )
         .route(
             "/Conversations/{sid}/Messages",
@@ -61,11 +65,127 @@ pub fn router(app: Arc<App>) -> Router {
             get(fetch_service_webhooks).post(update_service_webhooks),
         )
         .fallback(not_found)
-        .layer(axum::middleware::from_fn_with_state(
-            app.clone(),
-            crate::control::rest_layer,
-        ))
         .with_state(app)
+}
+
+/// Base URL used in `url`, `links` and paging `meta` (the emulator's own address, as the client
+/// reached it) plus the path prefix of the API flavour the client called (account default
+/// service or service-scoped).
+#[derive(Clone, Debug)]
+struct Urls {
+    base: String,
+    prefix: String,
+}
+
+impl Urls {
+    fn conversation(&self, sid: &str) -> String {
+        format!("{}{}/Conversations/{sid}", self.base, self.prefix)
+    }
+}
+
+fn conversation_json(c: &Conversation, account: &Account, urls: &Urls) -> Value {
+    let url = urls.conversation(&c.sid);
+    json!({
+        "account_sid": account.account_sid,
+        "chat_service_sid": c.service_sid,
+        "messaging_service_sid": null,
+        "sid": c.sid,
+        "friendly_name": c.friendly_name,
+        "unique_name": c.unique_name,
+        "attributes": c.attributes,
+        "state": c.state,
+        "date_created": c.date_created,
+        "date_updated": c.date_updated,
+        "timers": {},
+        "url": url,
+        "links": {
+            "participants": format!("{url}/Participants"),
+            "messages": format!("{url}/Messages"),
+            "webhooks": format!("{url}/Webhooks"),
+        },
+        "bindings": null,
+    })
+}
+
+fn participant_json(c: &Conversation, p: &Participant, account: &Account, urls: &Urls) -> Value {
+    json!({
+        "account_sid": account.account_sid,
+        "chat_service_sid": c.service_sid,
+        "conversation_sid": c.sid,
+        "sid": p.sid,
+        "identity": p.identity,
+        "attributes": p.attributes,
+        "messaging_binding": null,
+        "role_sid": null,
+        "date_created": p.date_created,
+        "date_updated": p.date_updated,
+        "url": format!("{}/Participants/{}", urls.conversation(&c.sid), p.sid),
+        "last_read_message_index": p.last_read_message_index,
+        "last_read_timestamp": p.last_read_timestamp,
+    })
+}
+
+fn message_json(c: &Conversation, m: &Message, account: &Account, urls: &Urls) -> Value {
+    let url = format!("{}/Messages/{}", urls.conversation(&c.sid), m.sid);
+    json!({
+        "account_sid": account.account_sid,
+        "chat_service_sid": c.service_sid,
+        "conversation_sid": c.sid,
+        "sid": m.sid,
+        "index": m.index,
+        "author": m.author,
+        "body": m.body,
+        "media": null,
+        "attributes": m.attributes,
+        "participant_sid": m.participant_sid,
+        "date_created": m.date_created,
+        "date_updated": m.date_created,
+        "delivery": null,
+        "content_sid": null,
+        "url": url,
+        "links": {
+            "delivery_receipts": format!("{url}/Receipts"),
+            "channel_metadata": format!("{url}/ChannelMetadata"),
+        },
+    })
+}
+
+fn webhook_json(c: &Conversation, w: &Webhook, account: &Account, urls: &Urls) -> Value {
+    json!({
+        "sid": w.sid,
+        "account_sid": account.account_sid,
+        "chat_service_sid": c.service_sid,
+        "conversation_sid": c.sid,
+        "target": w.target,
+        "url": format!("{}/Webhooks/{}", urls.conversation(&c.sid), w.sid),
+        "configuration": {
+            "url": w.url,
+            "method": w.method,
+            "filters": w.filters,
+            "triggers": w.triggers,
+            "flow_sid": w.flow_sid,
+            "replay_after": w.replay_after,
+        },
+        "date_created": w.date_created,
+        "date_updated": w.date_created,
+    })
+}
+
+fn service_webhooks_json(
+    hooks: &ServiceWebhooks,
+    account: &Account,
+    service: &str,
+    base: &str,
+) -> Value {
+    json!({
+        "account_sid": account.account_sid,
+        "chat_service_sid": service,
+        "pre_webhook_url": hooks.pre_webhook_url,
+        "post_webhook_url": hooks.post_webhook_url,
+        "filters": hooks.filters,
+        "method": hooks.method,
+        "url": format!("{base}/v1/Services/{service}/Configuration/Webhooks"),
+    })
 }
 
 /// What every handler needs: which service, the path's ids, how to write URLs, and whether to
@@ -82,6 +202,17 @@ impl Ctx {
     fn sid(&self) -> &str {
         self.params.get("sid").map(String::as_str).unwrap_or("")
     }
+
+    fn origin(&self) -> Origin {
+        Origin::Api {
+            announce: self.announce,
+        }
+    }
+
+    /// The conversation the path names, as Twilio reports a missing one.
+    fn not_found(&self) -> Response {
+        not_found_at(&self.path)
+    }
 }
 
 impl FromRequestParts<Arc<App>> for Ctx {
@@ -96,64 +227,35 @@ impl FromRequestParts<Arc<App>> for Ctx {
             .get("host")
             .and_then(|h| h.to_str().ok())
             .unwrap_or("127.0.0.1");
-        let base = format!("http://{host}");
-        let (service, prefix) = match params.get("service") {
-            Some(service) => {
-                if !app.state.lock().unwrap().services.contains_key(service) {
-                    let path = parts
-                        .extensions
-                        .get::<axum::extract::OriginalUri>()
-                        .map(|u| u.0.path().to_owned())
-                        .unwrap_or_default();
-                    return Err(not_found_at(&path));
+        // Nested routers see the path without their prefix; links need the whole path.
+        let path = parts
+            .extensions
+            .get::<axum::extract::OriginalUri>()
+            .map(|u| u.0.path().to_owned())
+            .unwrap_or_else(|| parts.uri.path().to_owned());
+        let (service, prefix) = {
+            let world = app.world();
+            match params.get("service") {
+                Some(service) if !world.model.services.contains_key(service) => {
+                    return Err(not_found_at(&path))
                 }
-                (service.clone(), format!("/v1/Services/{service}"))
+                Some(service) => (service.clone(), format!("/v1/Services/{service}")),
+                None => (world.model.default_service.clone(), "/v1".to_owned()),
             }
-            None => (
-                app.state.lock().unwrap().default_service.clone(),
-                "/v1".to_owned(),
-            ),
         };
         Ok(Ctx {
             service,
             params,
-            urls: Urls { base, prefix },
+            urls: Urls {
+                base: format!("http://{host}"),
+                prefix,
+            },
             announce: parts
                 .headers
                 .get("x-twilio-webhook-enabled")
                 .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"true")),
-            // Nested routers see the path without their prefix; links need the whole path.
-            path: parts
-                .extensions
-                .get::<axum::extract::OriginalUri>()
-                .map(|u| u.0.path().to_owned())
-                .unwrap_or_else(|| parts.uri.path().to_owned()),
+            path,
         })
-    }
-}
-
-/// A parsed form body; keys may repeat.
-pub struct Form(Vec<(String, String)>);
-
-impl Form {
-    pub fn parse(bytes: &[u8]) -> Form {
-        Form(url::form_urlencoded::parse(bytes).into_owned().collect())
-    }
-
-    pub fn get(&self, key: &str) -> Option<&str> {
-        self.0
-            .iter()
-            .rev()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.as_str())
-    }
-
-    pub fn all(&self, key: &str) -> Vec<String> {
-        self.0
-            .iter()
-            .filter(|(k, _)| k == key)
-            .map(|(_, v)| v.clone())
-            .collect()
     }
 }
 
@@ -169,51 +271,41 @@ async fn not_found(uri: axum::http::Uri) -> Response {
     not_found_at(uri.path())
 }
 
-fn invalid(message: impl Into<String>) -> Response {
-    twilio_error(400, 20001, message)
-}
-
 fn created(value: Value) -> Response {
     (StatusCode::CREATED, Json(value)).into_response()
 }
 
-/// Attributes must be a JSON document, as on Twilio.
-fn attributes(form: &Form) -> Result<Option<String>, Response> {
-    match form.get("Attributes") {
-        None => Ok(None),
-        Some(a) if serde_json::from_str::<Value>(a).is_ok() => Ok(Some(a.to_owned())),
-        Some(_) => Err(invalid("Attributes must be valid JSON")),
+/// Renders a model refusal; a missing conversation is reported at the requested path.
+fn refused(ctx: &Ctx, e: TwilioError) -> Response {
+    if e.status == 404 && e.code == 50350 {
+        ctx.not_found()
+    } else {
+        error_response(&e)
     }
 }
 
 /// One page of `items` with Twilio's `meta`. `PageSize` (1..=1000, default 50) and `PageToken`
 /// (`PT<offset>`) select the page; `Page` is the page number echoed back.
-fn page(
-    items: Vec<Value>,
-    key: &str,
-    ctx: &Ctx,
-    query: &HashMap<String, String>,
-) -> Result<Response, Response> {
+fn page(items: Vec<Value>, key: &str, ctx: &Ctx, query: &HashMap<String, String>) -> Response {
     let size: usize = match query.get("PageSize") {
         None => 50,
-        Some(s) => s
-            .parse()
-            .ok()
-            .filter(|n| (1..=1000).contains(n))
-            .ok_or_else(|| invalid("PageSize must be a number from 1 to 1000"))?,
+        Some(s) => match s.parse().ok().filter(|n| (1..=1000).contains(n)) {
+            Some(n) => n,
+            None => return twilio_error(400, 20001, "PageSize must be a number from 1 to 1000"),
+        },
     };
     let offset: usize = match query.get("PageToken") {
         None => 0,
-        Some(t) => t
-            .strip_prefix("PT")
-            .and_then(|n| n.parse().ok())
-            .ok_or_else(|| invalid("PageToken is not one this API gave out"))?,
+        Some(t) => match t.strip_prefix("PT").and_then(|n| n.parse().ok()) {
+            Some(n) => n,
+            None => return twilio_error(400, 20001, "PageToken is not one this API gave out"),
+        },
     };
     let number: usize = query.get("Page").and_then(|p| p.parse().ok()).unwrap_or(0);
-    let mut extra = String::new();
-    if let Some(order) = query.get("Order") {
-        extra = format!("&Order={order}");
-    }
+    let extra = query
+        .get("Order")
+        .map(|o| format!("&Order={o}"))
+        .unwrap_or_default();
     let base = format!("{}{}", ctx.urls.base, ctx.path);
     let url_for = |n: usize, off: Option<usize>| match off {
         Some(off) if off > 0 => format!("{base}?PageSize={size}&Page={n}&PageToken=PT{off}{extra}"),
@@ -224,7 +316,7 @@ fn page(
     let next = (offset + size < total).then(|| url_for(number + 1, Some(offset + size)));
     let previous =
         (offset > 0).then(|| url_for(number.saturating_sub(1), Some(offset.saturating_sub(size))));
-    Ok(Json(json!({
+    Json(json!({
         key: slice,
         "meta": {
             "page": number,
@@ -236,165 +328,31 @@ fn page(
             "key": key,
         }
     }))
-    .into_response())
+    .into_response()
 }
 
-/// Runs `f` on the conversation the path names, in the context's service.
-fn with_conversation<T>(
-    app: &App,
-    ctx: &Ctx,
-    f: impl FnOnce(&mut Conversation) -> Result<T, Response>,
-) -> Result<T, Response> {
-    let mut state = app.state.lock().unwrap();
-    let service = state
-        .services
-        .get_mut(&ctx.service)
-        .ok_or_else(|| not_found_at(&ctx.path))?;
-    let conversation = service
-        .conversations
-        .iter_mut()
-        .find(|c| c.sid == ctx.sid() || c.unique_name.as_deref() == Some(ctx.sid()))
-        .ok_or_else(|| not_found_at(&ctx.path))?;
-    f(conversation)
-}
-
-fn conversation_event(
-    event_type: &'static str,
-    source: &'static str,
-    identity: Option<String>,
-    c: &Conversation,
-) -> Event {
-    let mut params = vec![
-        ("ConversationSid".to_owned(), c.sid.clone()),
-        ("ChatServiceSid".to_owned(), c.service_sid.clone()),
-        ("Attributes".to_owned(), c.attributes.clone()),
-        ("DateCreated".to_owned(), c.date_created.clone()),
-        ("DateUpdated".to_owned(), c.date_updated.clone()),
-        ("State".to_owned(), c.state.clone()),
-    ];
-    if let Some(n) = &c.friendly_name {
-        params.push(("FriendlyName".to_owned(), n.clone()));
-    }
-    if let Some(n) = &c.unique_name {
-        params.push(("UniqueName".to_owned(), n.clone()));
-    }
-    Event {
-        event_type,
-        source,
-        client_identity: identity,
-        conversation_sid: c.sid.clone(),
-        params,
-    }
-}
-
-pub fn message_event(
-    source: &'static str,
-    identity: Option<String>,
-    c: &Conversation,
-    m: &Message,
-) -> Event {
-    let mut params = vec![
-        ("ConversationSid".to_owned(), c.sid.clone()),
-        ("ChatServiceSid".to_owned(), c.service_sid.clone()),
-        ("MessageSid".to_owned(), m.sid.clone()),
-        ("Index".to_owned(), m.index.to_string()),
-        ("Author".to_owned(), m.author.clone()),
-        ("Attributes".to_owned(), m.attributes.clone()),
-        ("DateCreated".to_owned(), m.date_created.clone()),
-    ];
-    if let Some(body) = &m.body {
-        params.push(("Body".to_owned(), body.clone()));
-    }
-    if let Some(p) = &m.participant_sid {
-        params.push(("ParticipantSid".to_owned(), p.clone()));
-    }
-    Event {
-        event_type: "onMessageAdded",
-        source,
-        client_identity: identity,
-        conversation_sid: c.sid.clone(),
-        params,
-    }
-}
-
-pub fn participant_event(
-    source: &'static str,
-    identity: Option<String>,
-    c: &Conversation,
-    p: &Participant,
-) -> Event {
-    let mut params = vec![
-        ("ConversationSid".to_owned(), c.sid.clone()),
-        ("ChatServiceSid".to_owned(), c.service_sid.clone()),
-        ("ParticipantSid".to_owned(), p.sid.clone()),
-        ("Attributes".to_owned(), p.attributes.clone()),
-        ("DateCreated".to_owned(), p.date_created.clone()),
-    ];
-    if let Some(i) = &p.identity {
-        params.push(("Identity".to_owned(), i.clone()));
-    }
-    Event {
-        event_type: "onParticipantAdded",
-        source,
-        client_identity: identity,
-        conversation_sid: c.sid.clone(),
-        params,
-    }
-}
-
-/// Creates a conversation in `service` and announces it when `announce` (REST with the header,
-/// or always for an SDK client). Shared with the SDK routes.
-pub fn insert_conversation(
-    app: &Arc<App>,
-    service_sid: &str,
-    conversation: Conversation,
-    announce: Option<(&'static str, Option<String>)>,
-) -> Result<Conversation, Response> {
-    let mut state = app.state.lock().unwrap();
-    let service = state
-        .services
-        .get_mut(service_sid)
-        .ok_or_else(|| not_found_at(&format!("/v1/Services/{service_sid}")))?;
-    if let Some(unique) = &conversation.unique_name {
-        if service
-            .conversations
-            .iter()
-            .any(|c| c.unique_name.as_ref() == Some(unique))
-        {
-            return Err(twilio_error(
-                409,
-                50353,
-                format!("Conversation with provided unique name {unique} already exists"),
-            ));
-        }
-    }
-    service.conversations.push(conversation.clone());
-    if let Some((source, identity)) = announce {
-        let event = conversation_event("onConversationAdded", source, identity, &conversation);
-        app.announce(event, &service.webhooks, Some(&conversation));
-    }
-    Ok(conversation)
+/// Reads the conversation the path names.
+fn read<T>(app: &App, ctx: &Ctx, f: impl FnOnce(&Conversation) -> T) -> Result<T, Response> {
+    let world = app.world();
+    world
+        .model
+        .find(&ctx.service, ctx.sid())
+        .map(f)
+        .map_err(|e| refused(ctx, e))
 }
 
 async fn create_conversation(State(app): State<Arc<App>>, ctx: Ctx, body: Bytes) -> Response {
     let form = Form::parse(&body);
-    let mut c = Conversation::new(&ctx.service, form.get("FriendlyName").map(str::to_owned));
-    c.unique_name = form.get("UniqueName").map(str::to_owned);
-    match attributes(&form) {
-        Ok(Some(a)) => c.attributes = a,
-        Ok(None) => {}
-        Err(r) => return r,
-    }
-    if let Some(s) = form.get("State") {
-        if !matches!(s, "active" | "inactive" | "closed") {
-            return invalid("State must be active, inactive or closed");
-        }
-        c.state = s.to_owned();
-    }
-    let announce = ctx.announce.then_some(("API", None));
-    match insert_conversation(&app, &ctx.service, c, announce) {
-        Ok(c) => created(c.json(&app.account, &ctx.urls)),
-        Err(r) => r,
+    let new = NewConversation {
+        friendly_name: form.get("FriendlyName").map(str::to_owned),
+        unique_name: form.get("UniqueName").map(str::to_owned),
+        attributes: form.get("Attributes").map(str::to_owned),
+        state: form.get("State").map(str::to_owned),
+        created_by: None,
+    };
+    match app.write(ctx.origin(), |m| m.create_conversation(&ctx.service, new)) {
+        Ok(c) => created(conversation_json(&c, &app.account, &ctx.urls)),
+        Err(e) => refused(&ctx, e),
     }
 }
 
@@ -404,130 +362,69 @@ async fn list_conversations(
     Query(query): Query<HashMap<String, String>>,
 ) -> Response {
     let items: Vec<Value> = {
-        let state = app.state.lock().unwrap();
-        state.services[&ctx.service]
+        let world = app.world();
+        world.model.services[&ctx.service]
             .conversations
             .iter()
             .filter(|c| query.get("State").is_none_or(|s| &c.state == s))
-            .map(|c| c.json(&app.account, &ctx.urls))
+            .map(|c| conversation_json(c, &app.account, &ctx.urls))
             .collect()
     };
-    page(items, "conversations", &ctx, &query).unwrap_or_else(|r| r)
+    page(items, "conversations", &ctx, &query)
 }
 
 async fn fetch_conversation(State(app): State<Arc<App>>, ctx: Ctx) -> Response {
-    with_conversation(&app, &ctx, |c| Ok(c.json(&app.account, &ctx.urls)))
-        .map(|v| Json(v).into_response())
-        .unwrap_or_else(|r| r)
+    read(&app, &ctx, |c| {
+        conversation_json(c, &app.account, &ctx.urls)
+    })
+    .map(|v| Json(v).into_response())
+    .unwrap_or_else(|r| r)
 }
 
 async fn update_conversation(State(app): State<Arc<App>>, ctx: Ctx, body: Bytes) -> Response {
     let form = Form::parse(&body);
-    let result = with_conversation(&app, &ctx, |c| {
-        if let Some(a) = attributes(&form)? {
-            c.attributes = a;
-        }
-        if let Some(n) = form.get("FriendlyName") {
-            c.friendly_name = Some(n.to_owned());
-        }
-        if let Some(n) = form.get("UniqueName") {
-            c.unique_name = Some(n.to_owned());
-        }
-        if let Some(s) = form.get("State") {
-            if !matches!(s, "active" | "inactive" | "closed") {
-                return Err(invalid("State must be active, inactive or closed"));
-            }
-            c.state = s.to_owned();
-        }
-        c.touch();
-        Ok(c.clone())
-    });
-    match result {
-        Ok(c) => {
-            app.push(crate::realtime::Push::ConversationUpdated {
-                conversation: Box::new(c.clone()),
-            });
-            if ctx.announce {
-                app.announce_in(
-                    &ctx.service,
-                    conversation_event("onConversationUpdated", "API", None, &c),
-                    &c,
-                );
-            }
-            Json(c.json(&app.account, &ctx.urls)).into_response()
-        }
-        Err(r) => r,
+    let update = ConversationUpdate {
+        friendly_name: form.get("FriendlyName").map(str::to_owned),
+        unique_name: form.get("UniqueName").map(str::to_owned),
+        attributes: form.get("Attributes").map(str::to_owned),
+        state: form.get("State").map(str::to_owned),
+    };
+    match app.write(ctx.origin(), |m| {
+        m.update_conversation(&ctx.service, ctx.sid(), update)
+    }) {
+        Ok(c) => Json(conversation_json(&c, &app.account, &ctx.urls)).into_response(),
+        Err(e) => refused(&ctx, e),
     }
 }
 
 async fn delete_conversation(State(app): State<Arc<App>>, ctx: Ctx) -> Response {
-    let mut state = app.state.lock().unwrap();
-    let service = state
-        .services
-        .get_mut(&ctx.service)
-        .expect("checked by Ctx");
-    let Some(at) = service
-        .conversations
-        .iter()
-        .position(|c| c.sid == ctx.sid() || c.unique_name.as_deref() == Some(ctx.sid()))
-    else {
-        return not_found_at(&ctx.path);
-    };
-    let c = service.conversations.remove(at);
-    app.push(crate::realtime::Push::ConversationRemoved {
-        conversation: c.sid.clone(),
-    });
-    if ctx.announce {
-        let event = conversation_event("onConversationRemoved", "API", None, &c);
-        app.announce(event, &service.webhooks, Some(&c));
+    match app.write(ctx.origin(), |m| {
+        m.delete_conversation(&ctx.service, ctx.sid())
+    }) {
+        Ok(()) => StatusCode::NO_CONTENT.into_response(),
+        Err(e) => refused(&ctx, e),
     }
-    StatusCode::NO_CONTENT.into_response()
-}
-
-/// Adds `identity` to a conversation; shared with the SDK routes.
-pub fn add_participant(
-    c: &mut Conversation,
-    identity: &str,
-    attributes: Option<String>,
-) -> Result<Participant, Response> {
-    if c.participants
-        .iter()
-        .any(|p| p.identity.as_deref() == Some(identity))
-    {
-        return Err(twilio_error(
-            409,
-            50433,
-            format!("Participant already exists: {identity}"),
-        ));
-    }
-    let p = Participant {
-        sid: new_sid("MB"),
-        identity: Some(identity.to_owned()),
-        attributes: attributes.unwrap_or_else(|| "{}".into()),
-        date_created: now_iso(),
-        last_read_message_index: None,
-    };
-    c.participants.push(p.clone());
-    Ok(p)
 }
 
 async fn create_participant(State(app): State<Arc<App>>, ctx: Ctx, body: Bytes) -> Response {
     let form = Form::parse(&body);
-    let result = with_conversation(&app, &ctx, |c| {
-        let identity = form.get("Identity").ok_or_else(|| {
-            invalid("Identity is required (SMS and WhatsApp bindings are not emulated)")
-        })?;
-        let p = add_participant(c, identity, attributes(&form)?)?;
-        Ok((c.clone(), p))
+    let Some(identity) = form.get("Identity") else {
+        return twilio_error(
+            400,
+            20001,
+            "Identity is required (SMS and WhatsApp bindings are not emulated)",
+        );
+    };
+    let attributes = form.get("Attributes").map(str::to_owned);
+    let result = app.write(ctx.origin(), |m| {
+        m.add_participant(&ctx.service, ctx.sid(), identity, attributes, false)
     });
     match result {
-        Ok((c, p)) => {
-            if ctx.announce {
-                app.announce_in(&ctx.service, participant_event("API", None, &c, &p), &c);
-            }
-            created(c.participant_json(&p, &app.account, &ctx.urls))
-        }
-        Err(r) => r,
+        Ok(p) => read(&app, &ctx, |c| {
+            created(participant_json(c, &p, &app.account, &ctx.urls))
+        })
+        .unwrap_or_else(|r| r),
+        Err(e) => refused(&ctx, e),
     }
 }
 
@@ -536,62 +433,62 @@ async fn list_participants(
     ctx: Ctx,
     Query(query): Query<HashMap<String, String>>,
 ) -> Response {
-    let items = with_conversation(&app, &ctx, |c| {
-        Ok(c.participants
+    let items = read(&app, &ctx, |c| {
+        c.participants
             .iter()
-            .map(|p| c.participant_json(p, &app.account, &ctx.urls))
-            .collect::<Vec<_>>())
+            .map(|p| participant_json(c, p, &app.account, &ctx.urls))
+            .collect::<Vec<_>>()
     });
     match items {
-        Ok(items) => page(items, "participants", &ctx, &query).unwrap_or_else(|r| r),
+        Ok(items) => page(items, "participants", &ctx, &query),
         Err(r) => r,
     }
 }
 
-/// Appends a message; shared with the SDK routes.
-pub fn append_message(
-    c: &mut Conversation,
-    author: String,
-    body: Option<String>,
-    attributes: Option<String>,
-) -> Message {
-    let participant_sid = c
-        .participants
-        .iter()
-        .find(|p| p.identity.as_deref() == Some(author.as_str()))
-        .map(|p| p.sid.clone());
-    let m = Message {
-        sid: new_sid("IM"),
-        index: c.next_index,
-        author,
-        body,
-        attributes: attributes.unwrap_or_else(|| "{}".into()),
-        participant_sid,
-        date_created: now_iso(),
-    };
-    c.next_index += 1;
-    c.messages.push(m.clone());
-    c.touch();
-    m
+fn participant_param(ctx: &Ctx) -> String {
+    ctx.params.get("participant").cloned().unwrap_or_default()
+}
+
+async fn fetch_participant(State(app): State<Arc<App>>, ctx: Ctx) -> Response {
+    let wanted = participant_param(&ctx);
+    read(&app, &ctx, |c| {
+        c.participants
+            .iter()
+            .find(|p| p.sid == wanted || p.identity.as_deref() == Some(wanted.as_str()))
+            .map(|p| Json(participant_json(c, p, &app.account, &ctx.urls)).into_response())
+            .unwrap_or_else(|| ctx.not_found())
+    })
+    .unwrap_or_else(|r| r)
+}
+
+async fn delete_participant(State(app): State<Arc<App>>, ctx: Ctx) -> Response {
+    let wanted = participant_param(&ctx);
+    match app.write(ctx.origin(), |m| {
+        m.remove_participant(&ctx.service, ctx.sid(), &wanted)
+    }) {
+        Ok(()) => StatusCode::NO_CONTENT.into_response(),
+        Err(e) if e.status == 404 => ctx.not_found(),
+        Err(e) => refused(&ctx, e),
+    }
 }
 
 async fn create_message(State(app): State<Arc<App>>, ctx: Ctx, body: Bytes) -> Response {
     let form = Form::parse(&body);
-    let result = with_conversation(&app, &ctx, |c| {
-        let text = form.get("Body").map(str::to_owned);
-        if text.as_deref().is_none_or(str::is_empty) && form.get("MediaSid").is_none() {
-            return Err(invalid("Body is required"));
-        }
-        let author = form.get("Author").unwrap_or("system").to_owned();
-        let m = append_message(c, author, text, attributes(&form)?);
-        Ok((c.clone(), m))
+    let text = form.get("Body").map(str::to_owned);
+    if text.as_deref().is_none_or(str::is_empty) && form.get("MediaSid").is_none() {
+        return twilio_error(400, 20001, "Body is required");
+    }
+    let author = form.get("Author").unwrap_or("system").to_owned();
+    let attributes = form.get("Attributes").map(str::to_owned);
+    let result = app.write(ctx.origin(), |m| {
+        m.append_message(&ctx.service, ctx.sid(), &author, text, attributes, false)
     });
     match result {
-        Ok((c, m)) => {
-            app.message_added(&c, &m, ctx.announce.then_some(("API", None)));
-            created(c.message_json(&m, &app.account, &ctx.urls))
-        }
-        Err(r) => r,
+        Ok(message) => read(&app, &ctx, |c| {
+            created(message_json(c, &message, &app.account, &ctx.urls))
+        })
+        .unwrap_or_else(|r| r),
+        Err(e) => refused(&ctx, e),
     }
 }
 
@@ -603,81 +500,83 @@ async fn list_messages(
     let descending = match query.get("Order").map(String::as_str) {
         None | Some("asc") => false,
         Some("desc") => true,
-        Some(_) => return invalid("Order must be asc or desc"),
+        Some(_) => return twilio_error(400, 20001, "Order must be asc or desc"),
     };
-    let items = with_conversation(&app, &ctx, |c| {
+    let items = read(&app, &ctx, |c| {
         let mut items: Vec<Value> = c
             .messages
             .iter()
-            .map(|m| c.message_json(m, &app.account, &ctx.urls))
+            .map(|m| message_json(c, m, &app.account, &ctx.urls))
             .collect();
         if descending {
             items.reverse();
         }
-        Ok(items)
+        items
     });
     match items {
-        Ok(items) => page(items, "messages", &ctx, &query).unwrap_or_else(|r| r),
+        Ok(items) => page(items, "messages", &ctx, &query),
         Err(r) => r,
     }
 }
 
+/// A conversation webhook from the form, checked as Twilio checks it.
+fn webhook_from(form: &Form) -> Result<Webhook, TwilioError> {
+    let invalid = TwilioError::invalid;
+    let target = form
+        .get("Target")
+        .ok_or_else(|| invalid("Target is required: webhook, studio or trigger"))?;
+    if !matches!(target, "webhook" | "studio" | "trigger") {
+        return Err(invalid("Target must be webhook, studio or trigger"));
+    }
+    let url = form.get("Configuration.Url").map(str::to_owned);
+    let flow_sid = form.get("Configuration.FlowSid").map(str::to_owned);
+    if matches!(target, "webhook" | "trigger") {
+        let u = url
+            .as_deref()
+            .ok_or_else(|| invalid("Configuration.Url is required for this target"))?;
+        url::Url::parse(u).map_err(|_| invalid("Configuration.Url must be an absolute URL"))?;
+    }
+    if target == "studio" {
+        let f = flow_sid
+            .as_deref()
+            .ok_or_else(|| invalid("Configuration.FlowSid is required for target studio"))?;
+        crate::check_sid(f, "FW").map_err(TwilioError::invalid)?;
+    }
+    let method = form.get("Configuration.Method").map(|m| m.to_uppercase());
+    if method.as_deref().is_some_and(|m| m != "GET" && m != "POST") {
+        return Err(invalid("Configuration.Method must be GET or POST"));
+    }
+    let replay_after = match form.get("Configuration.ReplayAfter") {
+        None => None,
+        Some(r) => Some(
+            r.parse()
+                .map_err(|_| invalid("Configuration.ReplayAfter must be a message index"))?,
+        ),
+    };
+    Ok(Webhook {
+        sid: new_sid("WH"),
+        target: target.to_owned(),
+        url,
+        method: method.or_else(|| (target != "studio").then(|| "POST".into())),
+        filters: form.all("Configuration.Filters"),
+        triggers: form.all("Configuration.Triggers"),
+        flow_sid,
+        replay_after,
+        date_created: now_iso(),
+    })
+}
+
 async fn create_webhook(State(app): State<Arc<App>>, ctx: Ctx, body: Bytes) -> Response {
     let form = Form::parse(&body);
-    let result = with_conversation(&app, &ctx, |c| {
-        let target = form
-            .get("Target")
-            .ok_or_else(|| invalid("Target is required: webhook, studio or trigger"))?;
-        if !matches!(target, "webhook" | "studio" | "trigger") {
-            return Err(invalid("Target must be webhook, studio or trigger"));
-        }
-        let url = form.get("Configuration.Url").map(str::to_owned);
-        let flow_sid = form.get("Configuration.FlowSid").map(str::to_owned);
-        if matches!(target, "webhook" | "trigger") {
-            let u = url
-                .as_deref()
-                .ok_or_else(|| invalid("Configuration.Url is required for this target"))?;
-            url::Url::parse(u).map_err(|_| invalid("Configuration.Url must be an absolute URL"))?;
-        }
-        if target == "studio" {
-            let f = flow_sid
-                .as_deref()
-                .ok_or_else(|| invalid("Configuration.FlowSid is required for target studio"))?;
-            crate::check_sid(f, "FW").map_err(invalid)?;
-        }
-        let method = form.get("Configuration.Method").map(|m| m.to_uppercase());
-        if method.as_deref().is_some_and(|m| m != "GET" && m != "POST") {
-            return Err(invalid("Configuration.Method must be GET or POST"));
-        }
-        let replay_after = match form.get("Configuration.ReplayAfter") {
-            None => None,
-            Some(r) => Some(
-                r.parse()
-                    .map_err(|_| invalid("Configuration.ReplayAfter must be a message index"))?,
-            ),
-        };
-        if c.webhooks.len() >= MAX_WEBHOOKS {
-            return Err(twilio_error(
-                400,
-                50361,
-                "Maximum number of webhooks per conversation reached (5)",
-            ));
-        }
-        let w = Webhook {
-            sid: new_sid("WH"),
-            target: target.to_owned(),
-            url,
-            method: method.or_else(|| (target != "studio").then(|| "POST".into())),
-            filters: form.all("Configuration.Filters"),
-            triggers: form.all("Configuration.Triggers"),
-            flow_sid,
-            replay_after,
-            date_created: now_iso(),
-        };
-        c.webhooks.push(w.clone());
-        Ok(c.webhook_json(&w, &app.account, &ctx.urls))
-    });
-    result.map(created).unwrap_or_else(|r| r)
+    let result = webhook_from(&form)
+        .and_then(|w| app.write(ctx.origin(), |m| m.add_webhook(&ctx.service, ctx.sid(), w)));
+    match result {
+        Ok(w) => read(&app, &ctx, |c| {
+            created(webhook_json(c, &w, &app.account, &ctx.urls))
+        })
+        .unwrap_or_else(|r| r),
+        Err(e) => refused(&ctx, e),
+    }
 }
 
 async fn list_webhooks(
@@ -685,53 +584,49 @@ async fn list_webhooks(
     ctx: Ctx,
     Query(query): Query<HashMap<String, String>>,
 ) -> Response {
-    let items = with_conversation(&app, &ctx, |c| {
-        Ok(c.webhooks
+    let items = read(&app, &ctx, |c| {
+        c.webhooks
             .iter()
-            .map(|w| c.webhook_json(w, &app.account, &ctx.urls))
-            .collect::<Vec<_>>())
+            .map(|w| webhook_json(c, w, &app.account, &ctx.urls))
+            .collect::<Vec<_>>()
     });
     match items {
-        Ok(items) => page(items, "webhooks", &ctx, &query).unwrap_or_else(|r| r),
+        Ok(items) => page(items, "webhooks", &ctx, &query),
         Err(r) => r,
     }
 }
 
 async fn fetch_webhook(State(app): State<Arc<App>>, ctx: Ctx) -> Response {
     let wanted = ctx.params.get("webhook").cloned().unwrap_or_default();
-    with_conversation(&app, &ctx, |c| {
+    read(&app, &ctx, |c| {
         c.webhooks
             .iter()
             .find(|w| w.sid == wanted)
-            .map(|w| c.webhook_json(w, &app.account, &ctx.urls))
-            .ok_or_else(|| not_found_at(&ctx.path))
+            .map(|w| Json(webhook_json(c, w, &app.account, &ctx.urls)).into_response())
+            .unwrap_or_else(|| ctx.not_found())
     })
-    .map(|v| Json(v).into_response())
     .unwrap_or_else(|r| r)
 }
 
 async fn delete_webhook(State(app): State<Arc<App>>, ctx: Ctx) -> Response {
     let wanted = ctx.params.get("webhook").cloned().unwrap_or_default();
-    with_conversation(&app, &ctx, |c| {
-        let at = c
-            .webhooks
-            .iter()
-            .position(|w| w.sid == wanted)
-            .ok_or_else(|| not_found_at(&ctx.path))?;
-        c.webhooks.remove(at);
-        Ok(StatusCode::NO_CONTENT.into_response())
-    })
-    .unwrap_or_else(|r| r)
+    match app.write(ctx.origin(), |m| {
+        m.remove_webhook(&ctx.service, ctx.sid(), &wanted)
+    }) {
+        Ok(()) => StatusCode::NO_CONTENT.into_response(),
+        Err(_) => ctx.not_found(),
+    }
 }
 
 async fn fetch_service_webhooks(State(app): State<Arc<App>>, ctx: Ctx) -> Response {
-    let state = app.state.lock().unwrap();
-    let service = &state.services[&ctx.service];
-    Json(
-        service
-            .webhooks
-            .json(&app.account, &ctx.service, &ctx.urls.base),
-    )
+    let world = app.world();
+    let hooks = &world.model.services[&ctx.service].webhooks;
+    Json(service_webhooks_json(
+        hooks,
+        &app.account,
+        &ctx.service,
+        &ctx.urls.base,
+    ))
     .into_response()
 }
 
@@ -740,28 +635,39 @@ async fn update_service_webhooks(State(app): State<Arc<App>>, ctx: Ctx, body: By
     for key in ["PreWebhookUrl", "PostWebhookUrl"] {
         if let Some(u) = form.get(key).filter(|u| !u.is_empty()) {
             if url::Url::parse(u).is_err() {
-                return invalid(format!("{key} must be an absolute URL"));
+                return twilio_error(400, 20001, format!("{key} must be an absolute URL"));
             }
         }
     }
-    let mut state = app.state.lock().unwrap();
-    let service = state
-        .services
-        .get_mut(&ctx.service)
-        .expect("checked by Ctx");
-    let hooks = &mut service.webhooks;
-    if let Some(u) = form.get("PreWebhookUrl") {
-        hooks.pre_webhook_url = (!u.is_empty()).then(|| u.to_owned());
+    let result = app.write(ctx.origin(), |m| {
+        let hooks = &mut m
+            .services
+            .get_mut(&ctx.service)
+            .expect("checked by Ctx")
+            .webhooks;
+        if let Some(u) = form.get("PreWebhookUrl") {
+            hooks.pre_webhook_url = (!u.is_empty()).then(|| u.to_owned());
+        }
+        if let Some(u) = form.get("PostWebhookUrl") {
+            hooks.post_webhook_url = (!u.is_empty()).then(|| u.to_owned());
+        }
+        let filters = form.all("Filters");
+        if !filters.is_empty() {
+            hooks.filters = filters;
+        }
+        if let Some(m) = form.get("Method") {
+            hooks.method = m.to_uppercase();
+        }
+        Ok((hooks.clone(), Vec::new()))
+    });
+    match result {
+        Ok(hooks) => Json(service_webhooks_json(
+            &hooks,
+            &app.account,
+            &ctx.service,
+            &ctx.urls.base,
+        ))
+        .into_response(),
+        Err(e) => error_response(&e),
     }
-    if let Some(u) = form.get("PostWebhookUrl") {
-        hooks.post_webhook_url = (!u.is_empty()).then(|| u.to_owned());
-    }
-    let filters = form.all("Filters");
-    if !filters.is_empty() {
-        hooks.filters = filters;
-    }
-    if let Some(m) = form.get("Method") {
-        hooks.method = m.to_uppercase();
-    }
-    Json(hooks.json(&app.account, &ctx.service, &ctx.urls.base)).into_response()
 }

@@ -7,6 +7,8 @@ import { ROOT } from './worker.mjs';
 
 const require = createRequire(import.meta.url);
 const twilio = require('twilio');
+/** The real, unmodified Conversations SDK (its Node build), pinned in package.json. */
+const { Client: ConversationsClient } = require('@twilio/conversations');
 
 const BINARY = join(ROOT, 'target', 'debug', 'twilio-emulator');
 
@@ -46,13 +48,50 @@ export async function startEmulator({ secrets, services }) {
   };
 
   const sockets = [];
+  const sdkClients = [];
+  const realtimeUri = `${url.replace('http', 'ws')}/v3/wsconnect`;
   return {
     url,
+    realtimeUri,
     logs: () => output,
-    stop() {
+    /** Shuts the real SDK clients down (their timers keep a process alive), then the emulator. */
+    async stop() {
       for (const ws of sockets) ws.close();
+      await Promise.race([
+        Promise.allSettled(sdkClients.map((c) => c.shutdown())),
+        new Promise((r) => setTimeout(r, 5000)),
+      ]);
       if (!exited) child.kill('SIGTERM');
     },
+    /**
+     * A real @twilio/conversations Client for `token`, aimed at this emulator's realtime endpoint
+     * (the SDK's own `Twilsock.uri` option). `client.ready` settles with `initialized` or
+     * `initFailed` (listened to from construction, so neither is missed). Shut down by stop().
+     */
+    sdkClient(token, options = {}) {
+      const client = new ConversationsClient(token, { Twilsock: { uri: realtimeUri }, logLevel: 'silent', ...options });
+      sdkClients.push(client);
+      client.ready = new Promise((resolve, reject) => {
+        client.on('initialized', () => resolve(client));
+        client.on('initFailed', ({ error }) => reject(error ?? new Error('initFailed')));
+      });
+      client.ready.catch(() => {});
+      return client;
+    },
+    /** Shuts down every real SDK client made so far (a test's own, before the next test). */
+    async shutdownClients() {
+      const clients = sdkClients.splice(0);
+      await Promise.race([
+        Promise.allSettled(clients.map((c) => c.shutdown())),
+        new Promise((r) => setTimeout(r, 5000)),
+      ]);
+    },
+    /** Connections, tunnelled requests and unknown frames or routes (GET /_emulator/realtime). */
+    realtimeReport: () => control('realtime'),
+    /** A realtime fault: drop | expire | hold | release | delay | refuse, for `identity` (or all). */
+    realtimeFault: (action, body = {}) => control(`realtime/${action}`, {
+      method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body),
+    }),
     /**
      * An access token from the official library's AccessToken + ChatGrant, signed with the
      * account's API key (or `secret`), for `service` (default: the first).
@@ -147,4 +186,4 @@ export async function startEmulator({ secrets, services }) {
   };
 }
 
-export { twilio };
+export { twilio, ConversationsClient };

@@ -1,0 +1,514 @@
+//! The Conversations client API ("aim") as the SDK calls it through the twilsock tunnel. Only
+//! `Client/v2/Configuration` is fixed by the SDK; every other URL is one of the `links` that
+//! answer gives, so the routes below are the emulator's choice (they follow the test server the
+//! SDK was checked against). Writes go through the model as the caller (`Source=SDK`); what they
+//! change reaches clients as Sync events, not in these answers.
+
+use serde_json::{json, Value};
+
+use super::{Caller, Reply, Request};
+use crate::app::{App, Origin, World};
+use crate::model::{Conversation, ConversationUpdate, NewConversation, TwilioError};
+use crate::sync::TYPING_TIMEOUT_SECONDS;
+
+/// Conversations per page of the caller's list.
+const MY_CONVERSATIONS_PAGE: usize = 50;
+
+pub fn route(app: &App, caller: &Caller, req: &Request) -> Option<Reply> {
+    let segments: Vec<&str> = req.segments();
+    let method = req.method.as_str();
+    let result = match (method, segments.as_slice()) {
+        ("GET", ["Client", "v2", "Configuration"]) => Ok(configuration(app, caller, req)),
+        ("GET", ["Client", "v2", "Users", "Me", "Conversations"]) => {
+            my_conversations(app, caller, req)
+        }
+        ("GET", ["Client", "v2", "Users", "Me", "Conversations", sid]) => {
+            my_conversation(app, caller, req, sid)
+        }
+        ("POST", ["Client", "v2", "Users", "Me", "Conversations", sid]) => {
+            set_my_conversation(app, caller, req, sid)
+        }
+        ("POST", ["Client", "v2", "Conversations"]) => create(app, caller, req),
+        ("GET", ["Client", "v2", "Conversations", sid]) => peek(app, caller, req, sid),
+        ("POST", ["Client", "v2", "Conversations", sid]) => update(app, caller, req, sid),
+        ("DELETE", ["Client", "v2", "Conversations", sid]) => delete(app, caller, sid),
+        ("POST", ["Client", "v2", "Conversations", sid, "Participants"]) => {
+            add_participant(app, caller, req, sid)
+        }
+        ("DELETE", ["Client", "v2", "Conversations", sid, "Participants", who]) => {
+            remove_participant(app, caller, sid, who)
+        }
+        ("POST", ["Client", "v2", "Conversations", sid, "Messages"]) => send(app, caller, req, sid),
+        ("POST", ["Client", "v2", "Typing"]) => typing(app, caller, req),
+        ("GET", ["Client", "v2", "Users", identity]) => user(app, caller, req, identity),
+        ("POST", ["Client", "v2", "Users", identity]) => update_user(app, caller, req, identity),
+        _ => return None,
+    };
+    Some(result.unwrap_or_else(|e| Reply::error(&e)))
+}
+
+fn base(req: &Request) -> String {
+    format!("https://{}/Client/v2", req.host)
+}
+
+fn configuration(app: &App, caller: &Caller, req: &Request) -> Reply {
+    let world = app.world();
+    let names = |f: fn(&crate::sync::UserObjects) -> &String| {
+        world
+            .sync
+            .user_objects(&caller.service, &caller.identity)
+            .and_then(|u| world.sync.unique_name(f(u)))
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let base = base(req);
+    Reply::ok(json!({
+        "identity": caller.identity,
+        "url": format!("{base}/Configuration"),
+        "options": {
+            "consumption_report_interval": "PT5S",
+            "user_infos_to_subscribe": 100,
+            "reachability_enabled": false,
+            "http_cache_interval": "PT5S",
+            "my_conversations_page_size": MY_CONVERSATIONS_PAGE,
+            "media_attachments_count_limit": 10,
+            "media_attachment_size_limit_in_mb": 16,
+            "media_attachments_total_size_limit_in_mb": 16,
+            "email_histories_allowed_mime_types": [],
+            "email_bodies_allowed_mime_types": [],
+        },
+        "sync_objects": {
+            "my_conversations": names(|u| &u.my_conversations),
+            "my_user_info": names(|u| &u.info),
+        },
+        "links": {
+            "my_conversations": format!("{base}/Users/Me/Conversations"),
+            "conversations": format!("{base}/Conversations"),
+            "users": format!("{base}/Users"),
+            "current_user": format!("{base}/Users/Me"),
+            "typing": format!("{base}/Typing"),
+            "messages_receipts": format!("{base}/Receipts"),
+            // Media is not tunnelled; the emulator does not serve it yet.
+            "media_service": format!("https://mcs.{}/v1/Services/{}/Media", req.host, caller.service),
+            "media_set_service": format!("https://mcs.{}/v1/Services/{}/MediaSet", req.host, caller.service),
+        },
+    }))
+}
+
+/// The conversation as the client API describes it to `caller`; with `mine`, the caller's
+/// read horizon, notification level and unread count too.
+fn conversation_json(
+    world: &World,
+    c: &Conversation,
+    caller: &Caller,
+    base: &str,
+    mine: bool,
+) -> Value {
+    let objects = world.sync.conversation_objects(&c.sid);
+    let name = |sid: Option<&String>| {
+        sid.and_then(|s| world.sync.unique_name(s))
+            .map(str::to_owned)
+    };
+    let me = c.participant(&caller.identity);
+    let url = format!("{base}/Conversations/{}", c.sid);
+    let mut out = json!({
+        "sid": c.sid,
+        "conversation_sid": c.sid,
+        "url": url,
+        "friendly_name": c.friendly_name,
+        "unique_name": c.unique_name,
+        "attributes": c.attributes,
+        "created_by": c.created_by,
+        "date_created": c.date_created,
+        "date_updated": c.date_updated,
+        "state": {"current": c.state, "date_updated": c.state_updated},
+        "status": if me.is_some() { "joined" } else { "notParticipating" },
+        "participants_count": c.participants.len(),
+        "messages_count": c.messages.len(),
+        "sync_objects": {
+            "conversation": name(objects.map(|o| &o.document)),
+            "messages": name(objects.map(|o| &o.messages)),
+            "participants": name(objects.map(|o| &o.roster)),
+        },
+        "links": {
+            "messages": format!("{url}/Messages"),
+            "participants": format!("{url}/Participants"),
+        },
+    });
+    if mine {
+        out["last_read_message_index"] = json!(me.and_then(|p| p.last_read_message_index));
+        out["notification_level"] = json!("default");
+        out["unread_messages_count"] = json!(c.unread_for(&caller.identity));
+    }
+    out
+}
+
+fn in_service<'a>(
+    world: &'a World,
+    caller: &Caller,
+    sid: &str,
+) -> Result<&'a Conversation, TwilioError> {
+    world.model.find(&caller.service, sid)
+}
+
+fn member<'a>(
+    world: &'a World,
+    caller: &Caller,
+    sid: &str,
+) -> Result<&'a Conversation, TwilioError> {
+    let c = in_service(world, caller, sid)?;
+    if c.participant(&caller.identity).is_none() {
+        return Err(not_member(caller));
+    }
+    Ok(c)
+}
+
+fn not_member(caller: &Caller) -> TwilioError {
+    TwilioError::new(
+        403,
+        50400,
+        format!(
+            "{} is not a participant of this conversation",
+            caller.identity
+        ),
+    )
+}
+
+fn my_conversations(app: &App, caller: &Caller, req: &Request) -> Result<Reply, TwilioError> {
+    let world = app.world();
+    let offset: usize = match req.param("PageToken") {
+        None => 0,
+        Some(t) => t
+            .parse()
+            .map_err(|_| TwilioError::invalid("PageToken is not one this service gave out"))?,
+    };
+    let mine: Vec<&Conversation> = world
+        .model
+        .service(&caller.service)?
+        .conversations
+        .iter()
+        .filter(|c| c.participant(&caller.identity).is_some())
+        .collect();
+    let base = base(req);
+    let page: Vec<Value> = mine
+        .iter()
+        .skip(offset)
+        .take(MY_CONVERSATIONS_PAGE)
+        .map(|c| conversation_json(&world, c, caller, &base, true))
+        .collect();
+    let next = (offset + MY_CONVERSATIONS_PAGE < mine.len())
+        .then(|| (offset + MY_CONVERSATIONS_PAGE).to_string());
+    Ok(Reply::ok(
+        json!({"conversations": page, "meta": {"next_token": next}}),
+    ))
+}
+
+fn my_conversation(
+    app: &App,
+    caller: &Caller,
+    req: &Request,
+    sid: &str,
+) -> Result<Reply, TwilioError> {
+    let world = app.world();
+    let c = member(&world, caller, sid).map_err(|e| {
+        if e.status == 403 {
+            TwilioError::conversation_not_found(sid)
+        } else {
+            e
+        }
+    })?;
+    Ok(Reply::ok(conversation_json(
+        &world,
+        c,
+        caller,
+        &base(req),
+        true,
+    )))
+}
+
+/// The caller's read horizon (`last_read_message_index`, null to clear) or notification level.
+fn set_my_conversation(
+    app: &App,
+    caller: &Caller,
+    req: &Request,
+    sid: &str,
+) -> Result<Reply, TwilioError> {
+    let body = req.json_object()?;
+    if let Some(index) = body.get("last_read_message_index") {
+        let index = match index {
+            Value::Null => None,
+            v => Some(v.as_u64().ok_or_else(|| {
+                TwilioError::invalid("last_read_message_index must be a message index or null")
+            })?),
+        };
+        app.write(caller.origin(), |m| {
+            m.set_read_horizon(&caller.service, sid, &caller.identity, index)
+        })?;
+    } else if !body.contains_key("notification_level") {
+        return Err(TwilioError::invalid(
+            "give last_read_message_index or notification_level",
+        ));
+    }
+    let world = app.world();
+    let c = member(&world, caller, sid)?;
+    Ok(Reply::ok(conversation_json(
+        &world,
+        c,
+        caller,
+        &base(req),
+        true,
+    )))
+}
+
+fn attributes_of(body: &serde_json::Map<String, Value>) -> Result<Option<String>, TwilioError> {
+    match body.get("attributes") {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(_) => Err(TwilioError::invalid("attributes must be a JSON string")),
+    }
+}
+
+fn string_of(body: &serde_json::Map<String, Value>, key: &str) -> Option<String> {
+    body.get(key).and_then(Value::as_str).map(str::to_owned)
+}
+
+fn create(app: &App, caller: &Caller, req: &Request) -> Result<Reply, TwilioError> {
+    let body = req.json_object()?;
+    let new = NewConversation {
+        friendly_name: string_of(&body, "friendly_name"),
+        unique_name: string_of(&body, "unique_name").filter(|u| !u.is_empty()),
+        attributes: attributes_of(&body)?,
+        state: None,
+        created_by: Some(caller.identity.clone()),
+    };
+    let c = app.write(caller.origin(), |m| {
+        m.create_conversation(&caller.service, new)
+    })?;
+    let world = app.world();
+    let c = in_service(&world, caller, &c.sid)?;
+    Ok(Reply::with_status(
+        201,
+        conversation_json(&world, c, caller, &base(req), false),
+    ))
+}
+
+/// Any user of the service may read a conversation's properties by SID (the SDK "peeks" one
+/// it is not in, answered `status: notParticipating`); a deleted one is 404.
+fn peek(app: &App, caller: &Caller, req: &Request, sid: &str) -> Result<Reply, TwilioError> {
+    let world = app.world();
+    let c = in_service(&world, caller, sid)?;
+    Ok(Reply::ok(conversation_json(
+        &world,
+        c,
+        caller,
+        &base(req),
+        false,
+    )))
+}
+
+fn update(app: &App, caller: &Caller, req: &Request, sid: &str) -> Result<Reply, TwilioError> {
+    let body = req.json_object()?;
+    member(&app.world(), caller, sid)?;
+    let update = ConversationUpdate {
+        friendly_name: string_of(&body, "friendly_name"),
+        unique_name: string_of(&body, "unique_name"),
+        attributes: attributes_of(&body)?,
+        state: None,
+    };
+    app.write(caller.origin(), |m| {
+        m.update_conversation(&caller.service, sid, update)
+    })?;
+    let world = app.world();
+    let c = in_service(&world, caller, sid)?;
+    Ok(Reply::ok(conversation_json(
+        &world,
+        c,
+        caller,
+        &base(req),
+        false,
+    )))
+}
+
+/// Only the conversation's creator may delete it from a client.
+fn delete(app: &App, caller: &Caller, sid: &str) -> Result<Reply, TwilioError> {
+    {
+        let world = app.world();
+        let c = in_service(&world, caller, sid)?;
+        if c.created_by != caller.identity {
+            return Err(TwilioError::new(
+                403,
+                50107,
+                "Only the conversation's creator may delete it",
+            ));
+        }
+    }
+    app.write(caller.origin(), |m| {
+        m.delete_conversation(&caller.service, sid)
+    })?;
+    Ok(Reply::with_status(204, Value::Null))
+}
+
+/// Joins (the caller's own identity) or, for a participant, adds someone else.
+fn add_participant(
+    app: &App,
+    caller: &Caller,
+    req: &Request,
+    sid: &str,
+) -> Result<Reply, TwilioError> {
+    let body = req.json_object()?;
+    let identity =
+        string_of(&body, "identity").ok_or_else(|| TwilioError::invalid("identity is required"))?;
+    if identity != caller.identity {
+        member(&app.world(), caller, sid)?;
+    }
+    let attributes = attributes_of(&body)?;
+    let p = app.write(caller.origin(), |m| {
+        m.add_participant(&caller.service, sid, &identity, attributes, true)
+    })?;
+    let world = app.world();
+    let c = in_service(&world, caller, sid)?;
+    Ok(Reply::with_status(
+        201,
+        json!({
+            "sid": p.sid,
+            "conversation_sid": c.sid,
+            "identity": p.identity,
+            "attributes": p.attributes,
+            "role_sid": null,
+            "date_created": p.date_created,
+            "date_updated": p.date_updated,
+            "messaging_binding": null,
+        }),
+    ))
+}
+
+/// Leaves (the caller's own identity) or, for a participant, removes someone.
+fn remove_participant(
+    app: &App,
+    caller: &Caller,
+    sid: &str,
+    who: &str,
+) -> Result<Reply, TwilioError> {
+    if who != caller.identity {
+        member(&app.world(), caller, sid)?;
+    }
+    app.write(caller.origin(), |m| {
+        m.remove_participant(&caller.service, sid, who)
+    })?;
+    Ok(Reply::with_status(204, Value::Null))
+}
+
+fn send(app: &App, caller: &Caller, req: &Request, sid: &str) -> Result<Reply, TwilioError> {
+    let body = req.json_object()?;
+    if body
+        .get("media_sids")
+        .and_then(Value::as_array)
+        .is_some_and(|m| !m.is_empty())
+    {
+        return Err(TwilioError::new(
+            400,
+            50511,
+            "media messages are not emulated yet",
+        ));
+    }
+    let text = string_of(&body, "body").unwrap_or_default();
+    if text.trim().is_empty() {
+        return Err(TwilioError::invalid("body must not be empty"));
+    }
+    let attributes = attributes_of(&body)?;
+    let m = app.write(caller.origin(), |model| {
+        model.append_message(
+            &caller.service,
+            sid,
+            &caller.identity,
+            Some(text),
+            attributes,
+            true,
+        )
+    })?;
+    Ok(Reply::with_status(
+        201,
+        json!({
+            "sid": m.sid,
+            "index": m.index,
+            "body": m.body,
+            "author": m.author,
+            "attributes": m.attributes,
+            "conversation_sid": sid,
+            "date_created": m.date_created,
+        }),
+    ))
+}
+
+fn typing(app: &App, caller: &Caller, req: &Request) -> Result<Reply, TwilioError> {
+    let sid = req
+        .form_or_json("ChannelSid")
+        .ok_or_else(|| TwilioError::invalid("ChannelSid is required"))?;
+    app.write(caller.origin(), |m| {
+        m.typing(&caller.service, &sid, &caller.identity)
+    })?;
+    Ok(Reply::ok(json!({"typing_timeout": TYPING_TIMEOUT_SECONDS})))
+}
+
+fn user(app: &App, caller: &Caller, req: &Request, identity: &str) -> Result<Reply, TwilioError> {
+    let world = app.world();
+    let identity = if identity == "Me" {
+        caller.identity.as_str()
+    } else {
+        identity
+    };
+    let u = world
+        .model
+        .user(&caller.service, identity)
+        .ok_or_else(|| TwilioError::new(404, 50200, format!("User {identity} not found")))?;
+    let info = world
+        .sync
+        .user_objects(&caller.service, identity)
+        .and_then(|o| world.sync.unique_name(&o.info))
+        .map(str::to_owned);
+    Ok(Reply::ok(json!({
+        "sid": u.sid,
+        "identity": u.identity,
+        "friendly_name": u.friendly_name,
+        "attributes": u.attributes,
+        "is_online": null,
+        "is_notifiable": null,
+        "date_created": u.date_created,
+        "date_updated": u.date_updated,
+        "sync_objects": {"user_info_map": info},
+        "links": {"self": format!("{}/Users/{}", base(req), u.identity)},
+    })))
+}
+
+fn update_user(
+    app: &App,
+    caller: &Caller,
+    req: &Request,
+    identity: &str,
+) -> Result<Reply, TwilioError> {
+    if identity != "Me" && identity != caller.identity {
+        return Err(TwilioError::new(
+            403,
+            50107,
+            "A client may only change its own user",
+        ));
+    }
+    let body = req.json_object()?;
+    app.write(caller.origin(), |m| {
+        m.update_user(
+            &caller.service,
+            &caller.identity,
+            string_of(&body, "friendly_name"),
+            attributes_of(&body)?,
+        )
+    })?;
+    user(app, caller, req, &caller.identity.clone())
+}
+
+impl Caller {
+    fn origin(&self) -> Origin {
+        Origin::Sdk {
+            identity: self.identity.clone(),
+        }
+    }
+}

@@ -1,0 +1,409 @@
+// The real, unmodified @twilio/conversations 3.0.1 (its Node build) against the emulator's
+// realtime endpoint (twilsock + the tunnelled client API + Sync): the SDK is the oracle for the
+// protocol. Access tokens come from the official twilio library; agents write through its REST
+// client; the auto-responder is the real Worker under `wrangler dev`. Every test ends with the
+// emulator having seen no frame or route it does not know.
+import { test, before, after, afterEach } from 'node:test';
+import assert from 'node:assert/strict';
+import { startEmulator } from './support/emulator.mjs';
+import { startWorker, testSecrets } from './support/worker.mjs';
+
+const secrets = testSecrets();
+const SERVICE = 'IS' + '8'.repeat(32);
+const ORIGIN = 'https://shop.example.com';
+let emu;
+let rest;
+
+before(async () => {
+  emu = await startEmulator({ secrets, services: [SERVICE] });
+  rest = emu.client().conversations.v1.services(SERVICE);
+});
+after(() => emu?.stop());
+afterEach(() => emu.shutdownClients());
+
+/** A real SDK client for `identity`, initialized (a token from the twilio library). */
+async function connect(identity, options = {}) {
+  const client = emu.sdkClient(emu.accessToken(identity, options));
+  return within(client.ready, `${identity} initialized`);
+}
+
+function within(promise, what, ms = 8000) {
+  let timer;
+  return Promise.race([
+    promise,
+    new Promise((_, reject) => { timer = setTimeout(() => reject(new Error(`timed out: ${what}`)), ms); }),
+  ]).finally(() => clearTimeout(timer));
+}
+
+/** Resolves with the first `event` from `emitter` whose arguments satisfy `predicate`. */
+function next(emitter, event, predicate = () => true, ms = 8000) {
+  return within(new Promise((resolve) => {
+    const listener = (...args) => {
+      if (predicate(...args)) {
+        emitter.off(event, listener);
+        resolve(args[0]);
+      }
+    };
+    emitter.on(event, listener);
+  }), `${event}`, ms);
+}
+
+/** Collects every `event` from `emitter` from now on. */
+function collect(emitter, event) {
+  const seen = [];
+  emitter.on(event, (x) => seen.push(x));
+  return seen;
+}
+
+async function until(predicate, what, ms = 8000) {
+  const deadline = Date.now() + ms;
+  while (!(await predicate())) {
+    if (Date.now() > deadline) throw new Error(`timed out: ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/**
+ * `identity` creates a conversation (with attributes) and joins it; `others` are added and
+ * joined on their own clients, each having read the history first (the SDK fires
+ * conversationJoined before it subscribes to the message list, so a client relies on
+ * messageAdded only after a first read).
+ */
+async function chat(owner, others = []) {
+  const conversation = await owner.createConversation({ friendlyName: 'chat', attributes: { site: 'acme' } });
+  await conversation.join();
+  await conversation.getMessages(30);
+  const theirs = [];
+  for (const other of others) {
+    const joined = next(other, 'conversationJoined', (c) => c.sid === conversation.sid);
+    await conversation.add(other.user.identity);
+    const c = await joined;
+    await c.getMessages(30);
+    theirs.push(c);
+  }
+  return [conversation, ...theirs];
+}
+
+async function assertNothingUnknown() {
+  const report = await emu.realtimeReport();
+  assert.deepEqual(report.unknown, [], 'every frame and route the SDK used is served');
+}
+
+test('tokens are checked as Twilio checks them: a forged token is denied, an expired one too (tokenExpired)', async () => {
+  await emu.reset();
+  const forged = emu.sdkClient(emu.accessToken('visitor:forged', { secret: 'not-the-api-key-secret' }));
+  const states = collect(forged, 'connectionStateChanged');
+  await assert.rejects(within(forged.ready, 'forged initFailed'));
+  assert.equal(forged.connectionState, 'denied');
+  assert.ok(states.includes('denied'), JSON.stringify(states));
+
+  const expired = emu.sdkClient(emu.accessToken('visitor:late', { ttl: -10 }));
+  const tokenExpired = next(expired, 'tokenExpired');
+  await assert.rejects(within(expired.ready, 'expired initFailed'));
+  await tokenExpired;
+  assert.equal(expired.connectionState, 'denied');
+
+  const otherService = emu.sdkClient(emu.accessToken('visitor:x', { service: 'IS' + '9'.repeat(32) }));
+  await assert.rejects(within(otherService.ready, 'other service initFailed'));
+  await assertNothingUnknown();
+});
+
+test('two clients chat live: create with attributes, join, send with attributes, messageAdded both ways', async () => {
+  await emu.reset();
+  const alice = await connect('alice');
+  const bob = await connect('bob');
+  assert.equal(alice.connectionState, 'connected');
+  const [mine, theirs] = await chat(alice, [bob]);
+  assert.deepEqual(mine.attributes, { site: 'acme' });
+  assert.equal(mine.friendlyName, 'chat');
+  assert.equal(mine.createdBy, 'alice');
+  assert.equal(mine.status, 'joined');
+  assert.equal(theirs.status, 'joined');
+  assert.deepEqual(theirs.attributes, { site: 'acme' });
+
+  const atBob = next(theirs, 'messageAdded');
+  const atAlice = next(mine, 'messageAdded');
+  assert.equal(await mine.sendMessage('hello', { edgechat_local_id: 7 }), 0);
+  const [m, own] = await Promise.all([atBob, atAlice]);
+  assert.equal(m.body, 'hello');
+  assert.equal(m.author, 'alice');
+  assert.equal(m.index, 0);
+  assert.deepEqual(m.attributes, { edgechat_local_id: 7 });
+  assert.ok(m.dateCreated instanceof Date && !Number.isNaN(m.dateCreated.getTime()));
+  assert.equal(own.sid, m.sid);
+
+  const back = next(mine, 'messageAdded');
+  assert.equal(await theirs.sendMessage('hi alice'), 1);
+  assert.equal((await back).author, 'bob');
+  await until(() => mine.lastMessage?.index === 1, 'lastMessage follows');
+
+  const participants = await mine.getParticipants();
+  assert.deepEqual(participants.map((p) => p.identity).sort(), ['alice', 'bob']);
+  // The same conversation, as a participant finds it again.
+  assert.equal((await bob.getConversationBySid(mine.sid)).sid, mine.sid);
+  assert.deepEqual((await bob.getSubscribedConversations()).items.map((c) => c.sid), [mine.sid]);
+  await assertNothingUnknown();
+});
+
+test('history: the newest 30 first, then older pages, no duplicates; a join sees it all', async () => {
+  await emu.reset();
+  const alice = await connect('alice');
+  const [conversation] = await chat(alice);
+  for (let i = 0; i < 45; i++) await rest.conversations(conversation.sid).messages.create({ author: 'agent:ana', body: `m${i}` });
+  // A second client that joins later reads it from the start.
+  const carol = await connect('carol');
+  await rest.conversations(conversation.sid).participants.create({ identity: 'carol' });
+  const c = await until(async () => (await carol.getSubscribedConversations()).items.find((x) => x.sid === conversation.sid), 'carol sees the conversation')
+    .then(async () => carol.getConversationBySid(conversation.sid));
+  for (const reader of [conversation, c]) {
+    const newest = await reader.getMessages(30);
+    assert.deepEqual(newest.items.map((m) => m.index), [...Array(30).keys()].map((i) => i + 15));
+    assert.equal(newest.hasPrevPage, true);
+    assert.equal(newest.hasNextPage, false);
+    const older = await newest.prevPage();
+    assert.deepEqual(older.items.map((m) => m.index), [...Array(15).keys()]);
+    assert.equal(older.hasPrevPage, false);
+    const again = await older.nextPage();
+    assert.deepEqual(again.items.map((m) => m.index), newest.items.map((m) => m.index));
+    assert.deepEqual(older.items.map((m) => m.body), [...Array(15).keys()].map((i) => `m${i}`));
+  }
+  // An anchor: the 10 at and before index 20.
+  const anchored = await conversation.getMessages(10, 20);
+  assert.deepEqual(anchored.items.map((m) => m.index), [11, 12, 13, 14, 15, 16, 17, 18, 19, 20]);
+  await assertNothingUnknown();
+});
+
+test('typing starts and ends (at the timeout, or when the typist\'s message arrives)', async () => {
+  await emu.reset();
+  const alice = await connect('alice');
+  const bob = await connect('bob');
+  const [mine, theirs] = await chat(alice, [bob]);
+  const started = next(mine, 'typingStarted');
+  await theirs.typing();
+  const typist = await started;
+  assert.equal(typist.identity, 'bob');
+  const ended = next(mine, 'typingEnded');
+  await theirs.sendMessage('done typing');
+  assert.equal((await ended).identity, 'bob');
+  // Without a message, typing ends after the timeout the emulator gives (5 s).
+  const again = next(mine, 'typingStarted');
+  await new Promise((r) => setTimeout(r, 5100)); // the SDK throttles typing() to once per timeout
+  await theirs.typing();
+  await again;
+  await next(mine, 'typingEnded', () => true, 8000);
+  // Nobody hears their own typing.
+  const own = collect(theirs, 'typingStarted');
+  await theirs.typing();
+  await new Promise((r) => setTimeout(r, 200));
+  assert.deepEqual(own, []);
+  await assertNothingUnknown();
+});
+
+test('read horizons: one\'s own, the unread count, and the other\'s (participantUpdated)', async () => {
+  await emu.reset();
+  const alice = await connect('alice');
+  const bob = await connect('bob');
+  const [mine, theirs] = await chat(alice, [bob]);
+  for (let i = 0; i < 3; i++) await mine.sendMessage(`m${i}`);
+  assert.equal(await theirs.getUnreadMessagesCount(), null, 'no horizon yet');
+  const seen = next(mine, 'participantUpdated', ({ participant, updateReasons }) =>
+    participant.identity === 'bob' && updateReasons.includes('lastReadMessageIndex') && participant.lastReadMessageIndex === 2);
+  assert.equal(await theirs.setAllMessagesRead(), 0);
+  const { participant } = await seen;
+  assert.equal(participant.lastReadMessageIndex, 2);
+  assert.ok(participant.lastReadTimestamp instanceof Date);
+  await until(() => theirs.lastReadMessageIndex === 2, 'bob\'s own horizon');
+  assert.equal(await theirs.updateLastReadMessageIndex(0), 2);
+  // The SDK caches GETs for a while (http_cache_interval), so ask until the answer is fresh.
+  await until(async () => (await theirs.getUnreadMessagesCount()) === 2, 'unread count 2');
+  await assertNothingUnknown();
+});
+
+test('a token is renewed on tokenAboutToExpire; after tokenExpired, updateToken reconnects', async () => {
+  await emu.reset();
+  // 5 s to live: warned a fifth of its life before expiry.
+  const warned = emu.sdkClient(emu.accessToken('visitor:renew', { ttl: 5 }));
+  const events = collect(warned, 'tokenExpired');
+  await within(warned.ready, 'ready');
+  await next(warned, 'tokenAboutToExpire', () => true, 8000);
+  await warned.updateToken(emu.accessToken('visitor:renew', { ttl: 3600 }));
+  const [conversation] = await chat(warned);
+  await new Promise((r) => setTimeout(r, 2000)); // past the first token's expiry
+  assert.deepEqual(events, [], 'no tokenExpired after a renewal');
+  assert.equal(warned.connectionState, 'connected');
+  assert.equal(await conversation.sendMessage('still here'), 0);
+
+  // 3 s to live and not renewed: warned, then expired (close 410); a new token reconnects.
+  const lapsed = emu.sdkClient(emu.accessToken('visitor:lapse', { ttl: 3 }));
+  const order = [];
+  lapsed.on('tokenAboutToExpire', () => order.push('tokenAboutToExpire'));
+  lapsed.on('tokenExpired', () => order.push('tokenExpired'));
+  await within(lapsed.ready, 'ready');
+  await until(() => order.includes('tokenExpired'), 'tokenExpired', 8000);
+  assert.deepEqual(order, ['tokenAboutToExpire', 'tokenExpired']);
+  // The SDK surprise: after `close` 410 it reaches `disconnected` only by its own 3 s timer
+  // (it detaches onclose before closing), and an updateToken before that is an invalid state
+  // transition that never settles. An app renews once the state is `disconnected`.
+  await until(() => lapsed.connectionState === 'disconnected', 'disconnected after expiry', 8000);
+  const reconnected = next(lapsed, 'connectionStateChanged', (s) => s === 'connected');
+  await within(lapsed.updateToken(emu.accessToken('visitor:lapse', { ttl: 3600 })), 'updateToken after expiry');
+  await reconnected;
+  const [again] = await chat(lapsed);
+  assert.equal(await again.sendMessage('back'), 0);
+
+  // The emulator's control: a token expires now.
+  const now = await connect('visitor:now');
+  const expiredNow = next(now, 'tokenExpired');
+  assert.equal((await emu.realtimeFault('expire', { identity: 'visitor:now' })).connections, 1);
+  await expiredNow;
+  await until(() => now.connectionState === 'disconnected', 'disconnected after expire-now', 8000);
+  await within(now.updateToken(emu.accessToken('visitor:now')), 'renewed after expire-now');
+  await until(() => now.connectionState === 'connected', 'connected again');
+
+  // A renewal may not change who the client is.
+  const other = await connect('visitor:same');
+  await assert.rejects(within(other.updateToken(emu.accessToken('visitor:someone-else')), 'identity change refused'));
+  await until(() => other.connectionState === 'denied', 'denied after an identity change');
+  await assertNothingUnknown();
+});
+
+test('a dropped socket reconnects and replays what was written meanwhile, once each', async () => {
+  await emu.reset();
+  const alice = await connect('alice');
+  const bob = await connect('bob');
+  const [mine, theirs] = await chat(alice, [bob]);
+  const added = collect(theirs, 'messageAdded');
+  const states = collect(bob, 'connectionStateChanged');
+  await emu.realtimeFault('refuse', { identity: 'bob', ms: 1500 });
+  assert.equal((await emu.realtimeFault('drop', { identity: 'bob' })).connections, 1);
+  await until(() => bob.connectionState !== 'connected', 'bob notices the drop');
+  for (const body of ['while', 'you', 'were away']) await mine.sendMessage(body);
+  await rest.conversations(mine.sid).messages.create({ author: 'agent:ana', body: 'and an agent' });
+  await until(() => added.length >= 4, 'replayed messages', 15_000);
+  assert.ok(states.includes('connecting') && states.at(-1) === 'connected', JSON.stringify(states));
+  await new Promise((r) => setTimeout(r, 300));
+  assert.deepEqual(added.map((m) => m.body), ['while', 'you', 'were away', 'and an agent']);
+  assert.deepEqual(added.map((m) => m.index), [0, 1, 2, 3]);
+  // Live again.
+  const live = next(theirs, 'messageAdded');
+  await mine.sendMessage('live');
+  assert.equal((await live).index, 4);
+  await assertNothingUnknown();
+});
+
+test('held pushes arrive late but in order; delayed ones too', async () => {
+  await emu.reset();
+  const alice = await connect('alice');
+  const bob = await connect('bob');
+  const [mine, theirs] = await chat(alice, [bob]);
+  const added = collect(theirs, 'messageAdded');
+  await emu.realtimeFault('hold', { identity: 'bob' });
+  await mine.sendMessage('one');
+  await mine.sendMessage('two');
+  await new Promise((r) => setTimeout(r, 300));
+  assert.deepEqual(added, [], 'nothing while held');
+  await emu.realtimeFault('release', { identity: 'bob' });
+  await until(() => added.length === 2, 'released');
+  assert.deepEqual(added.map((m) => m.body), ['one', 'two']);
+  await emu.realtimeFault('delay', { identity: 'bob', ms: 150 });
+  const started = Date.now();
+  await mine.sendMessage('three');
+  await until(() => added.length === 3, 'delayed');
+  assert.ok(Date.now() - started >= 150);
+  await emu.realtimeFault('delay', { identity: 'bob', ms: 0 });
+  await assertNothingUnknown();
+});
+
+test('REST and console writes reach clients live; a closed conversation says so; a deleted one is gone', async () => {
+  await emu.reset();
+  const alice = await connect('visitor:acme:1');
+  const [conversation] = await chat(alice);
+  const viaRest = next(conversation, 'messageAdded');
+  await rest.conversations(conversation.sid).messages.create({ author: 'agent:ana', body: 'from REST', attributes: '{"a":1}' });
+  const m = await viaRest;
+  assert.equal(m.author, 'agent:ana');
+  assert.deepEqual(m.attributes, { a: 1 });
+
+  const viaConsole = next(conversation, 'messageAdded');
+  const res = await fetch(`${emu.url}/_emulator/console/conversations/${conversation.sid}/messages`, {
+    method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ body: 'from the console' }),
+  });
+  assert.equal(res.status, 201);
+  assert.equal((await viaConsole).author, 'agent:console');
+  const joined = await conversation.getParticipants();
+  assert.ok(joined.some((p) => p.identity === 'agent:console'));
+
+  const updated = next(conversation, 'updated', ({ updateReasons }) => updateReasons.includes('state'));
+  await rest.conversations(conversation.sid).update({ state: 'closed' });
+  await updated;
+  assert.equal(conversation.state.current, 'closed');
+  await assert.rejects(conversation.sendMessage('still there?'));
+
+  const [other] = await chat(alice);
+  const removed = next(alice, 'conversationRemoved', (c) => c.sid === other.sid);
+  await rest.conversations(other.sid).remove();
+  await removed;
+  await assert.rejects(alice.getConversationBySid(other.sid));
+  await assertNothingUnknown();
+});
+
+test('a conversation one is not in can be peeked, not read; conversation attributes and names update live', async () => {
+  await emu.reset();
+  const alice = await connect('alice');
+  const eve = await connect('eve');
+  const [conversation] = await chat(alice);
+  await conversation.sendMessage('private');
+  const peeked = await eve.getConversationBySid(conversation.sid);
+  assert.equal(peeked.status, 'notParticipating');
+  assert.deepEqual(peeked.attributes, { site: 'acme' });
+  await assert.rejects(within(peeked.getMessages(30), 'a stranger reads messages'));
+  const updated = next(conversation, 'updated', ({ updateReasons }) => updateReasons.includes('attributes'));
+  await conversation.updateAttributes({ site: 'acme', topic: 'billing' });
+  await updated;
+  assert.deepEqual(conversation.attributes, { site: 'acme', topic: 'billing' });
+  await conversation.updateFriendlyName('renamed');
+  await until(() => conversation.friendlyName === 'renamed', 'renamed');
+  const me = await alice.getUser('alice');
+  await me.updateFriendlyName('Alice A.');
+  await until(() => me.friendlyName === 'Alice A.', 'user renamed');
+  await conversation.leave();
+  await until(() => conversation.status === 'notParticipating', 'left');
+  await assertNothingUnknown();
+});
+
+test('the auto-responder (the real Worker) answers a real SDK visitor, live', async () => {
+  await emu.reset();
+  const worker = await startWorker({
+    secrets: { ...secrets, TWILIO_API_BASE: emu.url },
+    sites: {
+      auto: JSON.stringify({
+        allowed_origins: [ORIGIN], service_sid: SERVICE,
+        automation: { auto_reply: { bot_name: 'Acme bot', greeting: 'Hello from the bot!' } },
+      }),
+    },
+  });
+  try {
+    await rest.configuration.webhooks().update({
+      postWebhookUrl: `${worker.url}/webhooks/conversations`, filters: ['onConversationAdded', 'onMessageAdded'], method: 'POST',
+    });
+    const res = await fetch(`${worker.url}/api/sites/auto/token`, {
+      method: 'POST', headers: { Origin: ORIGIN, 'Content-Type': 'application/json' }, body: '{}',
+    });
+    assert.equal(res.status, 200);
+    const { token, identity } = await res.json();
+    const visitor = await within(emu.sdkClient(token).ready, 'visitor initialized');
+    assert.equal(visitor.user.identity, identity);
+    const [conversation] = await chat(visitor);
+    const answer = next(conversation, 'messageAdded', (m) => m.author === 'Acme bot', 15_000);
+    await conversation.sendMessage('hi there');
+    assert.equal((await answer).body, 'Hello from the bot!');
+    const deliveries = await emu.settled({ count: 2 });
+    const sdkEvent = deliveries.find((d) => d.event_type === 'onMessageAdded' && d.params.some(([k, v]) => k === 'Source' && v === 'SDK'));
+    assert.ok(sdkEvent, 'the SDK send fired onMessageAdded with Source=SDK');
+    assert.ok(sdkEvent.params.some(([k, v]) => k === 'ClientIdentity' && v === identity));
+  } finally {
+    await rest.configuration.webhooks().update({ postWebhookUrl: '' });
+    worker.stop();
+  }
+  await assertNothingUnknown();
+});
