@@ -4,7 +4,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startEmulator } from './support/emulator.mjs';
-import { testSecrets } from './support/worker.mjs';
+import { join } from 'node:path';
+import { testSecrets, ROOT } from './support/worker.mjs';
 import { launchBrowser } from './support/browser.mjs';
 
 const secrets = testSecrets();
@@ -59,4 +60,75 @@ test('a visitor chats through the stand-in in Chromium; the agent answers from t
   await visitor.waitForFunction(() => window.received.some((m) => m.author === 'agent:console'), null, { timeout: 5000 });
   const received = await visitor.evaluate(() => window.received);
   assert.deepEqual(received.find((m) => m.author === 'agent:console'), { author: 'agent:console', body: 'Hi! An agent here.\nHow can I help?' });
+});
+
+// The real SDK's browser bundle (the file the Worker vendors into public/vendor), unmodified, in
+// Chromium: it initializes against the emulator's realtime endpoint, chats with an agent on the
+// console and with a second browser client, and reconnects after a dropped socket.
+const BUNDLE = join(ROOT, 'node_modules', '@twilio', 'conversations', 'builds', 'twilio-conversations.min.js');
+
+async function realSdkPage(identity) {
+  const page = await browser.newPage();
+  // A secure context (loopback counts): the SDK calls crypto.randomUUID, which only secure
+  // contexts have.
+  await page.goto(`${emu.url}/_emulator/health`);
+  await page.setContent(`<!doctype html><title>${identity}</title><p>A host page</p>`);
+  await page.addScriptTag({ path: BUNDLE });
+  await page.evaluate(async ({ accessToken, uri }) => {
+    const client = new window.Twilio.Conversations.Client(accessToken, { Twilsock: { uri }, logLevel: 'silent' });
+    await new Promise((resolve, reject) => {
+      client.on('initialized', resolve);
+      client.on('initFailed', ({ error }) => reject(new Error(String(error?.message ?? error))));
+    });
+    window.client = client;
+    window.received = [];
+    window.states = [];
+    client.on('connectionStateChanged', (s) => window.states.push(s));
+    client.on('messageAdded', (m) => window.received.push({ author: m.author, body: m.body, index: m.index }));
+  }, { accessToken: token(identity), uri: emu.realtimeUri });
+  return page;
+}
+
+test('the real SDK bundle chats in Chromium: with the console agent, with another browser, across a dropped socket', async () => {
+  await emu.reset();
+  const visitor = await realSdkPage('visitor:acme:real');
+  const sid = await visitor.evaluate(async () => {
+    const c = await window.client.createConversation({ attributes: { site: 'acme' } });
+    await c.join();
+    await c.getMessages(30);
+    await c.sendMessage('Hello from the real SDK');
+    return c.sid;
+  });
+  assert.match(sid, /^CH[0-9a-f]{32}$/);
+
+  const agent = await browser.newPage();
+  await agent.goto(`${emu.url}/_emulator/console`);
+  await agent.getByRole('button', { name: /visitor:acme:real/ }).click();
+  await agent.getByRole('log', { name: 'Messages' }).getByText('Hello from the real SDK').waitFor();
+  await agent.getByRole('textbox', { name: 'Reply' }).fill('An agent here.');
+  await agent.keyboard.press('Enter');
+  await visitor.waitForFunction(() => window.received.some((m) => m.author === 'agent:console'), null, { timeout: 5000 });
+
+  // A second browser client joins, reads the history, and both hear each other live.
+  const friend = await realSdkPage('visitor:acme:friend');
+  await visitor.evaluate((s) => window.client.getConversationBySid(s).then((c) => c.add('visitor:acme:friend')), sid);
+  await friend.evaluate(async (s) => {
+    const c = await window.client.getConversationBySid(s);
+    window.friendSaw = (await c.getMessages(30)).items.map((m) => m.body);
+    await c.sendMessage('hi from the friend');
+  }, sid);
+  assert.deepEqual(await friend.evaluate(() => window.friendSaw), ['Hello from the real SDK', 'An agent here.']);
+  await visitor.waitForFunction(() => window.received.some((m) => m.body === 'hi from the friend'), null, { timeout: 5000 });
+
+  // The visitor's socket drops; what the friend writes meanwhile arrives once, after reconnecting.
+  await emu.realtimeFault('refuse', { identity: 'visitor:acme:real', ms: 1000 });
+  await emu.realtimeFault('drop', { identity: 'visitor:acme:real' });
+  await visitor.waitForFunction(() => window.states.includes('connecting'), null, { timeout: 5000 });
+  await friend.evaluate((s) => window.client.getConversationBySid(s).then((c) => c.sendMessage('while you were away')), sid);
+  await visitor.waitForFunction(() => window.received.some((m) => m.body === 'while you were away'), null, { timeout: 15_000 });
+  const received = await visitor.evaluate(() => window.received.map((m) => m.index));
+  assert.deepEqual(received, [...new Set(received)], 'no message twice');
+  assert.equal(await visitor.evaluate(() => window.client.connectionState), 'connected');
+  assert.deepEqual((await emu.realtimeReport()).unknown, []);
+  for (const page of [visitor, friend]) await page.evaluate(() => window.client.shutdown());
 });
