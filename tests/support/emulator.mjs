@@ -52,6 +52,7 @@ export async function startEmulator({ secrets, services }) {
   const realtimeUri = `${url.replace('http', 'ws')}/v3/wsconnect`;
   return {
     url,
+    pid: child.pid,
     realtimeUri,
     logs: () => output,
     /** Shuts the real SDK clients down (their timers keep a process alive), then the emulator. */
