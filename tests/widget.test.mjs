@@ -1,8 +1,9 @@
 // The widget end to end in Debian's Chromium: host pages on their own origin paste the one script
-// tag; the Worker runs under `wrangler dev`; the local Twilio emulator and its SDK stand-in carry
-// the chat, its webhooks reach the Worker (the auto-responder answers), and agents answer through
-// the emulator's REST API with the official twilio client. One site id per test keeps their
-// localStorage apart.
+// tag; the Worker runs under `wrangler dev`; the widget runs the real @twilio/conversations SDK
+// (the Worker's vendored copy, in its own realm) against the local Twilio emulator's realtime
+// endpoint, whose webhooks reach the Worker (the auto-responder answers); agents answer through
+// the emulator's REST API with the official twilio client. Network faults are injected at the
+// emulator (its realtime controls). One site id per test keeps their localStorage apart.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
@@ -26,7 +27,7 @@ const rotationSites = () => ({ rotated: config(quiet), rotating: config({ ...qui
 const startRotated = async () => {
   rotated ??= await startWorker({
     secrets: { ...secrets, VISITOR_SIGNING_SECRET: testSecrets().VISITOR_SIGNING_SECRET, TWILIO_API_BASE: emu.url,
-      CONVERSATIONS_SDK_URL: `${emu.url}/sdk/twilio-conversations.js` },
+      TWILIO_REALTIME_URL: emu.realtimeUri },
     sites: rotationSites(),
   });
   return rotated;
@@ -54,7 +55,7 @@ before(async () => {
   emu = await startEmulator({ secrets, services: [SERVICE] });
   client = emu.client();
   worker = await startWorker({
-    secrets: { ...secrets, TWILIO_API_BASE: emu.url, CONVERSATIONS_SDK_URL: `${emu.url}/sdk/twilio-conversations.js` },
+    secrets: { ...secrets, TWILIO_API_BASE: emu.url, TWILIO_REALTIME_URL: emu.realtimeUri },
     sites: {
       first: config(), back: config(), short: config({ ...quiet, token_ttl_seconds: 30 }), stale: config(quiet),
       long: config(quiet), plain: config(quiet), hostile: config(quiet), keys: config(quiet), shots: config(),
@@ -126,6 +127,30 @@ const noneSending = (page) => page.locator('.msg.own .meta', { hasText: /Sending
 /** Waits until every own message went out: none sending, none failed. */
 const allDelivered = (page) => page.locator('.msg.own .meta', { hasText: /Sending|Not sent/ }).waitFor({ state: 'detached' });
 /** The bodies Twilio (the emulator) holds for a conversation, oldest first. */
+/** The visitor's identity, from the credential the widget stored (`v1.<site>.<uuid>.<tag>`). */
+async function identityOf(page, site) {
+  const credential = await stored(page, site, 'visitor');
+  const [, , uuid] = credential.split('.');
+  return `visitor:${site}:${uuid}`;
+}
+
+function within(promise, what, ms = 10_000) {
+  let timer;
+  return Promise.race([promise, new Promise((_, reject) => { timer = setTimeout(() => reject(new Error(`timed out: ${what}`)), ms); })])
+    .finally(() => clearTimeout(timer));
+}
+
+async function until(predicate, what, ms = 15_000) {
+  const deadline = Date.now() + ms;
+  while (!(await predicate())) {
+    if (Date.now() > deadline) throw new Error(`timed out: ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** How many times the emulator refused `identity`'s reconnection (a realtime fault). */
+const refusedInits = async (identity) => (await emu.realtimeReport()).refused_inits.filter((i) => i === identity).length;
+
 const bodiesIn = async (sid) => (await client.conversations.v1.services(SERVICE).conversations(sid).messages.list({ pageSize: 100 })).map((m) => m.body);
 /** The visitor credential and conversation SID the page keeps for `site`. */
 const session = async (page, site) => ({ visitor: await stored(page, site, 'visitor'), conversation: await stored(page, site, 'conversation') });
@@ -160,7 +185,8 @@ test('a new visitor: nothing loads before intent; open, chat, the auto-responder
   assert.equal(await launcher(page).getAttribute('aria-expanded'), 'true');
   await panel(page).and(page.getByRole('dialog', { name: 'Acme support' })).waitFor();
   await focusMovesTo(page, 'Message', 'opening moves focus to the composer');
-  assert.ok(requests.some((r) => r === `${emu.url}/sdk/twilio-conversations.js`), 'the SDK named by the public config');
+  assert.ok(requests.some((r) => r === `${worker.url}/vendor/twilio-conversations.min.js`), 'the SDK named by the public config');
+  assert.equal(await page.evaluate(() => typeof window.Twilio), 'undefined', 'the SDK is not in the host page');
 
   await send(page, 'What is the price?');
   await log(page).getByText('It is free.').waitFor();
@@ -393,12 +419,12 @@ test('screenshots of the open widget at desktop size and at 375 px wide (full sc
 
 test('the SDK script fails to load: an "unavailable, try again" state that recovers, and the draft is kept', async () => {
   const { page } = await visit('nosdk');
-  await page.route(`${emu.url}/sdk/**`, (route) => route.abort());
+  await page.route(`${worker.url}/vendor/**`, (route) => route.abort());
   await launcher(page).click();
   await composer(page).fill('Kept while offline');
   await page.getByRole('alert').getByText('Chat is unavailable right now.').waitFor();
   assert.equal(await composer(page).inputValue(), 'Kept while offline');
-  await page.unroute(`${emu.url}/sdk/**`);
+  await page.unroute(`${worker.url}/vendor/**`);
   await page.getByRole('button', { name: 'Try again' }).click();
   await connected(page);
   await composer(page).press('Enter');
@@ -443,7 +469,8 @@ test('with the real SDK and Twilio unreachable: a clear "can\'t connect" state, 
     await launcher(page).click();
     await composer(page).fill('Please keep this text');
     await page.getByRole('alert').getByText("Can't connect to chat. Check your connection, then try again.").waitFor({ timeout: 30_000 });
-    assert.equal(await page.evaluate(() => window.Twilio.Conversations.Client.version), '3.0.1', 'the real SDK was loaded');
+    const versions = await Promise.all(page.frames().map((f) => f.evaluate(() => window.Twilio?.Conversations?.Client?.version).catch(() => undefined)));
+    assert.deepEqual(versions.filter(Boolean), ['3.0.1'], 'the real SDK was loaded, in its own realm only');
     await composer(page).press('Enter');
     assert.equal(await composer(page).inputValue(), 'Please keep this text');
     await page.getByRole('button', { name: 'Try again' }).waitFor();
@@ -470,25 +497,14 @@ test('a strict Content-Security-Policy (the README\'s lines): no eval, no inline
 
 test('a send that fails keeps its text, marked "Not sent." with Retry; Retry sends it once', async () => {
   const { page } = await visit('retry');
-  // The realtime channel through Playwright: while `failing`, sendMessage is answered with an error.
-  let failing = true;
-  await page.routeWebSocket(/\/_sdk\/realtime$/, (ws) => {
-    const server = ws.connectToServer();
-    ws.onMessage((m) => {
-      const frame = JSON.parse(m);
-      if (failing && frame.op === 'sendMessage') {
-        ws.send(JSON.stringify({ id: frame.id, error: { status: 503, code: 20503, message: 'Service Unavailable' } }));
-      } else server.send(m);
-    });
-    server.onMessage((m) => ws.send(m));
-  });
   await openAndConnect(page);
+  // The emulator answers the next message the visitor sends with an error (nothing stored).
+  await emu.realtimeFault('fail', { identity: await identityOf(page, 'retry'), method: 'POST', path_contains: '/Messages', status: 503 });
   await composer(page).fill('Please do not lose me');
   await composer(page).press('Enter');
   const failed = page.locator('.msg.own.failed');
   await failed.getByText('Not sent.').waitFor();
   assert.equal(await failed.locator('.bubble').innerText(), 'Please do not lose me');
-  failing = false;
   await failed.getByRole('button', { name: 'Retry' }).click();
   await failed.waitFor({ state: 'detached' });
   await noneSending(page);
@@ -501,26 +517,14 @@ test('a send that fails keeps its text, marked "Not sent." with Retry; Retry sen
 
 test('a send whose answer is lost: "Not sent." with Retry, and Retry finds it stored instead of sending it twice', async () => {
   const { page, errors } = await visit('lost');
-  // The realtime channel through Playwright: the first sendMessage reaches the emulator (which
-  // stores the message), but its answer and the messageAdded pushes of that message never come
-  // back; everything else passes. Only Retry can find out that it was stored.
+  // The first message the visitor sends is stored, but its answer is lost (the emulator answers
+  // with an error after storing it) and its push is held back: only Retry can find out that it
+  // was stored.
   const body = 'Stored but unconfirmed';
-  let lostId;
-  await page.routeWebSocket(/\/_sdk\/realtime$/, (ws) => {
-    const server = ws.connectToServer();
-    ws.onMessage((m) => {
-      const frame = JSON.parse(m);
-      if (lostId === undefined && frame.op === 'sendMessage') lostId = frame.id;
-      server.send(m);
-    });
-    server.onMessage((m) => {
-      const frame = JSON.parse(m);
-      if (frame.id !== undefined && frame.id === lostId) {
-        ws.send(JSON.stringify({ id: frame.id, error: { status: 0, code: 0, message: 'connection lost' } }));
-      } else if (!(frame.event === 'messageAdded' && frame.message?.body === body)) ws.send(m);
-    });
-  });
   await openAndConnect(page);
+  const identity = await identityOf(page, 'lost');
+  await emu.realtimeFault('fail', { identity, method: 'POST', path_contains: '/Messages', status: 503, apply: true });
+  await emu.realtimeFault('hold', { identity });
   await composer(page).fill(body);
   await composer(page).press('Enter');
   const failed = page.locator('.msg.own.failed');
@@ -531,6 +535,7 @@ test('a send whose answer is lost: "Not sent." with Retry, and Retry finds it st
   await page.keyboard.press('Enter');
   await failed.waitFor({ state: 'detached' });
   await noneSending(page);
+  await emu.realtimeFault('release', { identity });
   const sid = await stored(page, 'lost', 'conversation');
   const bodies = await bodiesIn(sid);
   assert.deepEqual(bodies, [body], 'sent once');
@@ -590,35 +595,34 @@ test('typing: an agent typing shows "ana is typing…" until their message arriv
   const sid = await stored(page, 'typing', 'conversation');
   // The agent joins through the REST API, as Flex would, and connects as an SDK client.
   await client.conversations.v1.services(SERVICE).conversations(sid).participants.create({ identity: 'agent:ana' });
-  const agent = await emu.realtime(emu.accessToken('agent:ana'));
-  await agent.request('typing', { sid });
+  const agent = await within(emu.sdkClient(emu.accessToken('agent:ana')).ready, 'the agent connects');
+  const agentConversation = await agent.getConversationBySid(sid);
+  await agentConversation.getMessages(30);
+  const visitorTyping = new Promise((resolve) => agentConversation.on('typingStarted', resolve));
+  await agentConversation.typing();
   const typing = page.locator('.typing', { hasText: 'ana is typing…' });
   await typing.waitFor();
   await agentSays(sid, 'Here, how can I help?');
   await log(page).getByText('Here, how can I help?').waitFor();
   await typing.waitFor({ state: 'detached' });
 
-  // The widget tells the others at most every 2 s; its last typing was for the first message.
-  await page.waitForTimeout(2100);
-  await composer(page).pressSequentially('I have a question');
-  const event = await agent.waitFor((e) => e.event === 'typingStarted' && e.conversation === sid);
-  assert.match(event.identity, /^visitor:typing:/, "the visitor's typing, with their identity");
+  // The SDK tells the others at most once per typing timeout (5 s from the emulator), and the
+  // visitor's last typing was for the first message: keep typing until the agent hears it.
+  let heard = false;
+  visitorTyping.then(() => { heard = true; });
+  await until(async () => {
+    await composer(page).pressSequentially('I have a question ');
+    return heard;
+  }, "the visitor's typing reaches the agent", 15_000);
+  const typist = await visitorTyping;
+  assert.match(typist.identity, /^visitor:typing:/, "the visitor's typing, with their identity");
+  await agent.shutdown();
   assert.deepEqual(errors, []);
   await page.close();
 });
 
 test('a dropped connection: "Reconnecting…" while it is down; after it, what was written meanwhile (over a page) shows without a hole, and sending works', async () => {
   const { page, errors } = await visit('drop');
-  // The realtime channel through Playwright, so that it can be cut and refused.
-  let down = false;
-  const open = [];
-  await page.routeWebSocket(/\/_sdk\/realtime$/, (ws) => {
-    if (down) { ws.close(); return; }
-    const server = ws.connectToServer();
-    ws.onMessage((m) => server.send(m));
-    server.onMessage((m) => ws.send(m));
-    open.push(ws);
-  });
   await openAndConnect(page);
   await send(page, 'Before the drop');
   // Sent (its stored copy may still be on its way when the channel drops: the log knows it).
@@ -626,23 +630,32 @@ test('a dropped connection: "Reconnecting…" while it is down; after it, what w
   const sid = await stored(page, 'drop', 'conversation');
   const banner = page.getByRole('status').getByText('Connection lost. Reconnecting…');
 
-  down = true;
-  for (const ws of open.splice(0)) await ws.close({ code: 1001, reason: 'network change' });
+  // The emulator drops the visitor's socket and refuses reconnections for a while.
+  const identity = await identityOf(page, 'drop');
+  await emu.realtimeFault('refuse', { identity, ms: 60_000 });
+  assert.equal((await emu.realtimeFault('drop', { identity })).connections, 1);
   await banner.waitFor();
   // More than a page (30) is written while the visitor is offline.
   const offline = Array.from({ length: 34 }, (_, i) => `Offline ${String(i + 1).padStart(2, '0')}`);
   for (const body of offline) await agentSays(sid, body);
-  await page.waitForTimeout(1500); // a reconnection attempt or two is refused
+  await until(async () => (await refusedInits(identity)) >= 1, 'a reconnection attempt is refused');
   assert.ok(await banner.isVisible(), 'still reconnecting while the channel is refused');
 
-  down = false;
+  await emu.realtimeFault('refuse', { identity, ms: 0 });
   await banner.waitFor({ state: 'detached', timeout: 20_000 });
   await log(page).getByText('Offline 34').waitFor();
   const shown = async () => (await bubbles(page)).filter((b) => b.startsWith('Offline') || b.endsWith('the drop'));
-  assert.deepEqual(await shown(), offline.slice(4), 'the newest page, with no hole before it');
-  await page.getByRole('button', { name: 'Show earlier messages' }).click();
-  await log(page).getByText('Before the drop').waitFor();
-  assert.deepEqual(await shown(), ['Before the drop', ...offline], 'the older ones, in order, once');
+  // The widget fetches the newest page itself and the SDK replays what it missed: whichever
+  // comes first, what shows is a run up to the newest message with no hole, each once.
+  const all = ['Before the drop', ...offline];
+  const now = await shown();
+  assert.ok(now.length >= 30, `at least the newest page: ${now.length}`);
+  assert.deepEqual(now, all.slice(all.length - now.length), 'a run up to the newest, no hole');
+  if (now[0] !== 'Before the drop') {
+    await page.getByRole('button', { name: 'Show earlier messages' }).click();
+    await log(page).getByText('Before the drop').waitFor();
+  }
+  assert.deepEqual(await shown(), all, 'the older ones, in order, once');
   await send(page, 'After the drop');
   await allDelivered(page);
   const bodies = await bodiesIn(sid);

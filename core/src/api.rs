@@ -35,6 +35,8 @@ pub enum ErrorCode {
     InvalidSecret,
     /// A binding (KV namespace, rate limiter) is missing from wrangler.toml.
     MissingBinding,
+    /// A Worker var (not a secret) is set to something unusable; the message names it.
+    InvalidVar,
     /// The site's stored config does not validate.
     InvalidSiteConfig,
     /// A webhook without a valid `X-Twilio-Signature`: not from Twilio, or not for this auth
@@ -62,6 +64,7 @@ impl ErrorCode {
             ErrorCode::RateLimited => "rate_limited",
             ErrorCode::MissingSecret => "missing_secret",
             ErrorCode::InvalidSecret => "invalid_secret",
+            ErrorCode::InvalidVar => "invalid_var",
             ErrorCode::MissingBinding => "missing_binding",
             ErrorCode::InvalidSiteConfig => "invalid_site_config",
             ErrorCode::InvalidSignature => "invalid_signature",
@@ -85,6 +88,7 @@ impl ErrorCode {
             ErrorCode::Internal => 500,
             ErrorCode::MissingSecret
             | ErrorCode::InvalidSecret
+            | ErrorCode::InvalidVar
             | ErrorCode::MissingBinding
             | ErrorCode::InvalidSiteConfig
             | ErrorCode::TwilioUnavailable => 503,

@@ -86,14 +86,21 @@ impl SiteConfig {
         self.allowed_origins.0.iter().any(|o| o.0 == origin)
     }
 
-    /// What a browser may see: appearance and wording, never SIDs, origins or automation.
-    pub fn public(&self, site: &SiteId, sdk_url: &str) -> PublicConfig {
+    /// What a browser may see: appearance and wording, never SIDs, origins or automation;
+    /// `realtime_url` only when the Worker is configured for the local emulator.
+    pub fn public(
+        &self,
+        site: &SiteId,
+        sdk_url: &str,
+        realtime_url: Option<&RealtimeUrl>,
+    ) -> PublicConfig {
         PublicConfig {
             site: site.clone(),
             appearance: self.appearance.clone(),
             greeting: self.greeting.clone(),
             locale: self.locale.clone(),
             sdk_url: sdk_url.to_owned(),
+            realtime_url: realtime_url.cloned(),
         }
     }
 }
@@ -108,6 +115,38 @@ pub struct PublicConfig {
     /// Where the widget loads the Conversations SDK from (the vendored SDK, or the local
     /// emulator's stand-in).
     pub sdk_url: String,
+    /// Where the SDK's realtime connection goes instead of Twilio's (the local emulator's
+    /// `/v3/wsconnect`); absent in production, where the SDK finds Twilio itself.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub realtime_url: Option<RealtimeUrl>,
+}
+
+/// The SDK's realtime endpoint when it is not Twilio's: a `ws://` or `wss://` URL (the Worker var
+/// `TWILIO_REALTIME_URL`, set only for the local emulator).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct RealtimeUrl(String);
+
+impl TryFrom<String> for RealtimeUrl {
+    type Error = String;
+
+    fn try_from(s: String) -> Result<RealtimeUrl, String> {
+        let url = url::Url::parse(&s).map_err(|e| {
+            format!("{s:?} is not a URL ({e}); e.g. ws://127.0.0.1:8788/v3/wsconnect")
+        })?;
+        if !matches!(url.scheme(), "ws" | "wss") || url.host_str().is_none() {
+            return Err(format!(
+                "{s:?} must be a ws:// or wss:// URL, e.g. ws://127.0.0.1:8788/v3/wsconnect"
+            ));
+        }
+        Ok(RealtimeUrl(s))
+    }
+}
+
+impl From<RealtimeUrl> for String {
+    fn from(u: RealtimeUrl) -> String {
+        u.0
+    }
 }
 
 /// A browser origin, `scheme://host[:port]`, stored as browsers serialize it in `Origin`.
@@ -736,7 +775,7 @@ mod tests {
                 "greeting": "Hi"}}"#
         ))
         .unwrap();
-        let public = c.public(&"acme".parse().unwrap(), "/vendor/sdk.js");
+        let public = c.public(&"acme".parse().unwrap(), "/vendor/sdk.js", None);
         let json = serde_json::to_string(&public).unwrap();
         for secret_ish in [
             "IS0123",
@@ -752,5 +791,28 @@ mod tests {
             json,
             r##"{"site":"acme","appearance":{"title":"Chat with us","brand_color":"#0263E0","position":"bottom-right"},"greeting":"Hi","locale":"en-US","sdk_url":"/vendor/sdk.js"}"##
         );
+    }
+
+    #[test]
+    fn the_realtime_url_is_public_only_when_set_and_only_a_websocket_url() {
+        let c: SiteConfig = serde_json::from_str(
+            r#"{"allowed_origins":["https://acme.com"],"service_sid":"IS0123456789abcdef0123456789abcdef"}"#,
+        )
+        .unwrap();
+        let url = RealtimeUrl::try_from("ws://127.0.0.1:8788/v3/wsconnect".to_owned()).unwrap();
+        let json =
+            serde_json::to_value(c.public(&"acme".parse().unwrap(), "/v.js", Some(&url))).unwrap();
+        assert_eq!(json["realtime_url"], "ws://127.0.0.1:8788/v3/wsconnect");
+        let json = serde_json::to_value(c.public(&"acme".parse().unwrap(), "/v.js", None)).unwrap();
+        assert!(json.get("realtime_url").is_none());
+        for bad in [
+            "http://127.0.0.1:8788/v3/wsconnect",
+            "127.0.0.1:8788",
+            "wss://",
+            "ftp://x/y",
+            "",
+        ] {
+            assert!(RealtimeUrl::try_from(bad.to_owned()).is_err(), "{bad}");
+        }
     }
 }

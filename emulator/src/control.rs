@@ -355,12 +355,23 @@ struct RealtimeFault {
     ms: Option<u64>,
 }
 
-/// `POST /_emulator/realtime/{drop|expire|hold|release|delay|refuse}`.
+/// `POST /_emulator/realtime/{drop|expire|hold|release|delay|refuse|fail}`.
 async fn realtime_fault(
     State(c): State<Arc<Controls>>,
     Path(action): Path<String>,
     body: Bytes,
 ) -> Response {
+    if action == "fail" {
+        return match serde_json::from_slice::<crate::twilsock::RequestFault>(&body) {
+            Ok(fault) => {
+                c.twilsock.fail_requests(fault);
+                (StatusCode::CREATED, Json(json!({"ok": true}))).into_response()
+            }
+            Err(e) => bad_request(format!(
+                "a request fault is {{identity?, method?, path_contains?, status, times?, apply?}}: {e}"
+            )),
+        };
+    }
     let fault: RealtimeFault = if body.is_empty() {
         RealtimeFault::default()
     } else {
@@ -394,7 +405,7 @@ async fn realtime_fault(
         other => {
             return (
                 StatusCode::NOT_FOUND,
-                Json(json!({"error": format!("no realtime fault {other:?}: drop, expire, hold, release, delay or refuse")})),
+                Json(json!({"error": format!("no realtime fault {other:?}: drop, expire, hold, release, delay, refuse or fail")})),
             )
                 .into_response()
         }

@@ -11,6 +11,7 @@
 //! checks, resume, refresh timing) is in edgechat-core and tested natively.
 
 mod net;
+mod realm;
 mod sdk;
 mod session;
 mod store;
@@ -48,6 +49,8 @@ pub(crate) struct Start {
     pub open: bool,
     pub focus_launcher: bool,
     pub events: UnboundedReceiver<Event>,
+    /// The shadow root the widget is mounted in: the SDK's realm goes there too.
+    pub realm_parent: web_sys::Node,
 }
 
 thread_local! {
@@ -94,6 +97,7 @@ pub fn mount(
             open,
             focus_launcher,
             events: rx,
+            realm_parent: root.get_root_node(),
         })
     });
     dioxus::web::launch::launch_cfg(ui::App, dioxus::web::Config::new().rootelement(root));

@@ -70,6 +70,8 @@ pub struct PublicConfig {
     pub greeting: Option<String>,
     pub locale: Option<String>,
     pub sdk_url: String,
+    /// The local emulator's realtime endpoint; absent with Twilio itself.
+    pub realtime_url: Option<String>,
 }
 
 pub async fn config(base: &str, site: &str) -> Result<PublicConfig, ApiFailure> {
@@ -82,6 +84,7 @@ pub async fn config(base: &str, site: &str) -> Result<PublicConfig, ApiFailure> 
         greeting: get_str(&json, "greeting"),
         locale: get_str(&json, "locale"),
         sdk_url: get_str(&json, "sdk_url").ok_or(ApiFailure::Network)?,
+        realtime_url: get_str(&json, "realtime_url"),
     })
 }
 
@@ -110,36 +113,6 @@ pub async fn token(base: &str, site: &str, visitor: Option<&str>) -> Result<Toke
         visitor: field("visitor")?,
         expires_at: get(&json, "expires_at").as_f64().unwrap_or(0.0) as u64,
     })
-}
-
-/// Loads the SDK as a classic script in the host document (it defines a global), once.
-pub async fn load_script(url: &str) -> Result<(), ()> {
-    if crate::sdk::loaded() {
-        return Ok(());
-    }
-    let document = web_sys::window().and_then(|w| w.document()).ok_or(())?;
-    let script: web_sys::HtmlScriptElement = document
-        .create_element("script")
-        .map_err(drop)?
-        .unchecked_into();
-    script.set_src(url);
-    script.set_async(true);
-    let done = Promise::new(&mut |resolve, reject| {
-        script.set_onload(Some(&resolve));
-        script.set_onerror(Some(&reject));
-    });
-    let head = document.head().ok_or(())?;
-    head.append_child(&script).map_err(drop)?;
-    let loaded = JsFuture::from(done).await.is_ok();
-    script.set_onload(None);
-    script.set_onerror(None);
-    if loaded && crate::sdk::loaded() {
-        Ok(())
-    } else {
-        // Let a later "Try again" insert a fresh script.
-        script.remove();
-        Err(())
-    }
 }
 
 /// Resolves after `ms` milliseconds.
@@ -181,18 +154,17 @@ pub fn dispatch(name: &str, detail: &JsValue) {
     }
 }
 
-/// The current page's URL and referrer, for the conversation's attributes.
-pub fn page_attributes(site: &str) -> JsValue {
-    let attributes = Object::new();
-    let _ = Reflect::set(&attributes, &"site".into(), &site.into());
+/// The site and the current page's URL and referrer, for the conversation's attributes.
+pub fn page_attributes(site: &str) -> Vec<(&'static str, String)> {
+    let mut attributes = vec![("site", site.to_owned())];
     if let Some(document) = web_sys::window().and_then(|w| w.document()) {
         if let Some(url) = document.location().and_then(|l| l.href().ok()) {
-            let _ = Reflect::set(&attributes, &"page_url".into(), &url.into());
+            attributes.push(("page_url", url));
         }
         let referrer = document.referrer();
         if !referrer.is_empty() {
-            let _ = Reflect::set(&attributes, &"referrer".into(), &referrer.into());
+            attributes.push(("referrer", referrer));
         }
     }
-    attributes.into()
+    attributes
 }

@@ -1,20 +1,25 @@
 //! Bindings to the Conversations SDK: exactly the surface in widget/sdk-surface.ts, which
-//! tests/sdk-types/conformance.ts checks (tsc) against the real @twilio/conversations declarations
-//! and the emulator's stand-in. Both define the classic-script global `Twilio.Conversations.Client`.
+//! tests/sdk-types/conformance.ts checks (tsc) against the real @twilio/conversations declarations.
+//! The SDK lives in its own realm ([`crate::realm`]); these are method calls on its objects, and
+//! whatever the widget hands it is made in that realm.
 
 use js_sys::{Array, Function, Promise, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 
+use crate::realm::Realm;
+
+/// How long `updateToken` may take (a reconnect with the new token) before it counts as failed.
+const REFRESH_TIMEOUT_MS: u32 = 10_000;
+
 #[wasm_bindgen]
 extern "C" {
-    #[wasm_bindgen(js_namespace = ["Twilio", "Conversations"], js_name = Client)]
     #[derive(Clone)]
     pub type Client;
 
-    #[wasm_bindgen(constructor, catch, js_namespace = ["Twilio", "Conversations"], js_class = "Client")]
-    pub fn new(token: &str) -> Result<Client, JsValue>;
+    #[wasm_bindgen(method, getter, js_name = connectionState)]
+    pub fn connection_state(this: &Client) -> String;
 
     #[wasm_bindgen(method)]
     pub fn on(this: &Client, event: &str, listener: &Function);
@@ -39,6 +44,9 @@ extern "C" {
 
     #[wasm_bindgen(method, getter)]
     fn state(this: &Conversation) -> JsValue;
+
+    #[wasm_bindgen(method, getter)]
+    fn status(this: &Conversation) -> JsValue;
 
     #[wasm_bindgen(method, getter, js_name = lastReadMessageIndex)]
     pub fn last_read_message_index(this: &Conversation) -> Option<f64>;
@@ -94,27 +102,19 @@ pub fn listener(f: impl FnMut(JsValue) + 'static) -> Function {
         .unchecked_into()
 }
 
-/// Whether the SDK's global is defined (its script has run).
-pub fn loaded() -> bool {
-    let path = ["Twilio", "Conversations", "Client"];
-    let mut at: JsValue = js_sys::global().into();
-    for key in path {
-        at = match Reflect::get(&at, &JsValue::from_str(key)) {
-            Ok(v) if !v.is_undefined() && !v.is_null() => v,
-            _ => return false,
-        };
-    }
-    true
-}
-
 async fn call<T: JsCast>(promise: Promise) -> Result<T, JsValue> {
     Ok(JsFuture::from(promise).await?.unchecked_into())
 }
 
 impl Client {
-    pub async fn create(&self, attributes: &JsValue) -> Result<Conversation, JsValue> {
-        let options = js_sys::Object::new();
-        Reflect::set(&options, &"attributes".into(), attributes)?;
+    /// A new conversation with string `attributes` (made in the SDK's realm).
+    pub async fn create(
+        &self,
+        realm: &Realm,
+        attributes: &[(&str, &str)],
+    ) -> Result<Conversation, JsValue> {
+        let options = realm.object(&[])?;
+        Reflect::set(&options, &"attributes".into(), &realm.object(attributes)?)?;
         call(self.create_conversation(&options)).await
     }
 
@@ -122,8 +122,24 @@ impl Client {
         call(self.get_conversation_by_sid(sid)).await
     }
 
+    /// `updateToken`, when the SDK can take it: after `tokenExpired` (Twilio's `close` 410)
+    /// the SDK reaches `disconnected` only by its own 3 s timer, and an `updateToken` before
+    /// that never settles. Bounded, so a renewal can never hang the session.
     pub async fn refresh(&self, token: &str) -> Result<(), JsValue> {
-        JsFuture::from(self.update_token(token)).await.map(drop)
+        for _ in 0..60 {
+            if self.connection_state() != "disconnecting" {
+                break;
+            }
+            crate::net::sleep(100).await;
+        }
+        let update = JsFuture::from(self.update_token(token));
+        let timeout = Box::pin(crate::net::sleep(REFRESH_TIMEOUT_MS));
+        match futures_util::future::select(update, timeout).await {
+            futures_util::future::Either::Left((result, _)) => result.map(drop),
+            futures_util::future::Either::Right(_) => {
+                Err(JsValue::from_str("updateToken timed out"))
+            }
+        }
     }
 
     pub async fn close(&self) {
@@ -157,6 +173,12 @@ pub struct Page {
 }
 
 impl Conversation {
+    /// Whether the visitor is a participant: the SDK answers a conversation they are not in
+    /// (any more) with a peek, `status: notParticipating`, instead of rejecting.
+    pub fn joined(&self) -> bool {
+        self.status().as_string().as_deref() == Some("joined")
+    }
+
     /// `state.current`, when the SDK knows it.
     pub fn current_state(&self) -> Option<String> {
         Reflect::get(&self.state(), &"current".into())
@@ -188,8 +210,8 @@ impl Conversation {
     }
 
     /// Sends `body` with the widget's local id in its attributes; resolves to its index.
-    pub async fn send(&self, body: &str, local_id: u64) -> Result<u64, JsValue> {
-        let attributes = js_sys::Object::new();
+    pub async fn send(&self, realm: &Realm, body: &str, local_id: u64) -> Result<u64, JsValue> {
+        let attributes = realm.object(&[])?;
         Reflect::set(
             &attributes,
             &edgechat_core::message_log::LOCAL_ID_ATTRIBUTE.into(),

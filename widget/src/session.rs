@@ -16,6 +16,7 @@ use futures_util::future::{select, Either};
 use wasm_bindgen::prelude::*;
 
 use crate::net::{self, ApiFailure};
+use crate::realm::Realm;
 use crate::sdk;
 use crate::store::Store;
 use crate::{post, Event};
@@ -85,6 +86,9 @@ struct State {
     last_typing_ms: u64,
     config_loaded: bool,
     sdk_url: Option<String>,
+    realtime_url: Option<String>,
+    /// The SDK's own realm (an iframe in the shadow root), once loaded.
+    realm: Option<Realm>,
 }
 
 /// The session controller; cheap to clone into event handlers and tasks.
@@ -93,6 +97,8 @@ pub struct Session {
     pub view: View,
     site: SiteId,
     base: Rc<str>,
+    /// Where the SDK's realm goes: the widget's shadow root.
+    realm_parent: web_sys::Node,
     store: Rc<Store>,
     state: Rc<RefCell<State>>,
 }
@@ -100,7 +106,7 @@ pub struct Session {
 impl Session {
     /// The session for `site`; the launcher starts with the look the site's last config gave
     /// it (as embed.js drew it), so that it does not change colour or side when the app loads.
-    pub fn new(view: View, site: SiteId, base: String) -> Session {
+    pub fn new(view: View, site: SiteId, base: String, realm_parent: web_sys::Node) -> Session {
         let store = Store::new(site.clone());
         if let Some(stored) = store.load_look() {
             let (brand, bottom_left) = parse_launcher_look(&stored);
@@ -114,6 +120,7 @@ impl Session {
             store: Rc::new(store),
             site,
             base: base.into(),
+            realm_parent,
             state: Rc::new(RefCell::new(State::default())),
         }
     }
@@ -184,16 +191,14 @@ impl Session {
             state.sdk_url = web_sys::Url::new_with_base(&config.sdk_url, &self.base)
                 .map(|u| u.href())
                 .ok();
+            state.realtime_url = config.realtime_url;
         }
         let (token, replaced) = token?;
-        let sdk_url = self.state.borrow().sdk_url.clone().unwrap_or_default();
-        net::load_script(&sdk_url)
-            .await
-            .map_err(|()| Failure::Unavailable)?;
+        let realm = self.realm().await?;
         let existing = self.state.borrow().client.clone();
         let client = match existing {
             Some(client) => client,
-            None => self.start_client(&token.token).await?,
+            None => self.start_client(&realm, &token.token).await?,
         };
         self.schedule_refresh(token.expires_at);
         self.open_conversation(&client, stored.conversation, replaced)
@@ -256,9 +261,35 @@ impl Session {
         }
     }
 
-    /// `new Client(token)`, then wait for `initialized` (or a refusal, or the timeout).
-    async fn start_client(&self, token: &str) -> Result<sdk::Client, Failure> {
-        let client = sdk::Client::new(token).map_err(|_| Failure::CantConnect)?;
+    /// The SDK's realm, loading it (again, if the page reloaded its iframe) when needed; a
+    /// reloaded realm lost its Client, so the session starts over with a new one.
+    async fn realm(&self) -> Result<Realm, Failure> {
+        let current = self.state.borrow().realm.clone();
+        if let Some(realm) = current {
+            if realm.alive() {
+                return Ok(realm);
+            }
+            realm.remove();
+            let mut state = self.state.borrow_mut();
+            state.realm = None;
+            state.client = None;
+            state.conversation = None;
+        }
+        let sdk_url = self.state.borrow().sdk_url.clone().unwrap_or_default();
+        let realm = Realm::load(&self.realm_parent, &sdk_url)
+            .await
+            .map_err(|()| Failure::Unavailable)?;
+        self.state.borrow_mut().realm = Some(realm.clone());
+        Ok(realm)
+    }
+
+    /// `new Client(token)` in the SDK's realm, then wait for `initialized` (or a refusal, or
+    /// the timeout).
+    async fn start_client(&self, realm: &Realm, token: &str) -> Result<sdk::Client, Failure> {
+        let realtime_url = self.state.borrow().realtime_url.clone();
+        let client = realm
+            .client(token, realtime_url.as_deref())
+            .map_err(|_| Failure::CantConnect)?;
         let (done, outcome) = futures_channel::oneshot::channel::<bool>();
         let done = Rc::new(RefCell::new(Some(done)));
         let finish = move |ok: bool| {
@@ -310,6 +341,10 @@ impl Session {
             lookup = Some(Lookup::Rejected);
         } else if let Some(sid) = &stored {
             match client.conversation(sid.as_str()).await {
+                Ok(conversation) if !conversation.joined() => {
+                    // The SDK peeked a conversation the visitor is no longer in: it is gone.
+                    lookup = Some(Lookup::Rejected);
+                }
                 Ok(conversation) => {
                     let state = conversation
                         .current_state()
@@ -342,8 +377,16 @@ impl Session {
 
     async fn start_conversation(&self, client: &sdk::Client) -> Result<sdk::Conversation, Failure> {
         let attributes = net::page_attributes(self.site.as_str());
+        let attributes: Vec<(&str, &str)> =
+            attributes.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let realm = self
+            .state
+            .borrow()
+            .realm
+            .clone()
+            .ok_or(Failure::CantConnect)?;
         let conversation = client
-            .create(&attributes)
+            .create(&realm, &attributes)
             .await
             .map_err(|_| Failure::CantConnect)?;
         conversation
@@ -636,7 +679,10 @@ impl Session {
         };
         let mut log = self.view.log;
         let outcome = match conversation {
-            Some(c) => c.send(&body, local_id).await.map_err(|_| ()),
+            Some(c) => match self.state.borrow().realm.clone() {
+                Some(realm) => c.send(&realm, &body, local_id).await.map_err(|_| ()),
+                None => Err(()),
+            },
             None => Err(()),
         };
         match outcome {

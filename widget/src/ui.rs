@@ -190,7 +190,7 @@ pub fn App() -> Element {
     };
     let (session, focus_launcher, open_now) = use_hook(|| {
         let start = crate::take_start().expect("mount() sets the start parameters");
-        let session = Session::new(view, start.site, start.base);
+        let session = Session::new(view, start.site, start.base, start.realm_parent);
         let handler = session.clone();
         let mut events = start.events;
         spawn(async move {

@@ -2,11 +2,16 @@
 
 use worker::{Env, Request};
 
+use edgechat_core::api::{ApiError, ErrorCode};
+use edgechat_core::config::RealtimeUrl;
+
 use crate::http::Reply;
 use crate::sites::{self, OriginRule};
 
 /// Worker var: where the widget loads the Conversations SDK from.
 const SDK_URL_VAR: &str = "CONVERSATIONS_SDK_URL";
+/// Worker var, set only for the local emulator: where the SDK's realtime connection goes.
+const REALTIME_URL_VAR: &str = "TWILIO_REALTIME_URL";
 const DEFAULT_SDK_URL: &str = "/vendor/twilio-conversations.min.js";
 
 pub async fn handle(req: Request, env: &Env, raw_site: &str) -> Reply {
@@ -21,7 +26,24 @@ pub async fn handle(req: Request, env: &Env, raw_site: &str) -> Reply {
                 .var(SDK_URL_VAR)
                 .map(|v| v.to_string())
                 .unwrap_or_else(|_| DEFAULT_SDK_URL.to_owned());
-            Reply::json(200, &site.config.public(&site.id, &sdk_url))
+            let realtime_url = match env.var(REALTIME_URL_VAR) {
+                Err(_) => None,
+                Ok(v) => match RealtimeUrl::try_from(v.to_string()) {
+                    Ok(url) => Some(url),
+                    Err(e) => {
+                        return Reply::error(ApiError::new(
+                            ErrorCode::InvalidVar,
+                            format!("{REALTIME_URL_VAR}: {e}"),
+                        ))
+                    }
+                },
+            };
+            Reply::json(
+                200,
+                &site
+                    .config
+                    .public(&site.id, &sdk_url, realtime_url.as_ref()),
+            )
         },
     )
     .await

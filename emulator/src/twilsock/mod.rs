@@ -212,6 +212,28 @@ pub struct LoggedRequest {
     pub unknown: bool,
 }
 
+/// Answer matching tunnelled requests with an error `status` instead of the real answer, `times`
+/// times; with `apply`, the request takes effect first (its answer is what is lost).
+#[derive(Clone, Debug, Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RequestFault {
+    #[serde(default)]
+    pub identity: Option<String>,
+    #[serde(default)]
+    pub method: Option<String>,
+    #[serde(default)]
+    pub path_contains: Option<String>,
+    pub status: u16,
+    #[serde(default = "one")]
+    pub times: u32,
+    #[serde(default)]
+    pub apply: bool,
+}
+
+fn one() -> u32 {
+    1
+}
+
 /// Refuse `init` (503) for this identity (any when `None`) until `until`.
 struct Refusal {
     identity: Option<String>,
@@ -222,6 +244,9 @@ pub struct Twilsock {
     app: Arc<App>,
     connections: Mutex<HashMap<u64, Connection>>,
     refusals: Mutex<Vec<Refusal>>,
+    request_faults: Mutex<Vec<RequestFault>>,
+    /// Identities whose `init` was refused by a fault, in order.
+    refused_inits: Mutex<Vec<String>>,
     requests: Mutex<Vec<LoggedRequest>>,
     /// Unknown frames and routes seen, for `GET /_emulator/realtime`.
     unknown: Mutex<Vec<String>>,
@@ -233,6 +258,8 @@ impl Twilsock {
             app,
             connections: Mutex::new(HashMap::new()),
             refusals: Mutex::new(Vec::new()),
+            request_faults: Mutex::new(Vec::new()),
+            refused_inits: Mutex::new(Vec::new()),
             requests: Mutex::new(Vec::new()),
             unknown: Mutex::new(Vec::new()),
         })
@@ -273,26 +300,63 @@ impl Twilsock {
         self.send_control(identity, Control::Delay(ms))
     }
 
-    /// Refuses new connections' `init` (503, so the SDK retries) for `ms`.
+    /// Refuses new connections' `init` (503, so the SDK retries) for `ms`; 0 lifts the
+    /// refusals for `identity`.
     pub fn refuse_connections(&self, identity: Option<&str>, ms: u64) {
-        self.refusals.lock().unwrap().push(Refusal {
+        let mut refusals = self.refusals.lock().unwrap();
+        if ms == 0 {
+            refusals.retain(|r| identity.is_some() && r.identity.as_deref() != identity);
+            return;
+        }
+        refusals.push(Refusal {
             identity: identity.map(str::to_owned),
             until: Instant::now() + Duration::from_millis(ms),
         });
+    }
+
+    /// Fails matching tunnelled requests (see [`RequestFault`]).
+    pub fn fail_requests(&self, fault: RequestFault) {
+        self.request_faults.lock().unwrap().push(fault);
+    }
+
+    fn take_request_fault(&self, identity: &str, req: &Request) -> Option<RequestFault> {
+        let mut faults = self.request_faults.lock().unwrap();
+        let at = faults.iter().position(|f| {
+            f.times > 0
+                && f.identity.as_deref().is_none_or(|i| i == identity)
+                && f.method
+                    .as_deref()
+                    .is_none_or(|m| m.eq_ignore_ascii_case(&req.method))
+                && f.path_contains
+                    .as_deref()
+                    .is_none_or(|p| req.path.contains(p))
+        })?;
+        faults[at].times -= 1;
+        let fault = faults[at].clone();
+        if faults[at].times == 0 {
+            faults.remove(at);
+        }
+        Some(fault)
     }
 
     fn refused(&self, identity: &str) -> bool {
         let mut refusals = self.refusals.lock().unwrap();
         let now = Instant::now();
         refusals.retain(|r| r.until > now);
-        refusals
+        let refused = refusals
             .iter()
-            .any(|r| r.identity.as_deref().is_none_or(|i| i == identity))
+            .any(|r| r.identity.as_deref().is_none_or(|i| i == identity));
+        if refused {
+            self.refused_inits.lock().unwrap().push(identity.to_owned());
+        }
+        refused
     }
 
     /// Forgets faults and logs, and drops every connection.
     pub fn reset(&self) {
         self.refusals.lock().unwrap().clear();
+        self.request_faults.lock().unwrap().clear();
+        self.refused_inits.lock().unwrap().clear();
         self.requests.lock().unwrap().clear();
         self.unknown.lock().unwrap().clear();
         self.drop_connections(None);
@@ -320,6 +384,7 @@ impl Twilsock {
         json!({
             "connections": connections,
             "requests": *self.requests.lock().unwrap(),
+            "refused_inits": *self.refused_inits.lock().unwrap(),
             "unknown": *self.unknown.lock().unwrap(),
         })
     }
@@ -635,7 +700,23 @@ impl Session {
             service: client.service_sid.clone(),
         };
         let app = self.twilsock.app.clone();
-        let routed = aim::route(&app, &caller, &req).or_else(|| cds::route(&app, &caller, &req));
+        let fault = self.twilsock.take_request_fault(&caller.identity, &req);
+        let routed = match &fault {
+            Some(f) if !f.apply => Some(Reply::error(&TwilioError::new(
+                f.status,
+                20500,
+                "emulator fault",
+            ))),
+            _ => aim::route(&app, &caller, &req).or_else(|| cds::route(&app, &caller, &req)),
+        };
+        let routed = match (&fault, routed) {
+            (Some(f), Some(_)) if f.apply => Some(Reply::error(&TwilioError::new(
+                f.status,
+                20500,
+                "emulator fault (the request took effect)",
+            ))),
+            (_, routed) => routed,
+        };
         let unknown = routed.is_none();
         let reply = routed.unwrap_or_else(|| {
             self.twilsock

@@ -1,0 +1,120 @@
+//! The SDK's own JavaScript realm: a same-origin blank iframe inside the widget's shadow root,
+//! whose window loads the Conversations SDK. Loading the SDK replaces the page's `URL`, `fetch`,
+//! `Request`, `Function.prototype.toString` and more (core-js polyfills inside its bundle); in
+//! its own window it changes nothing of the host page's, and the host page's patched prototypes
+//! (old libraries, polyfills) do not reach it. Every object handed to the SDK (options,
+//! attributes) is made in that realm from primitives, so no host prototype travels with it.
+//!
+//! An iframe that is moved or re-attached in the DOM reloads and loses what ran in it (pages that
+//! swap `<body>` do this): [`Realm::alive`] tells, and the session starts again.
+
+use js_sys::{Function, Promise, Reflect};
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+
+#[derive(Clone)]
+pub struct Realm {
+    frame: web_sys::HtmlIFrameElement,
+    window: JsValue,
+}
+
+fn get(target: &JsValue, key: &str) -> JsValue {
+    Reflect::get(target, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
+}
+
+impl Realm {
+    /// Makes the iframe under `parent` (the shadow root) and loads the SDK script from `url` as
+    /// a classic script in its document.
+    pub async fn load(parent: &web_sys::Node, url: &str) -> Result<Realm, ()> {
+        let document = web_sys::window().and_then(|w| w.document()).ok_or(())?;
+        let frame: web_sys::HtmlIFrameElement = document
+            .create_element("iframe")
+            .map_err(drop)?
+            .unchecked_into();
+        for (name, value) in [
+            ("hidden", ""),
+            ("aria-hidden", "true"),
+            ("tabindex", "-1"),
+            ("title", "chat connection"),
+        ] {
+            frame.set_attribute(name, value).map_err(drop)?;
+        }
+        parent.append_child(&frame).map_err(drop)?;
+        let window: JsValue = frame.content_window().ok_or(())?.into();
+        let inner = frame.content_document().ok_or(())?;
+        let script = inner.create_element("script").map_err(drop)?;
+        script.set_attribute("src", url).map_err(drop)?;
+        let done = Promise::new(&mut |resolve, reject| {
+            let _ = Reflect::set(&script, &"onload".into(), &resolve);
+            let _ = Reflect::set(&script, &"onerror".into(), &reject);
+        });
+        let head = get(&inner, "head");
+        let target: web_sys::Node = if head.is_object() {
+            head.unchecked_into()
+        } else {
+            inner.document_element().ok_or(())?.unchecked_into()
+        };
+        target.append_child(&script).map_err(drop)?;
+        let loaded = JsFuture::from(done).await.is_ok();
+        let realm = Realm { frame, window };
+        if loaded && realm.constructor().is_some() {
+            Ok(realm)
+        } else {
+            // A later "Try again" makes a fresh realm.
+            realm.frame.remove();
+            Err(())
+        }
+    }
+
+    /// `Twilio.Conversations.Client` in the realm, once the script has defined it.
+    fn constructor(&self) -> Option<Function> {
+        let ctor = get(
+            &get(&get(&self.window, "Twilio"), "Conversations"),
+            "Client",
+        );
+        ctor.dyn_into().ok()
+    }
+
+    /// Whether the realm still holds what ran in it (not reloaded by a move in the DOM).
+    pub fn alive(&self) -> bool {
+        self.frame.is_connected()
+            && self
+                .frame
+                .content_window()
+                .is_some_and(|w| JsValue::from(w) == self.window)
+            && self.constructor().is_some()
+    }
+
+    /// A plain object made in the realm, with string fields.
+    pub fn object(&self, fields: &[(&str, &str)]) -> Result<JsValue, JsValue> {
+        let object_ctor: Function = get(&self.window, "Object").dyn_into()?;
+        let object = Reflect::construct(&object_ctor, &js_sys::Array::new())?;
+        for (key, value) in fields {
+            Reflect::set(&object, &(*key).into(), &(*value).into())?;
+        }
+        Ok(object)
+    }
+
+    /// `new Client(token, options)` in the realm; `realtime_url` points the SDK at the local
+    /// emulator instead of Twilio.
+    pub fn client(
+        &self,
+        token: &str,
+        realtime_url: Option<&str>,
+    ) -> Result<crate::sdk::Client, JsValue> {
+        let ctor = self
+            .constructor()
+            .ok_or_else(|| JsValue::from_str("the SDK is not loaded"))?;
+        let options = self.object(&[])?;
+        if let Some(uri) = realtime_url {
+            Reflect::set(&options, &"Twilsock".into(), &self.object(&[("uri", uri)])?)?;
+        }
+        let args = js_sys::Array::of2(&token.into(), &options);
+        Ok(Reflect::construct(&ctor, &args)?.unchecked_into())
+    }
+
+    /// Removes the iframe (and the SDK with it).
+    pub fn remove(&self) {
+        self.frame.remove();
+    }
+}
