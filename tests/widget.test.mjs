@@ -60,7 +60,7 @@ before(async () => {
       first: config(), back: config(), short: config({ ...quiet, token_ttl_seconds: 30 }), stale: config(quiet),
       long: config(quiet), plain: config(quiet), hostile: config(quiet), keys: config(quiet), shots: config(),
       nosdk: config(quiet), nostore: config(quiet), queue: config(quiet), csp: config(quiet), retry: config(quiet), ended: config(quiet),
-      typing: config(quiet), drop: config(quiet), lost: config(quiet),
+      typing: config(quiet), drop: config(quiet), lost: config(quiet), globals: config(quiet), patched: config(quiet), left: config(quiet),
       branded: config({ ...quiet, appearance: { title: 'Branded', brand_color: '#E01E5A', position: 'bottom-left' } }), ...rotationSites(),
     },
   });
@@ -710,6 +710,94 @@ test('the visitor secret rotated mid-session: the token refresh is refused, and 
   await allDelivered(page);
   const bodies = await bodiesIn(after.conversation);
   assert.deepEqual(bodies, ['After the rotation']);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('the SDK runs in a realm of its own: the host page\'s globals are the same before and after a chat', async () => {
+  const { page, errors } = await visit('globals', {
+    init: () => {
+      if (window.top !== window) return;
+      const names = {
+        URL: () => window.URL, 'URL.parse': () => URL.parse, 'URL.canParse': () => URL.canParse,
+        URLSearchParams: () => window.URLSearchParams,
+        'URLSearchParams.prototype.size': () => Object.getOwnPropertyDescriptor(URLSearchParams.prototype, 'size')?.get,
+        fetch: () => window.fetch, Request: () => window.Request, Promise: () => window.Promise,
+        'Function.prototype.toString': () => Function.prototype.toString,
+        'NodeList.prototype.forEach': () => NodeList.prototype.forEach,
+        'HTMLCollection.prototype.forEach': () => HTMLCollection.prototype.forEach,
+        'DOMTokenList.prototype.forEach': () => DOMTokenList.prototype.forEach,
+        'Symbol.useSetter': () => Symbol.useSetter, 'Symbol.useSimple': () => Symbol.useSimple,
+        Twilio: () => window.Twilio,
+      };
+      const before = Object.fromEntries(Object.entries(names).map(([k, get]) => [k, get()]));
+      window.__changedGlobals = () => Object.entries(names).filter(([k, get]) => get() !== before[k]).map(([k]) => k);
+      window.__globalKeys = Object.keys(window).length;
+    },
+  });
+  await openAndConnect(page);
+  await send(page, 'Does the SDK touch my page?');
+  await noneSending(page);
+  assert.deepEqual(await page.evaluate(() => window.__changedGlobals()), [], 'nothing the SDK bundle patches changed');
+  assert.equal(await page.evaluate(() => typeof URL.parse), 'function', 'URL.parse is still there');
+  assert.equal(await page.evaluate(() => new URL('https://a.test/x?y=1').searchParams.get('y')), '1');
+  // The SDK is in an iframe inside the widget's shadow root, not in the page's DOM.
+  assert.equal(await page.evaluate(() => document.querySelectorAll('iframe').length), 0);
+  assert.equal(await page.evaluate(() => document.querySelector('edgechat-widget').shadowRoot.querySelectorAll('iframe[hidden]').length), 1);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('a host page with patched prototypes (old libraries) chats normally, and what it patched never reaches Twilio', async () => {
+  const { page, errors } = await visit('patched', {
+    init: () => {
+      // The host page's own scripts run in its document only (init scripts run in every frame).
+      if (window.top !== window) return;
+      // As Prototype.js 1.6 and similar polyfills did.
+      Array.prototype.toJSON = function () { return 'patched array'; };
+      Object.defineProperty(Object.prototype, 'polluted', { value: 'yes', enumerable: true, writable: true, configurable: true });
+      const bind = Function.prototype.bind;
+      Function.prototype.bind = function (...args) { window.__binds = (window.__binds || 0) + 1; return bind.apply(this, args); };
+      JSON.stringify = ((stringify) => function (value, ...rest) { return stringify.call(JSON, value, ...rest); })(JSON.stringify);
+    },
+  });
+  await openAndConnect(page);
+  await send(page, 'Hello from an old page');
+  await noneSending(page);
+  const sid = await stored(page, 'patched', 'conversation');
+  const conversation = await client.conversations.v1.services(SERVICE).conversations(sid).fetch();
+  const attributes = JSON.parse(conversation.attributes);
+  assert.equal(attributes.site, 'patched');
+  assert.ok(!('polluted' in attributes), JSON.stringify(attributes));
+  const [message] = await client.conversations.v1.services(SERVICE).conversations(sid).messages.list();
+  const messageAttributes = JSON.parse(message.attributes);
+  assert.equal(typeof messageAttributes.edgechat_local_id, 'number');
+  assert.ok(!('polluted' in messageAttributes), message.attributes);
+  assert.equal(message.body, 'Hello from an old page');
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('a stored conversation the visitor was removed from while away (the SDK only peeks it) counts as gone: a new one, with the notice', async () => {
+  const { page, url, errors } = await visit('left');
+  await openAndConnect(page);
+  await send(page, 'Before I was removed');
+  await noneSending(page);
+  const before = await stored(page, 'left', 'conversation');
+  const identity = await identityOf(page, 'left');
+  // Removed while no page of the site is open (an open page hears it live).
+  await page.goto('about:blank');
+  await client.conversations.v1.services(SERVICE).conversations(before).participants(identity).remove();
+  await page.goto(url);
+  await openAndConnect(page);
+  await log(page).getByText('Your previous conversation has ended. This is a new one.').waitFor();
+  const after = await stored(page, 'left', 'conversation');
+  assert.match(after ?? '', /^CH/);
+  assert.notEqual(after, before);
+  assert.ok(!(await bubbles(page)).includes('Before I was removed'), 'nothing of the conversation the visitor left');
+  await send(page, 'In the new one');
+  await allDelivered(page);
+  assert.deepEqual(await bodiesIn(after), ['In the new one']);
   assert.deepEqual(errors, []);
   await page.close();
 });
