@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# What Dioxus itself costs, for the widget's size budget (DESIGN.md: 130 KB gzip on open): builds
+# What Dioxus itself costs, for the widget's size budget (the 130 KiB gzip on open it first aimed for, see README): builds
 # a 15-line Dioxus app (a button with a counter, a textarea with input and keydown handlers) with
 # the widget's dioxus features, profile, wasm-bindgen, wasm-opt and esbuild steps, and prints its
 # wasm + JS glue in bytes, raw and gzip -9, beside the widget's. The app lives in

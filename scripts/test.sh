@@ -25,7 +25,7 @@ fi
 step "Rust unit tests (native)"
 cargo test --workspace --exclude edgechat-worker --exclude edgechat-widget
 
-step "Build the local Twilio emulator and its SDK stand-in"
+step "Build the local Twilio emulator"
 bash scripts/build-emulator.sh
 
 step "Build the Worker and the widget"

@@ -1,6 +1,5 @@
-// In Debian's Chromium: the SDK stand-in loaded as a classic script from the emulator (as the
-// widget will load it), chatting with an agent who answers from the emulator's console page by
-// keyboard only.
+// In Debian's Chromium: the real SDK's browser bundle against the emulator, chatting with an agent
+// who answers from the emulator's console page by keyboard only.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startEmulator } from './support/emulator.mjs';
@@ -22,44 +21,6 @@ before(async () => {
 after(async () => {
   await browser?.close();
   emu?.stop();
-});
-
-test('a visitor chats through the stand-in in Chromium; the agent answers from the console by keyboard', async () => {
-  const visitor = await browser.newPage();
-  await visitor.setContent('<!doctype html><title>host page</title><p>A host page</p>');
-  await visitor.addScriptTag({ url: `${emu.url}/sdk/twilio-conversations.js` });
-  const sid = await visitor.evaluate(async (accessToken) => {
-    const client = new window.Twilio.Conversations.Client(accessToken);
-    await new Promise((resolve, reject) => { client.on('initialized', resolve); client.on('initFailed', reject); });
-    const conversation = await client.createConversation({ attributes: { site: 'acme' } });
-    await conversation.join();
-    window.received = [];
-    conversation.on('messageAdded', (m) => window.received.push({ author: m.author, body: m.body }));
-    await conversation.sendMessage('Hello from Chromium');
-    return conversation.sid;
-  }, token('visitor:acme:browser'));
-  assert.match(sid, /^CH[0-9a-f]{32}$/);
-
-  const agent = await browser.newPage();
-  await agent.goto(`${emu.url}/_emulator/console`);
-  const conversationButton = agent.getByRole('navigation', { name: 'Conversations' }).getByRole('button', { name: /visitor:acme:browser/ });
-  await conversationButton.waitFor();
-  await conversationButton.focus();
-  await agent.keyboard.press('Enter');
-  const log = agent.getByRole('log', { name: 'Messages' });
-  await log.getByText('Hello from Chromium').waitFor();
-  const reply = agent.getByRole('textbox', { name: 'Reply' });
-  await reply.focus();
-  await agent.keyboard.type('Hi! An agent here.');
-  await agent.keyboard.press('Shift+Enter');
-  await agent.keyboard.type('How can I help?');
-  await agent.keyboard.press('Enter');
-  await log.getByText(/An agent here/).waitFor();
-  assert.equal(await reply.inputValue(), '', 'the reply box is emptied after sending');
-
-  await visitor.waitForFunction(() => window.received.some((m) => m.author === 'agent:console'), null, { timeout: 5000 });
-  const received = await visitor.evaluate(() => window.received);
-  assert.deepEqual(received.find((m) => m.author === 'agent:console'), { author: 'agent:console', body: 'Hi! An agent here.\nHow can I help?' });
 });
 
 // The real SDK's browser bundle (the file the Worker vendors into public/vendor), unmodified, in
@@ -101,13 +62,26 @@ test('the real SDK bundle chats in Chromium: with the console agent, with anothe
   });
   assert.match(sid, /^CH[0-9a-f]{32}$/);
 
+  // The agent answers from the console, by keyboard only.
   const agent = await browser.newPage();
   await agent.goto(`${emu.url}/_emulator/console`);
-  await agent.getByRole('button', { name: /visitor:acme:real/ }).click();
-  await agent.getByRole('log', { name: 'Messages' }).getByText('Hello from the real SDK').waitFor();
-  await agent.getByRole('textbox', { name: 'Reply' }).fill('An agent here.');
+  const conversationButton = agent.getByRole('navigation', { name: 'Conversations' }).getByRole('button', { name: /visitor:acme:real/ });
+  await conversationButton.waitFor();
+  await conversationButton.focus();
   await agent.keyboard.press('Enter');
+  const agentLog = agent.getByRole('log', { name: 'Messages' });
+  await agentLog.getByText('Hello from the real SDK').waitFor();
+  const reply = agent.getByRole('textbox', { name: 'Reply' });
+  await reply.focus();
+  await agent.keyboard.type('An agent here.');
+  await agent.keyboard.press('Shift+Enter');
+  await agent.keyboard.type('How can I help?');
+  await agent.keyboard.press('Enter');
+  await agentLog.getByText(/An agent here/).waitFor();
+  assert.equal(await reply.inputValue(), '', 'the reply box is emptied after sending');
   await visitor.waitForFunction(() => window.received.some((m) => m.author === 'agent:console'), null, { timeout: 5000 });
+  assert.deepEqual((await visitor.evaluate(() => window.received)).find((m) => m.author === 'agent:console')?.body,
+    'An agent here.\nHow can I help?');
 
   // A second browser client joins, reads the history, and both hear each other live.
   const friend = await realSdkPage('visitor:acme:friend');
@@ -117,7 +91,7 @@ test('the real SDK bundle chats in Chromium: with the console agent, with anothe
     window.friendSaw = (await c.getMessages(30)).items.map((m) => m.body);
     await c.sendMessage('hi from the friend');
   }, sid);
-  assert.deepEqual(await friend.evaluate(() => window.friendSaw), ['Hello from the real SDK', 'An agent here.']);
+  assert.deepEqual(await friend.evaluate(() => window.friendSaw), ['Hello from the real SDK', 'An agent here.\nHow can I help?']);
   await visitor.waitForFunction(() => window.received.some((m) => m.body === 'hi from the friend'), null, { timeout: 5000 });
 
   // The visitor's socket drops; what the friend writes meanwhile arrives once, after reconnecting.

@@ -1,4 +1,4 @@
-// The Worker's upload size budget (DESIGN.md: <= 250 KB gzip), as wrangler itself reports it for a
+// The Worker's upload size budget (<= 250 KB gzip, README), as wrangler itself reports it for a
 // deploy. Bytes, not time: stable on any machine.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

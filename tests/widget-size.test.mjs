@@ -15,7 +15,7 @@ test('embed.js, the only eager download, is at most 2 KiB gzip', () => {
   assert.ok(size <= 2048, `embed.js is ${size} bytes gzip, over 2048`);
 });
 
-// DESIGN.md's target is 130 KiB. Dioxus 0.7's runtime with std is most of the wasm (see the
+// The project first aimed for 130 KiB (README, The widget). Dioxus 0.7's runtime with std is most of the wasm (see the
 // README's "Sizes"); this ceiling is today's size plus a little, so that growth is a decision.
 const WIDGET_CEILING_KIB = 170;
 

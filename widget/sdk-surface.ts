@@ -1,7 +1,7 @@
-// The part of @twilio/conversations the widget uses: one contract for both SDKs it runs on.
+// The part of @twilio/conversations the widget uses (widget/src/sdk.rs binds exactly this).
 // tests/sdk-types/conformance.ts proves with `tsc --noEmit` that the real SDK's declarations
-// (@twilio/conversations 3.0.1) and the emulator's stand-in (emulator/sdk/standin.ts) both
-// satisfy it, so the widget cannot come to depend on something only one of them has.
+// (@twilio/conversations 3.0.1) satisfy it, so a change of SDK version that drops or changes
+// something the widget calls fails the build of the tests.
 
 export type ConnectionState = 'unknown' | 'disconnecting' | 'disconnected' | 'retrying' | 'connecting' | 'connected' | 'denied' | 'error';
 
@@ -30,6 +30,8 @@ export interface SdkConversation {
   readonly sid: string;
   readonly attributes: unknown;
   readonly state: { readonly current: 'active' | 'inactive' | 'closed' } | undefined;
+  /** `notParticipating` for a conversation the SDK only peeked (the visitor is not in it). */
+  readonly status: 'notParticipating' | 'joined' | 'unknown';
   readonly lastReadMessageIndex: number | null;
   join(): Promise<SdkConversation>;
   getMessages(pageSize?: number, anchor?: number, direction?: 'backwards' | 'forward'): Promise<SdkPaginator<SdkMessage>>;
@@ -59,5 +61,6 @@ export interface SdkClient {
 }
 
 export interface SdkClientConstructor {
-  new (token: string): SdkClient;
+  /** `Twilsock.uri` points the realtime connection at the local emulator. */
+  new (token: string, options?: { Twilsock?: { uri: string } }): SdkClient;
 }

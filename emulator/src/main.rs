@@ -10,8 +10,8 @@
 //! - `webhooks`: signed post-event webhooks to the service's post-event URL and to conversation
 //!   webhooks;
 //! - `console`: an agent console page (`/_emulator/console`) to answer visitors by hand;
-//! - `sdk` and `realtime`: the HTTP client routes and the WebSocket channel of the browser SDK
-//!   stand-in (to be retired once the widget runs the real SDK);
+//! - `sdk`: a light HTTP client for access-token holders (`/_sdk/...`), which the Worker's
+//!   webhook tests and benchmark use;
 //! - `control`: test controls (`/_emulator/...`): reset, logs, REST and realtime faults.
 //!
 //! It listens on 127.0.0.1 only and prints one JSON line, `{"listening": "http://127.0.0.1:PORT"}`,
@@ -26,7 +26,6 @@ mod console;
 mod control;
 mod http;
 mod model;
-mod realtime;
 mod rest;
 mod sdk;
 mod sync;
@@ -184,7 +183,6 @@ async fn main() {
         .collect();
     let app = Arc::new(app::App::new(options.account, State::new(services)));
     let webhooks = webhooks::Webhooks::start(&app);
-    let legacy = realtime::Legacy::start(app.clone());
     let twilsock = twilsock::Twilsock::new(app.clone());
     let controls = control::Controls::new(app.clone(), webhooks, twilsock.clone());
     let addr = SocketAddr::from(([127, 0, 0, 1], options.port));
@@ -212,7 +210,6 @@ async fn main() {
     let router = control::router(controls)
         .merge(console::router(app.clone()))
         .merge(twilsock.router())
-        .merge(realtime::router(legacy))
         .merge(sdk::router(app.clone()))
         .merge(rest);
     let shutdown = async {

@@ -2,7 +2,7 @@
 //! create a conversation, join it, send and read messages (`/_sdk/...`, JSON in and out, the token
 //! in `X-Twilio-Token` or `Authorization: Bearer`). The Worker's webhook tests and benchmark use
 //! it as a light client; each action goes through the model as that client (`Source=SDK`,
-//! `ClientIdentity`). Also serves the browser SDK stand-in's script.
+//! `ClientIdentity`). The real SDK speaks twilsock (`crate::twilsock`); this is for tests.
 
 use std::sync::Arc;
 
@@ -36,7 +36,6 @@ fn client(app: &App, headers: &HeaderMap) -> Result<Client, Response> {
 
 pub fn router(app: Arc<App>) -> Router {
     Router::new()
-        .route("/sdk/twilio-conversations.js", get(standin_script))
         .route("/_sdk/Conversations", post(create))
         .route("/_sdk/Conversations/{sid}", get(fetch))
         .route("/_sdk/Conversations/{sid}/Participants", post(join))
@@ -45,33 +44,6 @@ pub fn router(app: Arc<App>) -> Router {
             get(messages).post(send),
         )
         .with_state(app)
-}
-
-/// Where scripts/build-emulator.sh puts the built stand-in.
-const STANDIN_PATH: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../target/emulator-sdk/twilio-conversations.js"
-);
-
-/// The browser SDK stand-in, loaded by the widget as a classic script from the emulator's origin
-/// (so it knows where the realtime channel is).
-async fn standin_script() -> Response {
-    match std::fs::read(STANDIN_PATH) {
-        Ok(script) => (
-            [
-                ("Content-Type", "text/javascript; charset=utf-8"),
-                ("Cache-Control", "no-store"),
-                ("Access-Control-Allow-Origin", "*"),
-            ],
-            script,
-        )
-            .into_response(),
-        Err(_) => (
-            StatusCode::NOT_FOUND,
-            "the SDK stand-in is not built: run `bash scripts/build-emulator.sh`",
-        )
-            .into_response(),
-    }
 }
 
 fn base(headers: &HeaderMap, service: &str) -> String {

@@ -1,9 +1,6 @@
-// Compiled with `tsc --noEmit` by tests/sdk-surface.test.mjs: both SDKs the widget runs on must
-// satisfy the surface it uses (widget/sdk-surface.ts), as the real SDK declares its types.
+// Compiled with `tsc --noEmit` by tests/sdk-surface.test.mjs: the real SDK, as it declares its
+// types, satisfies the surface the widget uses (widget/sdk-surface.ts).
 import { Client as RealClient } from '@twilio/conversations';
 import type { SdkClientConstructor } from '../../widget/sdk-surface';
 
 export const real: SdkClientConstructor = RealClient;
-import { Client as StandInClient } from '../../emulator/sdk/standin';
-
-export const standIn: SdkClientConstructor = StandInClient;

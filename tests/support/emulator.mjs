@@ -47,7 +47,6 @@ export async function startEmulator({ secrets, services }) {
     return text ? JSON.parse(text) : null;
   };
 
-  const sockets = [];
   const sdkClients = [];
   const realtimeUri = `${url.replace('http', 'ws')}/v3/wsconnect`;
   return {
@@ -57,7 +56,6 @@ export async function startEmulator({ secrets, services }) {
     logs: () => output,
     /** Shuts the real SDK clients down (their timers keep a process alive), then the emulator. */
     async stop() {
-      for (const ws of sockets) ws.close();
       await Promise.race([
         Promise.allSettled(sdkClients.map((c) => c.shutdown())),
         new Promise((r) => setTimeout(r, 5000)),
@@ -101,45 +99,6 @@ export async function startEmulator({ secrets, services }) {
       const t = new twilio.jwt.AccessToken(secrets.TWILIO_ACCOUNT_SID, secrets.TWILIO_API_KEY_SID, secret, { identity, ttl });
       t.addGrant(new twilio.jwt.AccessToken.ChatGrant({ serviceSid: service }));
       return t.toJwt();
-    },
-    /**
-     * A client of the realtime channel (what the SDK stand-in speaks), authenticated with
-     * `token` when given: request(op, args) -> result (or throws the error, bounded to 5 s),
-     * the events pushed to it, and waitFor(predicate, ms) on them. Closed by stop().
-     */
-    async realtime(token) {
-      const ws = new WebSocket(`${url.replace('http', 'ws')}/_sdk/realtime`);
-      sockets.push(ws);
-      const pending = new Map();
-      const events = [];
-      let nextId = 1;
-      ws.addEventListener('message', (e) => {
-        const frame = JSON.parse(e.data);
-        if (frame.event) events.push(frame);
-        else pending.get(frame.id)?.(frame);
-      });
-      await new Promise((resolve, reject) => { ws.addEventListener('open', resolve); ws.addEventListener('error', reject); });
-      const request = (op, args = {}) => new Promise((resolve, reject) => {
-        const id = nextId++;
-        const timer = setTimeout(() => reject(new Error(`${op}: no answer in 5 s`)), 5000);
-        pending.set(id, (frame) => {
-          clearTimeout(timer);
-          if (frame.error) reject(Object.assign(new Error(frame.error.message), frame.error));
-          else resolve(frame.result);
-        });
-        ws.send(JSON.stringify({ id, op, ...args }));
-      });
-      const waitFor = async (predicate, ms = 5000) => {
-        const deadline = Date.now() + ms;
-        for (;;) {
-          const found = events.find(predicate);
-          if (found) return found;
-          if (Date.now() > deadline) throw new Error(`no such event in ${ms} ms; got ${JSON.stringify(events)}`);
-          await new Promise((r) => setTimeout(r, 20));
-        }
-      };
-      if (token) await request('auth', { token });
-      return { ws, request, events, waitFor };
     },
     /** The official client, with the account's auth token or the API key, aimed at the emulator. */
     client({ apiKey = false } = {}) {
