@@ -801,3 +801,23 @@ test('a stored conversation the visitor was removed from while away (the SDK onl
   assert.deepEqual(errors, []);
   await page.close();
 });
+
+test('a token Twilio refuses (the SDK goes denied): "can\'t connect", and the draft is kept', async () => {
+  // A Worker that signs with an API key secret the service does not know.
+  const wrongKey = await startWorker({
+    secrets: { ...secrets, TWILIO_API_KEY_SECRET: 'not-the-secret-twilio-knows-for-this-key', TWILIO_API_BASE: emu.url, TWILIO_REALTIME_URL: emu.realtimeUri },
+    sites: { denied: config(quiet) },
+  });
+  try {
+    const page = await browser.newPage();
+    await page.goto(host.page('/denied', hostPage({ workerUrl: wrongKey.url, site: 'denied' })));
+    await launcher(page).click();
+    await composer(page).fill('Keep this');
+    await page.getByRole('alert').getByText("Can't connect to chat. Check your connection, then try again.").waitFor();
+    assert.equal(await composer(page).inputValue(), 'Keep this');
+    await page.getByRole('button', { name: 'Try again' }).waitFor();
+    await page.close();
+  } finally {
+    wrongKey.stop();
+  }
+});
