@@ -679,10 +679,14 @@ impl Session {
         };
         let mut log = self.view.log;
         let outcome = match conversation {
-            Some(c) => match self.state.borrow().realm.clone() {
-                Some(realm) => c.send(&realm, &body, local_id).await.map_err(|_| ()),
-                None => Err(()),
-            },
+            Some(c) => {
+                // No RefCell borrow may live across the await (an SDK event borrows mutably).
+                let realm = self.state.borrow().realm.clone();
+                match realm {
+                    Some(realm) => c.send(&realm, &body, local_id).await.map_err(|_| ()),
+                    None => Err(()),
+                }
+            }
             None => Err(()),
         };
         match outcome {
