@@ -30,7 +30,8 @@ pub(crate) enum Event {
     Message(String, JsValue),
     Typing(String, Option<String>),
     ConnectionState(String),
-    TokenExpiring,
+    /// The token needs renewing: `true` when it has already expired (the SDK's `tokenExpired`).
+    TokenExpiring(bool),
     /// `updated` or `removed` on the conversation with this SID (`true`: removed).
     ConversationChanged(String, bool),
 }

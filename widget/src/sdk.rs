@@ -122,15 +122,19 @@ impl Client {
         call(self.get_conversation_by_sid(sid)).await
     }
 
-    /// `updateToken`, when the SDK can take it: after `tokenExpired` (Twilio's `close` 410)
-    /// the SDK reaches `disconnected` only by its own 3 s timer, and an `updateToken` before
-    /// that never settles. Bounded, so a renewal can never hang the session.
-    pub async fn refresh(&self, token: &str) -> Result<(), JsValue> {
-        for _ in 0..60 {
-            if self.connection_state() != "disconnecting" {
-                break;
+    /// `updateToken`, when the SDK can take it: after `tokenExpired` (`expired`; Twilio's
+    /// `close` 410) the SDK reaches `disconnected` only by its own 3 s timer, and an
+    /// `updateToken` before that never settles, so it waits for `disconnected` first (its
+    /// `connectionState` may still say `connected` when `tokenExpired` fires). Bounded, so a
+    /// renewal can never hang the session.
+    pub async fn refresh(&self, token: &str, expired: bool) -> Result<(), JsValue> {
+        if expired {
+            for _ in 0..80 {
+                if self.connection_state() == "disconnected" {
+                    break;
+                }
+                crate::net::sleep(100).await;
             }
-            crate::net::sleep(100).await;
         }
         let update = JsFuture::from(self.update_token(token));
         let timeout = Box::pin(crate::net::sleep(REFRESH_TIMEOUT_MS));

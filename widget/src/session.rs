@@ -85,6 +85,10 @@ struct State {
     refresh_generation: u32,
     last_typing_ms: u64,
     config_loaded: bool,
+    /// The SDK said `tokenExpired`: the renewal waits until it is `disconnected`.
+    token_expired: bool,
+    /// The token the Client holds: a renewal must bring another (the SDK ignores the same one).
+    token: Option<String>,
     sdk_url: Option<String>,
     realtime_url: Option<String>,
     /// The SDK's own realm (an iframe in the shadow root), once loaded.
@@ -198,7 +202,11 @@ impl Session {
         let existing = self.state.borrow().client.clone();
         let client = match existing {
             Some(client) => client,
-            None => self.start_client(&realm, &token.token).await?,
+            None => {
+                let client = self.start_client(&realm, &token.token).await?;
+                self.state.borrow_mut().token = Some(token.token.clone());
+                client
+            }
         };
         self.schedule_refresh(token.expires_at);
         self.open_conversation(&client, stored.conversation, replaced)
@@ -311,8 +319,11 @@ impl Session {
                 post(Event::ConnectionState(state));
             }),
         );
-        for event in ["tokenAboutToExpire", "tokenExpired"] {
-            client.on(event, &sdk::listener(|_| post(Event::TokenExpiring)));
+        for (event, expired) in [("tokenAboutToExpire", false), ("tokenExpired", true)] {
+            client.on(
+                event,
+                &sdk::listener(move |_| post(Event::TokenExpiring(expired))),
+            );
         }
         let timeout = Box::pin(net::sleep(INIT_TIMEOUT_MS));
         let initialized = match select(outcome, timeout).await {
@@ -469,7 +480,10 @@ impl Session {
                     spawn(self.clone().catch_up());
                 }
             }
-            Event::TokenExpiring => {
+            Event::TokenExpiring(expired) => {
+                if expired {
+                    self.state.borrow_mut().token_expired = true;
+                }
                 spawn(self.clone().refresh_token());
             }
             Event::ConversationChanged(sid, removed) if Some(&sid) == current.as_ref() => {
@@ -572,10 +586,23 @@ impl Session {
         let mut refused = false;
         for _ in 0..5 {
             match net::token(&self.base, self.site.as_str(), credential.as_deref()).await {
+                Ok(token) if self.state.borrow().token.as_deref() == Some(token.token.as_str()) => {
+                    // Issued within the same second as the one the Client holds: the same bytes,
+                    // which the SDK would ignore. Ask again a second later.
+                    net::sleep(1_000).await;
+                    continue;
+                }
                 Ok(token) => {
-                    let client = self.state.borrow().client.clone();
+                    let (client, expired) = {
+                        let mut state = self.state.borrow_mut();
+                        (
+                            state.client.clone(),
+                            std::mem::take(&mut state.token_expired),
+                        )
+                    };
                     if let Some(client) = client {
-                        if client.refresh(&token.token).await.is_ok() {
+                        if client.refresh(&token.token, expired).await.is_ok() {
+                            self.state.borrow_mut().token = Some(token.token.clone());
                             self.schedule_refresh(token.expires_at);
                             break;
                         }
@@ -611,7 +638,7 @@ impl Session {
         wasm_bindgen_futures::spawn_local(async move {
             net::sleep(delay.max(1_000)).await;
             if state.borrow().refresh_generation == generation {
-                post(Event::TokenExpiring);
+                post(Event::TokenExpiring(false));
             }
         });
     }
