@@ -21,6 +21,17 @@ before(async () => {
 after(() => emu?.stop());
 afterEach(() => emu.shutdownClients());
 
+/**
+ * Waits until `identity`'s client has had its Sync subscriptions answered (the SDK sends them
+ * about 100 ms after `initialized`). A test that cuts a client off first waits for this: a request
+ * still in flight when the socket goes would be rejected inside the SDK 30 s later, with nobody
+ * to catch it.
+ */
+async function settled(identity) {
+  await until(async () => (await emu.realtimeReport()).requests
+    .some((r) => r.identity === identity && r.path === '/v4/Subscriptions'), `${identity} subscribed`);
+}
+
 /** A real SDK client for `identity`, initialized (a token from the twilio library). */
 async function connect(identity, options = {}) {
   const client = emu.sdkClient(emu.accessToken(identity, options));
@@ -253,6 +264,7 @@ test('a token is renewed on tokenAboutToExpire; after tokenExpired, updateToken 
 
   // The emulator's control: a token expires now.
   const now = await connect('visitor:now');
+  await settled('visitor:now');
   const expiredNow = next(now, 'tokenExpired');
   assert.equal((await emu.realtimeFault('expire', { identity: 'visitor:now' })).connections, 1);
   await expiredNow;
@@ -262,6 +274,7 @@ test('a token is renewed on tokenAboutToExpire; after tokenExpired, updateToken 
 
   // A renewal may not change who the client is.
   const other = await connect('visitor:same');
+  await settled('visitor:same');
   await assert.rejects(within(other.updateToken(emu.accessToken('visitor:someone-else')), 'identity change refused'));
   await until(() => other.connectionState === 'denied', 'denied after an identity change');
   await assertNothingUnknown();
