@@ -11,6 +11,7 @@
 //! Twilio has signed both forms.
 
 use std::cmp::Ordering;
+use subtle::ConstantTimeEq;
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
@@ -145,7 +146,7 @@ pub fn is_valid_json(auth_token: &str, header: &str, url: &str, body: &[u8]) -> 
     };
     let actual_hash = hex_lower(&Sha256::digest(body));
     is_valid(auth_token, header, url, &[])
-        && constant_time_eq(claimed_hash.as_bytes(), actual_hash.as_bytes())
+        && bool::from(claimed_hash.as_bytes().ct_eq(actual_hash.as_bytes()))
 }
 
 fn body_sha256_param(url: &str) -> Option<String> {
@@ -158,10 +159,6 @@ fn body_sha256_param(url: &str) -> Option<String> {
 
 fn hex_lower(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 #[cfg(test)]

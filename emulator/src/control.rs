@@ -79,6 +79,12 @@ fn one() -> u32 {
     1
 }
 
+impl crate::countdown::Countdown for Fault {
+    fn times_mut(&mut self) -> &mut u32 {
+        &mut self.times
+    }
+}
+
 fn basic_user(headers: &HeaderMap) -> Option<(String, String)> {
     let value = headers.get("authorization")?.to_str().ok()?;
     let encoded = value.strip_prefix("Basic ")?;
@@ -218,20 +224,12 @@ impl Controls {
     }
 
     fn take_fault(&self, method: &str, path: &str) -> Option<Fault> {
-        let mut faults = self.faults.lock().unwrap();
-        let at = faults.iter().position(|f| {
-            f.times > 0
-                && f.method
-                    .as_deref()
-                    .is_none_or(|m| m.eq_ignore_ascii_case(method))
+        crate::countdown::take_first(&mut self.faults.lock().unwrap(), |f| {
+            f.method
+                .as_deref()
+                .is_none_or(|m| m.eq_ignore_ascii_case(method))
                 && f.path_contains.as_deref().is_none_or(|p| path.contains(p))
-        })?;
-        faults[at].times -= 1;
-        let fault = faults[at].clone();
-        if faults[at].times == 0 {
-            faults.remove(at);
-        }
-        Some(fault)
+        })
     }
 
     fn log_request(&self, mut entry: LoggedRequest, started: Instant) {

@@ -27,6 +27,7 @@ use std::sync::Arc;
 mod app;
 mod console;
 mod control;
+mod countdown;
 mod http;
 mod model;
 mod rest;

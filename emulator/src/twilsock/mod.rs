@@ -234,6 +234,12 @@ fn one() -> u32 {
     1
 }
 
+impl crate::countdown::Countdown for RequestFault {
+    fn times_mut(&mut self) -> &mut u32 {
+        &mut self.times
+    }
+}
+
 /// Refuse `init` (503) for this identity (any when `None`) until `until`.
 struct Refusal {
     identity: Option<String>,
@@ -320,23 +326,15 @@ impl Twilsock {
     }
 
     fn take_request_fault(&self, identity: &str, req: &Request) -> Option<RequestFault> {
-        let mut faults = self.request_faults.lock().unwrap();
-        let at = faults.iter().position(|f| {
-            f.times > 0
-                && f.identity.as_deref().is_none_or(|i| i == identity)
+        crate::countdown::take_first(&mut self.request_faults.lock().unwrap(), |f| {
+            f.identity.as_deref().is_none_or(|i| i == identity)
                 && f.method
                     .as_deref()
                     .is_none_or(|m| m.eq_ignore_ascii_case(&req.method))
                 && f.path_contains
                     .as_deref()
                     .is_none_or(|p| req.path.contains(p))
-        })?;
-        faults[at].times -= 1;
-        let fault = faults[at].clone();
-        if faults[at].times == 0 {
-            faults.remove(at);
-        }
-        Some(fault)
+        })
     }
 
     fn refused(&self, identity: &str) -> bool {
