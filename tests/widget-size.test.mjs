@@ -17,7 +17,10 @@ test('embed.js, the only eager download, is at most 2 KiB gzip', () => {
 
 // The project first aimed for 130 KiB (README, The widget). Dioxus 0.7's runtime with std is most of the wasm (see the
 // README's "Sizes"); this ceiling is today's size plus a little, so that growth is a decision.
-const WIDGET_CEILING_KIB = 170;
+// 170 -> 172 KiB when the widget moved onto the real SDK: its realm (an iframe in the shadow
+// root) and the SDK's renewal rules cost 2.5 KiB, which left no headroom (byte-level output varies
+// slightly between checkouts). This round allows the widget at most 180 KiB.
+const WIDGET_CEILING_KIB = 172;
 
 test(`the widget fetched on open (wasm with its CSS, and its JS glue) is at most ${WIDGET_CEILING_KIB} KiB gzip`, () => {
   const size = gzip('public/widget/edgechat_widget_bg.wasm') + gzip('public/widget/edgechat_widget.js');
