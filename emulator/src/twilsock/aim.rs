@@ -143,6 +143,28 @@ fn conversation_json(
     out
 }
 
+/// Conversation `sid` read back and answered with `status`, as `conversation_json` describes it
+/// (`mine`: the caller must be a participant, and their horizon and unread count come with it).
+fn conversation_reply(
+    app: &App,
+    caller: &Caller,
+    req: &Request,
+    sid: &str,
+    status: u16,
+    mine: bool,
+) -> Result<Reply, TwilioError> {
+    let world = app.world();
+    let c = if mine {
+        member(&world, caller, sid)?
+    } else {
+        in_service(&world, caller, sid)?
+    };
+    Ok(Reply::with_status(
+        status,
+        conversation_json(&world, c, caller, &base(req), mine),
+    ))
+}
+
 fn in_service<'a>(
     world: &'a World,
     caller: &Caller,
@@ -209,21 +231,14 @@ fn my_conversation(
     req: &Request,
     sid: &str,
 ) -> Result<Reply, TwilioError> {
-    let world = app.world();
-    let c = member(&world, caller, sid).map_err(|e| {
+    // Not in the caller's list is "not found", not "forbidden".
+    conversation_reply(app, caller, req, sid, 200, true).map_err(|e| {
         if e.status == 403 {
             TwilioError::conversation_not_found(sid)
         } else {
             e
         }
-    })?;
-    Ok(Reply::ok(conversation_json(
-        &world,
-        c,
-        caller,
-        &base(req),
-        true,
-    )))
+    })
 }
 
 /// The caller's read horizon (`last_read_message_index`, null to clear) or notification level.
@@ -249,15 +264,7 @@ fn set_my_conversation(
             "give last_read_message_index or notification_level",
         ));
     }
-    let world = app.world();
-    let c = member(&world, caller, sid)?;
-    Ok(Reply::ok(conversation_json(
-        &world,
-        c,
-        caller,
-        &base(req),
-        true,
-    )))
+    conversation_reply(app, caller, req, sid, 200, true)
 }
 
 fn attributes_of(body: &serde_json::Map<String, Value>) -> Result<Option<String>, TwilioError> {
@@ -284,26 +291,13 @@ fn create(app: &App, caller: &Caller, req: &Request) -> Result<Reply, TwilioErro
     let c = app.write(caller.origin(), |m| {
         m.create_conversation(&caller.service, new)
     })?;
-    let world = app.world();
-    let c = in_service(&world, caller, &c.sid)?;
-    Ok(Reply::with_status(
-        201,
-        conversation_json(&world, c, caller, &base(req), false),
-    ))
+    conversation_reply(app, caller, req, &c.sid, 201, false)
 }
 
 /// Any user of the service may read a conversation's properties by SID (the SDK "peeks" one
 /// it is not in, answered `status: notParticipating`); a deleted one is 404.
 fn peek(app: &App, caller: &Caller, req: &Request, sid: &str) -> Result<Reply, TwilioError> {
-    let world = app.world();
-    let c = in_service(&world, caller, sid)?;
-    Ok(Reply::ok(conversation_json(
-        &world,
-        c,
-        caller,
-        &base(req),
-        false,
-    )))
+    conversation_reply(app, caller, req, sid, 200, false)
 }
 
 fn update(app: &App, caller: &Caller, req: &Request, sid: &str) -> Result<Reply, TwilioError> {
@@ -318,15 +312,7 @@ fn update(app: &App, caller: &Caller, req: &Request, sid: &str) -> Result<Reply,
     app.write(caller.origin(), |m| {
         m.update_conversation(&caller.service, sid, update)
     })?;
-    let world = app.world();
-    let c = in_service(&world, caller, sid)?;
-    Ok(Reply::ok(conversation_json(
-        &world,
-        c,
-        caller,
-        &base(req),
-        false,
-    )))
+    conversation_reply(app, caller, req, sid, 200, false)
 }
 
 /// Only the conversation's creator may delete it from a client.
