@@ -4,7 +4,7 @@
 
 use std::io::{BufRead, Write};
 
-use edgechat_core::access_token::{ChatGrant, Claims};
+use edgechat_core::twilio::access_token::{ChatGrant, Claims};
 use serde::Deserialize;
 
 #[derive(Deserialize)]

@@ -4,7 +4,7 @@
 
 use std::io::{BufRead, Write};
 
-use edgechat_core::twilio_signature::{expected_signature, is_valid};
+use edgechat_core::twilio::signature::{expected_signature, is_valid};
 use serde::Deserialize;
 
 #[derive(Deserialize)]

@@ -16,8 +16,8 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
-use crate::config::AutoReply;
-use crate::office_hours::LocalTime;
+use crate::site::config::AutoReply;
+use crate::site::office_hours::LocalTime;
 
 /// The key in the conversation's attributes where the responder keeps its state.
 pub const STATE_ATTRIBUTE: &str = "edgechat_responder";
@@ -153,7 +153,7 @@ pub fn contains_phrase(text: &str, phrase: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::office_hours::Weekday;
+    use crate::site::office_hours::Weekday;
     use serde_json::Value;
 
     fn script(extra: &str) -> AutoReply {

@@ -14,7 +14,7 @@ use base64::Engine;
 use hmac::{KeyInit, Mac};
 use uuid::Uuid;
 
-use crate::site::SiteId;
+use crate::ids::site::SiteId;
 
 type HmacSha256 = hmac::Hmac<sha2::Sha256>;
 
@@ -25,7 +25,7 @@ const TAG_DOMAIN: &[u8] = b"edgechat visitor v1\n";
 const TAG_LEN: usize = 43;
 /// Longest credential we ever mint; anything longer is rejected before any work.
 pub const MAX_CREDENTIAL_LEN: usize =
-    CREDENTIAL_VERSION.len() + 1 + crate::site::MAX_SITE_ID_LEN + 1 + 36 + 1 + TAG_LEN;
+    CREDENTIAL_VERSION.len() + 1 + crate::ids::site::MAX_SITE_ID_LEN + 1 + 36 + 1 + TAG_LEN;
 /// The visitor-signing secret must carry at least this many bytes.
 pub const MIN_SECRET_LEN: usize = 32;
 

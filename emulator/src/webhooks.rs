@@ -400,7 +400,7 @@ async fn deliver_all(webhooks: Arc<Webhooks>, mut queue: mpsc::UnboundedReceiver
 }
 
 async fn send(webhooks: &Webhooks, url: &str, params: &[(String, String)]) -> Result<u16, String> {
-    let signature = edgechat_core::twilio_signature::expected_signature(
+    let signature = edgechat_core::twilio::signature::expected_signature(
         &webhooks.account.auth_token,
         url,
         params,

@@ -19,7 +19,7 @@ mod ui;
 
 use std::cell::RefCell;
 
-use edgechat_core::site::SiteId;
+use edgechat_core::ids::site::SiteId;
 use futures_channel::mpsc::{unbounded, UnboundedReceiver, UnboundedSender};
 use wasm_bindgen::prelude::*;
 

@@ -152,17 +152,17 @@ impl Client {
 }
 
 /// A message the service stored, read into the core's shape.
-pub fn read_message(value: JsValue) -> edgechat_core::message_log::Message {
+pub fn read_message(value: JsValue) -> edgechat_core::chat::message_log::Message {
     let m: Message = value.unchecked_into();
     let attributes = m.attributes();
     let local_id = Reflect::get(
         &attributes,
-        &edgechat_core::message_log::LOCAL_ID_ATTRIBUTE.into(),
+        &edgechat_core::chat::message_log::LOCAL_ID_ATTRIBUTE.into(),
     )
     .ok()
     .and_then(|v| v.as_f64())
     .map(|v| v as u64);
-    edgechat_core::message_log::Message {
+    edgechat_core::chat::message_log::Message {
         index: m.index() as u64,
         author: m.author().unwrap_or_default(),
         body: m.body().unwrap_or_default(),
@@ -172,7 +172,7 @@ pub fn read_message(value: JsValue) -> edgechat_core::message_log::Message {
 }
 
 pub struct Page {
-    pub messages: Vec<edgechat_core::message_log::Message>,
+    pub messages: Vec<edgechat_core::chat::message_log::Message>,
     pub has_older: bool,
 }
 
@@ -218,7 +218,7 @@ impl Conversation {
         let attributes = realm.object(&[])?;
         Reflect::set(
             &attributes,
-            &edgechat_core::message_log::LOCAL_ID_ATTRIBUTE.into(),
+            &edgechat_core::chat::message_log::LOCAL_ID_ATTRIBUTE.into(),
             &JsValue::from_f64(local_id as f64),
         )?;
         let index = JsFuture::from(self.send_message(body, &attributes)).await?;

@@ -6,12 +6,12 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use dioxus::prelude::*;
-use edgechat_core::chat_session::{
+use edgechat_core::chat::message_log::{MessageLog, PAGE_SIZE};
+use edgechat_core::chat::session::{
     launcher_look, parse_launcher_look, refresh_delay_ms, resume, ConversationState, Lookup, Resume,
 };
-use edgechat_core::message_log::{MessageLog, PAGE_SIZE};
-use edgechat_core::sid::ConversationSid;
-use edgechat_core::site::SiteId;
+use edgechat_core::ids::sid::ConversationSid;
+use edgechat_core::ids::site::SiteId;
 use futures_util::future::{select, Either};
 use wasm_bindgen::prelude::*;
 
@@ -507,7 +507,7 @@ impl Session {
 
     /// A message that arrived: into the log, announced (`edgechat:message`) and counted unread
     /// while the panel is closed when someone else wrote it.
-    fn receive(&self, message: edgechat_core::message_log::Message) {
+    fn receive(&self, message: edgechat_core::chat::message_log::Message) {
         let view = self.view;
         let own = Some(&message.author) == self.identity().as_ref();
         let stick = own || self.near_bottom();

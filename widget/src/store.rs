@@ -7,9 +7,9 @@
 use std::cell::RefCell;
 use std::collections::HashMap;
 
-use edgechat_core::chat_session::{conversation_key, look_key, visitor_key, StoredSession};
-use edgechat_core::sid::ConversationSid;
-use edgechat_core::site::SiteId;
+use edgechat_core::chat::session::{conversation_key, look_key, visitor_key, StoredSession};
+use edgechat_core::ids::sid::ConversationSid;
+use edgechat_core::ids::site::SiteId;
 use gloo_storage::{LocalStorage, Storage};
 
 pub struct Store {

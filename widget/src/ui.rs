@@ -3,7 +3,7 @@
 //! composer, closing returns it to the launcher when it was inside the widget, Escape closes.
 
 use dioxus::prelude::*;
-use edgechat_core::message_log::{Entry, MessageLog, SendState};
+use edgechat_core::chat::message_log::{Entry, MessageLog, SendState};
 use futures_util::StreamExt;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::HtmlElement;

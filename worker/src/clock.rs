@@ -2,7 +2,7 @@
 //! workerd, with every zone and its daylight saving rules), so the Worker carries no time zone
 //! database of its own.
 
-use edgechat_core::office_hours::{LocalTime, Weekday};
+use edgechat_core::site::office_hours::{LocalTime, Weekday};
 use js_sys::{Array, Object, Reflect};
 use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::JsValue;

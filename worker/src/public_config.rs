@@ -3,7 +3,7 @@
 use worker::{Env, Request};
 
 use edgechat_core::api::{ApiError, ErrorCode};
-use edgechat_core::config::RealtimeUrl;
+use edgechat_core::site::config::RealtimeUrl;
 
 use crate::http::Reply;
 use crate::sites::{self, OriginRule};

@@ -5,8 +5,8 @@ use std::cell::OnceCell;
 use std::rc::Rc;
 use std::thread::LocalKey;
 
+use edgechat_core::api::secrets::SecretError;
 use edgechat_core::api::{ApiError, ErrorCode};
-use edgechat_core::secrets::SecretError;
 use worker::Env;
 
 use crate::http::Reply;

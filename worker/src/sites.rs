@@ -7,8 +7,8 @@ use std::future::Future;
 use std::rc::Rc;
 
 use edgechat_core::api::{ApiError, ErrorCode};
-use edgechat_core::config::{ConfigError, SiteConfig};
-use edgechat_core::site::SiteId;
+use edgechat_core::ids::site::SiteId;
+use edgechat_core::site::config::{ConfigError, SiteConfig};
 use worker::{Env, Method, Request};
 
 use crate::http::Reply;

@@ -3,9 +3,9 @@
 //! `{}` mints a new visitor; `{"visitor": "<credential>"}` proves a returning one. No request can
 //! name the identity it wants: identities exist only as the Worker minted them.
 
-use edgechat_core::access_token::{ChatGrant, Claims};
+use edgechat_core::api::secrets::TokenSecrets;
 use edgechat_core::api::{ApiError, ErrorCode, TokenRequest, TokenResponse, MAX_BODY_BYTES};
-use edgechat_core::secrets::TokenSecrets;
+use edgechat_core::twilio::access_token::{ChatGrant, Claims};
 use edgechat_core::visitor::VisitorIdentity;
 use std::rc::Rc;
 

@@ -1,4 +1,4 @@
-//! The Twilio REST client: sends the requests `edgechat_core::twilio_rest` builds to
+//! The Twilio REST client: sends the requests `edgechat_core::twilio::rest` builds to
 //! `TWILIO_API_BASE` (default Twilio's Conversations API) with HTTP Basic auth (the API key),
 //! and retries 429, 5xx, dropped connections and timeouts with backoff and jitter, bounded by
 //! `RetryPolicy` in attempts, per-attempt wait and total time.
@@ -6,8 +6,8 @@
 use std::time::Duration;
 
 use base64::Engine;
-use edgechat_core::secrets::WebhookSecrets;
-use edgechat_core::twilio_rest::{
+use edgechat_core::api::secrets::WebhookSecrets;
+use edgechat_core::twilio::rest::{
     is_retryable, Method, RestRequest, RetryPolicy, TwilioError, DEFAULT_API_BASE,
 };
 use futures_util::future::{select, Either};
@@ -32,6 +32,26 @@ pub enum RestFailure {
     Rejected(TwilioError),
     /// No useful answer after every attempt the policy allows.
     Unavailable { attempts: u32, last: String },
+    /// A 2xx answer that is not the JSON the call returns (a redelivery would not read better).
+    Unreadable { what: &'static str, error: String },
+}
+
+/// Why one attempt got no HTTP answer.
+#[derive(Debug)]
+enum AttemptError {
+    Build(String),
+    NoAnswer(String),
+    Timeout { ms: u64 },
+}
+
+impl std::fmt::Display for AttemptError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            AttemptError::Build(e) => write!(f, "bad request: {e}"),
+            AttemptError::NoAnswer(e) => write!(f, "no answer: {e}"),
+            AttemptError::Timeout { ms } => write!(f, "no answer within {ms} ms"),
+        }
+    }
 }
 
 impl std::fmt::Display for RestFailure {
@@ -43,6 +63,9 @@ impl std::fmt::Display for RestFailure {
                     f,
                     "Twilio unavailable after {attempts} attempts (last: {last})"
                 )
+            }
+            RestFailure::Unreadable { what, error } => {
+                write!(f, "unreadable {what} from Twilio: {error}")
             }
         }
     }
@@ -68,6 +91,19 @@ impl TwilioClient {
         }
     }
 
+    /// Sends `request` and reads its answer as `T` (`what` names it in the failure).
+    pub async fn send_json<T: serde::de::DeserializeOwned>(
+        &mut self,
+        request: &RestRequest,
+        what: &'static str,
+    ) -> Result<T, RestFailure> {
+        let text = self.send(request).await?;
+        serde_json::from_str(&text).map_err(|e| RestFailure::Unreadable {
+            what,
+            error: e.to_string(),
+        })
+    }
+
     /// Sends `request` and returns the answer's JSON text (2xx).
     pub async fn send(&mut self, request: &RestRequest) -> Result<String, RestFailure> {
         let started = worker::Date::now().as_millis();
@@ -82,7 +118,7 @@ impl TwilioClient {
                     }
                     (error.to_string(), body.retry_after_ms)
                 }
-                Err(e) => (e, None),
+                Err(e) => (e.to_string(), None),
             };
             let elapsed = worker::Date::now().as_millis().saturating_sub(started);
             let jitter = js_sys::Math::random();
@@ -110,13 +146,13 @@ impl TwilioClient {
         }
     }
 
-    async fn attempt(&mut self, request: &RestRequest) -> Result<(u16, Answer), String> {
+    async fn attempt(&mut self, request: &RestRequest) -> Result<(u16, Answer), AttemptError> {
         self.calls += 1;
         let headers = Headers::new();
         let set = |name: &str, value: &str| {
             headers
                 .set(name, value)
-                .map_err(|e| format!("header {name}: {e}"))
+                .map_err(|e| AttemptError::Build(format!("header {name}: {e}")))
         };
         set("Authorization", &self.authorization)?;
         set("Accept", "application/json")?;
@@ -136,7 +172,7 @@ impl TwilioClient {
         }
         init.with_headers(headers);
         let req = Request::new_with_init(&request.url(&self.base), &init)
-            .map_err(|e| format!("bad request: {e}"))?;
+            .map_err(|e| AttemptError::Build(e.to_string()))?;
         let controller = AbortController::default();
         let signal = controller.signal();
         let fetch = Fetch::Request(req);
@@ -163,13 +199,12 @@ impl TwilioClient {
         pin_mut!(call);
         match select(call, timeout).await {
             Either::Left((Ok(answer), _)) => Ok(answer),
-            Either::Left((Err(e), _)) => Err(format!("no answer: {e}")),
+            Either::Left((Err(e), _)) => Err(AttemptError::NoAnswer(e.to_string())),
             Either::Right(_) => {
                 controller.abort();
-                Err(format!(
-                    "no answer within {} ms",
-                    self.policy.attempt_timeout_ms
-                ))
+                Err(AttemptError::Timeout {
+                    ms: self.policy.attempt_timeout_ms,
+                })
             }
         }
     }

@@ -17,16 +17,15 @@
 
 use std::rc::Rc;
 
+use edgechat_core::api::secrets::WebhookSecrets;
 use edgechat_core::api::{ApiError, ErrorCode};
-use edgechat_core::config::{AutoReply, Automation, SiteConfig};
+use edgechat_core::automation::{self, describe, Action, ForSite, Ignored, Outcome, Route};
+use edgechat_core::ids::sid::{ConversationSid, ServiceSid};
+use edgechat_core::ids::site::SiteId;
 use edgechat_core::responder::{respond, ResponderState};
-use edgechat_core::secrets::WebhookSecrets;
-use edgechat_core::sid::{ConversationSid, ServiceSid};
-use edgechat_core::site::SiteId;
-use edgechat_core::twilio_rest::{self, Attachment, Plan, WebhookPage, ERROR_WEBHOOK_LIMIT};
-use edgechat_core::twilio_signature;
-use edgechat_core::visitor::VisitorIdentity;
-use edgechat_core::webhook_event::ConversationEvent;
+use edgechat_core::site::config::{AutoReply, SiteConfig};
+use edgechat_core::twilio::rest::{self, Attachment, Plan, WebhookPage, ERROR_WEBHOOK_LIMIT};
+use edgechat_core::twilio::signature;
 use serde::Serialize;
 use serde_json::value::RawValue;
 use worker::{Env, Request};
@@ -67,6 +66,11 @@ fn done(site: Option<&SiteId>, outcome: &str, detail: String) -> Reply {
     reply
 }
 
+fn ignored(site: Option<&SiteId>, why: Ignored) -> Reply {
+    let outcome = Outcome::Ignored(why);
+    done(site, outcome.code(), outcome.to_string())
+}
+
 async fn handle_checked(mut req: Request, env: &Env) -> Result<Reply, Reply> {
     let secrets = secrets(env)?;
     let signature = req
@@ -85,108 +89,69 @@ async fn handle_checked(mut req: Request, env: &Env) -> Result<Reply, Reply> {
             .with_detail(e.to_string())
     })?;
     let body = http::read_body(&mut req, MAX_WEBHOOK_BYTES, ErrorCode::InvalidEvent).await?;
-    let json_body = url.query_pairs().any(|(k, _)| k == "bodySHA256");
-    let params: Vec<(String, String)> = if json_body {
-        if !twilio_signature::is_valid_json(&secrets.auth_token, &signature, url.as_str(), &body) {
-            return Err(bad_signature());
-        }
-        json_params(&body)?
-    } else {
-        let params: Vec<(String, String)> =
-            url::form_urlencoded::parse(&body).into_owned().collect();
-        if !twilio_signature::is_valid(&secrets.auth_token, &signature, url.as_str(), &params) {
-            return Err(bad_signature());
-        }
-        params
-    };
-    let account = params
-        .iter()
-        .find(|(k, _)| k == "AccountSid")
-        .map(|(_, v)| v.as_str());
-    if account != Some(secrets.account_sid.as_str()) {
-        return Ok(done(
-            None,
-            "ignored",
-            "the event is for another Twilio account".into(),
-        ));
-    }
-    let event = ConversationEvent::parse(&params).map_err(|e| {
+    let params = signed_params(&secrets.auth_token, &signature, &url, &body)?;
+    let route = automation::route(&secrets.account_sid, &params).map_err(|e| {
         Reply::error(ApiError::new(
             ErrorCode::InvalidEvent,
             format!("not a readable Conversations event: {e}"),
         ))
     })?;
-    match event {
-        ConversationEvent::Other { event_type } => Ok(done(
-            None,
-            "ignored",
-            format!("{event_type} is not an event edgechat acts on"),
-        )),
-        ConversationEvent::ConversationAdded {
-            conversation_sid,
-            chat_service_sid,
-            visitor,
-        } => {
-            let Some((site, config)) = visitor_site(env, visitor.as_ref()).await? else {
-                return Ok(done(
-                    None,
-                    "ignored",
-                    "the conversation was not started by an edgechat visitor".into(),
-                ));
-            };
-            if chat_service_sid.as_ref() != Some(&config.service_sid) {
-                return Ok(done(
-                    Some(&site),
-                    "ignored",
-                    "the conversation is in another Conversations service than the site's".into(),
-                ));
-            }
-            let mut twilio = TwilioClient::new(env, &secrets);
-            let result = attach(&mut twilio, &config, &conversation_sid).await;
-            finish(&site, twilio.calls, result)
-        }
-        ConversationEvent::MessageAdded {
-            conversation_sid,
+    let ForSite { site, event } = match route {
+        Route::Ignore(why) => return Ok(ignored(None, why)),
+        Route::Site(for_site) => for_site,
+    };
+    let Some(config) = site_config(env, &site).await? else {
+        return Ok(ignored(None, Ignored::UnknownSite));
+    };
+    let mut twilio = TwilioClient::new(env, &secrets);
+    let result = match automation::decide(event, &config) {
+        Action::Ignore(why) => return Ok(ignored(Some(&site), why)),
+        Action::NothingToAttach => Ok(Outcome::NothingToAttach),
+        Action::Attach {
+            conversation,
+            attachment,
+        } => attach(&mut twilio, &config.service_sid, &conversation, &attachment).await,
+        Action::Reply {
+            conversation,
+            script,
             index,
-            author,
             body,
-            visitor,
         } => {
-            // Only a visitor's own message: never the bot's (sent through the REST API, no
-            // ClientIdentity), an agent's, or one a visitor's token did not write.
-            let Some(visitor) = visitor.filter(|v| v.to_string() == author) else {
-                return Ok(done(
-                    None,
-                    "ignored",
-                    "the message is not from an edgechat visitor".into(),
-                ));
-            };
-            let Some((site, config)) = visitor_site(env, Some(&visitor)).await? else {
-                return Ok(done(
-                    None,
-                    "ignored",
-                    "the visitor's site is unknown".into(),
-                ));
-            };
-            let Automation::AutoReply(script) = &config.automation else {
-                return Ok(done(
-                    Some(&site),
-                    "ignored",
-                    "the site's automation is not auto_reply".into(),
-                ));
-            };
-            let mut twilio = TwilioClient::new(env, &secrets);
-            let result = auto_reply(
+            auto_reply(
                 &mut twilio,
                 script,
                 &config.service_sid,
-                &conversation_sid,
+                &conversation,
                 index,
                 &body,
             )
-            .await;
-            finish(&site, twilio.calls, result)
+            .await
         }
+    };
+    finish(&site, twilio.calls, result)
+}
+
+/// The event's parameters, once `X-Twilio-Signature` verifies over the URL as requested: the
+/// form body, or (with `bodySHA256` in the URL) the JSON body's fields.
+fn signed_params(
+    auth_token: &str,
+    given: &str,
+    url: &url::Url,
+    body: &[u8],
+) -> Result<Vec<(String, String)>, Reply> {
+    let json_body = url.query_pairs().any(|(k, _)| k == "bodySHA256");
+    if json_body {
+        if !signature::is_valid_json(auth_token, given, url.as_str(), body) {
+            return Err(bad_signature());
+        }
+        json_params(body)
+    } else {
+        let params: Vec<(String, String)> =
+            url::form_urlencoded::parse(body).into_owned().collect();
+        if !signature::is_valid(auth_token, given, url.as_str(), &params) {
+            return Err(bad_signature());
+        }
+        Ok(params)
     }
 }
 
@@ -218,17 +183,10 @@ fn json_params(body: &[u8]) -> Result<Vec<(String, String)>, Reply> {
         .collect())
 }
 
-/// The site (and its config) bound into the visitor's identity, or `None` to ignore the event.
-async fn visitor_site(
-    env: &Env,
-    visitor: Option<&VisitorIdentity>,
-) -> Result<Option<(SiteId, Rc<SiteConfig>)>, Reply> {
-    let Some(visitor) = visitor else {
-        return Ok(None);
-    };
-    let site = visitor.site().clone();
-    match crate::sites::load(env, &site).await {
-        Ok(config) => Ok(Some((site, config))),
+/// The config of the site bound into the visitor's identity, or `None` when it has none.
+async fn site_config(env: &Env, site: &SiteId) -> Result<Option<Rc<SiteConfig>>, Reply> {
+    match crate::sites::load(env, site).await {
+        Ok(config) => Ok(Some(config)),
         Err(reply) => match reply.error_code() {
             // A site deleted since the visitor's token: nothing to do, ever.
             Some(ErrorCode::UnknownSite) => Ok(None),
@@ -242,23 +200,19 @@ async fn visitor_site(
     }
 }
 
-/// What handling an event did, for the reply and the log.
-struct Handled {
-    outcome: &'static str,
-    detail: String,
-}
-
-fn finish(site: &SiteId, calls: u32, result: Result<Handled, RestFailure>) -> Result<Reply, Reply> {
+fn finish(site: &SiteId, calls: u32, result: Result<Outcome, RestFailure>) -> Result<Reply, Reply> {
     match result {
-        Ok(h) => Ok(done(
+        Ok(outcome) => Ok(done(
             Some(site),
-            h.outcome,
-            format!("{} ({calls} REST calls)", h.detail),
+            outcome.code(),
+            format!("{outcome} ({calls} REST calls)"),
         )),
-        Err(RestFailure::Rejected(e)) => Ok(done(
+        Err(failure @ (RestFailure::Rejected(_) | RestFailure::Unreadable { .. })) => Ok(done(
             Some(site),
             "failed",
-            format!("Twilio refused a call, so the event is dropped ({calls} REST calls): {e}"),
+            format!(
+                "Twilio refused a call, so the event is dropped ({calls} REST calls): {failure}"
+            ),
         )),
         Err(failure @ RestFailure::Unavailable { .. }) => {
             let mut reply = Reply::error(ApiError::new(
@@ -272,61 +226,42 @@ fn finish(site: &SiteId, calls: u32, result: Result<Handled, RestFailure>) -> Re
     }
 }
 
-fn unreadable(what: &str, e: serde_json::Error) -> RestFailure {
-    RestFailure::Rejected(edgechat_core::twilio_rest::TwilioError {
-        code: None,
-        message: format!("unreadable {what} from Twilio: {e}"),
-        more_info: None,
-        status: 200,
-    })
-}
-
 async fn attach(
     twilio: &mut TwilioClient,
-    config: &SiteConfig,
+    service: &ServiceSid,
     conversation: &ConversationSid,
-) -> Result<Handled, RestFailure> {
-    let Some(attachment) = Attachment::for_automation(&config.automation) else {
-        return Ok(Handled {
-            outcome: "nothing_to_attach",
-            detail: "the site's automation attaches nothing to new conversations".into(),
-        });
-    };
-    let service = &config.service_sid;
-    let listed = twilio
-        .send(&twilio_rest::list_webhooks(service, conversation))
+    attachment: &Attachment,
+) -> Result<Outcome, RestFailure> {
+    let page: WebhookPage = twilio
+        .send_json(&rest::list_webhooks(service, conversation), "webhook list")
         .await?;
-    let page: WebhookPage =
-        serde_json::from_str(&listed).map_err(|e| unreadable("webhook list", e))?;
-    let what = match &attachment {
-        Attachment::Studio(flow) => format!("Studio flow {flow}"),
-        Attachment::Webhook(_) => "the site's bot webhook".to_owned(),
+    let what = describe(attachment);
+    let limit_reached = |what| Outcome::WebhookLimit {
+        what,
+        conversation: conversation.clone(),
     };
-    let limit_reached = || Handled {
-        outcome: "webhook_limit",
-        detail: format!(
-            "conversation {conversation} already has 5 webhooks (Twilio error \
-             {ERROR_WEBHOOK_LIMIT}), so {what} was not attached; remove one of its webhooks"
-        ),
-    };
-    match twilio_rest::plan_attachment(&attachment, service, conversation, &page.webhooks) {
-        Plan::AlreadyAttached { webhook_sid } => Ok(Handled {
-            outcome: "already_attached",
-            detail: format!("{what} is already attached to {conversation} as {webhook_sid}"),
+    match rest::plan_attachment(attachment, service, conversation, &page.webhooks) {
+        Plan::AlreadyAttached { webhook_sid } => Ok(Outcome::AlreadyAttached {
+            what,
+            conversation: conversation.clone(),
+            webhook: webhook_sid,
         }),
-        Plan::LimitReached => Ok(limit_reached()),
-        Plan::Create(request) => match twilio.send(&request).await {
-            Ok(created) => {
-                let sid = serde_json::from_str::<twilio_rest::Webhook>(&created)
-                    .map(|w| w.sid)
-                    .unwrap_or_default();
-                Ok(Handled {
-                    outcome: "attached",
-                    detail: format!("{what} attached to {conversation} as {sid}"),
-                })
-            }
+        Plan::LimitReached => Ok(limit_reached(what)),
+        Plan::Create(request) => match twilio.send_json::<rest::Webhook>(&request, "webhook").await
+        {
+            Ok(created) => Ok(Outcome::Attached {
+                what,
+                conversation: conversation.clone(),
+                webhook: Some(created.sid),
+            }),
+            // Created, but its answer did not read: it is attached all the same.
+            Err(RestFailure::Unreadable { .. }) => Ok(Outcome::Attached {
+                what,
+                conversation: conversation.clone(),
+                webhook: None,
+            }),
             Err(RestFailure::Rejected(e)) if e.code == Some(ERROR_WEBHOOK_LIMIT) => {
-                Ok(limit_reached())
+                Ok(limit_reached(what))
             }
             Err(e) => Err(e),
         },
@@ -340,12 +275,13 @@ async fn auto_reply(
     conversation: &ConversationSid,
     index: u64,
     body: &str,
-) -> Result<Handled, RestFailure> {
-    let fetched = twilio
-        .send(&twilio_rest::fetch_conversation(service, conversation))
+) -> Result<Outcome, RestFailure> {
+    let fetched: rest::Conversation = twilio
+        .send_json(
+            &rest::fetch_conversation(service, conversation),
+            "conversation",
+        )
         .await?;
-    let fetched: twilio_rest::Conversation =
-        serde_json::from_str(&fetched).map_err(|e| unreadable("conversation", e))?;
     let attributes = fetched.attributes.unwrap_or_else(|| "{}".into());
     let state = ResponderState::from_attributes(&attributes);
     let mut notes = Vec::new();
@@ -367,14 +303,11 @@ async fn auto_reply(
     // Nothing to say and nothing new to remember but the index: skip the write (a redelivery
     // would decide the same silence).
     if decision.state == state || (decision.replies.is_empty() && only_index_moved) {
-        return Ok(Handled {
-            outcome: "silent",
-            detail: "the responder has nothing to say (handed off, or already answered)".into(),
-        });
+        return Ok(Outcome::Silent { notes });
     }
     // Remember first, then speak: a redelivered event must not repeat the replies.
     twilio
-        .send(&twilio_rest::update_attributes(
+        .send(&rest::update_attributes(
             service,
             conversation,
             &decision.state.store_in(&attributes),
@@ -382,7 +315,7 @@ async fn auto_reply(
         .await?;
     for reply in &decision.replies {
         twilio
-            .send(&twilio_rest::create_message(
+            .send(&rest::create_message(
                 service,
                 conversation,
                 script.bot_name.as_str(),
@@ -390,13 +323,12 @@ async fn auto_reply(
             ))
             .await?;
     }
-    notes.insert(0, format!("{} replies", decision.replies.len()));
-    Ok(Handled {
-        outcome: if decision.replies.is_empty() {
-            "silent"
-        } else {
-            "replied"
-        },
-        detail: notes.join("; "),
+    Ok(if decision.replies.is_empty() {
+        Outcome::Silent { notes }
+    } else {
+        Outcome::Replied {
+            replies: decision.replies.len(),
+            notes,
+        }
     })
 }

@@ -5,8 +5,8 @@
 
 use std::process::ExitCode;
 
-use edgechat_core::config::SiteConfig;
-use edgechat_core::site::SiteId;
+use edgechat_core::ids::site::SiteId;
+use edgechat_core::site::config::SiteConfig;
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();

@@ -1,8 +1,8 @@
 //! The widget's session decisions, with no I/O: what it keeps in localStorage and under which
 //! keys, whether a stored conversation can be resumed, and when to refresh the access token.
 
-use crate::sid::ConversationSid;
-use crate::site::SiteId;
+use crate::ids::sid::ConversationSid;
+use crate::ids::site::SiteId;
 use crate::visitor::MAX_CREDENTIAL_LEN;
 
 /// localStorage keys, namespaced by site so two sites on one origin never share a visitor.

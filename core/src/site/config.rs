@@ -23,12 +23,15 @@
 use std::fmt;
 
 use serde::de::{self, Deserializer};
-use serde::{Deserialize, Serialize, Serializer};
+use serde::{Deserialize, Serialize};
 
-use crate::access_token::MAX_TTL_SECONDS;
-pub use crate::office_hours::OfficeHours;
-use crate::sid::{FlowSid, PushCredentialSid, ServiceSid};
-use crate::site::SiteId;
+use crate::ids::sid::{FlowSid, PushCredentialSid, ServiceSid};
+use crate::ids::site::SiteId;
+use crate::ids::text::Text;
+use crate::ids::Invalid;
+pub use crate::site::office_hours::OfficeHours;
+use crate::twilio::access_token::MAX_TTL_SECONDS;
+use crate::twilio::rest::Attachment;
 
 /// A config that failed validation: where, and what is wrong there.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -150,45 +153,70 @@ impl From<RealtimeUrl> for String {
 }
 
 /// A browser origin, `scheme://host[:port]`, stored as browsers serialize it in `Origin`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "String")]
 pub struct AllowedOrigin(String);
+
+/// Why a string is not an origin as browsers send it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OriginError {
+    NotUrl,
+    NotHttp,
+    NoHost,
+    Credentials,
+    PathOrQuery,
+}
+
+impl fmt::Display for OriginError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an origin is scheme://host[:port], e.g. \"https://www.example.com\"; ")?;
+        f.write_str(match self {
+            OriginError::NotUrl => "this is not a URL",
+            OriginError::NotHttp => "this is not http or https",
+            OriginError::NoHost => "this has no host",
+            OriginError::Credentials => "remove the user name and password",
+            OriginError::PathOrQuery => {
+                "remove the path, query or trailing '/' (browsers send none)"
+            }
+        })
+    }
+}
 
 impl AllowedOrigin {
     pub fn as_str(&self) -> &str {
         &self.0
     }
 
-    pub fn parse(s: &str) -> Result<AllowedOrigin, String> {
-        let hint = "an origin is scheme://host[:port], e.g. \"https://www.example.com\"";
-        let url = url::Url::parse(s).map_err(|e| format!("{hint}; {s:?} is not a URL ({e})"))?;
+    pub fn parse(s: &str) -> Result<AllowedOrigin, Invalid<OriginError>> {
+        let invalid = |reason| Invalid {
+            reason,
+            value: s.to_owned(),
+        };
+        let url = url::Url::parse(s).map_err(|_| invalid(OriginError::NotUrl))?;
         if !matches!(url.scheme(), "http" | "https") {
-            return Err(format!("{hint}; {s:?} is not http or https"));
+            return Err(invalid(OriginError::NotHttp));
         }
         if url.host_str().is_none() {
-            return Err(format!("{hint}; {s:?} has no host"));
+            return Err(invalid(OriginError::NoHost));
         }
         if !url.username().is_empty() || url.password().is_some() {
-            return Err(format!(
-                "{hint}; remove the user name and password from {s:?}"
-            ));
+            return Err(invalid(OriginError::Credentials));
         }
         if url.path() != "/"
             || url.query().is_some()
             || url.fragment().is_some()
             || s.ends_with('/')
         {
-            return Err(format!(
-                "{hint}; remove the path, query or trailing '/' from {s:?} (browsers send none)"
-            ));
+            return Err(invalid(OriginError::PathOrQuery));
         }
         Ok(AllowedOrigin(url.origin().ascii_serialization()))
     }
 }
 
-impl<'de> Deserialize<'de> for AllowedOrigin {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        AllowedOrigin::parse(&s).map_err(de::Error::custom)
+impl TryFrom<String> for AllowedOrigin {
+    type Error = Invalid<OriginError>;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        AllowedOrigin::parse(&s)
     }
 }
 
@@ -269,6 +297,19 @@ pub enum Automation {
     AutoReply(AutoReply),
 }
 
+impl Automation {
+    /// What this automation attaches to each new conversation: `None` for those that attach
+    /// nothing (none, and the built-in responder, which hears messages through the service's
+    /// own webhook).
+    pub fn attachment(&self) -> Option<Attachment> {
+        match self {
+            Automation::Studio(s) => Some(Attachment::Studio(s.flow_sid.clone())),
+            Automation::Webhook(w) => Some(Attachment::Webhook(w.url.as_str().to_owned())),
+            Automation::None | Automation::AutoReply(_) => None,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StudioAutomation {
@@ -344,7 +385,7 @@ pub struct AutoReply {
 }
 
 fn default_bot_name() -> Text<40> {
-    Text("Assistant".into())
+    Text::try_from("Assistant".to_owned()).expect("a valid bot name")
 }
 
 fn reply_rules<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<ReplyRule>, D::Error> {
@@ -398,7 +439,7 @@ pub struct Appearance {
 impl Default for Appearance {
     fn default() -> Self {
         Appearance {
-            title: Text("Chat with us".into()),
+            title: Text::try_from("Chat with us".to_owned()).expect("a valid title"),
             brand_color: Color("#0263E0".into()),
             position: Position::BottomRight,
         }
@@ -414,7 +455,8 @@ pub enum Position {
 }
 
 /// A CSS colour as `#rrggbb`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
 pub struct Color(String);
 
 impl Color {
@@ -423,29 +465,41 @@ impl Color {
     }
 }
 
-impl Serialize for Color {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&self.0)
+/// Why a string is not a `#rrggbb` colour.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ColorError;
+
+impl fmt::Display for ColorError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a colour is #rrggbb, e.g. \"#0263E0\"")
     }
 }
 
-impl<'de> Deserialize<'de> for Color {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
+impl TryFrom<String> for Color {
+    type Error = Invalid<ColorError>;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
         let ok =
             s.len() == 7 && s.starts_with('#') && s[1..].bytes().all(|b| b.is_ascii_hexdigit());
         if ok {
             Ok(Color(s))
         } else {
-            Err(de::Error::custom(format!(
-                "a colour is #rrggbb, e.g. \"#0263E0\", got {s:?}"
-            )))
+            Err(Invalid {
+                reason: ColorError,
+                value: s,
+            })
         }
     }
 }
 
+impl From<Color> for String {
+    fn from(c: Color) -> String {
+        c.0
+    }
+}
+
 /// A BCP 47 language tag such as `en`, `en-US` or `pt-BR`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
 pub struct Locale(String);
 
 impl Locale {
@@ -460,15 +514,19 @@ impl Default for Locale {
     }
 }
 
-impl Serialize for Locale {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&self.0)
+/// Why a string is not a BCP 47 language tag.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LocaleError;
+
+impl fmt::Display for LocaleError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a locale is a BCP 47 language tag such as \"en\", \"en-US\" or \"pt-BR\"")
     }
 }
 
-impl<'de> Deserialize<'de> for Locale {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
+impl TryFrom<String> for Locale {
+    type Error = Invalid<LocaleError>;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
         let mut parts = s.split('-');
         let language = parts.next().unwrap_or_default();
         let ok = (2..=3).contains(&language.len())
@@ -480,50 +538,17 @@ impl<'de> Deserialize<'de> for Locale {
         if ok {
             Ok(Locale(s))
         } else {
-            Err(de::Error::custom(format!(
-                "a locale is a BCP 47 language tag such as \"en\", \"en-US\" or \"pt-BR\", got {s:?}"
-            )))
+            Err(Invalid {
+                reason: LocaleError,
+                value: s,
+            })
         }
     }
 }
 
-/// Text shown to visitors: not blank, at most `MAX` characters, no control characters but
-/// newlines.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Text<const MAX: usize>(String);
-
-impl<const MAX: usize> Text<MAX> {
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl<const MAX: usize> Serialize for Text<MAX> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&self.0)
-    }
-}
-
-impl<'de, const MAX: usize> Deserialize<'de> for Text<MAX> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        if s.trim().is_empty() {
-            return Err(de::Error::custom(
-                "must not be empty or blank; leave the field out instead",
-            ));
-        }
-        let chars = s.chars().count();
-        if chars > MAX {
-            return Err(de::Error::custom(format!(
-                "at most {MAX} characters, got {chars}"
-            )));
-        }
-        if s.chars().any(|c| c.is_control() && c != '\n') {
-            return Err(de::Error::custom(
-                "must not contain control characters (newlines are fine)",
-            ));
-        }
-        Ok(Text(s))
+impl From<Locale> for String {
+    fn from(l: Locale) -> String {
+        l.0
     }
 }
 
@@ -545,6 +570,22 @@ mod tests {
         format!(
             r#"{{"allowed_origins": ["https://www.acme.com"], "service_sid": "{SERVICE}", "{field}": {value}}}"#
         )
+    }
+
+    #[test]
+    fn what_each_automation_attaches() {
+        let automation = |json: &str| parse(&with("automation", json)).unwrap().automation;
+        let flow = "FW0123456789abcdef0123456789abcdef";
+        assert_eq!(
+            automation(&format!(r#"{{"studio": {{"flow_sid": "{flow}"}}}}"#)).attachment(),
+            Some(Attachment::Studio(flow.parse().unwrap()))
+        );
+        assert_eq!(
+            automation(r#"{"webhook": {"url": "https://bot.acme.com/hook"}}"#).attachment(),
+            Some(Attachment::Webhook("https://bot.acme.com/hook".into()))
+        );
+        assert_eq!(automation(r#""none""#).attachment(), None);
+        assert_eq!(automation(r#"{"auto_reply": {}}"#).attachment(), None);
     }
 
     fn error(json: &str) -> ConfigError {

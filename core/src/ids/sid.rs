@@ -8,8 +8,9 @@
 use std::fmt;
 use std::str::FromStr;
 
-use serde::de::{self, Deserializer};
-use serde::{Deserialize, Serialize, Serializer};
+use serde::{Deserialize, Serialize};
+
+use super::Invalid;
 
 /// Why a string is not a SID of the expected kind. The message says what a valid one looks like.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,7 +47,8 @@ fn check_sid(s: &str, prefix: &'static str, kind: &'static str) -> Result<(), Si
 macro_rules! sid_type {
     ($(#[$doc:meta])* $name:ident, $prefix:literal, $kind:literal) => {
         $(#[$doc])*
-        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(try_from = "String", into = "String")]
         pub struct $name(String);
 
         impl $name {
@@ -70,16 +72,19 @@ macro_rules! sid_type {
             }
         }
 
-        impl Serialize for $name {
-            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-                s.serialize_str(&self.0)
+        impl TryFrom<String> for $name {
+            type Error = Invalid<SidError>;
+            fn try_from(s: String) -> Result<Self, Self::Error> {
+                match check_sid(&s, $prefix, $kind) {
+                    Ok(()) => Ok(Self(s)),
+                    Err(reason) => Err(Invalid { reason, value: s }),
+                }
             }
         }
 
-        impl<'de> Deserialize<'de> for $name {
-            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-                let s = String::deserialize(d)?;
-                s.parse().map_err(|e: SidError| de::Error::custom(format!("{e}, got {s:?}")))
+        impl From<$name> for String {
+            fn from(sid: $name) -> String {
+                sid.0
             }
         }
     };
@@ -104,6 +109,10 @@ sid_type!(
 sid_type!(
     /// A Studio flow (`FW...`) that answers a site's conversations.
     FlowSid, "FW", "Studio flow"
+);
+sid_type!(
+    /// A conversation-scoped webhook (`WH...`), as the Worker attaches them.
+    WebhookSid, "WH", "conversation webhook"
 );
 sid_type!(
     /// One conversation (`CH...`).

@@ -8,8 +8,8 @@
 //! The site a conversation belongs to is read from `ClientIdentity`, which Twilio takes from the
 //! access token the Worker signed, so a visitor cannot claim another site's automation.
 
-use crate::sid::{ConversationSid, ServiceSid};
-use crate::site::SiteId;
+use crate::ids::sid::{ConversationSid, ServiceSid};
+use crate::ids::site::SiteId;
 use crate::visitor::VisitorIdentity;
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -17,7 +17,7 @@ use base64::Engine;
 use hmac::{KeyInit, Mac};
 use serde::{Deserialize, Serialize};
 
-use crate::sid::{AccountSid, ApiKeySid, PushCredentialSid, ServiceSid};
+use crate::ids::sid::{AccountSid, ApiKeySid, PushCredentialSid, ServiceSid};
 
 type HmacSha256 = hmac::Hmac<sha2::Sha256>;
 

@@ -9,8 +9,7 @@
 
 use serde::Deserialize;
 
-use crate::config::Automation;
-use crate::sid::{ConversationSid, FlowSid, ServiceSid};
+use crate::ids::sid::{ConversationSid, FlowSid, ServiceSid, WebhookSid};
 
 /// Twilio's Conversations API; the Worker's var `TWILIO_API_BASE` points elsewhere (the local
 /// emulator) when set.
@@ -135,16 +134,6 @@ pub enum Attachment {
 }
 
 impl Attachment {
-    /// `None` for automations that attach nothing (none, and the built-in responder, which
-    /// hears messages through the service's own webhook).
-    pub fn for_automation(automation: &Automation) -> Option<Attachment> {
-        match automation {
-            Automation::Studio(s) => Some(Attachment::Studio(s.flow_sid.clone())),
-            Automation::Webhook(w) => Some(Attachment::Webhook(w.url.as_str().to_owned())),
-            Automation::None | Automation::AutoReply(_) => None,
-        }
-    }
-
     /// Whether an existing webhook already does what this attachment would.
     pub fn is_equivalent(&self, webhook: &Webhook) -> bool {
         let config = &webhook.configuration;
@@ -179,7 +168,7 @@ impl Attachment {
 pub enum Plan {
     /// An equivalent webhook exists (a redelivered event, or someone attached it by hand).
     AlreadyAttached {
-        webhook_sid: String,
+        webhook_sid: WebhookSid,
     },
     /// The conversation has no room for another webhook.
     LimitReached,
@@ -211,7 +200,7 @@ pub struct WebhookPage {
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct Webhook {
-    pub sid: String,
+    pub sid: WebhookSid,
     pub target: String,
     #[serde(default)]
     pub configuration: WebhookConfiguration,
@@ -229,7 +218,7 @@ pub struct WebhookConfiguration {
 /// The parts of a conversation the Worker reads.
 #[derive(Debug, Clone, Deserialize)]
 pub struct Conversation {
-    pub sid: String,
+    pub sid: ConversationSid,
     #[serde(default)]
     pub attributes: Option<String>,
     #[serde(default)]
@@ -335,7 +324,6 @@ impl RetryPolicy {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::SiteConfig;
 
     const IS: &str = "IS0123456789abcdef0123456789abcdef";
     const CH: &str = "CH0123456789abcdef0123456789abcdef";
@@ -354,20 +342,10 @@ mod tests {
         .unwrap()
     }
 
-    fn automation(json: &str) -> Automation {
-        let config = format!(
-            r#"{{"allowed_origins": ["https://a.com"], "service_sid": "{IS}", "automation": {json}}}"#
-        );
-        SiteConfig::from_json(&config).unwrap().automation
-    }
-
     #[test]
     fn studio_attachment_form() {
         let (is, ch) = ids();
-        let a = Attachment::for_automation(&automation(&format!(
-            r#"{{"studio": {{"flow_sid": "{FW}"}}}}"#
-        )))
-        .unwrap();
+        let a = Attachment::Studio(FW.parse().unwrap());
         let r = a.create(&is, &ch);
         assert_eq!(r.method, Method::Post);
         assert_eq!(
@@ -386,24 +364,12 @@ mod tests {
     #[test]
     fn webhook_attachment_form_is_encoded() {
         let (is, ch) = ids();
-        let a = Attachment::for_automation(&automation(
-            r#"{"webhook": {"url": "https://bot.acme.com/hook?a=1&b=two words"}}"#,
-        ))
-        .unwrap();
+        let a = Attachment::Webhook("https://bot.acme.com/hook?a=1&b=two%20words".into());
         let body = a.create(&is, &ch).body().unwrap();
         assert_eq!(
             body,
             "Target=webhook&Configuration.Url=https%3A%2F%2Fbot.acme.com%2Fhook%3Fa%3D1%26b%3Dtwo%2520words\
              &Configuration.Method=post&Configuration.Filters=onMessageAdded"
-        );
-    }
-
-    #[test]
-    fn automations_without_attachment() {
-        assert_eq!(Attachment::for_automation(&automation(r#""none""#)), None);
-        assert_eq!(
-            Attachment::for_automation(&automation(r#"{"auto_reply": {}}"#)),
-            None
         );
     }
 

@@ -1,8 +1,11 @@
-//! The Worker's HTTP contract: request and response bodies and the one error shape.
+//! The Worker's contracts: with its callers (request and response bodies, the one error shape)
+//! and, in [`secrets`], with its operator (which secrets exist and how each is checked).
 //!
 //! Every error response is `{"error": {"code": "<stable code>", "message": "<what to fix>"}}` with
 //! the status its code maps to. Codes are part of the API: clients branch on them, so they never
 //! change meaning; messages are for people and may improve.
+
+pub mod secrets;
 
 use serde::{Deserialize, Serialize};
 

@@ -20,7 +20,8 @@ use std::fmt;
 use serde::de::{self, Deserializer};
 use serde::Deserialize;
 
-use crate::config::Text;
+use crate::ids::text::Text;
+use crate::ids::Invalid;
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -79,7 +80,8 @@ impl Weekday {
 /// An IANA time zone name (`Europe/Berlin`, `America/Argentina/Buenos_Aires`, `UTC`). Only its
 /// shape is checked here; whether the zone exists is checked where a zone database is at hand
 /// (`npm run site-config -- check`, and the Worker, which logs an unknown zone).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "String")]
 pub struct TimeZoneName(String);
 
 impl TimeZoneName {
@@ -87,7 +89,7 @@ impl TimeZoneName {
         &self.0
     }
 
-    pub fn parse(s: &str) -> Result<TimeZoneName, String> {
+    pub fn parse(s: &str) -> Result<TimeZoneName, Invalid<TimeZoneError>> {
         let part_ok = |p: &str| {
             !p.is_empty()
                 && p.len() <= 30
@@ -99,16 +101,28 @@ impl TimeZoneName {
         if s.len() <= 64 && parts.len() <= 3 && parts.iter().all(|p| part_ok(p)) {
             Ok(TimeZoneName(s.to_owned()))
         } else {
-            Err(format!(
-                "a time zone is an IANA name like \"Europe/Berlin\" or \"UTC\", got {s:?}"
-            ))
+            Err(Invalid {
+                reason: TimeZoneError,
+                value: s.to_owned(),
+            })
         }
     }
 }
 
-impl<'de> Deserialize<'de> for TimeZoneName {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        TimeZoneName::parse(&String::deserialize(d)?).map_err(de::Error::custom)
+impl TryFrom<String> for TimeZoneName {
+    type Error = Invalid<TimeZoneError>;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        TimeZoneName::parse(&s)
+    }
+}
+
+/// Why a string is not shaped like an IANA time zone name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TimeZoneError;
+
+impl fmt::Display for TimeZoneError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a time zone is an IANA name like \"Europe/Berlin\" or \"UTC\"")
     }
 }
 

@@ -5,7 +5,7 @@
 
 use std::fmt;
 
-use crate::sid::{AccountSid, ApiKeySid};
+use crate::ids::sid::{AccountSid, ApiKeySid, SidError};
 use crate::visitor::{VisitorSigner, MIN_SECRET_LEN};
 
 pub const TWILIO_ACCOUNT_SID: &str = "TWILIO_ACCOUNT_SID";
@@ -57,26 +57,38 @@ impl fmt::Debug for TokenSecrets {
     }
 }
 
+/// Reads secrets through the Worker's `env.secret` (or a test's map): one reader for every
+/// route's set, so that each secret is checked the same way wherever it is needed.
+struct Reader<F: Fn(&str) -> Option<String>>(F);
+
+impl<F: Fn(&str) -> Option<String>> Reader<F> {
+    fn required(&self, name: &'static str) -> Result<String, SecretError> {
+        (self.0)(name)
+            .filter(|v| !v.is_empty())
+            .ok_or(SecretError::Missing(name))
+    }
+
+    fn sid<T: std::str::FromStr<Err = SidError>>(
+        &self,
+        name: &'static str,
+    ) -> Result<T, SecretError> {
+        self.required(name)?
+            .trim()
+            .parse()
+            .map_err(|e: SidError| SecretError::Invalid(name, e.to_string()))
+    }
+}
+
 impl TokenSecrets {
     /// Reads and checks each secret through `lookup` (the Worker's `env.secret`), reporting the
     /// first one that is missing or malformed.
     pub fn load(lookup: impl Fn(&str) -> Option<String>) -> Result<TokenSecrets, SecretError> {
-        let get = |name: &'static str| {
-            lookup(name)
-                .filter(|v| !v.is_empty())
-                .ok_or(SecretError::Missing(name))
-        };
-        let account_sid = get(TWILIO_ACCOUNT_SID)?
-            .trim()
-            .parse::<AccountSid>()
-            .map_err(|e| SecretError::Invalid(TWILIO_ACCOUNT_SID, e.to_string()))?;
-        let api_key_sid = get(TWILIO_API_KEY_SID)?
-            .trim()
-            .parse::<ApiKeySid>()
-            .map_err(|e| SecretError::Invalid(TWILIO_API_KEY_SID, e.to_string()))?;
-        let api_key_secret = get(TWILIO_API_KEY_SECRET)?;
-        let visitor_signer =
-            VisitorSigner::new(get(VISITOR_SIGNING_SECRET)?.as_bytes()).map_err(|_| {
+        let read = Reader(lookup);
+        let account_sid = read.sid(TWILIO_ACCOUNT_SID)?;
+        let api_key_sid = read.sid(TWILIO_API_KEY_SID)?;
+        let api_key_secret = read.required(TWILIO_API_KEY_SECRET)?;
+        let visitor_signer = VisitorSigner::new(read.required(VISITOR_SIGNING_SECRET)?.as_bytes())
+            .map_err(|_| {
                 SecretError::Invalid(
                     VISITOR_SIGNING_SECRET,
                     format!(
@@ -115,20 +127,12 @@ impl fmt::Debug for WebhookSecrets {
 
 impl WebhookSecrets {
     pub fn load(lookup: impl Fn(&str) -> Option<String>) -> Result<WebhookSecrets, SecretError> {
-        let get = |name: &'static str| {
-            lookup(name)
-                .filter(|v| !v.is_empty())
-                .ok_or(SecretError::Missing(name))
-        };
+        let read = Reader(lookup);
         Ok(WebhookSecrets {
-            account_sid: get(TWILIO_ACCOUNT_SID)?.trim().parse().map_err(
-                |e: crate::sid::SidError| SecretError::Invalid(TWILIO_ACCOUNT_SID, e.to_string()),
-            )?,
-            api_key_sid: get(TWILIO_API_KEY_SID)?.trim().parse().map_err(
-                |e: crate::sid::SidError| SecretError::Invalid(TWILIO_API_KEY_SID, e.to_string()),
-            )?,
-            api_key_secret: get(TWILIO_API_KEY_SECRET)?,
-            auth_token: get(TWILIO_AUTH_TOKEN)?,
+            account_sid: read.sid(TWILIO_ACCOUNT_SID)?,
+            api_key_sid: read.sid(TWILIO_API_KEY_SID)?,
+            api_key_secret: read.required(TWILIO_API_KEY_SECRET)?,
+            auth_token: read.required(TWILIO_AUTH_TOKEN)?,
         })
     }
 }

@@ -7,12 +7,14 @@
 use std::fmt;
 use std::str::FromStr;
 
-use serde::de::{self, Deserializer};
-use serde::{Deserialize, Serialize, Serializer};
+use serde::{Deserialize, Serialize};
+
+use super::Invalid;
 
 pub const MAX_SITE_ID_LEN: usize = 40;
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
 pub struct SiteId(String);
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -65,17 +67,19 @@ impl fmt::Display for SiteId {
     }
 }
 
-impl Serialize for SiteId {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&self.0)
+impl TryFrom<String> for SiteId {
+    type Error = Invalid<SiteIdError>;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        match s.parse() {
+            Ok(id) => Ok(id),
+            Err(reason) => Err(Invalid { reason, value: s }),
+        }
     }
 }
 
-impl<'de> Deserialize<'de> for SiteId {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        s.parse()
-            .map_err(|e: SiteIdError| de::Error::custom(format!("{e}, got {s:?}")))
+impl From<SiteId> for String {
+    fn from(id: SiteId) -> String {
+        id.0
     }
 }
 
