@@ -19,8 +19,11 @@ test('embed.js, the only eager download, is at most 2 KiB gzip', () => {
 // README's "Sizes"); this ceiling is today's size plus a little, so that growth is a decision.
 // 170 -> 172 KiB when the widget moved onto the real SDK: its realm (an iframe in the shadow
 // root) and the SDK's renewal rules cost 2.5 KiB, which left no headroom (byte-level output varies
-// slightly between checkouts). This round allows the widget at most 180 KiB.
-const WIDGET_CEILING_KIB = 172;
+// slightly between checkouts). 172 -> 177 KiB when the view became small components with the
+// log's rows derived by `use_memo` (a keystroke with 500 messages went from 22 ms of script to
+// 0.4 ms): Dioxus' memo runtime 2.3 KiB, components and context 2.8 KiB. This round allows the
+// widget at most 180 KiB.
+const WIDGET_CEILING_KIB = 177;
 
 test(`the widget fetched on open (wasm with its CSS, and its JS glue) is at most ${WIDGET_CEILING_KIB} KiB gzip`, () => {
   const size = gzip('public/widget/edgechat_widget_bg.wasm') + gzip('public/widget/edgechat_widget.js');

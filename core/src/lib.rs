@@ -3,6 +3,7 @@
 //! about; a group imports only groups listed above it here, never one below:
 //!
 //! - [`ids`]: SIDs, site ids and visitor-facing text, checked when parsed.
+//! - [`retry`]: the one retry policy (bounded attempts, backoff with jitter, a total budget).
 //! - [`visitor`]: anonymous visitor identities and the credentials that prove them.
 //! - [`twilio`]: Twilio's contracts (access token, webhook signature, webhook events, REST calls).
 //! - [`site`]: per-site config in KV, its public part, office hours.
@@ -16,6 +17,7 @@ pub mod automation;
 pub mod chat;
 pub mod ids;
 pub mod responder;
+pub mod retry;
 pub mod site;
 pub mod twilio;
 pub mod visitor;

@@ -2,6 +2,7 @@
 //! timers, and the DOM events it dispatches on `window`. JSON is read through the browser's own
 //! parser (`JSON.parse` via `Response.json()`), which keeps serde out of the wasm.
 
+use edgechat_core::api::ErrorCode;
 use js_sys::{Object, Promise, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -16,7 +17,8 @@ pub enum ApiFailure {
     /// The Worker answered with its error body.
     Refused {
         status: u16,
-        code: String,
+        /// `None`: no error body, or a code this widget does not know.
+        code: Option<ErrorCode>,
         message: String,
     },
 }
@@ -57,7 +59,7 @@ async fn request(url: &str, body: Option<&str>) -> Result<JsValue, ApiFailure> {
     let error = json.map(|j| get(&j, "error")).unwrap_or(JsValue::UNDEFINED);
     Err(ApiFailure::Refused {
         status,
-        code: get_str(&error, "code").unwrap_or_else(|| "http_error".into()),
+        code: get_str(&error, "code").and_then(|c| ErrorCode::parse(&c)),
         message: get_str(&error, "message").unwrap_or_else(|| format!("HTTP {status}")),
     })
 }

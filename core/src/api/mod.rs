@@ -54,6 +54,32 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
+    pub const ALL: [ErrorCode; 18] = [
+        ErrorCode::NotFound,
+        ErrorCode::MethodNotAllowed,
+        ErrorCode::UnknownSite,
+        ErrorCode::OriginRequired,
+        ErrorCode::OriginNotAllowed,
+        ErrorCode::InvalidJson,
+        ErrorCode::BodyTooLarge,
+        ErrorCode::InvalidVisitorCredential,
+        ErrorCode::RateLimited,
+        ErrorCode::MissingSecret,
+        ErrorCode::InvalidSecret,
+        ErrorCode::MissingBinding,
+        ErrorCode::InvalidVar,
+        ErrorCode::InvalidSiteConfig,
+        ErrorCode::InvalidSignature,
+        ErrorCode::InvalidEvent,
+        ErrorCode::TwilioUnavailable,
+        ErrorCode::Internal,
+    ];
+
+    /// The code an error body names (`None` for one this version does not know).
+    pub fn parse(code: &str) -> Option<ErrorCode> {
+        ErrorCode::ALL.into_iter().find(|c| c.as_str() == code)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             ErrorCode::NotFound => "not_found",
@@ -179,6 +205,17 @@ pub struct TokenResponse {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_code_parses_back_from_its_name() {
+        for code in ErrorCode::ALL {
+            assert_eq!(ErrorCode::parse(code.as_str()), Some(code));
+        }
+        let names: std::collections::BTreeSet<_> =
+            ErrorCode::ALL.iter().map(|c| c.as_str()).collect();
+        assert_eq!(names.len(), ErrorCode::ALL.len(), "names are unique");
+        assert_eq!(ErrorCode::parse("http_error"), None);
+    }
 
     #[test]
     fn error_body_shape() {

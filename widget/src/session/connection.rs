@@ -1,0 +1,218 @@
+//! The connection: the visitor's token (and a credential the Worker no longer accepts), the SDK's
+//! realm, the Client and its initialization, and token renewal before expiry.
+
+use dioxus::prelude::*;
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use edgechat_core::api::ErrorCode;
+use edgechat_core::chat::session::refresh_delay_ms;
+use edgechat_core::retry::RetryPolicy;
+use futures_util::future::{select, Either};
+
+use super::{new_log, Failure, Session, INIT_TIMEOUT_MS};
+use crate::net::{self, ApiFailure};
+use crate::realm::Realm;
+use crate::sdk;
+use crate::{post, Event};
+
+/// How hard a token renewal tries before waiting for the next warning or timer: the first
+/// retry after about a second, doubling, five attempts within a minute.
+const RENEWAL: RetryPolicy = RetryPolicy {
+    max_attempts: 5,
+    base_delay_ms: 1_000,
+    max_delay_ms: 16_000,
+    attempt_timeout_ms: 10_000,
+    budget_ms: 60_000,
+};
+
+impl Session {
+    /// A token for the stored visitor; a credential the Worker no longer accepts (its secret
+    /// was rotated) is dropped and a new visitor starts. Also says whether the visitor is not
+    /// the one before (their conversation, if any, is not this visitor's).
+    pub(super) async fn fetch_token(
+        &self,
+        credential: Option<String>,
+    ) -> Result<(net::Token, bool), Failure> {
+        let mut credential = credential;
+        let mut dropped = false;
+        loop {
+            match net::token(&self.base, self.site.as_str(), credential.as_deref()).await {
+                Ok(token) => {
+                    self.store.save_visitor(Some(&token.visitor));
+                    let mut state = self.state.borrow_mut();
+                    let replaced = match state.identity.as_deref() {
+                        Some(identity) => identity != token.identity,
+                        None => dropped,
+                    };
+                    if state.identity.as_deref() != Some(token.identity.as_str()) {
+                        self.view.log.clone().set(new_log(token.identity.clone()));
+                    }
+                    state.identity = Some(token.identity.clone());
+                    state.credential = Some(token.visitor.clone());
+                    return Ok((token, replaced));
+                }
+                Err(ApiFailure::Refused {
+                    code: Some(ErrorCode::InvalidVisitorCredential),
+                    ..
+                }) if credential.is_some() => {
+                    self.store.save_visitor(None);
+                    credential = None;
+                    dropped = true;
+                }
+                Err(failure) => return Err(self.failure(failure)),
+            }
+        }
+    }
+
+    /// The SDK's realm, loading it (again, if the page reloaded its iframe) when needed; a
+    /// reloaded realm lost its Client, so the session starts over with a new one.
+    pub(super) async fn realm(&self) -> Result<Realm, Failure> {
+        let current = self.state.borrow().realm.clone();
+        if let Some(realm) = current {
+            if realm.alive() {
+                return Ok(realm);
+            }
+            realm.remove();
+            let mut state = self.state.borrow_mut();
+            state.realm = None;
+            state.client = None;
+            state.conversation = None;
+        }
+        let sdk_url = self.state.borrow().sdk_url.clone().unwrap_or_default();
+        let realm = Realm::load(&self.realm_parent, &sdk_url)
+            .await
+            .map_err(|()| Failure::Unavailable)?;
+        self.state.borrow_mut().realm = Some(realm.clone());
+        Ok(realm)
+    }
+
+    /// `new Client(token)` in the SDK's realm, then wait for `initialized` (or a refusal, or
+    /// the timeout).
+    pub(super) async fn start_client(
+        &self,
+        realm: &Realm,
+        token: &str,
+    ) -> Result<sdk::Client, Failure> {
+        let realtime_url = self.state.borrow().realtime_url.clone();
+        let client = realm
+            .client(token, realtime_url.as_deref())
+            .map_err(|_| Failure::CantConnect)?;
+        let (done, outcome) = futures_channel::oneshot::channel::<bool>();
+        let done = Rc::new(RefCell::new(Some(done)));
+        let finish = move |ok: bool| {
+            if let Some(done) = done.borrow_mut().take() {
+                let _ = done.send(ok);
+            }
+        };
+        for (event, ok) in [("initialized", true), ("initFailed", false)] {
+            let finish = finish.clone();
+            client.on(event, &sdk::listener(move |_| finish(ok)));
+        }
+        client.on(
+            "connectionStateChanged",
+            &sdk::listener(move |state| {
+                let state = state.as_string().unwrap_or_default();
+                if state == "denied" || state == "error" {
+                    finish(false);
+                }
+                post(Event::ConnectionState(state));
+            }),
+        );
+        for (event, expired) in [("tokenAboutToExpire", false), ("tokenExpired", true)] {
+            client.on(
+                event,
+                &sdk::listener(move |_| post(Event::TokenExpiring(expired))),
+            );
+        }
+        let timeout = Box::pin(net::sleep(INIT_TIMEOUT_MS));
+        let initialized = match select(outcome, timeout).await {
+            Either::Left((Ok(ok), _)) => ok,
+            _ => false,
+        };
+        if !initialized {
+            client.close().await;
+            return Err(Failure::CantConnect);
+        }
+        self.state.borrow_mut().client = Some(client.clone());
+        Ok(client)
+    }
+
+    /// Fetches a new token with the same credential and hands it to the client.
+    pub(super) async fn refresh_token(self) {
+        {
+            let mut state = self.state.borrow_mut();
+            if state.refreshing || state.client.is_none() {
+                return;
+            }
+            state.refreshing = true;
+        }
+        let credential = self.state.borrow().credential.clone();
+        let started = net::now_ms();
+        let mut attempt = 1;
+        let mut refused = false;
+        loop {
+            match net::token(&self.base, self.site.as_str(), credential.as_deref()).await {
+                Ok(token) if self.state.borrow().token.as_deref() == Some(token.token.as_str()) => {
+                    // Issued within the same second as the one the Client holds: the same bytes,
+                    // which the SDK would ignore. Ask again (after the policy's wait).
+                }
+                Ok(token) => {
+                    let (client, expired) = {
+                        let mut state = self.state.borrow_mut();
+                        (
+                            state.client.clone(),
+                            std::mem::take(&mut state.token_expired),
+                        )
+                    };
+                    if let Some(client) = client {
+                        if client.refresh(&token.token, expired).await.is_ok() {
+                            self.state.borrow_mut().token = Some(token.token.clone());
+                            self.schedule_refresh(token.expires_at);
+                            break;
+                        }
+                    }
+                }
+                Err(ApiFailure::Refused {
+                    code: Some(ErrorCode::InvalidVisitorCredential),
+                    ..
+                }) => {
+                    refused = true;
+                    break;
+                }
+                Err(_) => {}
+            }
+            attempt += 1;
+            let elapsed = net::now_ms().saturating_sub(started);
+            let Some(delay) = RENEWAL.delay_before(attempt, js_sys::Math::random(), None, elapsed)
+            else {
+                break;
+            };
+            net::sleep(delay as u32).await;
+        }
+        self.state.borrow_mut().refreshing = false;
+        if refused {
+            self.start_over().await;
+        }
+    }
+
+    /// A timer that refreshes the token before it expires, in case the SDK's warning is late
+    /// (a sleeping tab); the newest timer wins.
+    pub(super) fn schedule_refresh(&self, expires_at: u64) {
+        let now = net::now_ms();
+        let ttl = expires_at.saturating_sub(now / 1000);
+        let delay = refresh_delay_ms(now, expires_at, ttl).min(i32::MAX as u64) as u32;
+        let generation = {
+            let mut state = self.state.borrow_mut();
+            state.refresh_generation += 1;
+            state.refresh_generation
+        };
+        let state = self.state.clone();
+        wasm_bindgen_futures::spawn_local(async move {
+            net::sleep(delay.max(1_000)).await;
+            if state.borrow().refresh_generation == generation {
+                post(Event::TokenExpiring(false));
+            }
+        });
+    }
+}

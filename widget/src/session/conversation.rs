@@ -1,0 +1,197 @@
+//! The conversation: resume the stored one or start one, listen to it, its history (newest page,
+//! older pages, catch-up after a dropped connection) and the visitor's read horizon.
+
+use dioxus::prelude::*;
+use edgechat_core::chat::message_log::PAGE_SIZE;
+use edgechat_core::chat::session::{resume, ConversationState, Lookup, Resume};
+use edgechat_core::ids::sid::ConversationSid;
+use wasm_bindgen::JsValue;
+
+use super::{Failure, Phase, Session, GONE_STATUSES};
+use crate::net;
+use crate::sdk;
+use crate::{post, Event};
+
+impl Session {
+    /// Resumes the stored conversation, or starts one (with a notice when the stored one ended,
+    /// or belonged to the visitor this one `replaced`).
+    pub(super) async fn open_conversation(
+        &self,
+        client: &sdk::Client,
+        stored: Option<ConversationSid>,
+        replaced: bool,
+    ) -> Result<(), Failure> {
+        let mut found = None;
+        let mut lookup = None;
+        if replaced {
+            lookup = Some(Lookup::Rejected);
+        } else if let Some(sid) = &stored {
+            match client.conversation(sid.as_str()).await {
+                Ok(conversation) if !conversation.joined() => {
+                    // The SDK peeked a conversation the visitor is no longer in: it is gone.
+                    lookup = Some(Lookup::Rejected);
+                }
+                Ok(conversation) => {
+                    let state = conversation
+                        .current_state()
+                        .and_then(|s| ConversationState::parse(&s))
+                        .unwrap_or(ConversationState::Active);
+                    lookup = Some(Lookup::Found(state));
+                    found = Some(conversation);
+                }
+                Err(error) => {
+                    let status = net::get(&error, "status").as_f64().unwrap_or(0.0);
+                    if GONE_STATUSES.contains(&status) {
+                        lookup = Some(Lookup::Rejected);
+                    } else {
+                        // Not an answer about the conversation: keep it for the next try.
+                        return Err(Failure::CantConnect);
+                    }
+                }
+            }
+        }
+        let conversation = match resume(stored.as_ref(), lookup) {
+            Resume::Continue(_) => found.expect("found when continuing"),
+            Resume::StartNew { notice } => {
+                self.store.save_conversation(None);
+                self.view.notice.clone().set(notice.map(str::to_owned));
+                self.start_conversation(client).await?
+            }
+        };
+        self.attach(conversation).await
+    }
+
+    pub(super) async fn start_conversation(
+        &self,
+        client: &sdk::Client,
+    ) -> Result<sdk::Conversation, Failure> {
+        let attributes = net::page_attributes(self.site.as_str());
+        let attributes: Vec<(&str, &str)> =
+            attributes.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let realm = self
+            .state
+            .borrow()
+            .realm
+            .clone()
+            .ok_or(Failure::CantConnect)?;
+        let conversation = client
+            .create(&realm, &attributes)
+            .await
+            .map_err(|_| Failure::CantConnect)?;
+        conversation
+            .join_now()
+            .await
+            .map_err(|_| Failure::CantConnect)?;
+        if let Ok(sid) = conversation.sid().parse::<ConversationSid>() {
+            self.store.save_conversation(Some(&sid));
+        }
+        Ok(conversation)
+    }
+
+    /// Listens to the conversation (before its first page loads, so nothing is missed), then
+    /// loads the newest page.
+    pub(super) async fn attach(&self, conversation: sdk::Conversation) -> Result<(), Failure> {
+        let sid = conversation.sid();
+        let listen = |event: &str, handler: Box<dyn FnMut(JsValue)>| {
+            conversation.on_conversation(event, &sdk::listener(handler));
+        };
+        let s = sid.clone();
+        listen(
+            "messageAdded",
+            Box::new(move |m| post(Event::Message(s.clone(), m))),
+        );
+        for (event, starts) in [("typingStarted", true), ("typingEnded", false)] {
+            let s = sid.clone();
+            listen(
+                event,
+                Box::new(move |p| {
+                    let who = sdk::participant_identity(&p).unwrap_or_default();
+                    post(Event::Typing(s.clone(), starts.then_some(who)))
+                }),
+            );
+        }
+        for (event, removed) in [("updated", false), ("removed", true)] {
+            let s = sid.clone();
+            listen(
+                event,
+                Box::new(move |_| post(Event::ConversationChanged(s.clone(), removed))),
+            );
+        }
+        // Another conversation's messages go; what the visitor has not delivered stays.
+        let mut log = self.view.log;
+        log.write().restart();
+        self.state.borrow_mut().conversation = Some(conversation.clone());
+        let page = conversation
+            .page(PAGE_SIZE as u32, None)
+            .await
+            .map_err(|_| Failure::CantConnect)?;
+        log.write().add_page(page.messages, page.has_older);
+        let last_read = conversation.last_read_message_index().map(|i| i as u64);
+        self.view.read_horizon.clone().set(last_read);
+        Ok(())
+    }
+
+    pub(super) fn conversation(&self) -> Option<sdk::Conversation> {
+        self.state.borrow().conversation.clone()
+    }
+
+    /// After a dropped connection: the newest page, for what was written while it was down
+    /// (whether or not the SDK replays it); `MessageLog::catch_up` decides what is new and
+    /// keeps the log without a hole. Each new message is handled as if it had just arrived.
+    pub(super) async fn catch_up(self) {
+        let Some(conversation) = self.conversation() else {
+            return;
+        };
+        let Ok(page) = conversation.page(PAGE_SIZE as u32, None).await else {
+            return;
+        };
+        let fresh = self
+            .view
+            .log
+            .clone()
+            .write()
+            .catch_up(page.messages, page.has_older);
+        for message in fresh {
+            self.receive(message);
+        }
+    }
+
+    /// Everything is read while the panel is open.
+    pub fn mark_read(&self) {
+        let newest = self.view.log.peek().newest_index();
+        self.view.read_horizon.clone().set(newest);
+        if *self.view.phase.peek() != Phase::Ready {
+            return;
+        }
+        if let Some(c) = self.conversation() {
+            wasm_bindgen_futures::spawn_local(async move { c.read_all().await });
+        }
+    }
+
+    /// Loads the page before the oldest message shown, keeping what the visitor sees in place.
+    pub async fn load_older(self) {
+        let view = self.view;
+        let (Some(conversation), Some(oldest)) =
+            (self.conversation(), view.log.peek().oldest_index())
+        else {
+            return;
+        };
+        if *view.loading_older.peek() || !view.log.peek().has_older() {
+            return;
+        }
+        view.loading_older.clone().set(true);
+        let el = view.log_el.peek().clone();
+        let before = el.as_ref().map(|e| (e.scroll_height(), e.scroll_top()));
+        if let Ok(page) = conversation.page(PAGE_SIZE as u32, Some(oldest)).await {
+            view.log
+                .clone()
+                .write()
+                .add_page(page.messages, page.has_older);
+            net::next_frame().await;
+            if let (Some(el), Some((height, top))) = (el, before) {
+                el.set_scroll_top(top + el.scroll_height() - height);
+            }
+        }
+        view.loading_older.clone().set(false);
+    }
+}

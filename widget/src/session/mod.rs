@@ -1,0 +1,373 @@
+//! The chat session: one Client per page for the page's life, the conversation, sending, history
+//! and token refresh. State the view shows lives in signals ([`View`]); the SDK objects and the
+//! stored session live here, outside the view. By concern: [`connection`] (token, realm, Client,
+//! renewal), [`conversation`] (resume or start, history, read horizon), [`sending`] (draft,
+//! Retry, delivery, typing); this module connects them and reacts to the SDK's events.
+
+mod connection;
+mod conversation;
+mod sending;
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use dioxus::prelude::*;
+use edgechat_core::api::ErrorCode;
+use edgechat_core::chat::message_log::MessageLog;
+use edgechat_core::chat::session::{launcher_look, parse_launcher_look};
+use edgechat_core::ids::site::SiteId;
+
+use crate::net::{self, ApiFailure};
+use crate::realm::Realm;
+use crate::sdk;
+use crate::store::Store;
+use crate::Event;
+
+/// How long `new Client(token)` may take to initialize before the visitor is told.
+const INIT_TIMEOUT_MS: u32 = 8_000;
+/// A conversation the visitor may not be in any more answers with one of these statuses.
+const GONE_STATUSES: [f64; 3] = [403.0, 404.0, 410.0];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Failure {
+    /// The SDK's script did not load.
+    Unavailable,
+    /// The Worker or Twilio could not be reached, or refused the token.
+    CantConnect,
+    /// The site is not set up for this page (unknown site, origin not allowed, misconfigured).
+    NotSetUp,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    /// Nothing loaded yet (a new visitor who has not opened the panel).
+    Idle,
+    Connecting,
+    Ready,
+    Failed(Failure),
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Look {
+    pub title: String,
+    pub brand_color: Option<String>,
+    pub bottom_left: bool,
+    pub greeting: Option<String>,
+    pub locale: Option<String>,
+}
+
+/// What the view shows.
+#[derive(Clone, Copy)]
+pub struct View {
+    pub open: Signal<bool>,
+    pub phase: Signal<Phase>,
+    pub log: Signal<MessageLog>,
+    pub notice: Signal<Option<String>>,
+    /// The newest message index the visitor has seen (what is unread is derived from it).
+    pub read_horizon: Signal<Option<u64>>,
+    pub typing: Signal<Option<String>>,
+    pub reconnecting: Signal<bool>,
+    pub look: Signal<Look>,
+    pub draft: Signal<String>,
+    pub draft_error: Signal<Option<String>>,
+    pub loading_older: Signal<bool>,
+    /// The log element, for scrolling.
+    pub log_el: Signal<Option<web_sys::Element>>,
+}
+
+#[derive(Default)]
+struct State {
+    identity: Option<String>,
+    credential: Option<String>,
+    client: Option<sdk::Client>,
+    conversation: Option<sdk::Conversation>,
+    connecting: bool,
+    refreshing: bool,
+    refresh_generation: u32,
+    last_typing_ms: u64,
+    config_loaded: bool,
+    /// The SDK said `tokenExpired`: the renewal waits until it is `disconnected`.
+    token_expired: bool,
+    /// The token the Client holds: a renewal must bring another (the SDK ignores the same one).
+    token: Option<String>,
+    sdk_url: Option<String>,
+    realtime_url: Option<String>,
+    /// The SDK's own realm (an iframe in the shadow root), once loaded.
+    realm: Option<Realm>,
+}
+
+/// The session controller; cheap to clone into event handlers and tasks.
+#[derive(Clone)]
+pub struct Session {
+    pub view: View,
+    site: SiteId,
+    base: Rc<str>,
+    /// Where the SDK's realm goes: the widget's shadow root.
+    realm_parent: web_sys::Node,
+    store: Rc<Store>,
+    state: Rc<RefCell<State>>,
+}
+
+impl Session {
+    /// The session for `site`; the launcher starts with the look the site's last config gave
+    /// it (as embed.js drew it), so that it does not change colour or side when the app loads.
+    pub fn new(view: View, site: SiteId, base: String, realm_parent: web_sys::Node) -> Session {
+        let store = Store::new(site.clone());
+        if let Some(stored) = store.load_look() {
+            let (brand, bottom_left) = parse_launcher_look(&stored);
+            let mut look = view.look;
+            let mut look = look.write();
+            look.brand_color = brand.map(str::to_owned);
+            look.bottom_left = bottom_left;
+        }
+        Session {
+            view,
+            store: Rc::new(store),
+            site,
+            base: base.into(),
+            realm_parent,
+            state: Rc::new(RefCell::new(State::default())),
+        }
+    }
+
+    pub fn identity(&self) -> Option<String> {
+        self.state.borrow().identity.clone()
+    }
+
+    /// Whether a returning visitor's browser holds a conversation (load on idle, show unread).
+    pub fn has_stored_conversation(&self) -> bool {
+        self.store.load().conversation.is_some()
+    }
+
+    /// Connects, unless connected or connecting; shows how it went.
+    pub async fn connect(self) {
+        {
+            let mut state = self.state.borrow_mut();
+            if state.connecting || (self.view.phase)() == Phase::Ready {
+                return;
+            }
+            state.connecting = true;
+        }
+        let mut phase = self.view.phase;
+        phase.set(Phase::Connecting);
+        let result = self.try_connect().await;
+        self.state.borrow_mut().connecting = false;
+        match result {
+            Ok(()) => {
+                phase.set(Phase::Ready);
+                if (self.view.open)() {
+                    self.mark_read();
+                }
+                self.stick_to_bottom(true);
+            }
+            Err(failure) => phase.set(Phase::Failed(failure)),
+        }
+    }
+
+    async fn try_connect(&self) -> Result<(), Failure> {
+        let stored = self.store.load();
+        let need_config = !self.state.borrow().config_loaded;
+        let config = async {
+            if need_config {
+                Some(net::config(&self.base, self.site.as_str()).await)
+            } else {
+                None
+            }
+        };
+        let token = self.fetch_token(stored.visitor_credential.clone());
+        let (config, token) = futures_util::join!(config, token);
+        if let Some(config) = config {
+            let config = config.map_err(|f| self.failure(f))?;
+            self.store.save_look(launcher_look(
+                config.brand_color.as_deref(),
+                config.bottom_left,
+            ));
+            let mut look = self.view.look;
+            look.set(Look {
+                title: config.title.unwrap_or_else(|| look.peek().title.clone()),
+                brand_color: config.brand_color,
+                bottom_left: config.bottom_left,
+                greeting: config.greeting,
+                locale: config.locale,
+            });
+            let mut state = self.state.borrow_mut();
+            state.config_loaded = true;
+            // The config may name the SDK relative to the Worker (its vendored copy).
+            state.sdk_url = web_sys::Url::new_with_base(&config.sdk_url, &self.base)
+                .map(|u| u.href())
+                .ok();
+            state.realtime_url = config.realtime_url;
+        }
+        let (token, replaced) = token?;
+        let realm = self.realm().await?;
+        let existing = self.state.borrow().client.clone();
+        let client = match existing {
+            Some(client) => client,
+            None => {
+                let client = self.start_client(&realm, &token.token).await?;
+                self.state.borrow_mut().token = Some(token.token.clone());
+                client
+            }
+        };
+        self.schedule_refresh(token.expires_at);
+        self.open_conversation(&client, stored.conversation, replaced)
+            .await
+    }
+
+    fn failure(&self, failure: ApiFailure) -> Failure {
+        match failure {
+            ApiFailure::Network => Failure::CantConnect,
+            ApiFailure::Refused {
+                status,
+                code,
+                message,
+            } => {
+                let site_problem = matches!(
+                    code,
+                    Some(ErrorCode::UnknownSite | ErrorCode::InvalidSiteConfig)
+                );
+                if matches!(status, 403 | 404) || site_problem {
+                    // For the site's owner; visitors see a plain sentence.
+                    let code = code.map_or("unknown", ErrorCode::as_str);
+                    web_sys::console::error_1(
+                        &format!("edgechat: the Worker refused this page ({code}): {message}")
+                            .into(),
+                    );
+                    Failure::NotSetUp
+                } else {
+                    Failure::CantConnect
+                }
+            }
+        }
+    }
+
+    /// Reacts to an event from the SDK.
+    pub fn handle(&self, event: Event) {
+        let view = self.view;
+        let current = self.conversation().map(|c| c.sid());
+        match event {
+            Event::Message(sid, message) if Some(&sid) == current.as_ref() => {
+                self.receive(sdk::read_message(message));
+            }
+            Event::Typing(sid, who) if Some(&sid) == current.as_ref() => {
+                let who = who.filter(|w| Some(w) != self.identity().as_ref());
+                view.typing.clone().set(who.map(|w| display_author(&w)));
+            }
+            Event::ConnectionState(state) => {
+                let ready = *view.phase.peek() == Phase::Ready;
+                let was_down = *view.reconnecting.peek();
+                view.reconnecting.clone().set(ready && state != "connected");
+                if was_down && state == "connected" {
+                    spawn(self.clone().catch_up());
+                }
+            }
+            Event::TokenExpiring(expired) => {
+                if expired {
+                    self.state.borrow_mut().token_expired = true;
+                }
+                spawn(self.clone().refresh_token());
+            }
+            Event::ConversationChanged(sid, removed) if Some(&sid) == current.as_ref() => {
+                let closed = removed
+                    || self
+                        .conversation()
+                        .and_then(|c| c.current_state())
+                        .is_some_and(|s| s == "closed");
+                if closed {
+                    self.state.borrow_mut().conversation = None;
+                    self.store.save_conversation(None);
+                    view.typing.clone().set(None);
+                    view.notice.clone().set(Some(
+                        "This conversation has ended. Send a message to start a new one.".into(),
+                    ));
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// A message that arrived: into the log, announced (`edgechat:message`) and counted unread
+    /// while the panel is closed when someone else wrote it.
+    fn receive(&self, message: edgechat_core::chat::message_log::Message) {
+        let view = self.view;
+        let own = Some(&message.author) == self.identity().as_ref();
+        let stick = own || self.near_bottom();
+        if !own {
+            let detail = js_sys::Object::new();
+            let _ =
+                js_sys::Reflect::set(&detail, &"author".into(), &message.author.as_str().into());
+            let _ = js_sys::Reflect::set(&detail, &"body".into(), &message.body.as_str().into());
+            let _ = js_sys::Reflect::set(&detail, &"index".into(), &(message.index as f64).into());
+            net::dispatch("message", &detail);
+        }
+        view.log.clone().write().add(message);
+        if !own {
+            view.typing.clone().set(None);
+            if (view.open)() {
+                self.mark_read();
+            }
+        }
+        self.stick_to_bottom(stick);
+    }
+
+    /// The Worker refused the visitor's credential mid-session (its secret was rotated): no new
+    /// token will come for this identity, so the page connects again, as a new visitor
+    /// (`fetch_token` drops the stored credential) in a new conversation, with the "ended" notice.
+    async fn start_over(self) {
+        let client = {
+            let mut state = self.state.borrow_mut();
+            state.conversation = None;
+            state.credential = None;
+            state.client.take()
+        };
+        if let Some(client) = client {
+            client.close().await;
+        }
+        let view = self.view;
+        view.reconnecting.clone().set(false);
+        view.typing.clone().set(None);
+        view.phase.clone().set(Phase::Idle);
+        self.connect().await;
+    }
+
+    fn near_bottom(&self) -> bool {
+        self.view
+            .log_el
+            .peek()
+            .as_ref()
+            .is_none_or(|el| el.scroll_height() - el.scroll_top() - el.client_height() < 80)
+    }
+
+    /// After the next paint, scrolls the log to its end (when `stick`).
+    pub fn stick_to_bottom(&self, stick: bool) {
+        if !stick {
+            return;
+        }
+        let el = self.view.log_el.peek().clone();
+        if let Some(el) = el {
+            wasm_bindgen_futures::spawn_local(async move {
+                net::next_frame().await;
+                el.set_scroll_top(el.scroll_height());
+            });
+        }
+    }
+
+    /// "Try again" after a failure.
+    pub fn retry_connect(&self) {
+        self.view.phase.clone().set(Phase::Idle);
+        spawn(self.clone().connect());
+    }
+}
+
+/// An empty log for `identity`, its local ids numbered from the clock (unique across page loads).
+pub fn new_log(identity: String) -> MessageLog {
+    MessageLog::new(identity).with_first_local_id(net::now_ms().saturating_mul(1000))
+}
+
+/// How an author is shown: `agent:ana` as `ana`; Twilio identities otherwise as they are.
+pub fn display_author(author: &str) -> String {
+    if author.starts_with("visitor:") {
+        return "Visitor".into();
+    }
+    author.strip_prefix("agent:").unwrap_or(author).to_owned()
+}

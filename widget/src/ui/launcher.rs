@@ -1,0 +1,48 @@
+//! The launcher: opens and closes the panel; its name and badge say how many messages are unread.
+
+use dioxus::prelude::*;
+
+use super::{html_element, run, Elements, CLOSE_ICON};
+use crate::session::Session;
+use crate::Command;
+
+const CHAT_ICON: &str = "M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H8l-4 4V6a2 2 0 0 1 2-2z";
+
+fn label(open: bool, unread: usize) -> String {
+    match (open, unread) {
+        (true, _) => "Close chat".to_owned(),
+        (false, 0) => "Open chat".to_owned(),
+        (false, 1) => "Open chat, 1 unread message".to_owned(),
+        (false, n) => format!("Open chat, {n} unread messages"),
+    }
+}
+
+#[component]
+pub fn Launcher() -> Element {
+    let session = use_context::<Session>();
+    let elements = use_context::<Elements>();
+    let view = session.view;
+    // Derived from the log; the launcher renders again only when the log, the horizon or
+    // `open` change, never on a keystroke.
+    let unread = view.log.read().unread_after((view.read_horizon)());
+    let open = (view.open)();
+    let mut launcher_el = elements.launcher;
+    rsx! {
+        button {
+            class: "launcher",
+            r#type: "button",
+            aria_label: "{label(open, unread)}",
+            aria_expanded: "{open}",
+            aria_haspopup: "dialog",
+            aria_controls: "ec-panel",
+            onmounted: move |e| launcher_el.set(html_element(&e)),
+            onclick: move |_| run(&session, elements, Command::Toggle),
+            svg { view_box: "0 0 24 24", "aria-hidden": "true",
+                path { d: if open { CLOSE_ICON } else { CHAT_ICON } }
+            }
+            if unread > 0 && !open {
+                span { class: "badge", aria_hidden: "true", "{unread}" }
+            }
+        }
+    }
+}

@@ -1,0 +1,168 @@
+//! The view, as small components that each read only the signals they need: the [`launcher`]
+//! (with its unread badge) and the [`panel`], a non-modal dialog with a header, banners, the
+//! [`messages`] log (`role=log`, polite) and the [`composer`]. Typing re-renders the composer
+//! only; the log's rows are derived with `use_memo` and re-render only when the log changes.
+//! Focus: opening moves it to the composer, closing returns it to the launcher when it was
+//! inside the widget, Escape closes.
+
+mod composer;
+mod launcher;
+mod messages;
+mod panel;
+
+use dioxus::prelude::*;
+use futures_util::StreamExt;
+use wasm_bindgen::{JsCast, JsValue};
+use web_sys::HtmlElement;
+
+use crate::net;
+use crate::session::{new_log, Look, Phase, Session, View};
+use crate::{Command, Event};
+
+/// The Paste tokens the stylesheet uses, then src/widget.css (both from build.rs).
+const CSS: &str = include_str!(concat!(env!("OUT_DIR"), "/widget.css"));
+
+pub(crate) const CLOSE_ICON: &str = "M18.3 5.7a1 1 0 0 0-1.4 0L12 10.6 7.1 5.7a1 1 0 0 0-1.4 1.4l4.9 4.9-4.9 4.9a1 1 0 1 0 1.4 1.4l4.9-4.9 4.9 4.9a1 1 0 0 0 1.4-1.4L13.4 12l4.9-4.9a1 1 0 0 0 0-1.4z";
+
+/// The elements focus moves between, shared through the context.
+#[derive(Clone, Copy)]
+pub(crate) struct Elements {
+    pub launcher: Signal<Option<HtmlElement>>,
+    pub composer: Signal<Option<HtmlElement>>,
+}
+
+pub(crate) fn html_element(event: &MountedEvent) -> Option<HtmlElement> {
+    event
+        .data()
+        .downcast::<web_sys::Element>()
+        .and_then(|el| el.clone().dyn_into().ok())
+}
+
+/// Whether focus is inside the widget's shadow root.
+fn focus_inside(el: &HtmlElement) -> bool {
+    el.get_root_node()
+        .dyn_into::<web_sys::ShadowRoot>()
+        .ok()
+        .and_then(|root| root.active_element())
+        .is_some()
+}
+
+fn focus_later(el: Option<HtmlElement>) {
+    if let Some(el) = el {
+        wasm_bindgen_futures::spawn_local(async move {
+            net::next_frame().await;
+            let _ = el.focus();
+        });
+    }
+}
+
+pub(crate) fn set_open(session: &Session, elements: Elements, open: bool) {
+    let view = session.view;
+    let mut open_signal = view.open;
+    if *open_signal.peek() == open {
+        if open {
+            focus_later(elements.composer.peek().clone());
+        }
+        return;
+    }
+    open_signal.set(open);
+    net::dispatch(if open { "open" } else { "close" }, &JsValue::UNDEFINED);
+    if open {
+        session.mark_read();
+        match *view.phase.peek() {
+            Phase::Idle => {
+                spawn(session.clone().connect());
+            }
+            Phase::Failed(_) => session.retry_connect(),
+            _ => {}
+        }
+        focus_later(elements.composer.peek().clone());
+        session.stick_to_bottom(true);
+    } else if let Some(launcher) = elements.launcher.peek().clone() {
+        if focus_inside(&launcher) {
+            let _ = launcher.focus();
+        }
+    }
+}
+
+pub(crate) fn run(session: &Session, elements: Elements, command: Command) {
+    let open = match command {
+        Command::Open => true,
+        Command::Close => false,
+        Command::Toggle => !*session.view.open.peek(),
+    };
+    set_open(session, elements, open);
+}
+
+/// The root: makes the view's signals and the session, drains the event channel, and lays out
+/// the launcher and the panel. It reads only the look (brand colour, side).
+#[component]
+pub fn App() -> Element {
+    let view = View {
+        open: use_signal(|| false),
+        phase: use_signal(|| Phase::Idle),
+        log: use_signal(|| new_log(String::new())),
+        notice: use_signal(|| None),
+        read_horizon: use_signal(|| None),
+        typing: use_signal(|| None),
+        reconnecting: use_signal(|| false),
+        look: use_signal(|| Look {
+            title: "Chat".into(),
+            ..Look::default()
+        }),
+        draft: use_signal(String::new),
+        draft_error: use_signal(|| None),
+        loading_older: use_signal(|| false),
+        log_el: use_signal(|| None),
+    };
+    let elements = use_context_provider(|| Elements {
+        launcher: Signal::new(None),
+        composer: Signal::new(None),
+    });
+    let (session, focus_launcher, open_now) = use_hook(|| {
+        let start = crate::take_start().expect("mount() sets the start parameters");
+        let session = Session::new(view, start.site, start.base, start.realm_parent);
+        let handler = session.clone();
+        let mut events = start.events;
+        spawn(async move {
+            while let Some(event) = events.next().await {
+                match event {
+                    Event::Command(command) => run(&handler, elements, command),
+                    other => handler.handle(other),
+                }
+            }
+        });
+        if !start.open && session.has_stored_conversation() {
+            // A returning visitor: connect in the background to show what is unread.
+            spawn(session.clone().connect());
+        }
+        (session, start.focus_launcher, start.open)
+    });
+    use_context_provider(|| session.clone());
+    // After the first render: `edgechat:ready`, then the open the visitor asked for.
+    use_effect(move || {
+        if focus_launcher {
+            if let Some(el) = elements.launcher.peek().clone() {
+                let _ = el.focus();
+            }
+        }
+        net::dispatch("ready", &JsValue::UNDEFINED);
+        if open_now {
+            crate::post(Event::Command(Command::Open));
+        }
+    });
+
+    let look = view.look.read();
+    let brand = look
+        .brand_color
+        .as_ref()
+        .map(|c| format!("--ec-brand:{c}"))
+        .unwrap_or_default();
+    rsx! {
+        style { {CSS} }
+        div { class: if look.bottom_left { "ec left" } else { "ec" }, style: "{brand}",
+            launcher::Launcher {}
+            panel::Panel {}
+        }
+    }
+}
