@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `npm test`: installs what is missing, then runs every test: the pure Rust core natively, then the
+# `npm test`: installs what is missing, then runs every test: the Rust unit tests natively, then the
 # Worker through real `wrangler dev` instances and the local Twilio emulator on 127.0.0.1
 # (tests/*.test.mjs).
 set -euo pipefail
@@ -22,8 +22,8 @@ else
   [ -x /usr/bin/chromium ] || die "apt-get did not install /usr/bin/chromium"
 fi
 
-step "Rust unit tests (native)"
-cargo test --workspace --exclude edgechat-worker --exclude edgechat-widget
+step "Rust unit tests (native: core, the emulator, and the pure parts of the Worker and the widget)"
+cargo test --workspace
 
 step "Build the local Twilio emulator"
 bash scripts/build-emulator.sh

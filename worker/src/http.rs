@@ -7,6 +7,7 @@ use serde::Serialize;
 use worker::{Headers, Request, Response, Result};
 
 /// A handler's answer, turned into a `Response` (and a log line) in one place.
+#[derive(Debug)]
 pub struct Reply {
     pub outcome: std::result::Result<Payload, ApiError>,
     /// `Access-Control-Allow-Origin` for this response: set only for a site's allowed origin.
@@ -20,6 +21,7 @@ pub struct Reply {
     pub detail: Option<String>,
 }
 
+#[derive(Debug)]
 pub enum Payload {
     Json(u16, Vec<u8>),
     /// A CORS preflight's answer.

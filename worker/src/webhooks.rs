@@ -332,3 +332,106 @@ async fn auto_reply(
         }
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use edgechat_core::twilio::rest::TwilioError;
+
+    const TOKEN: &str = "12345678901234567890123456789012";
+
+    fn status(reply: &Reply) -> u16 {
+        match &reply.outcome {
+            Ok(http::Payload::Json(status, _)) => *status,
+            Ok(http::Payload::Preflight { .. }) => 204,
+            Err(e) => e.code.status(),
+        }
+    }
+
+    fn body(reply: &Reply) -> serde_json::Value {
+        match &reply.outcome {
+            Ok(http::Payload::Json(_, bytes)) => serde_json::from_slice(bytes).unwrap(),
+            _ => panic!("not a JSON body"),
+        }
+    }
+
+    /// Core's signature (checked against the official twilio library by the oracle test).
+    fn sign(url: &str, params: &[(&str, &str)]) -> String {
+        let owned: Vec<(String, String)> = params
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        signature::expected_signature(TOKEN, url, &owned)
+    }
+
+    #[test]
+    fn form_events_are_read_only_when_their_signature_verifies() {
+        let url = url::Url::parse("https://chat.example.com/webhooks/conversations").unwrap();
+        let params = [("EventType", "onMessageAdded"), ("Body", "a b&c")];
+        let body = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(params)
+            .finish();
+        let good = sign(url.as_str(), &params);
+        let read = signed_params(TOKEN, &good, &url, body.as_bytes())
+            .unwrap_or_else(|r| panic!("{:?}", r.error_code()));
+        assert_eq!(read[1], ("Body".to_owned(), "a b&c".to_owned()));
+        let refused =
+            signed_params(TOKEN, &good, &url, b"EventType=onMessageAdded&Body=x").unwrap_err();
+        assert_eq!(refused.error_code(), Some(ErrorCode::InvalidSignature));
+        assert_eq!(status(&refused), 403);
+    }
+
+    #[test]
+    fn json_bodies_become_parameters_and_non_objects_are_refused() {
+        let params = json_params(br#"{"Body":"hi","Index":3,"Media":null}"#).unwrap();
+        assert_eq!(
+            params,
+            vec![
+                ("Body".to_owned(), "hi".to_owned()),
+                ("Index".to_owned(), "3".to_owned()),
+                ("Media".to_owned(), "null".to_owned()),
+            ]
+        );
+        let refused = json_params(b"[1, 2]").unwrap_err();
+        assert_eq!(refused.error_code(), Some(ErrorCode::InvalidEvent));
+        assert_eq!(status(&refused), 400);
+    }
+
+    #[test]
+    fn failures_tell_twilio_whether_a_redelivery_can_help() {
+        let site: SiteId = "acme".parse().unwrap();
+        let unavailable = RestFailure::Unavailable {
+            attempts: 3,
+            last: "no answer".into(),
+        };
+        let retry = finish(&site, 3, Err(unavailable)).unwrap_err();
+        assert_eq!(retry.error_code(), Some(ErrorCode::TwilioUnavailable));
+        assert_eq!(status(&retry), 503);
+        let refused = RestFailure::Rejected(TwilioError {
+            code: Some(20404),
+            message: "not found".into(),
+            more_info: None,
+            status: 404,
+        });
+        let dropped = finish(&site, 1, Err(refused)).unwrap();
+        assert_eq!(
+            (status(&dropped), body(&dropped)["outcome"].as_str()),
+            (200, Some("failed"))
+        );
+        let unreadable = RestFailure::Unreadable {
+            what: "conversation",
+            error: "expected value".into(),
+        };
+        let dropped = finish(&site, 1, Err(unreadable)).unwrap();
+        assert!(body(&dropped)["detail"]
+            .as_str()
+            .unwrap()
+            .contains("unreadable conversation from Twilio"));
+        let ok = finish(&site, 2, Ok(Outcome::NothingToAttach)).unwrap();
+        assert_eq!(body(&ok)["outcome"], "nothing_to_attach");
+        assert!(body(&ok)["detail"]
+            .as_str()
+            .unwrap()
+            .ends_with("(2 REST calls)"));
+    }
+}

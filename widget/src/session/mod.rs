@@ -371,3 +371,18 @@ pub fn display_author(author: &str) -> String {
     }
     author.strip_prefix("agent:").unwrap_or(author).to_owned()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::display_author;
+
+    #[test]
+    fn authors_are_shown_without_their_prefix_and_visitors_without_their_id() {
+        assert_eq!(display_author("agent:ana"), "ana");
+        assert_eq!(
+            display_author("visitor:acme:4f1c7c1e-8a4d-4c8e-9d53-2f0f3d0f9a11"),
+            "Visitor"
+        );
+        assert_eq!(display_author("Acme bot"), "Acme bot");
+    }
+}

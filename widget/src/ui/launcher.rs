@@ -46,3 +46,16 @@ pub fn Launcher() -> Element {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::label;
+
+    #[test]
+    fn the_launcher_says_what_it_does_and_how_much_is_unread() {
+        assert_eq!(label(true, 3), "Close chat");
+        assert_eq!(label(false, 0), "Open chat");
+        assert_eq!(label(false, 1), "Open chat, 1 unread message");
+        assert_eq!(label(false, 12), "Open chat, 12 unread messages");
+    }
+}

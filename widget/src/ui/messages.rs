@@ -161,3 +161,58 @@ fn MessageRow(row: Row) -> Element {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use edgechat_core::chat::message_log::Message;
+
+    const ME: &str = "visitor:acme:4f1c7c1e-8a4d-4c8e-9d53-2f0f3d0f9a11";
+
+    fn message(index: u64, author: &str, body: &str) -> Message {
+        // created_ms 0: no time to format (Intl is the browser's).
+        Message {
+            index,
+            author: author.into(),
+            body: body.into(),
+            created_ms: 0,
+            local_id: None,
+        }
+    }
+
+    #[test]
+    fn rows_group_authors_mark_own_messages_and_offer_retry_on_failure() {
+        let mut log = MessageLog::new(ME).with_first_local_id(100);
+        log.add_page(
+            vec![
+                message(0, "agent:ana", "Hi"),
+                message(1, "agent:ana", "How can I help?"),
+                message(2, ME, "A question"),
+                message(3, "agent:ana", "Sure"),
+            ],
+            false,
+        );
+        let (sending, _) = log.start_send("still going").unwrap();
+        let (failing, _) = log.start_send("lost").unwrap();
+        log.send_failed(failing, "Not sent.");
+        let rows = rows(&log, "en-US");
+        let authors: Vec<_> = rows.iter().map(|r| r.author.as_deref()).collect();
+        assert_eq!(
+            authors,
+            [Some("ana"), None, None, Some("ana"), None, None],
+            "an author is named once per run of their messages, never for the visitor"
+        );
+        let classes: Vec<_> = rows.iter().map(|r| r.class).collect();
+        assert_eq!(
+            classes,
+            ["msg", "msg", "msg own", "msg", "msg own", "msg own failed"]
+        );
+        assert_eq!(rows[4].key, format!("o{sending}"));
+        assert_eq!((rows[4].meta.as_str(), rows[4].retry), ("Sending…", None));
+        assert_eq!(
+            (rows[5].meta.as_str(), rows[5].retry),
+            ("Not sent.", Some(failing))
+        );
+        assert_eq!(rows[0].key, "m0");
+    }
+}
