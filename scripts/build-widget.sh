@@ -12,14 +12,14 @@ out=public/widget
 stamp_file="target/widget-out/.edgechat-stamp"
 stamp="$( { find core/src widget/src -type f -print0 | sort -z | xargs -0 sha256sum;
             sha256sum Cargo.toml Cargo.lock core/Cargo.toml widget/Cargo.toml widget/build.rs \
-              widget/embed.ts package-lock.json scripts/build-widget.sh; } | sha256sum | cut -d' ' -f1)"
+              widget/embed.ts widget/look.ts package-lock.json scripts/build-widget.sh; } | sha256sum | cut -d' ' -f1)"
 if [ -f "$out/edgechat_widget_bg.wasm" ] && [ -f public/embed.js ] && [ -f "$stamp_file" ] \
   && [ "$(cat "$stamp_file")" = "$stamp" ]; then
   echo "widget: up to date"
   exit 0
 fi
 
-"$ESBUILD_BIN" widget/embed.ts --format=iife --target=es2020 --minify --log-level=warning \
+"$ESBUILD_BIN" widget/embed.ts --bundle --format=iife --target=es2020 --minify --log-level=warning \
   --outfile=public/embed.js
 
 cargo build --quiet -p edgechat-widget --target wasm32-unknown-unknown --profile widget

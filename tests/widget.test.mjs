@@ -173,7 +173,7 @@ function agentSays(sid, body, author = 'agent:ana') {
 test('a new visitor: nothing loads before intent; open, chat, the auto-responder and an agent answer; events; unread badge', async () => {
   const { page, url, requests, errors } = await visit('first');
   await launcher(page).waitFor();
-  await page.waitForTimeout(300);
+  await page.waitForLoadState('networkidle');
   assert.deepEqual(requests.filter((r) => r.startsWith(worker.url)), [`${worker.url}/embed.js`], 'only embed.js before intent');
   assert.equal(await focused(page), 'page:body', 'nothing takes focus on page load');
   assert.equal(await launcher(page).getAttribute('aria-expanded'), 'false');
@@ -236,7 +236,8 @@ test('a returning visitor: same identity and conversation after a reload, histor
   await page.reload();
   await wasm; // a returning visitor's widget loads when the browser is idle, without a click
   await token;
-  await page.waitForTimeout(500); // let it connect
+  // Connected in the background: the history is in the (closed) panel.
+  await log(page).getByText('First visit').waitFor({ state: 'attached' });
   await agentSays(sid, 'Welcome back!');
   await page.getByRole('button', { name: 'Open chat, 1 unread message' }).waitFor();
 
@@ -412,8 +413,7 @@ test('screenshots of the open widget at desktop size and at 375 px wide (full sc
     await openAndConnect(page);
     await send(page, `What is the price? (${name})`);
     await log(page).getByText('It is free.').last().waitFor();
-    await page.waitForTimeout(300);
-    await page.screenshot({ path: join(SHOTS, `widget-${name}.png`) });
+    await page.screenshot({ path: join(SHOTS, `widget-${name}.png`), animations: 'disabled' });
     const box = await panel(page).boundingBox();
     if (width < 600) assert.deepEqual([box.x, box.y, box.width, box.height], [0, 0, width, height], 'full screen below 600 px');
     else assert.ok(box.width < 400 && box.x + box.width <= width, JSON.stringify(box));

@@ -293,12 +293,26 @@ test('CORS: preflight for allowed origins only, Origin required for tokens', asy
   await expectError(await token('acme', { origin: null }), 403, 'origin_required');
 });
 
-test('rate limit: the 31st token request in a minute from one address gets 429', async () => {
-  const ip = freshIp();
+/**
+ * The local rate limiter counts in fixed one-minute windows (floor(now / 60 s)); a burst that
+ * would straddle two windows first waits for the next one to begin, so that it is counted whole.
+ */
+async function inOneWindow() {
+  const left = 60_000 - (Date.now() % 60_000);
+  if (left < 15_000) await new Promise((r) => setTimeout(r, left + 100));
+}
+
+/** Spends `ip`'s budget: 30 accepted token requests, then the 31st, refused. */
+async function exhaust(ip) {
+  await inOneWindow();
   const statuses = [];
   for (let i = 0; i < 30; i++) statuses.push((await token('plain', { origin: 'https://plain.test', ip })).status);
+  return { statuses, limited: await token('plain', { origin: 'https://plain.test', ip }) };
+}
+
+test('rate limit: the 31st token request in a minute from one address gets 429', async () => {
+  const { statuses, limited } = await exhaust(freshIp());
   assert.deepEqual(statuses, Array(30).fill(200));
-  const limited = await token('plain', { origin: 'https://plain.test', ip });
   await expectError(limited.clone(), 429, 'rate_limited');
   assert.equal(limited.headers.get('retry-after'), '60');
   assert.equal(limited.headers.get('access-control-allow-origin'), 'https://plain.test', 'the widget can read why');
@@ -306,8 +320,14 @@ test('rate limit: the 31st token request in a minute from one address gets 429',
 });
 
 test('one log line per request, and no secret, token or credential in any log', async () => {
+  // This test's own requests: a token, a forged credential, a client over its limit.
   const issued = await (await token('acme')).json();
-  await new Promise((r) => setTimeout(r, 300));
+  const forged = `${issued.visitor.slice(0, -4)}AAAA`;
+  await expectError(await token('acme', { body: JSON.stringify({ visitor: forged }) }), 401, 'invalid_visitor_credential');
+  const { limited } = await exhaust(freshIp());
+  assert.equal(limited.status, 429);
+  await worker.waitForLog(/"code":"rate_limited"/);
+  await worker.waitForLog(/"code":"invalid_visitor_credential"/);
   const logs = worker.logs();
   const lines = logs.split('\n').filter((l) => l.startsWith('{"method"')).map((l) => JSON.parse(l));
   const tokenLine = lines.find((l) => l.route === '/api/sites/:site/token' && l.status === 200 && l.site === 'acme');

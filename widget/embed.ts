@@ -8,6 +8,7 @@
 // fetched and nothing takes focus. `window.edgechat('open' | 'close' | 'toggle')` works before
 // and after loading (calls made before this script ran are queued in `edgechat.q`); the widget
 // dispatches `edgechat:ready`, `edgechat:open`, `edgechat:close` and `edgechat:message` on window.
+import { parseLook } from './look';
 
 interface Widget {
   default(): Promise<unknown>;
@@ -30,13 +31,14 @@ type Queue = { q?: ArrayLike<unknown>[] };
   const host = d.createElement('edgechat-widget');
   host.style.cssText = 'all:initial!important;--ec-brand:#0263e0!important';
   // The launcher's look from the site's last config (written by the app): "<brand> <side>".
-  let look: string[] = [];
+  let stored = '';
   try {
-    look = (localStorage.getItem(`edgechat:${site}:look`) || '').split(' ');
+    stored = localStorage.getItem(`edgechat:${site}:look`) || '';
   } catch {
     // Storage blocked: the default look until the app loads.
   }
-  if (/^#[0-9a-f]{3,8}$/i.test(look[0])) host.style.setProperty('--ec-brand', look[0], 'important');
+  const [brand, left] = parseLook(stored);
+  if (brand) host.style.setProperty('--ec-brand', brand, 'important');
   const root = host.attachShadow({ mode: 'open' });
   // Launcher styles (Paste: color-background-primary, shadow, border-radius-circle, notification);
   // the widget's own CSS (widget/src/widget.css) covers the panel.
@@ -44,7 +46,7 @@ type Queue = { q?: ArrayLike<unknown>[] };
     '<style>.launcher{position:fixed;z-index:2147483647;bottom:20px;right:20px;width:56px;height:56px;margin:0;padding:0;border:0;border-radius:50%;display:flex;align-items:center;justify-content:center;background:var(--ec-brand,#0263e0);color:#fff;cursor:pointer;box-shadow:0 4px 16px 0 rgba(18,28,45,.2)}.left .launcher,.launcher.left{right:auto;left:20px}.launcher svg{width:28px;height:28px;fill:currentColor}.launcher:focus-visible{outline:none;box-shadow:0 0 0 4px rgba(2,99,224,.7)}.launcher[aria-busy=true]{opacity:.8;cursor:progress}.badge{position:absolute;top:-2px;right:-2px;min-width:20px;height:20px;padding:0 6px;border-radius:10px;background:#db132a;color:#fff;font:600 12px/20px sans-serif;text-align:center}@media (max-width:599px){.ec:has(.panel:not([hidden])) .launcher{display:none}}</style>' +
     '<button class="launcher" type="button" aria-label="Open chat" aria-expanded="false" aria-haspopup="dialog"><svg viewBox="0 0 24 24" aria-hidden="true"><path d="M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H8l-4 4V6a2 2 0 0 1 2-2z"/></svg></button><div></div>';
   const placeholder = root.querySelector('button')!;
-  if (look[1] === 'left') placeholder.classList.add('left');
+  if (left) placeholder.classList.add('left');
   const mountPoint = root.querySelector('div')!;
 
   let widget: Widget | undefined;

@@ -22,14 +22,28 @@ fn get(target: &JsValue, key: &str) -> JsValue {
     Reflect::get(target, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
 }
 
+/// Why the SDK's realm could not be made (each shows the visitor "unavailable").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RealmError {
+    /// The iframe or its script element could not be made.
+    Dom,
+    /// The SDK's script did not load (network, CSP, a wrong URL).
+    ScriptFailed,
+    /// The script loaded but defined no `Twilio.Conversations.Client`.
+    NoClient,
+}
+
 impl Realm {
     /// Makes the iframe under `parent` (the shadow root) and loads the SDK script from `url` as
     /// a classic script in its document.
-    pub async fn load(parent: &web_sys::Node, url: &str) -> Result<Realm, ()> {
-        let document = web_sys::window().and_then(|w| w.document()).ok_or(())?;
+    pub async fn load(parent: &web_sys::Node, url: &str) -> Result<Realm, RealmError> {
+        let dom = |_| RealmError::Dom;
+        let document = web_sys::window()
+            .and_then(|w| w.document())
+            .ok_or(RealmError::Dom)?;
         let frame: web_sys::HtmlIFrameElement = document
             .create_element("iframe")
-            .map_err(drop)?
+            .map_err(dom)?
             .unchecked_into();
         for (name, value) in [
             ("hidden", ""),
@@ -37,13 +51,13 @@ impl Realm {
             ("tabindex", "-1"),
             ("title", "chat connection"),
         ] {
-            frame.set_attribute(name, value).map_err(drop)?;
+            frame.set_attribute(name, value).map_err(dom)?;
         }
-        parent.append_child(&frame).map_err(drop)?;
-        let window: JsValue = frame.content_window().ok_or(())?.into();
-        let inner = frame.content_document().ok_or(())?;
-        let script = inner.create_element("script").map_err(drop)?;
-        script.set_attribute("src", url).map_err(drop)?;
+        parent.append_child(&frame).map_err(dom)?;
+        let window: JsValue = frame.content_window().ok_or(RealmError::Dom)?.into();
+        let inner = frame.content_document().ok_or(RealmError::Dom)?;
+        let script = inner.create_element("script").map_err(dom)?;
+        script.set_attribute("src", url).map_err(dom)?;
         let done = Promise::new(&mut |resolve, reject| {
             let _ = Reflect::set(&script, &"onload".into(), &resolve);
             let _ = Reflect::set(&script, &"onerror".into(), &reject);
@@ -52,18 +66,24 @@ impl Realm {
         let target: web_sys::Node = if head.is_object() {
             head.unchecked_into()
         } else {
-            inner.document_element().ok_or(())?.unchecked_into()
+            inner
+                .document_element()
+                .ok_or(RealmError::Dom)?
+                .unchecked_into()
         };
-        target.append_child(&script).map_err(drop)?;
+        target.append_child(&script).map_err(dom)?;
         let loaded = JsFuture::from(done).await.is_ok();
         let realm = Realm { frame, window };
-        if loaded && realm.constructor().is_some() {
-            Ok(realm)
+        let failure = if !loaded {
+            RealmError::ScriptFailed
+        } else if realm.constructor().is_none() {
+            RealmError::NoClient
         } else {
-            // A later "Try again" makes a fresh realm.
-            realm.frame.remove();
-            Err(())
-        }
+            return Ok(realm);
+        };
+        // A later "Try again" makes a fresh realm.
+        realm.frame.remove();
+        Err(failure)
     }
 
     /// `Twilio.Conversations.Client` in the realm, once the script has defined it.

@@ -20,8 +20,27 @@ extern "C" {
     fn format_to_parts(this: &DateTimeFormat, date: &js_sys::Date) -> Array;
 }
 
+/// Why the local time in a zone cannot be told.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ClockError {
+    UnknownZone(String),
+    /// The runtime's `Intl` answered without a weekday and a time.
+    NoParts(String),
+}
+
+impl std::fmt::Display for ClockError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ClockError::UnknownZone(zone) => {
+                write!(f, "the time zone {zone:?} is not one the runtime knows")
+            }
+            ClockError::NoParts(zone) => write!(f, "Intl gave no weekday and time for {zone:?}"),
+        }
+    }
+}
+
 /// The local time now in `zone`, or why it cannot be told (an unknown zone).
-pub fn local_now(zone: &str) -> Result<LocalTime, String> {
+pub fn local_now(zone: &str) -> Result<LocalTime, ClockError> {
     let options = Object::new();
     for (key, value) in [
         ("timeZone", zone),
@@ -31,10 +50,10 @@ pub fn local_now(zone: &str) -> Result<LocalTime, String> {
         ("hourCycle", "h23"),
     ] {
         Reflect::set(&options, &key.into(), &value.into())
-            .map_err(|_| "could not build Intl options".to_owned())?;
+            .map_err(|_| ClockError::NoParts(zone.to_owned()))?;
     }
     let format = DateTimeFormat::new("en-US", &options)
-        .map_err(|_| format!("the time zone {zone:?} is not one the runtime knows"))?;
+        .map_err(|_| ClockError::UnknownZone(zone.to_owned()))?;
     let parts = format.format_to_parts(&js_sys::Date::new_0());
     let (mut weekday, mut hour, mut minute) = (None, None, None);
     for part in parts.iter() {
@@ -58,6 +77,6 @@ pub fn local_now(zone: &str) -> Result<LocalTime, String> {
             weekday,
             minute_of_day: hour * 60 + minute,
         }),
-        _ => Err(format!("Intl gave no weekday and time for {zone:?}")),
+        _ => Err(ClockError::NoParts(zone.to_owned())),
     }
 }

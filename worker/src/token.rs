@@ -48,7 +48,7 @@ async fn issue(mut req: Request, env: &Env, site: &Site) -> Result<Reply, Reply>
     let secrets = secrets(env)?;
     let body = http::read_body(&mut req, MAX_BODY_BYTES, ErrorCode::InvalidJson).await?;
     let request = TokenRequest::from_body(&body)
-        .map_err(|msg| Reply::error(ApiError::new(ErrorCode::InvalidJson, msg)))?;
+        .map_err(|e| Reply::error(ApiError::new(ErrorCode::InvalidJson, e.to_string())))?;
 
     let identity = match request.visitor {
         Some(credential) => secrets

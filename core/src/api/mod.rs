@@ -173,22 +173,41 @@ pub struct TokenRequest {
 impl TokenRequest {
     /// Reads a request body. An empty body is a new visitor, like `{}`; anything but a JSON object
     /// with at most the `visitor` field is refused with a message saying what was expected.
-    pub fn from_body(body: &[u8]) -> Result<TokenRequest, String> {
-        let text =
-            std::str::from_utf8(body).map_err(|_| "the body is not UTF-8 text".to_owned())?;
+    pub fn from_body(body: &[u8]) -> Result<TokenRequest, BodyError> {
+        let text = std::str::from_utf8(body).map_err(|_| BodyError::NotUtf8)?;
         let text = text.trim();
         if text.is_empty() {
             return Ok(TokenRequest::default());
         }
         if !text.starts_with('{') {
-            return Err(Self::EXPECTED.to_owned());
+            return Err(BodyError::NotAnObject);
         }
-        serde_json::from_str(text).map_err(|e| format!("{}: {e}", Self::EXPECTED))
+        serde_json::from_str(text).map_err(|e| BodyError::Unreadable(e.to_string()))
     }
-
-    const EXPECTED: &'static str =
-        "expected a JSON object: {} for a new visitor or {\"visitor\": \"<credential>\"} for a returning one";
 }
+
+/// Why a request body is not the JSON this route takes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BodyError {
+    NotUtf8,
+    NotAnObject,
+    /// The JSON parser's reason (a wrong field, a duplicate, a syntax error).
+    Unreadable(String),
+}
+
+impl std::fmt::Display for BodyError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        const EXPECTED: &str = "expected a JSON object: {} for a new visitor or \
+                                {\"visitor\": \"<credential>\"} for a returning one";
+        match self {
+            BodyError::NotUtf8 => f.write_str("the body is not UTF-8 text"),
+            BodyError::NotAnObject => f.write_str(EXPECTED),
+            BodyError::Unreadable(e) => write!(f, "{EXPECTED}: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for BodyError {}
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TokenResponse {
@@ -257,7 +276,7 @@ mod tests {
             b"\xff",
             br#"{"visitor":"a","visitor":"b"}"#,
         ] {
-            let err = TokenRequest::from_body(bad).unwrap_err();
+            let err = TokenRequest::from_body(bad).unwrap_err().to_string();
             assert!(
                 err.contains("expected a JSON object") || err.contains("UTF-8"),
                 "{err}"

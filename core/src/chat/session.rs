@@ -27,12 +27,12 @@ pub fn launcher_look(brand_color: Option<&str>, bottom_left: bool) -> String {
     format!("{} {side}", brand_color.unwrap_or(""))
 }
 
-/// A stored launcher look back: the brand colour (only a `#` hex colour) and whether it sits
-/// bottom left. Anything else reads as the default look.
+/// A stored launcher look back: the brand colour (only `#rrggbb`, what a site config allows)
+/// and whether it sits bottom left. Anything else reads as the default look. embed.js applies
+/// the same rule (widget/look.ts; tests/launcher-look.test.mjs holds the two to agreement).
 pub fn parse_launcher_look(stored: &str) -> (Option<&str>, bool) {
     let (brand, side) = stored.split_once(' ').unwrap_or((stored, ""));
-    let hex = brand.len() > 1
-        && brand.len() <= 9
+    let hex = brand.len() == 7
         && brand.starts_with('#')
         && brand[1..].bytes().all(|b| b.is_ascii_hexdigit());
     (hex.then_some(brand), side == "left")

@@ -130,19 +130,30 @@ pub struct PublicConfig {
 #[serde(try_from = "String", into = "String")]
 pub struct RealtimeUrl(String);
 
-impl TryFrom<String> for RealtimeUrl {
-    type Error = String;
+/// Why a string is not a realtime endpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RealtimeUrlError;
 
-    fn try_from(s: String) -> Result<RealtimeUrl, String> {
-        let url = url::Url::parse(&s).map_err(|e| {
-            format!("{s:?} is not a URL ({e}); e.g. ws://127.0.0.1:8788/v3/wsconnect")
-        })?;
-        if !matches!(url.scheme(), "ws" | "wss") || url.host_str().is_none() {
-            return Err(format!(
-                "{s:?} must be a ws:// or wss:// URL, e.g. ws://127.0.0.1:8788/v3/wsconnect"
-            ));
+impl fmt::Display for RealtimeUrlError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a ws:// or wss:// URL with a host, e.g. ws://127.0.0.1:8788/v3/wsconnect")
+    }
+}
+
+impl TryFrom<String> for RealtimeUrl {
+    type Error = Invalid<RealtimeUrlError>;
+
+    fn try_from(s: String) -> Result<RealtimeUrl, Self::Error> {
+        let ok = url::Url::parse(&s)
+            .is_ok_and(|url| matches!(url.scheme(), "ws" | "wss") && url.host_str().is_some());
+        if ok {
+            Ok(RealtimeUrl(s))
+        } else {
+            Err(Invalid {
+                reason: RealtimeUrlError,
+                value: s,
+            })
         }
-        Ok(RealtimeUrl(s))
     }
 }
 

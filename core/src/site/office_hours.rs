@@ -166,10 +166,12 @@ impl TimeRange {
         self.start <= minute && minute < self.end
     }
 
-    fn parse(s: &str) -> Result<TimeRange, String> {
-        let bad = || {
-            format!("a range is \"HH:MM-HH:MM\" (24-hour clock, e.g. \"09:00-17:30\"), got {s:?}")
+    fn parse(s: &str) -> Result<TimeRange, Invalid<TimeRangeError>> {
+        let invalid = |reason| Invalid {
+            reason,
+            value: s.to_owned(),
         };
+        let bad = || invalid(TimeRangeError::Shape);
         let (a, b) = s.split_once('-').ok_or_else(bad)?;
         let minute = |t: &str| -> Option<u16> {
             let (h, m) = t.trim().split_once(':')?;
@@ -181,11 +183,29 @@ impl TimeRange {
         };
         let (start, end) = (minute(a).ok_or_else(bad)?, minute(b).ok_or_else(bad)?);
         if start >= end {
-            return Err(format!(
-                "{s:?} ends before it starts; a range cannot cross midnight: split it over two days"
-            ));
+            return Err(invalid(TimeRangeError::Backwards));
         }
         Ok(TimeRange { start, end })
+    }
+}
+
+/// Why a string is not an opening range.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimeRangeError {
+    Shape,
+    Backwards,
+}
+
+impl fmt::Display for TimeRangeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            TimeRangeError::Shape => {
+                "a range is \"HH:MM-HH:MM\" (24-hour clock, e.g. \"09:00-17:30\")"
+            }
+            TimeRangeError::Backwards => {
+                "the range ends before it starts; a range cannot cross midnight: split it over two days"
+            }
+        })
     }
 }
 

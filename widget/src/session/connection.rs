@@ -82,7 +82,11 @@ impl Session {
         let sdk_url = self.state.borrow().sdk_url.clone().unwrap_or_default();
         let realm = Realm::load(&self.realm_parent, &sdk_url)
             .await
-            .map_err(|()| Failure::Unavailable)?;
+            .map_err(|e| {
+                // For the site's owner (a CSP or a wrong sdk_url); visitors see "unavailable".
+                web_sys::console::warn_1(&format!("edgechat: the SDK did not load ({e:?})").into());
+                Failure::Unavailable
+            })?;
         self.state.borrow_mut().realm = Some(realm.clone());
         Ok(realm)
     }
