@@ -1,16 +1,39 @@
 #!/usr/bin/env bash
 # `npm run bench`: Worker throughput (token route vs /health), upload size, webhook handling
 # time and REST calls per event against the local Twilio emulator, and the widget: its bytes (raw,
-# gzip, brotli) and, in headless Chromium, its load and open timings (scripts/bench-widget.mjs);
-# the real Conversations SDK against the emulator's realtime endpoint (scripts/bench-sdk.mjs).
+# gzip, brotli) and, in headless Chromium, its load and open timings (scripts/bench-widget.mjs)
+# and a keystroke's cost with 500 messages in the log (scripts/bench-keystroke.mjs); the real
+# Conversations SDK against the emulator's realtime endpoint (scripts/bench-sdk.mjs).
+# Everything it prints is also written to BENCHMARKS.md, the one place the project's measured
+# figures live (README and ARCHITECTURE link to it rather than repeat them).
 # Extra arguments go to the throughput part (seconds per run, rounds, connections).
 set -euo pipefail
 source "$(dirname "$0")/lib/env.sh"
 cd "$ROOT"
 bash scripts/setup.sh >/dev/null
 bash scripts/build.sh >/dev/null
-bash scripts/build-emulator.sh
-node scripts/bench-worker.mjs "$@"
-node scripts/bench-webhooks.mjs "${WEBHOOK_BENCH_EVENTS:-100}"
-node --experimental-websocket scripts/bench-widget.mjs "${WIDGET_BENCH_RUNS:-10}"
-node scripts/bench-sdk.mjs "${SDK_BENCH_RUNS:-20}" "${SDK_BENCH_MAX_CLIENTS:-320}"
+bash scripts/build-emulator.sh >/dev/null
+out="$(mktemp)"
+trap 'rm -f "$out"' EXIT
+{
+  echo "# Benchmarks"
+  echo
+  echo "Written by \`npm run bench\` ($(date -u +%Y-%m-%d), $(nproc) cores, $(node --version), loopback;"
+  echo "the machines are shared, so timings vary from run to run: compare within one run). Budgets"
+  echo "are in README.md; CI checks only the byte budgets."
+  echo
+  echo "## Worker"
+  node scripts/bench-worker.mjs "$@"
+  echo
+  echo "## Webhooks"
+  node scripts/bench-webhooks.mjs "${WEBHOOK_BENCH_EVENTS:-100}"
+  echo
+  echo "## Widget"
+  node --experimental-websocket scripts/bench-widget.mjs "${WIDGET_BENCH_RUNS:-10}"
+  node --experimental-websocket scripts/bench-keystroke.mjs "${KEYSTROKE_BENCH_MESSAGES:-500}"
+  echo
+  echo "## The real SDK against the emulator"
+  node scripts/bench-sdk.mjs "${SDK_BENCH_RUNS:-20}" "${SDK_BENCH_MAX_CLIENTS:-320}"
+} | tee "$out"
+cp "$out" BENCHMARKS.md
+echo "(written to BENCHMARKS.md)"

@@ -237,7 +237,7 @@ test('a returning visitor: same identity and conversation after a reload, histor
   await wasm; // a returning visitor's widget loads when the browser is idle, without a click
   await token;
   // Connected in the background: the history is in the (closed) panel.
-  await log(page).getByText('First visit').waitFor({ state: 'attached' });
+  await page.locator('edgechat-widget .log .bubble', { hasText: 'First visit' }).waitFor({ state: 'attached' });
   await agentSays(sid, 'Welcome back!');
   await page.getByRole('button', { name: 'Open chat, 1 unread message' }).waitFor();
 
