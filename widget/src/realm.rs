@@ -87,7 +87,7 @@ impl Realm {
     }
 
     /// `Twilio.Conversations.Client` in the realm, once the script has defined it.
-    fn constructor(&self) -> Option<Function> {
+    pub fn constructor(&self) -> Option<Function> {
         let ctor = get(
             &get(&get(&self.window, "Twilio"), "Conversations"),
             "Client",
@@ -113,24 +113,6 @@ impl Realm {
             Reflect::set(&object, &(*key).into(), &(*value).into())?;
         }
         Ok(object)
-    }
-
-    /// `new Client(token, options)` in the realm; `realtime_url` points the SDK at the local
-    /// emulator instead of Twilio.
-    pub fn client(
-        &self,
-        token: &str,
-        realtime_url: Option<&str>,
-    ) -> Result<crate::sdk::Client, JsValue> {
-        let ctor = self
-            .constructor()
-            .ok_or_else(|| JsValue::from_str("the SDK is not loaded"))?;
-        let options = self.object(&[])?;
-        if let Some(uri) = realtime_url {
-            Reflect::set(&options, &"Twilsock".into(), &self.object(&[("uri", uri)])?)?;
-        }
-        let args = js_sys::Array::of2(&token.into(), &options);
-        Ok(Reflect::construct(&ctor, &args)?.unchecked_into())
     }
 
     /// Removes the iframe (and the SDK with it).

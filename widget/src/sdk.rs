@@ -107,6 +107,28 @@ async fn call<T: JsCast>(promise: Promise) -> Result<T, JsValue> {
 }
 
 impl Client {
+    /// `new Client(token, options)` in the SDK's realm; `realtime_url` points the SDK at the
+    /// local emulator instead of Twilio.
+    pub fn start(
+        realm: &Realm,
+        token: &str,
+        realtime_url: Option<&str>,
+    ) -> Result<Client, JsValue> {
+        let ctor = realm
+            .constructor()
+            .ok_or_else(|| JsValue::from_str("the SDK is not loaded"))?;
+        let options = realm.object(&[])?;
+        if let Some(uri) = realtime_url {
+            Reflect::set(
+                &options,
+                &"Twilsock".into(),
+                &realm.object(&[("uri", uri)])?,
+            )?;
+        }
+        let args = js_sys::Array::of2(&token.into(), &options);
+        Ok(Reflect::construct(&ctor, &args)?.unchecked_into())
+    }
+
     /// A new conversation with string `attributes` (made in the SDK's realm).
     pub async fn create(
         &self,

@@ -336,7 +336,8 @@ pub struct WebhookAutomation {
 /// Where Twilio posts a conversation's events for the site's bot: https, or http to this machine
 /// for local development. No credentials in it: they would sit in KV; the bot checks
 /// `X-Twilio-Signature` instead.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "String")]
 pub struct BotUrl(String);
 
 impl BotUrl {
@@ -345,23 +346,43 @@ impl BotUrl {
     }
 }
 
-impl<'de> Deserialize<'de> for BotUrl {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        let url = url::Url::parse(&s).map_err(|e| {
-            de::Error::custom(format!("a bot URL is an absolute https URL; {s:?}: {e}"))
-        })?;
+/// Why a string is not a bot URL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BotUrlError {
+    NotUrl,
+    NotHttps,
+    Credentials,
+}
+
+impl fmt::Display for BotUrlError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            BotUrlError::NotUrl => "a bot URL is an absolute https URL",
+            BotUrlError::NotHttps => {
+                "a bot URL must use https (http only for 127.0.0.1 or localhost)"
+            }
+            BotUrlError::Credentials => {
+                "remove the user name and password from the bot URL: secrets do not belong in \
+                 KV; the bot should check X-Twilio-Signature instead"
+            }
+        })
+    }
+}
+
+impl TryFrom<String> for BotUrl {
+    type Error = Invalid<BotUrlError>;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        let invalid = |reason| Invalid {
+            reason,
+            value: s.clone(),
+        };
+        let url = url::Url::parse(&s).map_err(|_| invalid(BotUrlError::NotUrl))?;
         let local = matches!(url.host_str(), Some("127.0.0.1" | "localhost" | "[::1]"));
         if !(url.scheme() == "https" || (url.scheme() == "http" && local)) {
-            return Err(de::Error::custom(format!(
-                "a bot URL must use https (http only for 127.0.0.1 or localhost), got {s:?}"
-            )));
+            return Err(invalid(BotUrlError::NotHttps));
         }
         if !url.username().is_empty() || url.password().is_some() {
-            return Err(de::Error::custom(
-                "remove the user name and password from the bot URL: secrets do not belong in KV; \
-                 the bot should check X-Twilio-Signature instead",
-            ));
+            return Err(invalid(BotUrlError::Credentials));
         }
         Ok(BotUrl(url.to_string()))
     }

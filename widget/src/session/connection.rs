@@ -99,8 +99,7 @@ impl Session {
         token: &str,
     ) -> Result<sdk::Client, Failure> {
         let realtime_url = self.state.borrow().realtime_url.clone();
-        let client = realm
-            .client(token, realtime_url.as_deref())
+        let client = sdk::Client::start(realm, token, realtime_url.as_deref())
             .map_err(|_| Failure::CantConnect)?;
         let (done, outcome) = futures_channel::oneshot::channel::<bool>();
         let done = Rc::new(RefCell::new(Some(done)));
