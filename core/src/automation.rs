@@ -8,6 +8,8 @@
 
 use std::fmt;
 
+use serde::{Deserialize, Serialize};
+
 use crate::ids::sid::{AccountSid, ConversationSid, ServiceSid, WebhookSid};
 use crate::ids::site::SiteId;
 use crate::site::config::{AutoReply, Automation, SiteConfig};
@@ -51,13 +53,15 @@ impl fmt::Display for Ignored {
 }
 
 /// An event that concerns one of our sites, whose config decides what happens.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ForSite {
     pub site: SiteId,
     pub event: SiteEvent,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// An event of one of our sites, as the Worker hands it to the conversation's Durable Object.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "event")]
 pub enum SiteEvent {
     ConversationAdded {
         conversation: ConversationSid,
@@ -65,9 +69,20 @@ pub enum SiteEvent {
     },
     MessageAdded {
         conversation: ConversationSid,
+        /// The visitor who wrote it (its `Author`, proven by `ClientIdentity`).
+        visitor: String,
         index: u64,
         body: String,
     },
+}
+
+impl SiteEvent {
+    pub fn conversation(&self) -> &ConversationSid {
+        match self {
+            SiteEvent::ConversationAdded { conversation, .. }
+            | SiteEvent::MessageAdded { conversation, .. } => conversation,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -123,6 +138,7 @@ pub fn route(account: &AccountSid, params: &[(String, String)]) -> Result<Route,
                 visitor,
                 SiteEvent::MessageAdded {
                     conversation: conversation_sid,
+                    visitor: author,
                     index,
                     body,
                 },
@@ -144,6 +160,7 @@ pub enum Action<'c> {
     Reply {
         conversation: ConversationSid,
         script: &'c AutoReply,
+        visitor: String,
         index: u64,
         body: String,
     },
@@ -169,12 +186,14 @@ pub fn decide(event: SiteEvent, config: &SiteConfig) -> Action<'_> {
         }
         SiteEvent::MessageAdded {
             conversation,
+            visitor,
             index,
             body,
         } => match &config.automation {
             Automation::AutoReply(script) => Action::Reply {
                 conversation,
                 script,
+                visitor,
                 index,
                 body,
             },
@@ -376,6 +395,7 @@ mod tests {
             site_event(&message(VISITOR, VISITOR)),
             SiteEvent::MessageAdded {
                 conversation: CH.parse().unwrap(),
+                visitor: VISITOR.into(),
                 index: 3,
                 body: "hello".into()
             }

@@ -2,9 +2,12 @@
 //! responder remembers about one conversation, a visitor's message and the local time, which
 //! replies to send and what to remember next.
 //!
-//! What it remembers lives in the conversation's own attributes (under [`STATE_ATTRIBUTE`]), so
-//! the Worker needs no store of its own and a redelivered event (same or lower message index) is
-//! recognized and ignored.
+//! What it remembers ([`ResponderState`]) lives in the conversation's Durable Object, which the
+//! Worker runs every webhook of one conversation through, one at a time; no participant can edit
+//! it. Each reply it sends is marked with the visitor message it answers and its place among that
+//! message's replies ([`ReplyMark`], in the reply's attributes), so that a reply already sent is
+//! found and never sent twice, and [`plan`] judges every visitor message not yet handled in index
+//! order, however their webhooks arrive.
 //!
 //! Order of replies to one message: the greeting (first visitor message only), then the handoff
 //! reply (when the message asks for a person; the responder is silent in the conversation after
@@ -14,13 +17,9 @@
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
-use serde_json::value::RawValue;
 
 use crate::site::config::AutoReply;
 use crate::site::office_hours::LocalTime;
-
-/// The key in the conversation's attributes where the responder keeps its state.
-pub const STATE_ATTRIBUTE: &str = "edgechat_responder";
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
@@ -31,40 +30,121 @@ pub struct ResponderState {
     pub handed_off: bool,
     /// An away message went out and office hours have not opened since.
     pub away_sent: bool,
-    /// The index of the last visitor message handled (redeliveries are ignored).
+    /// The index of the last visitor message handled (its replies all sent).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub last_index: Option<u64>,
 }
 
-/// A JSON object whose values are kept as their JSON text (no generic `Value` tree: the Worker
-/// only ever reads or replaces one key, and this keeps its wasm smaller).
-type RawObject = BTreeMap<String, Box<RawValue>>;
+/// The attribute keys that mark a reply: which visitor message it answers, and which of that
+/// message's replies it is.
+pub const REPLY_TO_ATTRIBUTE: &str = "edgechat_reply_to";
+pub const REPLY_PART_ATTRIBUTE: &str = "edgechat_reply_part";
 
-impl ResponderState {
-    /// Reads the state from a conversation's attributes (JSON text). Attributes that are not a
-    /// JSON object, or hold no valid state, give a fresh state.
-    pub fn from_attributes(attributes: &str) -> ResponderState {
-        serde_json::from_str::<RawObject>(attributes)
-            .ok()
-            .and_then(|map| {
-                let state = map.get(STATE_ATTRIBUTE)?;
-                serde_json::from_str(state.get()).ok()
-            })
-            .unwrap_or_default()
+/// Which reply a bot message is: part `part` of the answer to visitor message `reply_to`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ReplyMark {
+    pub reply_to: u64,
+    pub part: u32,
+}
+
+#[derive(Deserialize)]
+struct MarkAttributes {
+    edgechat_reply_to: u64,
+    #[serde(default)]
+    edgechat_reply_part: u32,
+}
+
+impl ReplyMark {
+    /// The attributes a reply is sent with (JSON text).
+    pub fn attributes(self) -> String {
+        format!(
+            r#"{{"{REPLY_TO_ATTRIBUTE}":{},"{REPLY_PART_ATTRIBUTE}":{}}}"#,
+            self.reply_to, self.part
+        )
     }
 
-    /// The attributes with this state stored in them and every other key kept as it was
-    /// (attributes that are not a JSON object are replaced by an object).
-    pub fn store_in(&self, attributes: &str) -> String {
-        let mut map = serde_json::from_str::<RawObject>(attributes).unwrap_or_default();
-        let state = serde_json::to_string(self)
-            .ok()
-            .and_then(|text| RawValue::from_string(text).ok());
-        if let Some(state) = state {
-            map.insert(STATE_ATTRIBUTE.to_owned(), state);
+    /// The mark in a message's attributes, if it is a reply of ours.
+    pub fn read(attributes: &str) -> Option<ReplyMark> {
+        if !attributes.trim_start().starts_with('{') {
+            return None;
         }
-        serde_json::to_string(&map).unwrap_or_else(|_| "{}".to_owned())
+        let m: MarkAttributes = serde_json::from_str(attributes).ok()?;
+        Some(ReplyMark {
+            reply_to: m.edgechat_reply_to,
+            part: m.edgechat_reply_part,
+        })
     }
+}
+
+/// A message as the conversation's newest page lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Listed<'a> {
+    pub index: u64,
+    pub author: &'a str,
+    pub body: &'a str,
+    pub attributes: &'a str,
+}
+
+/// What to do for one visitor message: send these replies (those not found already sent),
+/// then remember `state`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Step {
+    pub index: u64,
+    pub sends: Vec<(ReplyMark, String)>,
+    pub state: ResponderState,
+}
+
+/// The steps that handle every message `visitor` wrote that is newer than what `state` has
+/// handled, in index order: the messages in `listed` (the conversation's newest page) plus
+/// `event` (the message whose webhook this is, in case the page does not show it yet). Replies
+/// already in the page (a redelivery after a partial send) are left out of `sends`.
+pub fn plan(
+    script: &AutoReply,
+    state: &ResponderState,
+    visitor: &str,
+    listed: &[Listed<'_>],
+    event: (u64, &str),
+    now: Option<LocalTime>,
+) -> Vec<Step> {
+    let sent: std::collections::BTreeSet<ReplyMark> = listed
+        .iter()
+        .filter(|m| m.author == script.bot_name.as_str())
+        .filter_map(|m| ReplyMark::read(m.attributes))
+        .collect();
+    let mut pending: BTreeMap<u64, &str> = listed
+        .iter()
+        .filter(|m| m.author == visitor)
+        .map(|m| (m.index, m.body))
+        .collect();
+    pending.entry(event.0).or_insert(event.1);
+    let mut state = state.clone();
+    let mut steps = Vec::new();
+    for (index, body) in pending {
+        if state.last_index.is_some_and(|last| index <= last) {
+            continue;
+        }
+        let decision = respond(script, &state, index, body, now);
+        let sends = decision
+            .replies
+            .into_iter()
+            .enumerate()
+            .map(|(part, text)| {
+                let mark = ReplyMark {
+                    reply_to: index,
+                    part: part as u32,
+                };
+                (mark, text)
+            })
+            .filter(|(mark, _)| !sent.contains(mark))
+            .collect();
+        state = decision.state;
+        steps.push(Step {
+            index,
+            sends,
+            state: state.clone(),
+        });
+    }
+    steps
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -309,26 +389,128 @@ mod tests {
         assert!(!contains_phrase("anything", ""));
     }
 
-    #[test]
-    fn state_round_trips_through_attributes_and_keeps_other_keys() {
-        let state = ResponderState {
-            greeted: true,
-            handed_off: false,
-            away_sent: true,
-            last_index: Some(7),
-        };
-        let attrs = state.store_in(r#"{"site":"acme","page":"https://acme.com/x"}"#);
-        let value: Value = serde_json::from_str(&attrs).unwrap();
-        assert_eq!(value["site"], "acme");
-        assert_eq!(value["page"], "https://acme.com/x");
-        assert_eq!(ResponderState::from_attributes(&attrs), state);
-        for junk in ["", "null", "[1]", "{\"edgechat_responder\": 5}", "not json"] {
-            assert_eq!(
-                ResponderState::from_attributes(junk),
-                ResponderState::default()
-            );
+    const ME: &str = "visitor:acme:4f1c7c1e-8a4d-4c8e-9d53-2f0f3d0f9a11";
+
+    fn listed<'a>(index: u64, author: &'a str, body: &'a str, attributes: &'a str) -> Listed<'a> {
+        Listed {
+            index,
+            author,
+            body,
+            attributes,
         }
-        let replaced: Value = serde_json::from_str(&state.store_in("[1,2]")).unwrap();
-        assert_eq!(replaced[STATE_ATTRIBUTE]["last_index"], 7);
+    }
+
+    #[test]
+    fn reply_marks_round_trip_and_ignore_other_attributes() {
+        let mark = ReplyMark {
+            reply_to: 7,
+            part: 2,
+        };
+        assert_eq!(ReplyMark::read(&mark.attributes()), Some(mark));
+        let value: Value = serde_json::from_str(&mark.attributes()).unwrap();
+        assert_eq!(value[REPLY_TO_ATTRIBUTE], 7);
+        for other in [
+            "",
+            "{}",
+            r#"{"site":"acme"}"#,
+            "[1]",
+            r#"{"edgechat_reply_to":"x"}"#,
+        ] {
+            assert_eq!(ReplyMark::read(other), None, "{other}");
+        }
+    }
+
+    #[test]
+    fn messages_are_judged_in_index_order_whichever_webhook_comes_first() {
+        let s = with_hours();
+        // "hello" (0) and "I want a human" (1) sent together; the webhook of 1 arrives first.
+        let page = [
+            listed(0, ME, "hello", "{}"),
+            listed(1, ME, "I want a human", "{}"),
+        ];
+        let steps = plan(
+            &s,
+            &ResponderState::default(),
+            ME,
+            &page,
+            (1, "I want a human"),
+            OPEN,
+        );
+        let texts: Vec<Vec<&str>> = steps
+            .iter()
+            .map(|st| st.sends.iter().map(|(_, t)| t.as_str()).collect())
+            .collect();
+        assert_eq!(texts, [vec!["Hello!"], vec!["Getting a person."]]);
+        let last = steps.last().unwrap().state.clone();
+        assert!(last.handed_off && last.greeted);
+        assert_eq!(last.last_index, Some(1));
+        // The webhook of 0 then finds nothing to do.
+        assert!(plan(&s, &last, ME, &page, (0, "hello"), OPEN).is_empty());
+    }
+
+    #[test]
+    fn replies_found_already_sent_are_not_sent_again() {
+        let s = script("");
+        // A first delivery sent the greeting, then failed before the rule's answer.
+        let mark = ReplyMark {
+            reply_to: 3,
+            part: 0,
+        }
+        .attributes();
+        let page = [
+            listed(3, ME, "price?", "{}"),
+            listed(4, "Bot", "Hello!", &mark),
+        ];
+        let steps = plan(
+            &s,
+            &ResponderState::default(),
+            ME,
+            &page,
+            (3, "price?"),
+            None,
+        );
+        assert_eq!(steps.len(), 1);
+        assert_eq!(
+            steps[0].sends,
+            vec![(
+                ReplyMark {
+                    reply_to: 3,
+                    part: 1
+                },
+                "It is free.".to_owned()
+            )]
+        );
+        // A mark on someone else's message counts for nothing.
+        let forged = [listed(3, ME, "price?", &mark)];
+        let steps = plan(
+            &s,
+            &ResponderState::default(),
+            ME,
+            &forged,
+            (3, "price?"),
+            None,
+        );
+        assert_eq!(steps[0].sends.len(), 2);
+    }
+
+    #[test]
+    fn only_the_visitors_own_newer_messages_are_judged() {
+        let s = script("");
+        let page = [
+            listed(0, ME, "hours", "{}"),
+            listed(1, "agent:ana", "price", "{}"),
+            listed(2, "Bot", "price", "{}"),
+        ];
+        let done = ResponderState {
+            greeted: true,
+            last_index: Some(0),
+            ..ResponderState::default()
+        };
+        assert!(plan(&s, &done, ME, &page, (0, "hours"), None).is_empty());
+        // The event's own message counts even when the page does not show it yet.
+        let steps = plan(&s, &done, ME, &page, (5, "price"), None);
+        assert_eq!(steps.len(), 1);
+        assert_eq!(steps[0].index, 5);
+        assert_eq!(steps[0].sends[0].1, "It is free.");
     }
 }

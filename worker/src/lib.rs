@@ -4,6 +4,7 @@
 use worker::{event, Context, Env, Method, Request, Response, Result};
 
 mod clock;
+mod conversation;
 mod http;
 mod log;
 mod public_config;

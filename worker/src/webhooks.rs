@@ -19,24 +19,21 @@ use std::rc::Rc;
 
 use edgechat_core::api::secrets::WebhookSecrets;
 use edgechat_core::api::{ApiError, ErrorCode};
-use edgechat_core::automation::{self, describe, Action, ForSite, Ignored, Outcome, Route};
-use edgechat_core::ids::sid::{ConversationSid, ServiceSid};
+use edgechat_core::automation::{self, Action, ForSite, Ignored, Outcome, Route};
 use edgechat_core::ids::site::SiteId;
-use edgechat_core::responder::{respond, ResponderState};
-use edgechat_core::site::config::{AutoReply, SiteConfig};
-use edgechat_core::twilio::rest::{self, Attachment, Plan, WebhookPage, ERROR_WEBHOOK_LIMIT};
+use edgechat_core::site::config::SiteConfig;
 use edgechat_core::twilio::signature;
 use serde::Serialize;
 use serde_json::value::RawValue;
 use worker::{Env, Request};
 
+use crate::conversation;
 use crate::http::{self, Reply};
-use crate::twilio::{RestFailure, TwilioClient};
 
 /// Largest webhook body read (Twilio's events are a few KB; attributes are at most 16 KB).
 const MAX_WEBHOOK_BYTES: usize = 64 * 1024;
 
-fn secrets(env: &Env) -> Result<Rc<WebhookSecrets>, Reply> {
+pub(crate) fn secrets(env: &Env) -> Result<Rc<WebhookSecrets>, Reply> {
     thread_local! {
         static SECRETS: std::cell::OnceCell<Rc<WebhookSecrets>> = const { std::cell::OnceCell::new() };
     }
@@ -72,6 +69,7 @@ fn ignored(site: Option<&SiteId>, why: Ignored) -> Reply {
 }
 
 async fn handle_checked(mut req: Request, env: &Env) -> Result<Reply, Reply> {
+    let received_ms = worker::Date::now().as_millis();
     let secrets = secrets(env)?;
     let signature = req
         .headers()
@@ -103,32 +101,73 @@ async fn handle_checked(mut req: Request, env: &Env) -> Result<Reply, Reply> {
     let Some(config) = site_config(env, &site).await? else {
         return Ok(ignored(None, Ignored::UnknownSite));
     };
-    let mut twilio = TwilioClient::new(env, &secrets);
-    let result = match automation::decide(event, &config) {
-        Action::Ignore(why) => return Ok(ignored(Some(&site), why)),
-        Action::NothingToAttach => Ok(Outcome::NothingToAttach),
-        Action::Attach {
-            conversation,
-            attachment,
-        } => attach(&mut twilio, &config.service_sid, &conversation, &attachment).await,
-        Action::Reply {
-            conversation,
-            script,
-            index,
-            body,
-        } => {
-            auto_reply(
-                &mut twilio,
-                script,
-                &config.service_sid,
-                &conversation,
-                index,
-                &body,
-            )
-            .await
+    let event = ForSite { site, event };
+    match automation::decide(event.event.clone(), &config) {
+        Action::Ignore(why) => return Ok(ignored(Some(&event.site), why)),
+        Action::NothingToAttach => {
+            let outcome = Outcome::NothingToAttach;
+            return Ok(done(Some(&event.site), outcome.code(), outcome.to_string()));
         }
+        Action::Attach { .. } | Action::Reply { .. } => {}
+    }
+    // The work itself runs in the conversation's Durable Object, one event at a time.
+    let site = event.site.clone();
+    let handled = in_conversation_object(env, event, received_ms).await?;
+    if handled.redeliver {
+        let mut reply = Reply::error(ApiError::new(
+            ErrorCode::TwilioUnavailable,
+            "Twilio's REST API could not be reached in time; redeliver the event",
+        ))
+        .with_detail(handled.detail);
+        reply.site = Some(site.to_string());
+        return Err(reply);
+    }
+    Ok(done(Some(&site), &handled.outcome, handled.detail))
+}
+
+/// Hands `event` to its conversation's object and waits for what it did.
+async fn in_conversation_object(
+    env: &Env,
+    event: ForSite,
+    received_ms: u64,
+) -> Result<conversation::Done, Reply> {
+    let internal = |what: &str, e: worker::Error| {
+        let mut reply = Reply::error(ApiError::new(
+            ErrorCode::Internal,
+            "the conversation's Durable Object could not be reached; redeliver the event",
+        ))
+        .with_detail(format!("{what}: {e}"));
+        reply.site = Some(event.site.to_string());
+        reply
     };
-    finish(&site, twilio.calls, result)
+    let namespace = env.durable_object(conversation::BINDING).map_err(|_| {
+        Reply::error(ApiError::new(
+            ErrorCode::MissingBinding,
+            format!(
+                "the Durable Object binding {} is missing: add a [[durable_objects.bindings]] \
+                 entry for ConversationObject to wrangler.toml",
+                conversation::BINDING
+            ),
+        ))
+    })?;
+    let stub = namespace
+        .get_by_name(event.event.conversation().as_str())
+        .map_err(|e| internal("stub", e))?;
+    let body = serde_json::to_string(&conversation::Work {
+        event: event.clone(),
+        received_ms,
+    })
+    .map_err(|e| internal("encode", e.into()))?;
+    let mut init = worker::RequestInit::new();
+    init.with_method(worker::Method::Post)
+        .with_body(Some(body.into()));
+    let request = Request::new_with_init("https://conversation/work", &init)
+        .map_err(|e| internal("request", e))?;
+    let mut response = stub
+        .fetch_with_request(request)
+        .await
+        .map_err(|e| internal("fetch", e))?;
+    response.json().await.map_err(|e| internal("answer", e))
 }
 
 /// The event's parameters, once `X-Twilio-Signature` verifies over the URL as requested: the
@@ -200,143 +239,9 @@ async fn site_config(env: &Env, site: &SiteId) -> Result<Option<Rc<SiteConfig>>,
     }
 }
 
-fn finish(site: &SiteId, calls: u32, result: Result<Outcome, RestFailure>) -> Result<Reply, Reply> {
-    match result {
-        Ok(outcome) => Ok(done(
-            Some(site),
-            outcome.code(),
-            format!("{outcome} ({calls} REST calls)"),
-        )),
-        Err(failure @ (RestFailure::Rejected(_) | RestFailure::Unreadable { .. })) => Ok(done(
-            Some(site),
-            "failed",
-            format!(
-                "Twilio refused a call, so the event is dropped ({calls} REST calls): {failure}"
-            ),
-        )),
-        Err(failure @ RestFailure::Unavailable { .. }) => {
-            let mut reply = Reply::error(ApiError::new(
-                ErrorCode::TwilioUnavailable,
-                "Twilio's REST API could not be reached; redeliver the event later",
-            ))
-            .with_detail(format!("{failure} ({calls} REST calls)"));
-            reply.site = Some(site.to_string());
-            Err(reply)
-        }
-    }
-}
-
-async fn attach(
-    twilio: &mut TwilioClient,
-    service: &ServiceSid,
-    conversation: &ConversationSid,
-    attachment: &Attachment,
-) -> Result<Outcome, RestFailure> {
-    let page: WebhookPage = twilio
-        .send_json(&rest::list_webhooks(service, conversation), "webhook list")
-        .await?;
-    let what = describe(attachment);
-    let limit_reached = |what| Outcome::WebhookLimit {
-        what,
-        conversation: conversation.clone(),
-    };
-    match rest::plan_attachment(attachment, service, conversation, &page.webhooks) {
-        Plan::AlreadyAttached { webhook_sid } => Ok(Outcome::AlreadyAttached {
-            what,
-            conversation: conversation.clone(),
-            webhook: webhook_sid,
-        }),
-        Plan::LimitReached => Ok(limit_reached(what)),
-        Plan::Create(request) => match twilio.send_json::<rest::Webhook>(&request, "webhook").await
-        {
-            Ok(created) => Ok(Outcome::Attached {
-                what,
-                conversation: conversation.clone(),
-                webhook: Some(created.sid),
-            }),
-            // Created, but its answer did not read: it is attached all the same.
-            Err(RestFailure::Unreadable { .. }) => Ok(Outcome::Attached {
-                what,
-                conversation: conversation.clone(),
-                webhook: None,
-            }),
-            Err(RestFailure::Rejected(e)) if e.code == Some(ERROR_WEBHOOK_LIMIT) => {
-                Ok(limit_reached(what))
-            }
-            Err(e) => Err(e),
-        },
-    }
-}
-
-async fn auto_reply(
-    twilio: &mut TwilioClient,
-    script: &AutoReply,
-    service: &ServiceSid,
-    conversation: &ConversationSid,
-    index: u64,
-    body: &str,
-) -> Result<Outcome, RestFailure> {
-    let fetched: rest::Conversation = twilio
-        .send_json(
-            &rest::fetch_conversation(service, conversation),
-            "conversation",
-        )
-        .await?;
-    let attributes = fetched.attributes.unwrap_or_else(|| "{}".into());
-    let state = ResponderState::from_attributes(&attributes);
-    let mut notes = Vec::new();
-    let now = match &script.office_hours {
-        None => None,
-        Some(hours) => match crate::clock::local_now(hours.time_zone.as_str()) {
-            Ok(now) => Some(now),
-            Err(e) => {
-                notes.push(format!("office hours ignored: {e}"));
-                None
-            }
-        },
-    };
-    let decision = respond(script, &state, index, body, now);
-    let only_index_moved = ResponderState {
-        last_index: state.last_index,
-        ..decision.state.clone()
-    } == state;
-    // Nothing to say and nothing new to remember but the index: skip the write (a redelivery
-    // would decide the same silence).
-    if decision.state == state || (decision.replies.is_empty() && only_index_moved) {
-        return Ok(Outcome::Silent { notes });
-    }
-    // Remember first, then speak: a redelivered event must not repeat the replies.
-    twilio
-        .send(&rest::update_attributes(
-            service,
-            conversation,
-            &decision.state.store_in(&attributes),
-        ))
-        .await?;
-    for reply in &decision.replies {
-        twilio
-            .send(&rest::create_message(
-                service,
-                conversation,
-                script.bot_name.as_str(),
-                reply,
-            ))
-            .await?;
-    }
-    Ok(if decision.replies.is_empty() {
-        Outcome::Silent { notes }
-    } else {
-        Outcome::Replied {
-            replies: decision.replies.len(),
-            notes,
-        }
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use edgechat_core::twilio::rest::TwilioError;
 
     const TOKEN: &str = "12345678901234567890123456789012";
 
@@ -345,13 +250,6 @@ mod tests {
             Ok(http::Payload::Json(status, _)) => *status,
             Ok(http::Payload::Preflight { .. }) => 204,
             Err(e) => e.code.status(),
-        }
-    }
-
-    fn body(reply: &Reply) -> serde_json::Value {
-        match &reply.outcome {
-            Ok(http::Payload::Json(_, bytes)) => serde_json::from_slice(bytes).unwrap(),
-            _ => panic!("not a JSON body"),
         }
     }
 
@@ -395,43 +293,5 @@ mod tests {
         let refused = json_params(b"[1, 2]").unwrap_err();
         assert_eq!(refused.error_code(), Some(ErrorCode::InvalidEvent));
         assert_eq!(status(&refused), 400);
-    }
-
-    #[test]
-    fn failures_tell_twilio_whether_a_redelivery_can_help() {
-        let site: SiteId = "acme".parse().unwrap();
-        let unavailable = RestFailure::Unavailable {
-            attempts: 3,
-            last: "no answer".into(),
-        };
-        let retry = finish(&site, 3, Err(unavailable)).unwrap_err();
-        assert_eq!(retry.error_code(), Some(ErrorCode::TwilioUnavailable));
-        assert_eq!(status(&retry), 503);
-        let refused = RestFailure::Rejected(TwilioError {
-            code: Some(20404),
-            message: "not found".into(),
-            more_info: None,
-            status: 404,
-        });
-        let dropped = finish(&site, 1, Err(refused)).unwrap();
-        assert_eq!(
-            (status(&dropped), body(&dropped)["outcome"].as_str()),
-            (200, Some("failed"))
-        );
-        let unreadable = RestFailure::Unreadable {
-            what: "conversation",
-            error: "expected value".into(),
-        };
-        let dropped = finish(&site, 1, Err(unreadable)).unwrap();
-        assert!(body(&dropped)["detail"]
-            .as_str()
-            .unwrap()
-            .contains("unreadable conversation from Twilio"));
-        let ok = finish(&site, 2, Ok(Outcome::NothingToAttach)).unwrap();
-        assert_eq!(body(&ok)["outcome"], "nothing_to_attach");
-        assert!(body(&ok)["detail"]
-            .as_str()
-            .unwrap()
-            .ends_with("(2 REST calls)"));
     }
 }

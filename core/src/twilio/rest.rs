@@ -47,6 +47,11 @@ pub struct RestRequest {
     pub announce: bool,
     /// What the request does, for log lines.
     pub action: &'static str,
+    /// It creates something: after an answer that leaves in doubt whether it took effect (no
+    /// answer, a 5xx), it is not sent again within this handling; the webhook is answered 503
+    /// and the redelivery looks first (lists what exists) before it creates anything. Only a
+    /// 429, which says Twilio did nothing, is retried at once.
+    pub creates: bool,
 }
 
 impl RestRequest {
@@ -57,6 +62,21 @@ impl RestRequest {
             form: Vec::new(),
             announce: false,
             action,
+            creates: false,
+        }
+    }
+
+    fn creating(mut self) -> RestRequest {
+        self.creates = true;
+        self
+    }
+
+    /// Whether another attempt may follow a failure with this status (`None`: no answer).
+    pub fn may_retry(&self, status: Option<u16>) -> bool {
+        match status {
+            Some(429) => true,
+            Some(status) => !self.creates && is_retryable(status),
+            None => !self.creates,
         }
     }
 
@@ -113,18 +133,56 @@ pub fn update_attributes(
     .param("Attributes", attributes)
 }
 
+/// A message by `author`, with `attributes` (JSON text) when given. Announced: the service's
+/// webhooks (and so agents' tools) hear of it as of any other message.
 pub fn create_message(
     service: &ServiceSid,
     conversation: &ConversationSid,
     author: &str,
     body: &str,
+    attributes: Option<&str>,
 ) -> RestRequest {
     let path = format!("{}/Messages", conversation_path(service, conversation));
     let mut request = RestRequest::new(Method::Post, path, "create_message")
+        .creating()
         .param("Author", author)
         .param("Body", body);
+    if let Some(attributes) = attributes {
+        request = request.param("Attributes", attributes);
+    }
     request.announce = true;
     request
+}
+
+/// How many of a conversation's newest messages the responder reads before it answers: enough
+/// to see every visitor message not yet handled and every reply already sent for them.
+pub const RECENT_MESSAGES: u32 = 50;
+
+/// `GET .../Messages?Order=desc`: the newest [`RECENT_MESSAGES`] messages.
+pub fn list_recent_messages(service: &ServiceSid, conversation: &ConversationSid) -> RestRequest {
+    let path = format!(
+        "{}/Messages?Order=desc&PageSize={RECENT_MESSAGES}",
+        conversation_path(service, conversation)
+    );
+    RestRequest::new(Method::Get, path, "list_messages")
+}
+
+/// One page of messages, as the responder reads them.
+#[derive(Debug, Clone, Deserialize)]
+pub struct MessagePage {
+    pub messages: Vec<ListedMessage>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct ListedMessage {
+    pub index: u64,
+    #[serde(default)]
+    pub author: Option<String>,
+    #[serde(default)]
+    pub body: Option<String>,
+    /// JSON text, as Twilio returns it.
+    #[serde(default)]
+    pub attributes: Option<String>,
 }
 
 /// What a site's automation attaches to each new conversation.
@@ -150,7 +208,7 @@ impl Attachment {
 
     pub fn create(&self, service: &ServiceSid, conversation: &ConversationSid) -> RestRequest {
         let path = format!("{}/Webhooks", conversation_path(service, conversation));
-        let request = RestRequest::new(Method::Post, path, "create_webhook");
+        let request = RestRequest::new(Method::Post, path, "create_webhook").creating();
         match self {
             Attachment::Studio(flow) => request
                 .param("Target", "studio")
@@ -380,11 +438,37 @@ mod tests {
     }
 
     #[test]
+    fn creations_are_retried_only_when_twilio_said_it_did_nothing() {
+        let (is, ch) = ids();
+        let create = create_message(&is, &ch, "Bot", "Hi", None);
+        assert!(create.may_retry(Some(429)));
+        assert!(!create.may_retry(Some(500)) && !create.may_retry(None));
+        let list = list_recent_messages(&is, &ch);
+        assert!(list.may_retry(Some(503)) && list.may_retry(None) && list.may_retry(Some(429)));
+        assert!(!list.may_retry(Some(404)));
+        assert!(
+            Attachment::Webhook("https://bot".into())
+                .create(&is, &ch)
+                .creates
+        );
+        assert!(!update_attributes(&is, &ch, "{}").creates);
+    }
+
+    #[test]
     fn bot_messages_are_announced_other_writes_are_not() {
         let (is, ch) = ids();
-        let m = create_message(&is, &ch, "Bot", "Hi & welcome");
+        let m = create_message(&is, &ch, "Bot", "Hi & welcome", None);
         assert!(m.announce);
         assert_eq!(m.body().unwrap(), "Author=Bot&Body=Hi+%26+welcome");
+        let marked = create_message(&is, &ch, "Bot", "Hi", Some(r#"{"edgechat_reply_to":3}"#));
+        assert_eq!(
+            marked.body().unwrap(),
+            "Author=Bot&Body=Hi&Attributes=%7B%22edgechat_reply_to%22%3A3%7D"
+        );
+        assert_eq!(
+            list_recent_messages(&is, &ch).url("http://127.0.0.1:9"),
+            format!("http://127.0.0.1:9/v1/Services/{IS}/Conversations/{CH}/Messages?Order=desc&PageSize=50")
+        );
         assert!(!update_attributes(&is, &ch, "{}").announce);
         assert_eq!(fetch_conversation(&is, &ch).body(), None);
         assert_eq!(

@@ -1,0 +1,333 @@
+//! One Durable Object per conversation (`CONVERSATIONS`, named by the conversation's SID): every
+//! webhook event that needs work for that conversation (attaching the site's automation, the
+//! built-in responder's replies) runs through it, one at a time, so that deliveries racing each
+//! other (Twilio retries, two messages a second apart) are handled exactly once.
+//!
+//! A Durable Object serializes its storage, not its outgoing fetches: while one event awaits
+//! Twilio, another may enter. `turn` holds the object for an event's whole handling.
+//!
+//! Storage: `attached` (the webhook SID once the automation is attached) and `responder` (what
+//! the responder remembers: greeted, handed off, away sent, the last visitor message handled).
+//! A message counts as handled only once all its replies were sent; each reply carries a
+//! [`ReplyMark`] so that a redelivery after a partial send finds what already went out.
+
+use edgechat_core::automation::{self, describe, Action, ForSite, Outcome};
+use edgechat_core::ids::sid::{ConversationSid, ServiceSid, WebhookSid};
+use edgechat_core::responder::{self, Listed, ResponderState};
+use edgechat_core::site::config::AutoReply;
+use edgechat_core::twilio::rest::{
+    self, Attachment, MessagePage, Plan, WebhookPage, ERROR_WEBHOOK_LIMIT,
+};
+use futures_util::lock::Mutex;
+use serde::{Deserialize, Serialize};
+use worker::{durable_object, DurableObject, Env, Request, Response, State};
+
+use crate::twilio::{RestFailure, TwilioClient};
+
+/// The Worker's binding to the objects.
+pub const BINDING: &str = "CONVERSATIONS";
+
+const ATTACHED: &str = "attached";
+const RESPONDER: &str = "responder";
+
+/// What the webhook route hands the object.
+#[derive(Serialize, Deserialize)]
+pub struct Work {
+    pub event: ForSite,
+    /// When the Worker received the webhook (ms): Twilio's 5 s run from then.
+    pub received_ms: u64,
+}
+
+/// What the object answers: the outcome's code and words, and whether Twilio should redeliver.
+#[derive(Serialize, Deserialize)]
+pub struct Done {
+    pub outcome: String,
+    pub detail: String,
+    /// Twilio's REST API could not be reached in time: answer 503 so that Twilio redelivers,
+    /// and the redelivery finishes what this one could not.
+    pub redeliver: bool,
+}
+
+#[durable_object]
+pub struct ConversationObject {
+    state: State,
+    env: Env,
+    turn: Mutex<()>,
+}
+
+impl DurableObject for ConversationObject {
+    fn new(state: State, env: Env) -> Self {
+        ConversationObject {
+            state,
+            env,
+            turn: Mutex::new(()),
+        }
+    }
+
+    async fn fetch(&self, mut req: Request) -> worker::Result<Response> {
+        let work: Work = req.json().await?;
+        let _turn = self.turn.lock().await;
+        let done = self.handle(work).await;
+        Response::from_json(&done)
+    }
+}
+
+fn finished(outcome: Outcome, calls: u32) -> Done {
+    Done {
+        outcome: outcome.code().to_owned(),
+        detail: format!("{outcome} ({calls} REST calls)"),
+        redeliver: false,
+    }
+}
+
+fn failed(failure: RestFailure, calls: u32) -> Done {
+    match failure {
+        RestFailure::Unavailable { .. } => Done {
+            outcome: "unavailable".into(),
+            detail: format!("{failure} ({calls} REST calls)"),
+            redeliver: true,
+        },
+        RestFailure::Rejected(_) | RestFailure::Unreadable { .. } => Done {
+            outcome: "failed".into(),
+            detail: format!(
+                "Twilio refused a call, so the event is dropped ({calls} REST calls): {failure}"
+            ),
+            redeliver: false,
+        },
+    }
+}
+
+impl ConversationObject {
+    async fn handle(&self, work: Work) -> Done {
+        let ForSite { site, event } = work.event;
+        let config = match crate::sites::load(&self.env, &site).await {
+            Ok(config) => config,
+            Err(reply) => {
+                return Done {
+                    outcome: "failed".into(),
+                    detail: format!(
+                        "the site's config could not be read ({:?})",
+                        reply.error_code()
+                    ),
+                    redeliver: true,
+                }
+            }
+        };
+        let secrets = match crate::webhooks::secrets(&self.env) {
+            Ok(secrets) => secrets,
+            Err(reply) => {
+                return Done {
+                    outcome: "failed".into(),
+                    detail: format!("a secret is missing ({:?})", reply.error_code()),
+                    redeliver: true,
+                }
+            }
+        };
+        let mut twilio = TwilioClient::new(&self.env, &secrets, work.received_ms);
+        let result = match automation::decide(event, &config) {
+            Action::Ignore(why) => Ok(Outcome::Ignored(why)),
+            Action::NothingToAttach => Ok(Outcome::NothingToAttach),
+            Action::Attach {
+                conversation,
+                attachment,
+            } => {
+                self.attach(&mut twilio, &config.service_sid, &conversation, &attachment)
+                    .await
+            }
+            Action::Reply {
+                conversation,
+                script,
+                visitor,
+                index,
+                body,
+            } => {
+                let message = (index, body.as_str());
+                self.reply(
+                    &mut twilio,
+                    script,
+                    &config.service_sid,
+                    &conversation,
+                    &visitor,
+                    message,
+                )
+                .await
+            }
+        };
+        match result {
+            Ok(outcome) => finished(outcome, twilio.calls),
+            Err(failure) => failed(failure, twilio.calls),
+        }
+    }
+
+    async fn stored<T: serde::de::DeserializeOwned>(&self, key: &str) -> Option<T> {
+        self.state.storage().get::<T>(key).await.ok().flatten()
+    }
+
+    async fn attach(
+        &self,
+        twilio: &mut TwilioClient,
+        service: &ServiceSid,
+        conversation: &ConversationSid,
+        attachment: &Attachment,
+    ) -> Result<Outcome, RestFailure> {
+        let what = describe(attachment);
+        if let Some(webhook) = self.stored::<WebhookSid>(ATTACHED).await {
+            return Ok(Outcome::AlreadyAttached {
+                what,
+                conversation: conversation.clone(),
+                webhook,
+            });
+        }
+        let page: WebhookPage = twilio
+            .send_json(&rest::list_webhooks(service, conversation), "webhook list")
+            .await?;
+        let limit_reached = |what| Outcome::WebhookLimit {
+            what,
+            conversation: conversation.clone(),
+        };
+        let created = match rest::plan_attachment(attachment, service, conversation, &page.webhooks)
+        {
+            Plan::AlreadyAttached { webhook_sid } => {
+                self.remember(ATTACHED, &webhook_sid).await;
+                return Ok(Outcome::AlreadyAttached {
+                    what,
+                    conversation: conversation.clone(),
+                    webhook: webhook_sid,
+                });
+            }
+            Plan::LimitReached => return Ok(limit_reached(what)),
+            Plan::Create(request) => twilio.send_json::<rest::Webhook>(&request, "webhook").await,
+        };
+        match created {
+            Ok(webhook) => {
+                self.remember(ATTACHED, &webhook.sid).await;
+                Ok(Outcome::Attached {
+                    what,
+                    conversation: conversation.clone(),
+                    webhook: Some(webhook.sid),
+                })
+            }
+            // Created, but its answer did not read: a redelivery finds it by listing.
+            Err(RestFailure::Unreadable { .. }) => Ok(Outcome::Attached {
+                what,
+                conversation: conversation.clone(),
+                webhook: None,
+            }),
+            Err(RestFailure::Rejected(e)) if e.code == Some(ERROR_WEBHOOK_LIMIT) => {
+                Ok(limit_reached(what))
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn remember<T: Serialize>(&self, key: &str, value: &T) {
+        if let Err(e) = self.state.storage().put(key, value).await {
+            worker::console_error!("conversation object: could not store {key}: {e}");
+        }
+    }
+
+    /// The responder: every message of `visitor` not yet handled, in index order, each one
+    /// handled (its replies sent, then its state stored) before the next.
+    async fn reply(
+        &self,
+        twilio: &mut TwilioClient,
+        script: &AutoReply,
+        service: &ServiceSid,
+        conversation: &ConversationSid,
+        visitor: &str,
+        message: (u64, &str),
+    ) -> Result<Outcome, RestFailure> {
+        let state: ResponderState = self.stored(RESPONDER).await.unwrap_or_default();
+        if state.last_index.is_some_and(|last| message.0 <= last) {
+            // A redelivery, or a message an earlier event already judged: no REST call.
+            return Ok(Outcome::Silent { notes: Vec::new() });
+        }
+        let mut notes = Vec::new();
+        let now = match &script.office_hours {
+            None => None,
+            Some(hours) => match crate::clock::local_now(hours.time_zone.as_str()) {
+                Ok(now) => Some(now),
+                Err(e) => {
+                    notes.push(format!("office hours ignored: {e}"));
+                    None
+                }
+            },
+        };
+        let page: MessagePage = twilio
+            .send_json(
+                &rest::list_recent_messages(service, conversation),
+                "message list",
+            )
+            .await?;
+        let listed: Vec<Listed<'_>> = page
+            .messages
+            .iter()
+            .map(|m| Listed {
+                index: m.index,
+                author: m.author.as_deref().unwrap_or_default(),
+                body: m.body.as_deref().unwrap_or_default(),
+                attributes: m.attributes.as_deref().unwrap_or("{}"),
+            })
+            .collect();
+        let steps = responder::plan(script, &state, visitor, &listed, message, now);
+        let mut replies = 0;
+        for step in steps {
+            for (mark, text) in &step.sends {
+                twilio
+                    .send(&rest::create_message(
+                        service,
+                        conversation,
+                        script.bot_name.as_str(),
+                        text,
+                        Some(&mark.attributes()),
+                    ))
+                    .await?;
+                replies += 1;
+            }
+            self.remember(RESPONDER, &step.state).await;
+        }
+        Ok(if replies == 0 {
+            Outcome::Silent { notes }
+        } else {
+            Outcome::Replied { replies, notes }
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use edgechat_core::twilio::rest::TwilioError;
+
+    #[test]
+    fn failures_tell_twilio_whether_a_redelivery_can_help() {
+        let unavailable = RestFailure::Unavailable {
+            attempts: 3,
+            last: "no answer".into(),
+        };
+        let done = failed(unavailable, 3);
+        assert!(
+            done.redeliver,
+            "Twilio redelivers what could not be finished"
+        );
+        assert!(done.detail.ends_with("(3 REST calls)"));
+        let refused = RestFailure::Rejected(TwilioError {
+            code: Some(20404),
+            message: "not found".into(),
+            more_info: None,
+            status: 404,
+        });
+        let done = failed(refused, 1);
+        assert_eq!((done.outcome.as_str(), done.redeliver), ("failed", false));
+        let unreadable = RestFailure::Unreadable {
+            what: "message list",
+            error: "expected value".into(),
+        };
+        let done = failed(unreadable, 1);
+        assert!(done.detail.contains("unreadable message list from Twilio"));
+        assert!(!done.redeliver);
+        let ok = finished(Outcome::NothingToAttach, 2);
+        assert_eq!(ok.outcome, "nothing_to_attach");
+        assert!(ok.detail.ends_with("(2 REST calls)"));
+    }
+}
