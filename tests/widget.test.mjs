@@ -62,6 +62,7 @@ before(async () => {
       nosdk: config(quiet), nostore: config(quiet), queue: config(quiet), csp: config(quiet), retry: config(quiet), ended: config(quiet),
       typing: config(quiet), drop: config(quiet), lost: config(quiet), globals: config(quiet), patched: config(quiet), left: config(quiet),
       branded: config({ ...quiet, appearance: { title: 'Branded', brand_color: '#E01E5A', position: 'bottom-left' } }), ...rotationSites(),
+      skewed: config({ ...quiet, token_ttl_seconds: 30 }), busy: config(quiet), query: config({ ...quiet, keep_page_query: true }),
     },
   });
   // The Twilio console step: the service's post-event webhook to the Worker.
@@ -106,8 +107,20 @@ const launcher = (page) => page.locator('button.launcher').last();
 const composer = (page) => page.getByRole('textbox', { name: 'Message' });
 const log = (page) => page.getByRole('log', { name: 'Messages' });
 const panel = (page) => page.getByRole('dialog');
-/** The connection is up: the send button is enabled. */
-const connected = (page, timeout = 15_000) => page.locator('button[aria-label="Send"][aria-disabled="false"]').waitFor({ timeout });
+/** The connection is up: the send button is enabled. On a timeout, says what the panel showed. */
+const connected = async (page, timeout = 15_000) => {
+  try {
+    await page.locator('button[aria-label="Send"][aria-disabled="false"]').waitFor({ timeout });
+  } catch (e) {
+    const shown = await page.evaluate(() => {
+      const root = document.querySelector('edgechat-widget')?.shadowRoot;
+      const panel = root?.querySelector('.panel');
+      return { launchers: root?.querySelectorAll('button.launcher').length, expanded: root?.querySelector('.ec .launcher')?.getAttribute('aria-expanded'),
+        panelHidden: panel?.hidden, text: panel?.textContent };
+    }).catch((err) => String(err));
+    throw new Error(`not connected within ${timeout} ms; the widget shows: ${JSON.stringify(shown)}\n${e.message}`);
+  }
+};
 /** What has focus inside the widget's shadow root (its aria-label or tag). */
 const focused = (page) => page.evaluate(() => {
   const el = document.activeElement?.shadowRoot?.activeElement;
@@ -823,5 +836,67 @@ test('a token Twilio refuses (the SDK goes denied): "can\'t connect", and the dr
     await page.close();
   } finally {
     wrongKey.stop();
+  }
+});
+
+test('a visitor whose clock runs two hours fast renews once per token lifetime, not every second', async () => {
+  const { page, requests } = await visit('skewed', {
+    init: () => {
+      const skew = 2 * 3600 * 1000;
+      const RealDate = Date;
+      // eslint-disable-next-line no-global-assign
+      Date = class extends RealDate {
+        constructor(...args) { super(...(args.length ? args : [RealDate.now() + skew])); }
+        static now() { return RealDate.now() + skew; }
+      };
+    },
+  });
+  await openAndConnect(page);
+  const tokens = () => requests.filter((r) => r.endsWith('/api/sites/skewed/token')).length;
+  assert.equal(tokens(), 1);
+  // The token lives 30 s; its renewal is due after 24 s of the visitor's own clock, wherever
+  // that clock stands. Past the renewal, and before the next one could be due: two requests.
+  await until(() => tokens() >= 2, 'the renewal after 80% of the lifetime', 40_000);
+  const renewedAt = Date.now();
+  await send(page, 'Still connected');
+  await noneSending(page);
+  await until(() => Date.now() - renewedAt > 3000, 'three seconds past the renewal');
+  assert.equal(tokens(), 2, `token requests: ${tokens()}`);
+  await page.close();
+});
+
+test('the Worker says busy (429): "busy, retrying in N s", then it connects on its own after Retry-After', async () => {
+  const { page } = await visit('busy');
+  let refused = 0;
+  await page.route(`${worker.url}/api/sites/busy/token`, async (route) => {
+    if (refused++ > 0 || route.request().method() !== 'POST') return route.continue();
+    await route.fulfill({
+      status: 429,
+      headers: { 'content-type': 'application/json', 'retry-after': '2', 'access-control-allow-origin': host.origin, 'access-control-expose-headers': 'Retry-After' },
+      body: JSON.stringify({ error: { code: 'rate_limited', message: 'too many new visitors from this address; try again in 2 s' } }),
+    });
+  });
+  await launcher(page).click();
+  await panel(page).getByText('Chat is busy right now. Retrying in 2 s…').waitFor();
+  assert.equal(await panel(page).getByRole('button', { name: 'Try again' }).count(), 0, 'no button that would be refused too');
+  await composer(page).fill('typed while busy');
+  await connected(page);
+  assert.equal(await composer(page).inputValue(), 'typed while busy', 'the draft is kept');
+  assert.equal(refused, 2, 'refused once, then served');
+  await page.close();
+});
+
+test('a new conversation keeps only scheme, host and path of the page, unless the site keeps the query', async () => {
+  for (const [site, keep] of [['plain', false], ['query', true]]) {
+    const { page } = await visit(site, { path: `/${site}-pages/order?token=secret&email=a%40b.c#pay` });
+    await openAndConnect(page);
+    await send(page, 'Where is my order?');
+    await noneSending(page);
+    const sid = await stored(page, site, 'conversation');
+    const attributes = JSON.parse((await client.conversations.v1.services(SERVICE).conversations(sid).fetch()).attributes);
+    const expected = `${host.origin}/${site}-pages/order${keep ? '?token=secret&email=a%40b.c' : ''}`;
+    assert.equal(attributes.page_url, expected);
+    assert.ok(!JSON.stringify(attributes).includes('#pay'), 'never the fragment');
+    await page.close();
   }
 });

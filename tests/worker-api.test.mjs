@@ -24,6 +24,11 @@ const SITES = {
     allowed_origins: ['https://plain.test'],
     service_sid: 'IS44444444444444444444444444444444',
   },
+  strict: {
+    allowed_origins: ['https://strict.test'],
+    service_sid: 'IS44444444444444444444444444444444',
+    rate_limits: { new_visitors_per_minute: 10, renewals_per_minute: 20 },
+  },
   broken: {
     allowed_origins: ['https://broken.test'],
     service_sid: 'IS55555555555555555555555555555555',
@@ -34,7 +39,7 @@ const SITES = {
 let worker;
 let ipCounter = 0;
 /** A distinct client address per call site, so the rate limiter sees separate clients. */
-const freshIp = () => `198.51.100.${++ipCounter}`;
+const freshIp = () => { ipCounter += 1; return `198.51.${100 + Math.floor(ipCounter / 250)}.${(ipCounter % 250) + 1}`; };
 
 before(async () => {
   const sites = Object.fromEntries(Object.entries(SITES).map(([id, c]) => [id, JSON.stringify(c)]));
@@ -123,8 +128,10 @@ test('GET config applies defaults and works without Origin (same-origin GET)', a
   assert.equal(body.greeting, null);
 });
 
-test('GET config from a page of another origin is refused', async () => {
-  const err = await expectError(await fetch(`${worker.url}/api/sites/acme/config`, { headers: { Origin: 'https://evil.test' } }), 403, 'origin_not_allowed');
+test('GET config from a page of another origin is refused, and the refusal is not readable there', async () => {
+  const res = await fetch(`${worker.url}/api/sites/acme/config`, { headers: { Origin: 'https://evil.test' } });
+  assert.equal(res.headers.get('access-control-allow-origin'), null, 'no CORS grant for a refused origin');
+  const err = await expectError(res, 403, 'origin_not_allowed');
   assert.match(err.message, /allowed_origins/);
 });
 
@@ -150,7 +157,7 @@ test('a new visitor gets a minted identity, a credential and a valid token', asy
   assert.equal(res.headers.get('vary'), 'Origin');
   assert.equal(res.headers.get('cache-control'), 'no-store');
   const body = await res.json();
-  assert.deepEqual(Object.keys(body).sort(), ['expires_at', 'identity', 'token', 'visitor']);
+  assert.deepEqual(Object.keys(body).sort(), ['expires_at', 'expires_in', 'identity', 'token', 'visitor']);
   assert.match(body.identity, /^visitor:acme:[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
   assert.ok(body.visitor.startsWith('v1.acme.'));
 
@@ -163,6 +170,7 @@ test('a new visitor gets a minted identity, a credential and a valid token', asy
   assert.equal(payload.jti, `${secrets.TWILIO_API_KEY_SID}-${payload.iat}`);
   assert.equal(payload.exp - payload.iat, 600);
   assert.equal(body.expires_at, payload.exp);
+  assert.equal(body.expires_in, 600, 'the lifetime in seconds, which the widget times its renewal by');
   assert.ok(Math.abs(payload.iat - Date.now() / 1000) < 120, 'issued now');
   assert.deepEqual(payload.grants, {
     identity: body.identity,
@@ -310,13 +318,64 @@ async function exhaust(ip) {
   return { statuses, limited: await token('plain', { origin: 'https://plain.test', ip }) };
 }
 
-test('rate limit: the 31st token request in a minute from one address gets 429', async () => {
+test('rate limit: the 31st new visitor in a minute from one address gets 429, readable by the page', async () => {
   const { statuses, limited } = await exhaust(freshIp());
   assert.deepEqual(statuses, Array(30).fill(200));
   await expectError(limited.clone(), 429, 'rate_limited');
   assert.equal(limited.headers.get('retry-after'), '60');
   assert.equal(limited.headers.get('access-control-allow-origin'), 'https://plain.test', 'the widget can read why');
+  assert.match(limited.headers.get('access-control-expose-headers') ?? '', /Retry-After/, 'and how long to wait');
   assert.equal((await token('plain', { origin: 'https://plain.test', ip: freshIp() })).status, 200, 'other clients unaffected');
+});
+
+test('rate limit: an IPv6 client counts by its /64, whichever address in it it uses', async () => {
+  await inOneWindow();
+  const prefix = `2001:db8:${(++ipCounter).toString(16)}:1`;
+  const statuses = [];
+  for (let i = 0; i < 30; i++) statuses.push((await token('plain', { origin: 'https://plain.test', ip: `${prefix}::${(i + 1).toString(16)}` })).status);
+  assert.deepEqual(statuses, Array(30).fill(200));
+  await expectError(await token('plain', { origin: 'https://plain.test', ip: `${prefix}:ffff:ffff:ffff:ffff` }), 429, 'rate_limited');
+  const neighbour = `2001:db8:${ipCounter.toString(16)}:2::1`;
+  assert.equal((await token('plain', { origin: 'https://plain.test', ip: neighbour })).status, 200, 'the next /64 is another client');
+});
+
+test('rate limit: renewals count per visitor, so visitors behind one address do not share a budget', async () => {
+  await inOneWindow();
+  const office = freshIp();
+  const visitors = [];
+  for (let i = 0; i < 3; i++) visitors.push((await (await token('plain', { origin: 'https://plain.test', ip: office })).json()).visitor);
+  const renew = (visitor) => token('plain', { origin: 'https://plain.test', ip: office, body: JSON.stringify({ visitor }) });
+  // 30 renewals from one address: 10 for each of three visitors, all served.
+  const statuses = [];
+  for (let round = 0; round < 10; round++) for (const v of visitors) statuses.push((await renew(v)).status);
+  assert.deepEqual(statuses, Array(30).fill(200));
+  // The 11th renewal of one visitor in the minute is refused; the others' and new visitors are not.
+  await expectError(await renew(visitors[0]), 429, 'rate_limited');
+  assert.equal((await token('plain', { origin: 'https://plain.test', ip: office })).status, 200);
+});
+
+test('rate limit: a site sets its own limits (in steps of 10 a minute)', async () => {
+  await inOneWindow();
+  const ip = freshIp();
+  const statuses = [];
+  for (let i = 0; i < 10; i++) statuses.push((await token('strict', { origin: 'https://strict.test', ip })).status);
+  assert.deepEqual(statuses, Array(10).fill(200));
+  await expectError(await token('strict', { origin: 'https://strict.test', ip }), 429, 'rate_limited');
+  // The same address's budget on another site is its own.
+  assert.equal((await token('plain', { origin: 'https://plain.test', ip })).status, 200);
+});
+
+test('rate limit: unknown site ids cost the address that asks (20 a minute), known sites stay served', async () => {
+  await inOneWindow();
+  const ip = freshIp();
+  const config = (site) => fetch(`${worker.url}/api/sites/${site}/config`, { headers: { 'CF-Connecting-IP': ip } });
+  const statuses = [];
+  for (let i = 0; i < 20; i++) statuses.push((await config(`probe-${ipCounter}-${i}`)).status);
+  assert.deepEqual(statuses, Array(20).fill(404));
+  await expectError(await config(`probe-${ipCounter}-20`), 429, 'rate_limited');
+  await expectError(await config(`probe-${ipCounter}-21`), 429, 'rate_limited');
+  assert.equal((await config(`probe-${ipCounter}-0`)).status, 404, 'an id already answered is cached, not counted');
+  assert.equal((await fetch(`${worker.url}/api/sites/nosuchsite/config`, { headers: { 'CF-Connecting-IP': freshIp() } })).status, 404, 'other addresses unaffected');
 });
 
 test('one log line per request, and no secret, token or credential in any log', async () => {

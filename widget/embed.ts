@@ -79,6 +79,10 @@ type Queue = { q?: ArrayLike<unknown>[] };
     load();
   };
 
+  // A press opens at once: the app's launcher, drawn over this one when the app is ready, could
+  // otherwise take the release, and a press and release on two elements make no click (the
+  // visitor's click would be lost). `click` stays for the keyboard (and is harmless twice).
+  placeholder.addEventListener('pointerdown', (e) => e.button === 0 && command('open'));
   placeholder.addEventListener('click', () => command('open'));
   for (const intent of ['pointerenter', 'focus', 'touchstart']) placeholder.addEventListener(intent, load, { once: true, passive: true });
 

@@ -69,6 +69,7 @@ pub enum SiteEvent {
     },
     MessageAdded {
         conversation: ConversationSid,
+        service: Option<ServiceSid>,
         /// The visitor who wrote it (its `Author`, proven by `ClientIdentity`).
         visitor: String,
         index: u64,
@@ -128,6 +129,7 @@ pub fn route(account: &AccountSid, params: &[(String, String)]) -> Result<Route,
         },
         ConversationEvent::MessageAdded {
             conversation_sid,
+            chat_service_sid,
             index,
             author,
             body,
@@ -138,6 +140,7 @@ pub fn route(account: &AccountSid, params: &[(String, String)]) -> Result<Route,
                 visitor,
                 SiteEvent::MessageAdded {
                     conversation: conversation_sid,
+                    service: chat_service_sid,
                     visitor: author,
                     index,
                     body,
@@ -184,11 +187,17 @@ pub fn decide(event: SiteEvent, config: &SiteConfig) -> Action<'_> {
                 },
             }
         }
+        SiteEvent::MessageAdded { service, .. }
+            if service.as_ref() != Some(&config.service_sid) =>
+        {
+            Action::Ignore(Ignored::OtherService)
+        }
         SiteEvent::MessageAdded {
             conversation,
             visitor,
             index,
             body,
+            ..
         } => match &config.automation {
             Automation::AutoReply(script) => Action::Reply {
                 conversation,
@@ -332,6 +341,7 @@ mod tests {
             ("AccountSid", AC),
             ("EventType", "onMessageAdded"),
             ("ConversationSid", CH),
+            ("ChatServiceSid", IS),
             ("Index", "3"),
             ("Author", author),
             ("Body", "hello"),
@@ -395,6 +405,7 @@ mod tests {
             site_event(&message(VISITOR, VISITOR)),
             SiteEvent::MessageAdded {
                 conversation: CH.parse().unwrap(),
+                service: Some(IS.parse().unwrap()),
                 visitor: VISITOR.into(),
                 index: 3,
                 body: "hello".into()
@@ -440,6 +451,13 @@ mod tests {
         assert_eq!(
             decide(site_event(&message(VISITOR, VISITOR)), &config(r#""none""#)),
             Action::Ignore(Ignored::NotAutoReply)
+        );
+        // Checked against the site's service as a new conversation is.
+        let mut elsewhere = message(VISITOR, VISITOR);
+        elsewhere[3].1 = "IS00000000000000000000000000000000".into();
+        assert_eq!(
+            decide(site_event(&elsewhere), &auto),
+            Action::Ignore(Ignored::OtherService)
         );
     }
 

@@ -19,7 +19,7 @@ export async function startHost() {
     origin,
     /** Serves `html` at `path`; returns its URL. */
     page(path, html, headers = {}) {
-      pages.set(path, { html, headers });
+      pages.set(new URL(path, 'http://x').pathname, { html, headers });
       return origin + path;
     },
     stop: () => new Promise((resolve) => server.close(resolve)),

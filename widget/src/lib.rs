@@ -34,6 +34,8 @@ pub(crate) enum Event {
     TokenExpiring(bool),
     /// `updated` or `removed` on the conversation with this SID (`true`: removed).
     ConversationChanged(String, bool),
+    /// The wait a failure asked for is over (the Worker was busy): connect again if still failed.
+    RetryConnect(session::Failure),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

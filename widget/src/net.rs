@@ -3,6 +3,7 @@
 //! parser (`JSON.parse` via `Response.json()`), which keeps serde out of the wasm.
 
 use edgechat_core::api::ErrorCode;
+use edgechat_core::chat::session::page_address;
 use js_sys::{Object, Promise, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -20,6 +21,8 @@ pub enum ApiFailure {
         /// `None`: no error body, or a code this widget does not know.
         code: Option<ErrorCode>,
         message: String,
+        /// `Retry-After`, in seconds (a 429's wait).
+        retry_after: Option<u32>,
     },
 }
 
@@ -57,7 +60,14 @@ async fn request(url: &str, body: Option<&str>) -> Result<JsValue, ApiFailure> {
         return json.ok_or(ApiFailure::Network);
     }
     let error = json.map(|j| get(&j, "error")).unwrap_or(JsValue::UNDEFINED);
+    let retry_after = response
+        .headers()
+        .get("Retry-After")
+        .ok()
+        .flatten()
+        .and_then(|s| s.trim().parse().ok());
     Err(ApiFailure::Refused {
+        retry_after,
         status,
         code: get_str(&error, "code").and_then(|c| ErrorCode::parse(&c)),
         message: get_str(&error, "message").unwrap_or_else(|| format!("HTTP {status}")),
@@ -71,6 +81,7 @@ pub struct PublicConfig {
     pub bottom_left: bool,
     pub greeting: Option<String>,
     pub locale: Option<String>,
+    pub keep_page_query: bool,
     pub sdk_url: String,
     /// The local emulator's realtime endpoint; absent with Twilio itself.
     pub realtime_url: Option<String>,
@@ -85,6 +96,7 @@ pub async fn config(base: &str, site: &str) -> Result<PublicConfig, ApiFailure> 
         bottom_left: get_str(&appearance, "position").as_deref() == Some("bottom-left"),
         greeting: get_str(&json, "greeting"),
         locale: get_str(&json, "locale"),
+        keep_page_query: get(&json, "keep_page_query").as_bool().unwrap_or(false),
         sdk_url: get_str(&json, "sdk_url").ok_or(ApiFailure::Network)?,
         realtime_url: get_str(&json, "realtime_url"),
     })
@@ -95,7 +107,8 @@ pub struct Token {
     pub token: String,
     pub identity: String,
     pub visitor: String,
-    pub expires_at: u64,
+    /// The token's lifetime from now, in seconds, as the Worker states it.
+    pub expires_in: u64,
 }
 
 pub async fn token(base: &str, site: &str, visitor: Option<&str>) -> Result<Token, ApiFailure> {
@@ -113,7 +126,7 @@ pub async fn token(base: &str, site: &str, visitor: Option<&str>) -> Result<Toke
         token: field("token")?,
         identity: field("identity")?,
         visitor: field("visitor")?,
-        expires_at: get(&json, "expires_at").as_f64().unwrap_or(0.0) as u64,
+        expires_in: get(&json, "expires_in").as_f64().unwrap_or(0.0) as u64,
     })
 }
 
@@ -157,14 +170,16 @@ pub fn dispatch(name: &str, detail: &JsValue) {
 }
 
 /// The site and the current page's URL and referrer, for the conversation's attributes.
-pub fn page_attributes(site: &str) -> Vec<(&'static str, String)> {
+/// A new conversation's attributes: the site, and the page (and referrer) addresses as
+/// `page_address` keeps them (scheme, host, path; the query only when the site asks).
+pub fn page_attributes(site: &str, keep_query: bool) -> Vec<(&'static str, String)> {
     let mut attributes = vec![("site", site.to_owned())];
     if let Some(document) = web_sys::window().and_then(|w| w.document()) {
-        if let Some(url) = document.location().and_then(|l| l.href().ok()) {
+        let href = document.location().and_then(|l| l.href().ok());
+        if let Some(url) = href.and_then(|u| page_address(&u, keep_query)) {
             attributes.push(("page_url", url));
         }
-        let referrer = document.referrer();
-        if !referrer.is_empty() {
+        if let Some(referrer) = page_address(&document.referrer(), keep_query) {
             attributes.push(("referrer", referrer));
         }
     }

@@ -6,6 +6,7 @@ use worker::{event, Context, Env, Method, Request, Response, Result};
 mod clock;
 mod conversation;
 mod http;
+mod limits;
 mod log;
 mod public_config;
 mod secrets;

@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::rc::Rc;
 
+use edgechat_core::api::limits::Budget;
 use edgechat_core::api::{ApiError, ErrorCode};
 use edgechat_core::ids::site::SiteId;
 use edgechat_core::site::config::{ConfigError, SiteConfig};
@@ -33,6 +34,33 @@ enum Cached {
 
 thread_local! {
     static CACHE: RefCell<HashMap<SiteId, (u64, Cached)>> = RefCell::new(HashMap::new());
+    /// Client addresses over their budget of unknown site ids, until when (ms): their lookups of
+    /// ids not in the cache are refused before any KV read.
+    static PROBING: RefCell<HashMap<String, u64>> = RefCell::new(HashMap::new());
+}
+
+fn probing(address: &str, now_ms: u64) -> bool {
+    PROBING.with(|p| p.borrow().get(address).is_some_and(|&until| until > now_ms))
+}
+
+fn block(address: String, now_ms: u64) {
+    PROBING.with(|p| {
+        let mut p = p.borrow_mut();
+        if p.len() >= CACHE_CAPACITY {
+            p.retain(|_, until| *until > now_ms);
+        }
+        let until = now_ms + u64::from(edgechat_core::api::limits::RETRY_AFTER_SECONDS) * 1000;
+        p.insert(address, until);
+    });
+}
+
+fn too_many_unknown() -> Reply {
+    let seconds = edgechat_core::api::limits::RETRY_AFTER_SECONDS;
+    Reply::error(ApiError::new(
+        ErrorCode::RateLimited,
+        format!("too many unknown site ids from this address; try again in {seconds} s"),
+    ))
+    .with_header("Retry-After", seconds.to_string())
 }
 
 fn cached(id: &SiteId, now_ms: u64) -> Option<Cached> {
@@ -172,7 +200,31 @@ async fn checked(
             format!("there is no such site: {e}"),
         ))
     })?;
-    let config = load(env, &id).await?;
+    let now_ms = worker::Date::now().as_millis();
+    let address = crate::limits::client_address(req);
+    let looked_up = cached(&id, now_ms).is_none();
+    if looked_up && probing(&address, now_ms) {
+        return Err(too_many_unknown());
+    }
+    let config = match load(env, &id).await {
+        Err(reply) if looked_up && reply.error_code() == Some(ErrorCode::UnknownSite) => {
+            // Unknown site ids (each a KV read) count against the client's address.
+            let lookup = Budget::SiteLookup {
+                address: address.clone(),
+            };
+            crate::limits::take(
+                env,
+                crate::limits::SITE_LOOKUPS,
+                &lookup,
+                1,
+                "unknown site ids from this address",
+            )
+            .await
+            .inspect_err(|_| block(address, now_ms))?;
+            return Err(reply);
+        }
+        other => other?,
+    };
     let rule = if req.method() == Method::Options {
         OriginRule::Required
     } else {
@@ -184,16 +236,15 @@ async fn checked(
             "this route is for the site's web pages: the request must carry an Origin header",
         ))),
         Some(origin) if !config.allows_origin(origin) => {
-            // The error itself may be read by the page, so its developer sees what to fix.
-            let mut reply = Reply::error(ApiError::new(
+            // No Access-Control-Allow-Origin: a page of another origin may not read even the
+            // error (its developer sees the 403 and the console's CORS message; the log says why).
+            Err(Reply::error(ApiError::new(
                 ErrorCode::OriginNotAllowed,
                 format!(
                     "the origin {origin} is not allowed for site \"{id}\": add it to the site \
                      config's allowed_origins"
                 ),
-            ));
-            reply.allow_origin = Some(origin.to_owned());
-            Err(reply)
+            )))
         }
         _ => Ok(Site { id, config }),
     }

@@ -3,6 +3,7 @@
 //! `{}` mints a new visitor; `{"visitor": "<credential>"}` proves a returning one. No request can
 //! name the identity it wants: identities exist only as the Worker minted them.
 
+use edgechat_core::api::limits::Budget;
 use edgechat_core::api::secrets::TokenSecrets;
 use edgechat_core::api::{ApiError, ErrorCode, TokenRequest, TokenResponse, MAX_BODY_BYTES};
 use edgechat_core::twilio::access_token::{ChatGrant, Claims};
@@ -13,11 +14,8 @@ use wasm_bindgen::prelude::wasm_bindgen;
 use worker::{Env, Request};
 
 use crate::http::{self, Reply};
+use crate::limits;
 use crate::sites::{self, OriginRule, Site};
-
-pub const RATE_LIMIT_BINDING: &str = "TOKEN_RATE_LIMITER";
-/// The rate limiter's period in wrangler.toml, sent as `Retry-After`.
-const RATE_LIMIT_PERIOD_SECONDS: u32 = 60;
 
 #[wasm_bindgen]
 extern "C" {
@@ -44,31 +42,70 @@ pub async fn handle(req: Request, env: &Env, raw_site: &str) -> Reply {
 }
 
 async fn issue(mut req: Request, env: &Env, site: &Site) -> Result<Reply, Reply> {
-    check_rate_limit(&req, env).await?;
     let secrets = secrets(env)?;
     let body = http::read_body(&mut req, MAX_BODY_BYTES, ErrorCode::InvalidJson).await?;
     let request = TokenRequest::from_body(&body)
         .map_err(|e| Reply::error(ApiError::new(ErrorCode::InvalidJson, e.to_string())))?;
+    let limits = site.config.rate_limits;
+    let new_visitor = Budget::NewVisitor {
+        site: site.id.clone(),
+        address: limits::client_address(&req),
+    };
+    let new_buckets = limits.new_visitors_per_minute.buckets();
 
     let identity = match request.visitor {
-        Some(credential) => secrets
-            .visitor_signer
-            .verify(&credential, &site.id)
-            .map_err(|why| {
-                Reply::error(ApiError::new(
+        Some(credential) => match secrets.visitor_signer.verify(&credential, &site.id) {
+            Ok(identity) => {
+                let renewal = Budget::Renewal {
+                    site: site.id.clone(),
+                    visitor: identity.to_string(),
+                };
+                let buckets = limits.renewals_per_minute.buckets();
+                limits::take(
+                    env,
+                    limits::RENEWALS,
+                    &renewal,
+                    buckets,
+                    "token renewals for this visitor",
+                )
+                .await?;
+                identity
+            }
+            Err(why) => {
+                // Guessing at credentials costs the guesser's address, as minting does.
+                limits::take(
+                    env,
+                    limits::NEW_VISITORS,
+                    &new_visitor,
+                    new_buckets,
+                    "token requests from this address",
+                )
+                .await?;
+                return Err(Reply::error(ApiError::new(
                     ErrorCode::InvalidVisitorCredential,
                     "this visitor credential is not valid for this site: forget it and send {} \
                  to start as a new visitor",
                 ))
-                .with_detail(format!("visitor credential {why}"))
-            })?,
-        None => VisitorIdentity::new(site.id.clone(), &random_uuid()).ok_or_else(|| {
-            Reply::error(ApiError::new(
-                ErrorCode::Internal,
-                "could not mint a visitor id",
-            ))
-            .with_detail("crypto.randomUUID() did not return a v4 uuid")
-        })?,
+                .with_detail(format!("visitor credential {why}")));
+            }
+        },
+        None => {
+            limits::take(
+                env,
+                limits::NEW_VISITORS,
+                &new_visitor,
+                new_buckets,
+                "new visitors from this address",
+            )
+            .await?;
+            VisitorIdentity::new(site.id.clone(), &random_uuid()).ok_or_else(|| {
+                Reply::error(ApiError::new(
+                    ErrorCode::Internal,
+                    "could not mint a visitor id",
+                ))
+                .with_detail("crypto.randomUUID() did not return a v4 uuid")
+            })?
+        }
     };
 
     let now = worker::Date::now().as_millis() / 1000;
@@ -90,6 +127,7 @@ async fn issue(mut req: Request, env: &Env, site: &Site) -> Result<Reply, Reply>
             identity: identity.to_string(),
             visitor: secrets.visitor_signer.credential(&identity),
             expires_at: claims.exp,
+            expires_in: site.config.token_ttl_seconds.seconds(),
         },
     ))
 }
@@ -99,36 +137,4 @@ fn secrets(env: &Env) -> Result<Rc<TokenSecrets>, Reply> {
         static SECRETS: std::cell::OnceCell<Rc<TokenSecrets>> = const { std::cell::OnceCell::new() };
     }
     crate::secrets::cached(&SECRETS, env, |lookup| TokenSecrets::load(lookup))
-}
-
-/// One budget per client IP (`CF-Connecting-IP`, set by Cloudflare and not forgeable there).
-async fn check_rate_limit(req: &Request, env: &Env) -> Result<(), Reply> {
-    let limiter = env.rate_limiter(RATE_LIMIT_BINDING).map_err(|_| {
-        Reply::error(ApiError::new(
-            ErrorCode::MissingBinding,
-            format!(
-                "the rate limiting binding {RATE_LIMIT_BINDING} is missing: add a [[ratelimits]] \
-                 entry with name = \"{RATE_LIMIT_BINDING}\" to wrangler.toml"
-            ),
-        ))
-    })?;
-    let ip = req
-        .headers()
-        .get("CF-Connecting-IP")
-        .ok()
-        .flatten()
-        .unwrap_or_else(|| "unknown".to_owned());
-    match limiter.limit(format!("token:{ip}")).await {
-        Ok(outcome) if !outcome.success => Err(Reply::error(ApiError::new(
-            ErrorCode::RateLimited,
-            format!("too many token requests from this address; try again in {RATE_LIMIT_PERIOD_SECONDS} s"),
-        ))
-        .with_header("Retry-After", RATE_LIMIT_PERIOD_SECONDS.to_string())),
-        Ok(_) => Ok(()),
-        // The limiter is a guard, not a dependency: if it fails, serve and say so in the log.
-        Err(e) => {
-            worker::console_warn!("{{\"warning\":\"rate limiter failed, request allowed\",\"detail\":{:?}}}", e.to_string());
-            Ok(())
-        }
-    }
 }

@@ -5,6 +5,7 @@
 //! the status its code maps to. Codes are part of the API: clients branch on them, so they never
 //! change meaning; messages are for people and may improve.
 
+pub mod limits;
 pub mod secrets;
 
 use serde::{Deserialize, Serialize};
@@ -217,8 +218,11 @@ pub struct TokenResponse {
     pub identity: String,
     /// The credential to keep and send back next time to stay the same visitor.
     pub visitor: String,
-    /// When the token expires, in unix seconds.
+    /// When the token expires, in unix seconds (by the Worker's clock).
     pub expires_at: u64,
+    /// How long the token lives from now, in seconds: what the widget times its renewal by
+    /// (the visitor's clock may be hours off the Worker's).
+    pub expires_in: u32,
 }
 
 #[cfg(test)]

@@ -118,16 +118,41 @@ pub fn resume(stored: Option<&ConversationSid>, lookup: Option<Lookup>) -> Resum
     }
 }
 
-/// When to fetch a new token, in milliseconds from `now_ms`, for a token that expires at
-/// `expires_at` (unix seconds) and lasted `ttl_seconds`: after 80% of its life, and at least 5 s
-/// before it expires (at once if that has passed). The SDK's `tokenAboutToExpire` usually comes
-/// first; this is the timer that does not depend on it.
-pub fn refresh_delay_ms(now_ms: u64, expires_at: u64, ttl_seconds: u64) -> u64 {
-    let expires_ms = expires_at.saturating_mul(1000);
-    let before_expiry = (ttl_seconds.saturating_mul(1000) / 5).max(5_000);
-    expires_ms
-        .saturating_sub(before_expiry)
-        .saturating_sub(now_ms)
+/// How long after receiving a token to renew it, from its lifetime as the Worker states it
+/// (`expires_in`, seconds): after 80% of its life, and at least 5 s before it ends. Counted on
+/// the visitor's own clock from the moment the token arrived, so a clock that is hours off does
+/// not matter. The SDK's `tokenAboutToExpire` usually comes first; this timer does not depend
+/// on it.
+pub fn refresh_delay_ms(expires_in_seconds: u64) -> u64 {
+    let life_ms = expires_in_seconds.saturating_mul(1000);
+    let before_expiry = (life_ms / 5).max(5_000);
+    life_ms.saturating_sub(before_expiry)
+}
+
+/// Keeps what agents need of a page address: scheme, host and path; the query and fragment
+/// (where sites put tokens, emails and tracking ids) only when the site asked to keep the query.
+/// Anything that is not an http(s) URL is dropped.
+pub fn page_address(url: &str, keep_query: bool) -> Option<String> {
+    // The browser's own serialization (location.href, document.referrer) is the input, so plain
+    // string work is exact here and keeps a URL parser out of the widget's wasm.
+    let (scheme, rest) = url.split_once("://")?;
+    if !matches!(scheme, "http" | "https") {
+        return None;
+    }
+    let rest = rest.split('#').next().unwrap_or_default();
+    let rest = if keep_query {
+        rest
+    } else {
+        rest.split('?').next().unwrap_or_default()
+    };
+    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(authority_end);
+    let host = authority.rsplit('@').next().unwrap_or_default();
+    if host.is_empty() || host.contains(char::is_whitespace) {
+        return None;
+    }
+    let path = if tail.is_empty() { "/" } else { tail };
+    Some(format!("{scheme}://{host}{path}"))
 }
 
 #[cfg(test)]
@@ -211,15 +236,34 @@ mod tests {
     }
 
     #[test]
-    fn token_refresh_comes_before_expiry() {
-        // An hour-long token issued at t=0: refresh after 48 minutes.
-        assert_eq!(refresh_delay_ms(0, 3600, 3600), 2_880_000);
-        // A 30 s token: a fifth of its life (6 s) before expiry.
-        assert_eq!(refresh_delay_ms(1_000_000, 1030, 30), 24_000);
-        // A 20 s token: a fifth would be 4 s, so 5 s before expiry.
-        assert_eq!(refresh_delay_ms(1_000_000, 1020, 20), 15_000);
-        // Already past the refresh point: at once.
-        assert_eq!(refresh_delay_ms(3_599_000, 3600, 3600), 0);
-        assert_eq!(refresh_delay_ms(u64::MAX, 3600, 3600), 0);
+    fn token_refresh_comes_before_expiry_whatever_the_clock_says() {
+        // An hour-long token: renewed after 48 minutes.
+        assert_eq!(refresh_delay_ms(3600), 2_880_000);
+        // A 30 s token: a fifth of its life (6 s) before it ends.
+        assert_eq!(refresh_delay_ms(30), 24_000);
+        // A 20 s token: a fifth would be 4 s, so 5 s before it ends.
+        assert_eq!(refresh_delay_ms(20), 15_000);
+        // Shorter than 5 s: at once.
+        assert_eq!(refresh_delay_ms(3), 0);
+        assert_eq!(refresh_delay_ms(u64::MAX), u64::MAX - u64::MAX / 5);
+    }
+
+    #[test]
+    fn page_addresses_keep_scheme_host_and_path() {
+        let full = "https://user:pw@shop.example.com/orders/42?token=abc&email=a%40b.c#pay";
+        assert_eq!(
+            page_address(full, false).as_deref(),
+            Some("https://shop.example.com/orders/42")
+        );
+        assert_eq!(
+            page_address(full, true).as_deref(),
+            Some("https://shop.example.com/orders/42?token=abc&email=a%40b.c")
+        );
+        assert_eq!(page_address("javascript:alert(1)", false), None);
+        assert_eq!(page_address("not a url", true), None);
+        assert_eq!(
+            page_address("http://127.0.0.1:8787/", false).as_deref(),
+            Some("http://127.0.0.1:8787/")
+        );
     }
 }

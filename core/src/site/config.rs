@@ -71,6 +71,77 @@ pub struct SiteConfig {
     pub greeting: Option<Text<500>>,
     #[serde(default)]
     pub locale: Locale,
+    /// Keep the page address's query (and so whatever the site puts there) in the attributes of
+    /// the conversations its visitors start; by default only scheme, host and path are kept.
+    #[serde(default)]
+    pub keep_page_query: bool,
+    #[serde(default)]
+    pub rate_limits: RateLimits,
+}
+
+/// How many token requests a site accepts, per minute: new visitors per client address (an
+/// IPv6 client's whole /64 counts as one address), renewals per visitor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RateLimits {
+    pub new_visitors_per_minute: PerMinute,
+    pub renewals_per_minute: PerMinute,
+}
+
+impl Default for RateLimits {
+    fn default() -> Self {
+        RateLimits {
+            new_visitors_per_minute: PerMinute(30),
+            renewals_per_minute: PerMinute(10),
+        }
+    }
+}
+
+/// The step rate limits are counted in (the Worker's rate limiting bindings count in buckets
+/// of this many a minute).
+pub const LIMIT_STEP: u32 = 10;
+pub const MAX_PER_MINUTE: u32 = 300;
+
+/// A limit per minute: a multiple of [`LIMIT_STEP`], from 10 to [`MAX_PER_MINUTE`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "u32")]
+pub struct PerMinute(u32);
+
+impl PerMinute {
+    pub fn get(self) -> u32 {
+        self.0
+    }
+
+    /// How many buckets of [`LIMIT_STEP`] make this limit.
+    pub fn buckets(self) -> u32 {
+        self.0 / LIMIT_STEP
+    }
+}
+
+/// Why a number is not a rate limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PerMinuteError(u32);
+
+impl fmt::Display for PerMinuteError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "a limit per minute is a multiple of {LIMIT_STEP} from {LIMIT_STEP} to \
+             {MAX_PER_MINUTE}, got {}",
+            self.0
+        )
+    }
+}
+
+impl TryFrom<u32> for PerMinute {
+    type Error = PerMinuteError;
+    fn try_from(n: u32) -> Result<Self, Self::Error> {
+        if n.is_multiple_of(LIMIT_STEP) && (LIMIT_STEP..=MAX_PER_MINUTE).contains(&n) {
+            Ok(PerMinute(n))
+        } else {
+            Err(PerMinuteError(n))
+        }
+    }
 }
 
 impl SiteConfig {
@@ -102,6 +173,7 @@ impl SiteConfig {
             appearance: self.appearance.clone(),
             greeting: self.greeting.clone(),
             locale: self.locale.clone(),
+            keep_page_query: self.keep_page_query,
             sdk_url: sdk_url.to_owned(),
             realtime_url: realtime_url.cloned(),
         }
@@ -115,8 +187,9 @@ pub struct PublicConfig {
     pub appearance: Appearance,
     pub greeting: Option<Text<500>>,
     pub locale: Locale,
-    /// Where the widget loads the Conversations SDK from (the vendored SDK, or the local
-    /// emulator's stand-in).
+    /// Whether the widget keeps the page address's query in a new conversation's attributes.
+    pub keep_page_query: bool,
+    /// Where the widget loads the Conversations SDK from (the vendored copy by default).
     pub sdk_url: String,
     /// Where the SDK's realtime connection goes instead of Twilio's (the local emulator's
     /// `/v3/wsconnect`); absent in production, where the SDK finds Twilio itself.
@@ -620,6 +693,26 @@ mod tests {
         assert_eq!(automation(r#"{"auto_reply": {}}"#).attachment(), None);
     }
 
+    #[test]
+    fn rate_limits_default_and_are_counted_in_steps_of_ten() {
+        let config = parse(&minimal()).unwrap();
+        assert_eq!(config.rate_limits, RateLimits::default());
+        assert_eq!(config.rate_limits.new_visitors_per_minute.buckets(), 3);
+        let set = parse(&with("rate_limits", r#"{"new_visitors_per_minute": 120}"#)).unwrap();
+        assert_eq!(set.rate_limits.new_visitors_per_minute.get(), 120);
+        assert_eq!(set.rate_limits.renewals_per_minute.get(), 10);
+        for bad in ["25", "0", "310"] {
+            let e = error(&with(
+                "rate_limits",
+                &format!(r#"{{"renewals_per_minute": {bad}}}"#),
+            ));
+            assert_eq!(e.field, "rate_limits.renewals_per_minute");
+            assert!(e.message.contains("multiple of 10"), "{}", e.message);
+        }
+        let e = error(&with("rate_limits", r#"{"per_hour": 10}"#));
+        assert!(e.message.contains("unknown field"), "{}", e.message);
+    }
+
     fn error(json: &str) -> ConfigError {
         parse(json).expect_err(json)
     }
@@ -857,12 +950,13 @@ mod tests {
             "acme.com",
             "automation",
             "service",
+            "rate_limits",
         ] {
             assert!(!json.contains(secret_ish), "{secret_ish} in {json}");
         }
         assert_eq!(
             json,
-            r##"{"site":"acme","appearance":{"title":"Chat with us","brand_color":"#0263E0","position":"bottom-right"},"greeting":"Hi","locale":"en-US","sdk_url":"/vendor/sdk.js"}"##
+            r##"{"site":"acme","appearance":{"title":"Chat with us","brand_color":"#0263E0","position":"bottom-right"},"greeting":"Hi","locale":"en-US","keep_page_query":false,"sdk_url":"/vendor/sdk.js"}"##
         );
     }
 

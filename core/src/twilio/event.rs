@@ -22,6 +22,7 @@ pub enum ConversationEvent {
     },
     MessageAdded {
         conversation_sid: ConversationSid,
+        chat_service_sid: Option<ServiceSid>,
         index: u64,
         author: String,
         body: String,
@@ -69,6 +70,7 @@ impl ConversationEvent {
             },
             "onMessageAdded" => ConversationEvent::MessageAdded {
                 conversation_sid: conversation_sid()?,
+                chat_service_sid: field(params, "ChatServiceSid").and_then(|s| s.parse().ok()),
                 index: required(params, "Index")?
                     .parse()
                     .map_err(|_| EventError("Index is not a number".into()))?,

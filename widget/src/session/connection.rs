@@ -154,6 +154,7 @@ impl Session {
         let started = net::now_ms();
         let mut attempt = 1;
         let mut refused = false;
+        let mut wait_at_least_ms = 0;
         loop {
             match net::token(&self.base, self.site.as_str(), credential.as_deref()).await {
                 Ok(token) if self.state.borrow().token.as_deref() == Some(token.token.as_str()) => {
@@ -171,7 +172,7 @@ impl Session {
                     if let Some(client) = client {
                         if client.refresh(&token.token, expired).await.is_ok() {
                             self.state.borrow_mut().token = Some(token.token.clone());
-                            self.schedule_refresh(token.expires_at);
+                            self.schedule_refresh(token.expires_in);
                             break;
                         }
                     }
@@ -183,12 +184,23 @@ impl Session {
                     refused = true;
                     break;
                 }
+                Err(ApiFailure::Refused {
+                    code: Some(ErrorCode::RateLimited),
+                    retry_after,
+                    ..
+                }) => {
+                    // Busy: the next attempt waits as long as the Worker asked.
+                    wait_at_least_ms = u64::from(retry_after.unwrap_or(60)) * 1000;
+                }
                 Err(_) => {}
             }
             attempt += 1;
             let elapsed = net::now_ms().saturating_sub(started);
-            let Some(delay) = RENEWAL.delay_before(attempt, js_sys::Math::random(), None, elapsed)
+            let retry_after = Some(std::mem::take(&mut wait_at_least_ms)).filter(|&ms| ms > 0);
+            let Some(delay) =
+                RENEWAL.delay_before(attempt, js_sys::Math::random(), retry_after, elapsed)
             else {
+                // Out of attempts: the next SDK warning or timer tries again.
                 break;
             };
             net::sleep(delay as u32).await;
@@ -200,11 +212,10 @@ impl Session {
     }
 
     /// A timer that refreshes the token before it expires, in case the SDK's warning is late
-    /// (a sleeping tab); the newest timer wins.
-    pub(super) fn schedule_refresh(&self, expires_at: u64) {
-        let now = net::now_ms();
-        let ttl = expires_at.saturating_sub(now / 1000);
-        let delay = refresh_delay_ms(now, expires_at, ttl).min(i32::MAX as u64) as u32;
+    /// (a sleeping tab); the newest timer wins. Timed from the token's lifetime as the Worker
+    /// states it, never from comparing the visitor's clock with the Worker's.
+    pub(super) fn schedule_refresh(&self, expires_in: u64) {
+        let delay = refresh_delay_ms(expires_in).min(i32::MAX as u64) as u32;
         let generation = {
             let mut state = self.state.borrow_mut();
             state.refresh_generation += 1;

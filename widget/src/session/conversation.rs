@@ -65,7 +65,8 @@ impl Session {
         &self,
         client: &sdk::Client,
     ) -> Result<sdk::Conversation, Failure> {
-        let attributes = net::page_attributes(self.site.as_str());
+        let keep_query = self.state.borrow().keep_page_query;
+        let attributes = net::page_attributes(self.site.as_str(), keep_query);
         let attributes: Vec<(&str, &str)> =
             attributes.iter().map(|(k, v)| (*k, v.as_str())).collect();
         let realm = self

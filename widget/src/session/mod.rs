@@ -12,6 +12,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use dioxus::prelude::*;
+use edgechat_core::api::limits::RETRY_AFTER_SECONDS;
 use edgechat_core::api::ErrorCode;
 use edgechat_core::chat::message_log::MessageLog;
 use edgechat_core::chat::session::{launcher_look, parse_launcher_look};
@@ -36,6 +37,8 @@ pub enum Failure {
     CantConnect,
     /// The site is not set up for this page (unknown site, origin not allowed, misconfigured).
     NotSetUp,
+    /// The Worker is refusing requests from here for now (429); retried after this many seconds.
+    Busy(u32),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -92,6 +95,8 @@ struct State {
     token: Option<String>,
     sdk_url: Option<String>,
     realtime_url: Option<String>,
+    /// Keep the page address's query in a new conversation's attributes (the site's choice).
+    keep_page_query: bool,
     /// The SDK's own realm (an iframe in the shadow root), once loaded.
     realm: Option<Realm>,
 }
@@ -160,7 +165,16 @@ impl Session {
                 }
                 self.stick_to_bottom(true);
             }
-            Err(failure) => phase.set(Phase::Failed(failure)),
+            Err(failure) => {
+                phase.set(Phase::Failed(failure));
+                if let Failure::Busy(seconds) = failure {
+                    // Retried when the Worker said; "Try again" before then would be refused too.
+                    wasm_bindgen_futures::spawn_local(async move {
+                        net::sleep(seconds.saturating_mul(1000)).await;
+                        crate::post(Event::RetryConnect(failure));
+                    });
+                }
+            }
         }
     }
 
@@ -197,6 +211,7 @@ impl Session {
                 .map(|u| u.href())
                 .ok();
             state.realtime_url = config.realtime_url;
+            state.keep_page_query = config.keep_page_query;
         }
         let (token, replaced) = token?;
         let realm = self.realm().await?;
@@ -209,7 +224,7 @@ impl Session {
                 client
             }
         };
-        self.schedule_refresh(token.expires_at);
+        self.schedule_refresh(token.expires_in);
         self.open_conversation(&client, stored.conversation, replaced)
             .await
     }
@@ -218,9 +233,15 @@ impl Session {
         match failure {
             ApiFailure::Network => Failure::CantConnect,
             ApiFailure::Refused {
+                code: Some(ErrorCode::RateLimited),
+                retry_after,
+                ..
+            } => Failure::Busy(retry_after.unwrap_or(RETRY_AFTER_SECONDS).clamp(1, 600)),
+            ApiFailure::Refused {
                 status,
                 code,
                 message,
+                ..
             } => {
                 let site_problem = matches!(
                     code,
@@ -260,6 +281,9 @@ impl Session {
                 if was_down && state == "connected" {
                     spawn(self.clone().catch_up());
                 }
+            }
+            Event::RetryConnect(failure) if *view.phase.peek() == Phase::Failed(failure) => {
+                self.retry_connect();
             }
             Event::TokenExpiring(expired) => {
                 if expired {

@@ -8,11 +8,14 @@ use super::messages::MessageList;
 use super::{set_open, Elements, CLOSE_ICON};
 use crate::session::{Failure, Phase, Session};
 
-fn failure_text(failure: Failure) -> &'static str {
+fn failure_text(failure: Failure) -> String {
     match failure {
-        Failure::Unavailable => "Chat is unavailable right now.",
-        Failure::CantConnect => "Can't connect to chat. Check your connection, then try again.",
-        Failure::NotSetUp => "Chat isn't available on this page.",
+        Failure::Unavailable => "Chat is unavailable right now.".into(),
+        Failure::CantConnect => {
+            "Can't connect to chat. Check your connection, then try again.".into()
+        }
+        Failure::NotSetUp => "Chat isn't available on this page.".into(),
+        Failure::Busy(seconds) => format!("Chat is busy right now. Retrying in {seconds} s…"),
     }
 }
 
@@ -64,7 +67,7 @@ pub fn Panel() -> Element {
             if let Phase::Failed(failure) = (view.phase)() {
                 div { class: "problem", role: "alert",
                     "{failure_text(failure)}"
-                    if failure != Failure::NotSetUp {
+                    if !matches!(failure, Failure::NotSetUp | Failure::Busy(_)) {
                         button {
                             class: "link",
                             r#type: "button",
