@@ -58,7 +58,29 @@ try {
   const newConversation = (sdk) => sdk.createConversation({});
   results.push(await measure('onConversationAdded, studio', 'studio', 'onConversationAdded', newConversation));
   results.push(await measure('onConversationAdded, bot webhook', 'bot', 'onConversationAdded', newConversation));
-  results.push(await measure('onConversationAdded, none', 'none', 'onConversationAdded', newConversation));
+  results.push(await measure('onConversationAdded, none (no Durable Object)', 'none', 'onConversationAdded', newConversation));
+  // What the conversation's Durable Object adds: a redelivery the object answers from its own
+  // storage (already attached, no REST call), against 'none' above (answered without an object).
+  {
+    await emu.reset();
+    const sdk = emu.sdk(await token('studio'));
+    for (let i = 0; i < count; i++) await sdk.createConversation({});
+    await emu.settled({ ms: 30_000 });
+    const originals = (await emu.deliveries()).filter((d) => d.event_type === 'onConversationAdded' && d.target === 'service');
+    const workerCalls = async () => (await emu.requests()).filter((r) => r.auth_user === secrets.TWILIO_API_KEY_SID).length;
+    const callsBefore = await workerCalls();
+    const ids = new Set();
+    for (const d of originals) {
+      ids.add(await emu.redeliver(d.id));
+      await emu.settled({ ms: 30_000 });
+    }
+    const redelivered = (await emu.deliveries()).filter((d) => ids.has(d.id));
+    const ms = redelivered.map((d) => d.ms).sort((a, b) => a - b);
+    results.push({ label: 'onConversationAdded redelivered, studio (the object answers from its storage)', events: ms.length,
+      failed: redelivered.filter((d) => d.status !== 'delivered').length,
+      median_ms: quantile(ms, 0.5), p99_ms: quantile(ms, 0.99), max_ms: ms.at(-1),
+      rest_calls_per_event: +(((await workerCalls()) - callsBefore) / ms.length).toFixed(2) });
+  }
   let conversation;
   results.push(await measure('onMessageAdded, auto_reply', 'auto', 'onMessageAdded', async (sdk, i) => {
     if (i === 0) {

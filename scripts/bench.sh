@@ -3,7 +3,9 @@
 # time and REST calls per event against the local Twilio emulator, and the widget: its bytes (raw,
 # gzip, brotli) and, in headless Chromium, its load and open timings (scripts/bench-widget.mjs)
 # and a keystroke's cost with 500 messages in the log (scripts/bench-keystroke.mjs); the real
-# Conversations SDK against the emulator's realtime endpoint (scripts/bench-sdk.mjs).
+# Conversations SDK against the emulator's realtime endpoint (scripts/bench-sdk.mjs); a load and
+# fault run (scripts/bench-faults.mjs: designed 429s only, concurrent deliveries without
+# duplicates, a chat through 100 dropped connections).
 # Everything it prints is also written to BENCHMARKS.md, the one place the project's measured
 # figures live (README and ARCHITECTURE link to it rather than repeat them).
 # Extra arguments go to the throughput part (seconds per run, rounds, connections).
@@ -31,6 +33,9 @@ trap 'rm -f "$out"' EXIT
   echo "## Widget"
   node --experimental-websocket scripts/bench-widget.mjs "${WIDGET_BENCH_RUNS:-10}"
   node --experimental-websocket scripts/bench-keystroke.mjs "${KEYSTROKE_BENCH_MESSAGES:-500}"
+  echo
+  echo "## Load and faults"
+  node --experimental-websocket scripts/bench-faults.mjs "${FAULT_BENCH_CONVERSATIONS:-20}" "${FAULT_BENCH_DROPS:-100}"
   echo
   echo "## The real SDK against the emulator"
   node scripts/bench-sdk.mjs "${SDK_BENCH_RUNS:-20}" "${SDK_BENCH_MAX_CLIENTS:-320}"

@@ -21,9 +21,11 @@ test('embed.js, the only eager download, is at most 2 KiB gzip', () => {
 // root) and the SDK's renewal rules cost 2.5 KiB, which left no headroom (byte-level output varies
 // slightly between checkouts). 172 -> 177 KiB when the view became small components with the
 // log's rows derived by `use_memo` (a keystroke with 500 messages went from 22 ms of script to
-// 0.4 ms): Dioxus' memo runtime 2.3 KiB, components and context 2.8 KiB. This round allows the
-// widget at most 180 KiB.
-const WIDGET_CEILING_KIB = 177;
+// 0.4 ms): Dioxus' memo runtime 2.3 KiB, components and context 2.8 KiB. 177 -> 179 KiB for what
+// the exactly-once issue asked of the widget: "busy, retrying in N s" with its own retry after
+// Retry-After, renewals timed from the token's lifetime, page addresses trimmed to scheme, host
+// and path (1 KiB). This round allows the widget at most 180 KiB.
+const WIDGET_CEILING_KIB = 179;
 
 test(`the widget fetched on open (wasm with its CSS, and its JS glue) is at most ${WIDGET_CEILING_KIB} KiB gzip`, () => {
   const size = gzip('public/widget/edgechat_widget_bg.wasm') + gzip('public/widget/edgechat_widget.js');

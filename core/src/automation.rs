@@ -8,8 +8,6 @@
 
 use std::fmt;
 
-use serde::{Deserialize, Serialize};
-
 use crate::ids::sid::{AccountSid, ConversationSid, ServiceSid, WebhookSid};
 use crate::ids::site::SiteId;
 use crate::site::config::{AutoReply, Automation, SiteConfig};
@@ -53,15 +51,14 @@ impl fmt::Display for Ignored {
 }
 
 /// An event that concerns one of our sites, whose config decides what happens.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ForSite {
     pub site: SiteId,
     pub event: SiteEvent,
 }
 
-/// An event of one of our sites, as the Worker hands it to the conversation's Durable Object.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case", tag = "event")]
+/// An event of one of our sites.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SiteEvent {
     ConversationAdded {
         conversation: ConversationSid,

@@ -106,16 +106,19 @@ pub fn plan(
     event: (u64, &str),
     now: Option<LocalTime>,
 ) -> Vec<Step> {
-    let sent: std::collections::BTreeSet<ReplyMark> = listed
-        .iter()
-        .filter(|m| m.author == script.bot_name.as_str())
-        .filter_map(|m| ReplyMark::read(m.attributes))
-        .collect();
-    let mut pending: BTreeMap<u64, &str> = listed
-        .iter()
-        .filter(|m| m.author == visitor)
-        .map(|m| (m.index, m.body))
-        .collect();
+    // Inserted one by one rather than collected: collecting into a BTreeMap sorts, and each sort
+    // is kilobytes of the Worker's wasm.
+    let mut sent = std::collections::BTreeSet::new();
+    let mut pending = BTreeMap::new();
+    for m in listed {
+        if m.author == script.bot_name.as_str() {
+            if let Some(mark) = ReplyMark::read(m.attributes) {
+                sent.insert(mark);
+            }
+        } else if m.author == visitor {
+            pending.insert(m.index, m.body);
+        }
+    }
     pending.entry(event.0).or_insert(event.1);
     let mut state = state.clone();
     let mut steps = Vec::new();

@@ -11,7 +11,7 @@
 //! A message counts as handled only once all its replies were sent; each reply carries a
 //! [`ReplyMark`] so that a redelivery after a partial send finds what already went out.
 
-use edgechat_core::automation::{self, describe, Action, ForSite, Outcome};
+use edgechat_core::automation::{self, describe, Action, ForSite, Outcome, Route};
 use edgechat_core::ids::sid::{ConversationSid, ServiceSid, WebhookSid};
 use edgechat_core::responder::{self, Listed, ResponderState};
 use edgechat_core::site::config::AutoReply;
@@ -30,12 +30,21 @@ pub const BINDING: &str = "CONVERSATIONS";
 const ATTACHED: &str = "attached";
 const RESPONDER: &str = "responder";
 
-/// What the webhook route hands the object.
-#[derive(Serialize, Deserialize)]
-pub struct Work {
-    pub event: ForSite,
-    /// When the Worker received the webhook (ms): Twilio's 5 s run from then.
-    pub received_ms: u64,
+/// What the webhook route hands the object: the event's parameters, already verified (form
+/// encoded, as Twilio sent them), and when the webhook arrived (ms; Twilio's 5 s run from then).
+/// The object reads the event with the same `automation::route` the route used, so no second
+/// encoding of events exists.
+pub fn work_request(params: &[(String, String)], received_ms: u64) -> worker::Result<Request> {
+    let body = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(params)
+        .finish();
+    let mut init = worker::RequestInit::new();
+    init.with_method(worker::Method::Post)
+        .with_body(Some(body.into()));
+    Request::new_with_init(
+        &format!("https://conversation/work?received={received_ms}"),
+        &init,
+    )
 }
 
 /// What the object answers: the outcome's code and words, and whether Twilio should redeliver.
@@ -65,9 +74,17 @@ impl DurableObject for ConversationObject {
     }
 
     async fn fetch(&self, mut req: Request) -> worker::Result<Response> {
-        let work: Work = req.json().await?;
+        let received_ms = req
+            .url()?
+            .query_pairs()
+            .find(|(k, _)| k == "received")
+            .and_then(|(_, v)| v.parse().ok())
+            .unwrap_or_else(|| worker::Date::now().as_millis());
+        let body = req.bytes().await?;
+        let params: Vec<(String, String)> =
+            url::form_urlencoded::parse(&body).into_owned().collect();
         let _turn = self.turn.lock().await;
-        let done = self.handle(work).await;
+        let done = self.handle(&params, received_ms).await;
         Response::from_json(&done)
     }
 }
@@ -98,8 +115,28 @@ fn failed(failure: RestFailure, calls: u32) -> Done {
 }
 
 impl ConversationObject {
-    async fn handle(&self, work: Work) -> Done {
-        let ForSite { site, event } = work.event;
+    async fn handle(&self, params: &[(String, String)], received_ms: u64) -> Done {
+        let secrets = match crate::webhooks::secrets(&self.env) {
+            Ok(secrets) => secrets,
+            Err(reply) => {
+                return Done {
+                    outcome: "failed".into(),
+                    detail: format!("a secret is missing ({:?})", reply.error_code()),
+                    redeliver: true,
+                }
+            }
+        };
+        let ForSite { site, event } = match automation::route(&secrets.account_sid, params) {
+            Ok(Route::Site(for_site)) => for_site,
+            Ok(Route::Ignore(why)) => return finished(Outcome::Ignored(why), 0),
+            Err(e) => {
+                return Done {
+                    outcome: "failed".into(),
+                    detail: format!("not a readable Conversations event: {e}"),
+                    redeliver: false,
+                }
+            }
+        };
         let config = match crate::sites::load(&self.env, &site).await {
             Ok(config) => config,
             Err(reply) => {
@@ -113,17 +150,7 @@ impl ConversationObject {
                 }
             }
         };
-        let secrets = match crate::webhooks::secrets(&self.env) {
-            Ok(secrets) => secrets,
-            Err(reply) => {
-                return Done {
-                    outcome: "failed".into(),
-                    detail: format!("a secret is missing ({:?})", reply.error_code()),
-                    redeliver: true,
-                }
-            }
-        };
-        let mut twilio = TwilioClient::new(&self.env, &secrets, work.received_ms);
+        let mut twilio = TwilioClient::new(&self.env, &secrets, received_ms);
         let result = match automation::decide(event, &config) {
             Action::Ignore(why) => Ok(Outcome::Ignored(why)),
             Action::NothingToAttach => Ok(Outcome::NothingToAttach),
@@ -159,8 +186,16 @@ impl ConversationObject {
         }
     }
 
+    /// A stored value, kept as JSON text (one string codec for every value: small wasm).
     async fn stored<T: serde::de::DeserializeOwned>(&self, key: &str) -> Option<T> {
-        self.state.storage().get::<T>(key).await.ok().flatten()
+        let text = self
+            .state
+            .storage()
+            .get::<String>(key)
+            .await
+            .ok()
+            .flatten()?;
+        serde_json::from_str(&text).ok()
     }
 
     async fn attach(
@@ -221,7 +256,11 @@ impl ConversationObject {
     }
 
     async fn remember<T: Serialize>(&self, key: &str, value: &T) {
-        if let Err(e) = self.state.storage().put(key, value).await {
+        let stored = match serde_json::to_string(value) {
+            Ok(text) => self.state.storage().put(key, text).await,
+            Err(e) => Err(e.into()),
+        };
+        if let Err(e) = stored {
             worker::console_error!("conversation object: could not store {key}: {e}");
         }
     }

@@ -20,6 +20,7 @@ use std::rc::Rc;
 use edgechat_core::api::secrets::WebhookSecrets;
 use edgechat_core::api::{ApiError, ErrorCode};
 use edgechat_core::automation::{self, Action, ForSite, Ignored, Outcome, Route};
+use edgechat_core::ids::sid::ConversationSid;
 use edgechat_core::ids::site::SiteId;
 use edgechat_core::site::config::SiteConfig;
 use edgechat_core::twilio::signature;
@@ -101,18 +102,17 @@ async fn handle_checked(mut req: Request, env: &Env) -> Result<Reply, Reply> {
     let Some(config) = site_config(env, &site).await? else {
         return Ok(ignored(None, Ignored::UnknownSite));
     };
-    let event = ForSite { site, event };
-    match automation::decide(event.event.clone(), &config) {
-        Action::Ignore(why) => return Ok(ignored(Some(&event.site), why)),
+    let conversation = event.conversation().clone();
+    match automation::decide(event, &config) {
+        Action::Ignore(why) => return Ok(ignored(Some(&site), why)),
         Action::NothingToAttach => {
             let outcome = Outcome::NothingToAttach;
-            return Ok(done(Some(&event.site), outcome.code(), outcome.to_string()));
+            return Ok(done(Some(&site), outcome.code(), outcome.to_string()));
         }
         Action::Attach { .. } | Action::Reply { .. } => {}
     }
     // The work itself runs in the conversation's Durable Object, one event at a time.
-    let site = event.site.clone();
-    let handled = in_conversation_object(env, event, received_ms).await?;
+    let handled = in_conversation_object(env, &site, &conversation, &params, received_ms).await?;
     if handled.redeliver {
         let mut reply = Reply::error(ApiError::new(
             ErrorCode::TwilioUnavailable,
@@ -125,10 +125,12 @@ async fn handle_checked(mut req: Request, env: &Env) -> Result<Reply, Reply> {
     Ok(done(Some(&site), &handled.outcome, handled.detail))
 }
 
-/// Hands `event` to its conversation's object and waits for what it did.
+/// Hands the verified event to its conversation's object and waits for what it did.
 async fn in_conversation_object(
     env: &Env,
-    event: ForSite,
+    site: &SiteId,
+    conversation: &ConversationSid,
+    params: &[(String, String)],
     received_ms: u64,
 ) -> Result<conversation::Done, Reply> {
     let internal = |what: &str, e: worker::Error| {
@@ -137,7 +139,7 @@ async fn in_conversation_object(
             "the conversation's Durable Object could not be reached; redeliver the event",
         ))
         .with_detail(format!("{what}: {e}"));
-        reply.site = Some(event.site.to_string());
+        reply.site = Some(site.to_string());
         reply
     };
     let namespace = env.durable_object(conversation::BINDING).map_err(|_| {
@@ -151,18 +153,10 @@ async fn in_conversation_object(
         ))
     })?;
     let stub = namespace
-        .get_by_name(event.event.conversation().as_str())
+        .get_by_name(conversation.as_str())
         .map_err(|e| internal("stub", e))?;
-    let body = serde_json::to_string(&conversation::Work {
-        event: event.clone(),
-        received_ms,
-    })
-    .map_err(|e| internal("encode", e.into()))?;
-    let mut init = worker::RequestInit::new();
-    init.with_method(worker::Method::Post)
-        .with_body(Some(body.into()));
-    let request = Request::new_with_init("https://conversation/work", &init)
-        .map_err(|e| internal("request", e))?;
+    let request =
+        conversation::work_request(params, received_ms).map_err(|e| internal("request", e))?;
     let mut response = stub
         .fetch_with_request(request)
         .await
