@@ -62,7 +62,7 @@ before(async () => {
       nosdk: config(quiet), nostore: config(quiet), queue: config(quiet), csp: config(quiet), retry: config(quiet), ended: config(quiet),
       typing: config(quiet), drop: config(quiet), lost: config(quiet), globals: config(quiet), patched: config(quiet), left: config(quiet),
       branded: config({ ...quiet, appearance: { title: 'Branded', brand_color: '#E01E5A', position: 'bottom-left' } }), ...rotationSites(),
-      skewed: config({ ...quiet, token_ttl_seconds: 30 }), busy: config(quiet), query: config({ ...quiet, keep_page_query: true }),
+      skewed: config({ ...quiet, token_ttl_seconds: 30 }), busy: config(quiet), pages: config(quiet), query: config({ ...quiet, keep_page_query: true }),
     },
   });
   // The Twilio console step: the service's post-event webhook to the Worker.
@@ -887,7 +887,7 @@ test('the Worker says busy (429): "busy, retrying in N s", then it connects on i
 });
 
 test('a new conversation keeps only scheme, host and path of the page, unless the site keeps the query', async () => {
-  for (const [site, keep] of [['plain', false], ['query', true]]) {
+  for (const [site, keep] of [['pages', false], ['query', true]]) {
     const { page } = await visit(site, { path: `/${site}-pages/order?token=secret&email=a%40b.c#pay` });
     await openAndConnect(page);
     await send(page, 'Where is my order?');

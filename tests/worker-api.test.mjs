@@ -110,6 +110,7 @@ test('GET config returns only the public part', async () => {
     site: 'acme',
     appearance: { title: 'Acme help', brand_color: '#112233', position: 'bottom-left' },
     greeting: 'Hallo! Wie können wir helfen?',
+    keep_page_query: false,
     locale: 'de-DE',
     sdk_url: '/vendor/twilio-conversations.min.js',
   });
