@@ -10,6 +10,7 @@
 import { startWorker, testSecrets } from '../tests/support/worker.mjs';
 import { startEmulator } from '../tests/support/emulator.mjs';
 import twilio from 'twilio';
+import { markdownTable } from './lib/table.mjs';
 
 const conversations = Math.max(1, Math.min(200, Number(process.argv[2] ?? 20)));
 const drops = Math.max(1, Math.min(500, Number(process.argv[3] ?? 100)));
@@ -139,4 +140,4 @@ try {
 }
 
 console.log('\nLoad and faults (wrangler dev with its Durable Objects, the emulator, loopback)');
-console.table(rows);
+markdownTable(rows);

@@ -4,6 +4,7 @@
 // Usage: node scripts/bench-webhooks.mjs [events per kind, default 100]
 import { startWorker, testSecrets } from '../tests/support/worker.mjs';
 import { startEmulator } from '../tests/support/emulator.mjs';
+import { markdownTable } from './lib/table.mjs';
 
 const count = Math.min(Number(process.argv[2] ?? 100), 1000);
 const SERVICE = 'IS' + '1'.repeat(32);
@@ -95,4 +96,4 @@ try {
 }
 
 console.log(`\nWebhook handling, ${count} events per kind, sequential (emulator -> wrangler dev -> emulator, loopback)`);
-console.table(results);
+markdownTable(results);

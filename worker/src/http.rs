@@ -100,8 +100,10 @@ impl Reply {
         }
         if let Some(origin) = &self.allow_origin {
             headers.set("Access-Control-Allow-Origin", origin)?;
-            // A 429's wait, readable by the page (not a CORS-safelisted header).
-            headers.set("Access-Control-Expose-Headers", "Retry-After")?;
+            if self.headers.iter().any(|(name, _)| *name == "Retry-After") {
+                // A 429's wait, readable by the page (not a CORS-safelisted header).
+                headers.set("Access-Control-Expose-Headers", "Retry-After")?;
+            }
         }
         for (name, value) in &self.headers {
             headers.set(name, value)?;

@@ -87,10 +87,22 @@ fn remember(id: SiteId, now_ms: u64, entry: Cached) {
 }
 
 pub async fn load(env: &Env, id: &SiteId) -> Result<Rc<SiteConfig>, Reply> {
-    let now_ms = worker::Date::now().as_millis();
+    load_at(env, id, worker::Date::now().as_millis(), None).await
+}
+
+/// `load` at `now_ms`; `on_kv_miss` runs before a KV read (and may refuse it).
+async fn load_at(
+    env: &Env,
+    id: &SiteId,
+    now_ms: u64,
+    on_kv_miss: Option<&dyn Fn() -> Result<(), Reply>>,
+) -> Result<Rc<SiteConfig>, Reply> {
     let entry = match cached(id, now_ms) {
         Some(entry) => entry,
         None => {
+            if let Some(check) = on_kv_miss {
+                check()?;
+            }
             let kv = env.kv(CONFIG_BINDING).map_err(|_| {
                 Reply::error(ApiError::new(
                     ErrorCode::MissingBinding,
@@ -201,17 +213,25 @@ async fn checked(
         ))
     })?;
     let now_ms = worker::Date::now().as_millis();
-    let address = crate::limits::client_address(req);
-    let looked_up = cached(&id, now_ms).is_none();
-    if looked_up && probing(&address, now_ms) {
-        return Err(too_many_unknown());
-    }
-    let config = match load(env, &id).await {
-        Err(reply) if looked_up && reply.error_code() == Some(ErrorCode::UnknownSite) => {
+    let address = std::cell::OnceCell::new();
+    let address = || {
+        address
+            .get_or_init(|| crate::limits::client_address(req))
+            .clone()
+    };
+    let looked_up = std::cell::Cell::new(false);
+    let refuse_probers = || {
+        looked_up.set(true);
+        if probing(&address(), now_ms) {
+            Err(too_many_unknown())
+        } else {
+            Ok(())
+        }
+    };
+    let config = match load_at(env, &id, now_ms, Some(&refuse_probers)).await {
+        Err(reply) if looked_up.get() && reply.error_code() == Some(ErrorCode::UnknownSite) => {
             // Unknown site ids (each a KV read) count against the client's address.
-            let lookup = Budget::SiteLookup {
-                address: address.clone(),
-            };
+            let lookup = Budget::SiteLookup { address: address() };
             crate::limits::take(
                 env,
                 crate::limits::SITE_LOOKUPS,
@@ -220,7 +240,7 @@ async fn checked(
                 "unknown site ids from this address",
             )
             .await
-            .inspect_err(|_| block(address, now_ms))?;
+            .inspect_err(|_| block(address(), now_ms))?;
             return Err(reply);
         }
         other => other?,
