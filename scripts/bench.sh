@@ -2,7 +2,8 @@
 # `npm run bench`: Worker throughput (token route vs /health), upload size, webhook handling
 # time and REST calls per event against the local Twilio emulator, and the widget: its bytes (raw,
 # gzip, brotli) and, in headless Chromium, its load and open timings (scripts/bench-widget.mjs)
-# and a keystroke's cost with 500 messages in the log (scripts/bench-keystroke.mjs); the real
+# and a keystroke's cost with 500 messages in the log (scripts/bench-keystroke.mjs), the host page
+# with and without it, Lighthouse included (scripts/bench-pageload.mjs); the real
 # Conversations SDK against the emulator's realtime endpoint (scripts/bench-sdk.mjs); a load and
 # fault run (scripts/bench-faults.mjs: designed 429s only, concurrent deliveries without
 # duplicates, a chat through 100 dropped connections).
@@ -33,6 +34,9 @@ trap 'rm -f "$out"' EXIT
   echo "## Widget"
   node --experimental-websocket scripts/bench-widget.mjs "${WIDGET_BENCH_RUNS:-10}"
   node --experimental-websocket scripts/bench-keystroke.mjs "${KEYSTROKE_BENCH_MESSAGES:-500}"
+  echo
+  echo "## The host page, with and without the widget"
+  node scripts/bench-pageload.mjs "${PAGELOAD_BENCH_RUNS:-7}" "${LIGHTHOUSE_RUNS:-3}"
   echo
   echo "## Load and faults"
   node --experimental-websocket scripts/bench-faults.mjs "${FAULT_BENCH_CONVERSATIONS:-20}" "${FAULT_BENCH_DROPS:-100}"

@@ -62,7 +62,7 @@ before(async () => {
       nosdk: config(quiet), nostore: config(quiet), queue: config(quiet), csp: config(quiet), retry: config(quiet), ended: config(quiet),
       typing: config(quiet), drop: config(quiet), lost: config(quiet), globals: config(quiet), patched: config(quiet), left: config(quiet),
       branded: config({ ...quiet, appearance: { title: 'Branded', brand_color: '#E01E5A', position: 'bottom-left' } }), ...rotationSites(),
-      skewed: config({ ...quiet, token_ttl_seconds: 30 }), busy: config(quiet), pages: config(quiet), query: config({ ...quiet, keep_page_query: true }),
+      skewed: config({ ...quiet, token_ttl_seconds: 30 }), busy: config(quiet), pages: config(quiet), query: config({ ...quiet, keep_page_query: true }), onload: config(quiet),
     },
   });
   // The Twilio console step: the service's post-event webhook to the Worker.
@@ -899,4 +899,33 @@ test('a new conversation keeps only scheme, host and path of the page, unless th
     assert.ok(!JSON.stringify(attributes).includes('#pay'), 'never the fragment');
     await page.close();
   }
+});
+
+test('nothing starts before the page\'s load event: no element, no request but embed.js; queued and early commands still run', async () => {
+  let release;
+  const held = new Promise((r) => { release = r; });
+  const page = await browser.newPage();
+  const requests = [];
+  page.on('request', (r) => requests.push(r.url()));
+  // The page's own image holds its load event until the test lets it go.
+  await page.route('**/held.png', async (route) => {
+    await held;
+    await route.fulfill({ status: 200, contentType: 'image/gif', body: Buffer.from('R0lGODlhAQABAAAAACw=', 'base64') });
+  });
+  const queue = '<script>window.edgechat=window.edgechat||function(){(edgechat.q=edgechat.q||[]).push(arguments)};edgechat("open")</script>';
+  const url = host.page('/onload', hostPage({ workerUrl: worker.url, site: 'onload', body: `<main><img src="/held.png" alt=""></main>${queue}` }));
+  const navigated = page.goto(url, { waitUntil: 'load' });
+  await page.waitForRequest((r) => r.url().endsWith('/held.png'));
+  await page.waitForFunction(() => window.edgechatLoaded === true);
+  await page.evaluate(() => window.edgechat('toggle')); // a command before the start: queued too
+  assert.equal(await page.evaluate(() => document.querySelector('edgechat-widget')), null, 'no element before load');
+  assert.deepEqual(requests.filter((r) => r.startsWith(worker.url)), [`${worker.url}/embed.js`], 'nothing fetched but embed.js');
+  release();
+  await navigated;
+  // After load, in an idle period: the launcher, then the queued commands (before the app is
+  // there, a toggle opens, as a click would): the panel opens and connects by itself.
+  await connected(page);
+  assert.equal(await launcher(page).getAttribute('aria-expanded'), 'true');
+  assert.ok(requests.some((r) => r.endsWith('.wasm')));
+  await page.close();
 });

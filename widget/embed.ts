@@ -2,12 +2,13 @@
 //
 //   <script src="https://<worker>/embed.js" data-site="acme" async></script>
 //
-// It creates one host element with an open shadow root and draws the launcher. The widget (wasm),
-// the site's public config and the SDK load only on intent (hover, focus or click) or, for a
-// returning visitor with a conversation, when the browser is idle. Until then nothing else is
-// fetched and nothing takes focus. `window.edgechat('open' | 'close' | 'toggle')` works before
-// and after loading (calls made before this script ran are queued in `edgechat.q`); the widget
-// dispatches `edgechat:ready`, `edgechat:open`, `edgechat:close` and `edgechat:message` on window.
+// It does nothing before the page's `load` event; then, in an idle period, it creates one host
+// element with an open shadow root and draws the launcher. The widget (wasm), the site's public
+// config and the SDK load only on intent (hover, focus or click) or, for a returning visitor with a
+// conversation, in the next idle period. Until then nothing else is fetched and nothing takes
+// focus. `window.edgechat('open' | 'close' | 'toggle')` works at any time (calls made before the
+// start are queued in `edgechat.q`, as the recommended snippet queues them); the widget dispatches
+// `edgechat:ready`, `edgechat:open`, `edgechat:close` and `edgechat:message` on window.
 import { parseLook } from './look';
 
 interface Widget {
@@ -25,6 +26,18 @@ type Queue = { q?: ArrayLike<unknown>[] };
   w.edgechatLoaded = true;
   const base = new URL('./', script.src).href;
   const warn = (m: string) => console.warn('edgechat: ' + m);
+  // Commands before the start are kept in the page's own queue (`edgechat.q`, which the
+  // recommended snippet also fills) and run at the start.
+  const early: ArrayLike<unknown>[] = w.edgechat?.q ? [...w.edgechat.q] : [];
+  w.edgechat = Object.assign((...args: unknown[]) => void early.push(args), { q: early });
+
+  // Nothing before the page's `load` event, and then only when the browser is idle: the host
+  // page's load, first paint and LCP are its own.
+  const idle = (f: () => void) => (w.requestIdleCallback ? w.requestIdleCallback(f, { timeout: 3000 }) : setTimeout(f, 1));
+  const start = () => idle(run);
+  d.readyState === 'complete' ? start() : w.addEventListener('load', start, { once: true });
+
+  function run() {
 
   // The host element: `all: initial !important` inline beats any page rule on it; custom
   // properties, which `all` leaves alone and which inherit into the shadow root, are set here.
@@ -86,20 +99,17 @@ type Queue = { q?: ArrayLike<unknown>[] };
   placeholder.addEventListener('click', () => command('open'));
   for (const intent of ['pointerenter', 'focus', 'touchstart']) placeholder.addEventListener(intent, load, { once: true, passive: true });
 
-  const queued = w.edgechat?.q || [];
   w.edgechat = command;
-  for (const args of queued) command(args[0]);
+  for (const args of early) command(args[0]);
 
-  const attach = () => {
-    d.body.appendChild(host);
-    // A returning visitor with a conversation: load when the browser is idle, to show unread.
-    let returning = false;
-    try {
-      returning = !!localStorage.getItem(`edgechat:${site}:conversation`);
-    } catch {
-      // Storage blocked: nothing to resume.
-    }
-    if (returning) (w.requestIdleCallback || ((f: () => void) => setTimeout(f, 1500)))(() => load());
-  };
-  d.body ? attach() : d.addEventListener('DOMContentLoaded', attach);
+  d.body.appendChild(host);
+  // A returning visitor with a conversation: load in the next idle period, to show unread.
+  let returning = false;
+  try {
+    returning = !!localStorage.getItem(`edgechat:${site}:conversation`);
+  } catch {
+    // Storage blocked: nothing to resume.
+  }
+  if (returning) idle(() => load());
+  }
 })(window, document);

@@ -9,14 +9,22 @@ import { createRequire } from 'node:module';
 const require = createRequire(import.meta.url);
 const { chromium } = require('playwright-core');
 
+export const CHROMIUM = '/usr/bin/chromium';
+const SWITCHES = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+
+/** A browser whose every `newContext()` starts with empty storage and cache (for benchmarks). */
+export function launchIsolatedBrowser() {
+  return chromium.launch({ executablePath: CHROMIUM, headless: true, args: SWITCHES });
+}
+
 /** @param {{args?: string[]}} options  extra Chromium switches (e.g. --host-resolver-rules) */
 export async function launchBrowser({ args = [] } = {}) {
   const profile = mkdtempSync(join(tmpdir(), 'edgechat-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
-    executablePath: '/usr/bin/chromium',
+    executablePath: CHROMIUM,
     headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync', ...args],
+    args: [...SWITCHES, ...args],
   });
   return {
     context,
