@@ -31,9 +31,11 @@ const page = (extra) => `<!doctype html><html lang="en"><head><meta charset="utf
   <meta name="viewport" content="width=device-width, initial-scale=1"><title>Acme</title></head>
   <body>${content}${extra}</body></html>`;
 const tag = `<script src="${worker.url}/embed.js" data-site="demo" async></script>`;
+// The README's recommended snippet, for this Worker and site.
 const snippet = `<script>window.edgechat=window.edgechat||function(){(edgechat.q=edgechat.q||[]).push(arguments)};
-  (function(d,w){function go(){var s=d.createElement('script');s.src='${worker.url}/embed.js';s.async=true;
-  s.dataset.site='demo';d.body.appendChild(s)}d.readyState==='complete'?go():w.addEventListener('load',go)})(document,window)</script>`;
+  (function(d,w){function go(){(w.requestIdleCallback||setTimeout)(function(){var s=d.createElement('script');
+  s.src='${worker.url}/embed.js';s.async=true;s.dataset.site='demo';d.body.appendChild(s)})}
+  d.readyState==='complete'?go():w.addEventListener('load',go)})(document,window)</script>`;
 const pages = {
   bare: host.page('/bare', page('')),
   tag: host.page('/tag', page(tag)),
