@@ -35,12 +35,19 @@ else
   cargo install wasm-bindgen-cli --version "$bindgen_version" --force
 fi
 
-step "npm packages (wrangler, binaryen, esbuild, twilio, autocannon)"
+step "npm packages (wrangler, binaryen, esbuild, twilio, the SDK, playwright-core, lighthouse, autocannon)"
 lock_hash="$(sha256sum package-lock.json | cut -d' ' -f1)"
 if [ -f node_modules/.edgechat-lock ] && [ "$(cat node_modules/.edgechat-lock)" = "$lock_hash" ]; then
   skip "up to date with package-lock.json"
 else
-  npm ci --no-audit --no-fund 2>&1 | grep -v 'Unknown user config "nodedir"' || true
+  npm_log="$(mktemp)"
+  if ! npm ci --no-audit --no-fund > "$npm_log" 2>&1; then
+    grep -v 'Unknown user config "nodedir"' "$npm_log" >&2 || true
+    rm -f "$npm_log"
+    die "npm ci failed (its output is above)"
+  fi
+  grep -v 'Unknown user config "nodedir"' "$npm_log" || true
+  rm -f "$npm_log"
   [ -x node_modules/.bin/wrangler ] || die "npm ci did not install wrangler"
   echo "$lock_hash" > node_modules/.edgechat-lock
 fi
