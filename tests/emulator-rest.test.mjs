@@ -125,7 +125,10 @@ test('service-scoped API: its own conversations; an unknown service is 404', asy
 
 test('auth: the API key works, a wrong secret is 401 (20003)', async () => {
   await emu.reset();
-  assert.ok(await emu.client({ apiKey: true }).conversations.v1.conversations.create({}));
+  const viaKey = emu.client({ apiKey: true }).conversations.v1.conversations;
+  const created = await viaKey.create({});
+  assert.match(created.sid, /^CH[0-9a-f]{32}$/);
+  assert.deepEqual((await viaKey.list()).map((c) => c.sid), [created.sid], 'the key reads what it wrote');
   const wrong = twilio(secrets.TWILIO_ACCOUNT_SID, 'not-the-token');
   wrong.conversations.baseUrl = emu.url;
   await rejects(wrong.conversations.v1.conversations.list(), 401, 20003);
