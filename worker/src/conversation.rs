@@ -6,6 +6,12 @@
 //! A Durable Object serializes its storage, not its outgoing fetches: while one event awaits
 //! Twilio, another may enter. `turn` holds the object for an event's whole handling.
 //!
+//! The webhook route has already verified, read and decided the event, and hands over only those
+//! that need work (most events, such as every message on a site without the responder, never reach
+//! an object). The object reads and decides it again from the same parameters with the same pure
+//! functions, because it needs the site's config (from its own isolate's cache) anyway, and one
+//! encoding of events is less to keep right than two.
+//!
 //! Storage: `attached` (the webhook SID once the automation is attached) and `responder` (what
 //! the responder remembers: greeted, handed off, away sent, the last visitor message handled).
 //! A message counts as handled only once all its replies were sent; each reply carries a

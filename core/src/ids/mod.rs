@@ -18,6 +18,18 @@ pub struct Invalid<E> {
     pub value: String,
 }
 
+impl<E> Invalid<E> {
+    /// `value` when `ok`, else the error naming `reason` and the value: every validated string
+    /// newtype's `try_from` in one line (`Invalid::unless(ok, ColorError, s).map(Color)`).
+    pub fn unless(ok: bool, reason: E, value: String) -> Result<String, Invalid<E>> {
+        if ok {
+            Ok(value)
+        } else {
+            Err(Invalid { reason, value })
+        }
+    }
+}
+
 impl<E: fmt::Display> fmt::Display for Invalid<E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}, got {:?}", self.reason, self.value)

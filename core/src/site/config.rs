@@ -219,14 +219,7 @@ impl TryFrom<String> for RealtimeUrl {
     fn try_from(s: String) -> Result<RealtimeUrl, Self::Error> {
         let ok = url::Url::parse(&s)
             .is_ok_and(|url| matches!(url.scheme(), "ws" | "wss") && url.host_str().is_some());
-        if ok {
-            Ok(RealtimeUrl(s))
-        } else {
-            Err(Invalid {
-                reason: RealtimeUrlError,
-                value: s,
-            })
-        }
+        Invalid::unless(ok, RealtimeUrlError, s).map(RealtimeUrl)
     }
 }
 
@@ -585,14 +578,7 @@ impl TryFrom<String> for Color {
     fn try_from(s: String) -> Result<Self, Self::Error> {
         let ok =
             s.len() == 7 && s.starts_with('#') && s[1..].bytes().all(|b| b.is_ascii_hexdigit());
-        if ok {
-            Ok(Color(s))
-        } else {
-            Err(Invalid {
-                reason: ColorError,
-                value: s,
-            })
-        }
+        Invalid::unless(ok, ColorError, s).map(Color)
     }
 }
 
@@ -640,14 +626,7 @@ impl TryFrom<String> for Locale {
                 (1..=8).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_alphanumeric())
             })
             && s.len() <= 35;
-        if ok {
-            Ok(Locale(s))
-        } else {
-            Err(Invalid {
-                reason: LocaleError,
-                value: s,
-            })
-        }
+        Invalid::unless(ok, LocaleError, s).map(Locale)
     }
 }
 

@@ -98,14 +98,8 @@ impl TimeZoneName {
                 && p.starts_with(|c: char| c.is_ascii_alphabetic())
         };
         let parts: Vec<&str> = s.split('/').collect();
-        if s.len() <= 64 && parts.len() <= 3 && parts.iter().all(|p| part_ok(p)) {
-            Ok(TimeZoneName(s.to_owned()))
-        } else {
-            Err(Invalid {
-                reason: TimeZoneError,
-                value: s.to_owned(),
-            })
-        }
+        let ok = s.len() <= 64 && parts.len() <= 3 && parts.iter().all(|p| part_ok(p));
+        Invalid::unless(ok, TimeZoneError, s.to_owned()).map(TimeZoneName)
     }
 }
 

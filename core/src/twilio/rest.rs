@@ -112,27 +112,6 @@ pub fn list_webhooks(service: &ServiceSid, conversation: &ConversationSid) -> Re
     RestRequest::new(Method::Get, path, "list_webhooks")
 }
 
-pub fn fetch_conversation(service: &ServiceSid, conversation: &ConversationSid) -> RestRequest {
-    RestRequest::new(
-        Method::Get,
-        conversation_path(service, conversation),
-        "fetch_conversation",
-    )
-}
-
-pub fn update_attributes(
-    service: &ServiceSid,
-    conversation: &ConversationSid,
-    attributes: &str,
-) -> RestRequest {
-    RestRequest::new(
-        Method::Post,
-        conversation_path(service, conversation),
-        "update_attributes",
-    )
-    .param("Attributes", attributes)
-}
-
 /// A message by `author`, with `attributes` (JSON text) when given. Announced: the service's
 /// webhooks (and so agents' tools) hear of it as of any other message.
 pub fn create_message(
@@ -272,16 +251,6 @@ pub struct WebhookConfiguration {
     pub method: Option<String>,
     pub filters: Option<Vec<String>>,
     pub flow_sid: Option<String>,
-}
-
-/// The parts of a conversation the Worker reads.
-#[derive(Debug, Clone, Deserialize)]
-pub struct Conversation {
-    pub sid: ConversationSid,
-    #[serde(default)]
-    pub attributes: Option<String>,
-    #[serde(default)]
-    pub state: Option<String>,
 }
 
 /// Twilio's error body: `{"code": 50361, "message": "...", "more_info": "...", "status": 400}`.
@@ -451,7 +420,7 @@ mod tests {
                 .create(&is, &ch)
                 .creates
         );
-        assert!(!update_attributes(&is, &ch, "{}").creates);
+        assert!(!list_webhooks(&is, &ch).creates);
     }
 
     #[test]
@@ -469,8 +438,12 @@ mod tests {
             list_recent_messages(&is, &ch).url("http://127.0.0.1:9"),
             format!("http://127.0.0.1:9/v1/Services/{IS}/Conversations/{CH}/Messages?Order=desc&PageSize=50")
         );
-        assert!(!update_attributes(&is, &ch, "{}").announce);
-        assert_eq!(fetch_conversation(&is, &ch).body(), None);
+        assert!(
+            !Attachment::Webhook("https://bot".into())
+                .create(&is, &ch)
+                .announce
+        );
+        assert_eq!(list_recent_messages(&is, &ch).body(), None);
         assert_eq!(
             list_webhooks(&is, &ch).url("http://127.0.0.1:9/"),
             format!("http://127.0.0.1:9/v1/Services/{IS}/Conversations/{CH}/Webhooks?PageSize=50")

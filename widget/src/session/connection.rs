@@ -5,6 +5,7 @@ use dioxus::prelude::*;
 use std::cell::RefCell;
 use std::rc::Rc;
 
+use edgechat_core::api::limits::RETRY_AFTER_SECONDS;
 use edgechat_core::api::ErrorCode;
 use edgechat_core::chat::session::refresh_delay_ms;
 use edgechat_core::retry::RetryPolicy;
@@ -190,13 +191,14 @@ impl Session {
                     ..
                 }) => {
                     // Busy: the next attempt waits as long as the Worker asked.
-                    wait_at_least_ms = u64::from(retry_after.unwrap_or(60)) * 1000;
+                    wait_at_least_ms = u64::from(retry_after.unwrap_or(RETRY_AFTER_SECONDS)) * 1000;
                 }
                 Err(_) => {}
             }
             attempt += 1;
             let elapsed = net::now_ms().saturating_sub(started);
-            let retry_after = Some(std::mem::take(&mut wait_at_least_ms)).filter(|&ms| ms > 0);
+            let retry_after = (wait_at_least_ms > 0).then_some(wait_at_least_ms);
+            wait_at_least_ms = 0;
             let Some(delay) =
                 RENEWAL.delay_before(attempt, js_sys::Math::random(), retry_after, elapsed)
             else {
