@@ -5,15 +5,6 @@ set -euo pipefail
 source "$(dirname "$0")/lib/env.sh"
 cd "$ROOT"
 
-# The real Conversations SDK (npm @twilio/conversations, pinned in package.json) is served from the
-# Worker's assets as a classic script, loaded by the widget only when a chat opens.
-sdk_src=node_modules/@twilio/conversations/builds/twilio-conversations.min.js
-sdk_dst=public/vendor/twilio-conversations.min.js
-if ! cmp -s "$sdk_src" "$sdk_dst" 2>/dev/null; then
-  mkdir -p public/vendor
-  cp "$sdk_src" "$sdk_dst"
-fi
-
 out=worker/build
 stamp_file="$out/.edgechat-stamp"
 stamp="$( { find core/src worker/src -type f -print0 | sort -z | xargs -0 sha256sum;

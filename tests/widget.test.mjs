@@ -12,6 +12,7 @@ import { startWorker, testSecrets, ROOT } from './support/worker.mjs';
 import { startEmulator } from './support/emulator.mjs';
 import { launchBrowser } from './support/browser.mjs';
 import { startHost, hostPage } from './support/host.mjs';
+import { builtFiles } from '../scripts/lib/files.mjs';
 
 const secrets = testSecrets();
 const SERVICE = 'IS' + 'a1'.repeat(16);
@@ -136,9 +137,9 @@ const stored = (page, site, what) => page.evaluate(([s, w]) => localStorage.getI
 const bubbles = (page) => page.locator('.log .bubble').allInnerTexts();
 
 /** Waits until no own message is being sent (each is sent, or shows "Not sent."). */
-const noneSending = (page) => page.locator('.msg.own .meta', { hasText: /Sending/ }).waitFor({ state: 'detached' });
+const noneSending = (page) => page.locator('.msg.own .meta', { hasText: /Sending|Waiting/ }).waitFor({ state: 'detached' });
 /** Waits until every own message went out: none sending, none failed. */
-const allDelivered = (page) => page.locator('.msg.own .meta', { hasText: /Sending|Not sent/ }).waitFor({ state: 'detached' });
+const allDelivered = (page) => page.locator('.msg.own .meta', { hasText: /Sending|Waiting|Not sent/ }).waitFor({ state: 'detached' });
 /** The bodies Twilio (the emulator) holds for a conversation, oldest first. */
 /** The visitor's identity, from the credential the widget stored (`v1.<site>.<uuid>.<tag>`). */
 async function identityOf(page, site) {
@@ -173,10 +174,12 @@ async function openAndConnect(page) {
   await connected(page);
 }
 
+/** Sends `text` and waits until it went out (or failed): a first message creates the conversation. */
 async function send(page, text) {
   await composer(page).fill(text);
   await composer(page).press('Enter');
   await log(page).locator('.msg.own .bubble', { hasText: text }).last().waitFor();
+  await noneSending(page);
 }
 
 function agentSays(sid, body, author = 'agent:ana') {
@@ -198,7 +201,7 @@ test('a new visitor: nothing loads before intent; open, chat, the auto-responder
   assert.equal(await launcher(page).getAttribute('aria-expanded'), 'true');
   await panel(page).and(page.getByRole('dialog', { name: 'Acme support' })).waitFor();
   await focusMovesTo(page, 'Message', 'opening moves focus to the composer');
-  assert.ok(requests.some((r) => r === `${worker.url}/vendor/twilio-conversations.min.js`), 'the SDK named by the public config');
+  assert.ok(requests.some((r) => r === `${worker.url}/${builtFiles().sdk.replace(/^public\//, '')}`), 'the vendored SDK embed.js names');
   assert.equal(await page.evaluate(() => typeof window.Twilio), 'undefined', 'the SDK is not in the host page');
 
   await send(page, 'What is the price?');
@@ -301,18 +304,24 @@ test('a stale conversation (deleted, then closed) is replaced by a new one with 
   ({ page } = await visit('stale'));
   await openAndConnect(page);
   await log(page).getByText('Your previous conversation has ended. This is a new one.').waitFor();
-  const second = await stored(page, 'stale', 'conversation');
-  assert.notEqual(second, first);
+  assert.equal(await stored(page, 'stale', 'conversation'), null, 'the next one starts with the next message');
   await send(page, 'New conversation');
+  await allDelivered(page);
+  const second = await stored(page, 'stale', 'conversation');
+  assert.match(second ?? '', /^CH/);
+  assert.notEqual(second, first);
   await page.close();
 
   await conversations(second).update({ state: 'closed' });
   ({ page } = await visit('stale'));
   await openAndConnect(page);
   await log(page).getByText('Your previous conversation has ended. This is a new one.').waitFor();
-  const third = await stored(page, 'stale', 'conversation');
-  assert.ok(third !== second && third !== first);
+  assert.equal(await stored(page, 'stale', 'conversation'), null, 'the closed one is forgotten');
   assert.ok(!(await bubbles(page)).includes('New conversation'), 'the closed conversation is not shown');
+  await send(page, 'Third conversation');
+  await allDelivered(page);
+  const third = await stored(page, 'stale', 'conversation');
+  assert.ok(third && third !== second && third !== first);
   await page.close();
 });
 
@@ -471,7 +480,8 @@ test('window.edgechat: commands queued before embed.js loads run, then open/clos
   await panel(page).waitFor();
   await page.evaluate(() => window.edgechat('nonsense'));
   const names = (await page.evaluate(() => window.__events)).map((e) => e.name).filter((n) => n !== 'message');
-  assert.deepEqual(names, ['ready', 'open', 'close', 'open']);
+  // Opened by the queued command before the app was there: the shell opened first.
+  assert.deepEqual(names, ['open', 'ready', 'close', 'open']);
   await page.close();
 });
 
@@ -572,7 +582,7 @@ test("a returning visitor's launcher has the site's colour and side from the fir
   assert.deepEqual(await look(), expected, "the app's launcher");
 
   // The next page view with the app held back: embed.js's own launcher.
-  const app = '**/widget/edgechat_widget.js';
+  const app = '**/widget/edgechat_widget.*.js';
   await page.route(app, (route) => route.abort());
   await page.reload();
   await launcher(page).waitFor();
@@ -692,13 +702,14 @@ test('the visitor secret rotated before a return visit: the old credential is re
   await page.goto(host.page('/rotated-again', hostPage({ workerUrl: b.url, site: 'rotated' })));
   await openAndConnect(page);
   await log(page).getByText('Your previous conversation has ended. This is a new one.').waitFor();
+  assert.deepEqual(await bubbles(page), ['Hi! Ask us anything.'], "nothing of the old visitor's conversation");
+  assert.equal((await session(page, 'rotated')).conversation, null, 'the next message starts one');
+  await send(page, 'After the rotation');
+  await allDelivered(page);
   const after = await session(page, 'rotated');
   assert.notEqual(after.visitor, before.visitor, 'a new visitor credential');
   assert.match(after.conversation ?? '', /^CH/);
   assert.notEqual(after.conversation, before.conversation, 'a new conversation');
-  assert.deepEqual(await bubbles(page), ['Hi! Ask us anything.'], "nothing of the old visitor's conversation");
-  await send(page, 'After the rotation');
-  await allDelivered(page);
   const bodies = await bodiesIn(after.conversation);
   assert.deepEqual(bodies, ['After the rotation']);
   assert.deepEqual(errors, []);
@@ -720,11 +731,11 @@ test('the visitor secret rotated mid-session: the token refresh is refused, and 
   // The 30 s token is refreshed after ~24 s; the rotated Worker refuses the old credential.
   await log(page).getByText('Your previous conversation has ended. This is a new one.').waitFor({ timeout: 45_000 });
   await connected(page);
+  await send(page, 'After the rotation');
+  await allDelivered(page);
   const after = await session(page, 'rotating');
   assert.notEqual(after.visitor, before.visitor);
   assert.notEqual(after.conversation, before.conversation);
-  await send(page, 'After the rotation');
-  await allDelivered(page);
   const bodies = await bodiesIn(after.conversation);
   assert.deepEqual(bodies, ['After the rotation']);
   assert.deepEqual(errors, []);
@@ -808,12 +819,12 @@ test('a stored conversation the visitor was removed from while away (the SDK onl
   await page.goto(url);
   await openAndConnect(page);
   await log(page).getByText('Your previous conversation has ended. This is a new one.').waitFor();
-  const after = await stored(page, 'left', 'conversation');
-  assert.match(after ?? '', /^CH/);
-  assert.notEqual(after, before);
   assert.ok(!(await bubbles(page)).includes('Before I was removed'), 'nothing of the conversation the visitor left');
   await send(page, 'In the new one');
   await allDelivered(page);
+  const after = await stored(page, 'left', 'conversation');
+  assert.match(after ?? '', /^CH/);
+  assert.notEqual(after, before);
   assert.deepEqual(await bodiesIn(after), ['In the new one']);
   assert.deepEqual(errors, []);
   await page.close();

@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startWorker, testSecrets, ROOT } from './support/worker.mjs';
 import { decode, signatureValid, libraryToken } from './support/jwt.mjs';
+import { builtFiles } from '../scripts/lib/files.mjs';
 
 const secrets = testSecrets();
 const ACME = 'https://www.acme.test';
@@ -77,15 +78,37 @@ test('GET /health answers ok', async () => {
   assert.equal(res.headers.get('cache-control'), 'no-store');
 });
 
-test('the real Conversations SDK is served from the assets, as pinned in package.json', async () => {
-  const res = await fetch(`${worker.url}/vendor/twilio-conversations.min.js`);
+test('the real Conversations SDK is served from the assets, as pinned in package.json; the public config names no other', async () => {
+  const res = await fetch(`${worker.url}/${builtFiles().sdk.replace(/^public\//, '')}`);
   assert.equal(res.status, 200);
   assert.match(res.headers.get('content-type'), /javascript/);
   const served = await res.text();
   const pinned = readFileSync(join(ROOT, 'node_modules/@twilio/conversations/builds/twilio-conversations.min.js'), 'utf8');
   assert.equal(served, pinned);
   const config = await (await fetch(`${worker.url}/api/sites/acme/config`)).json();
-  assert.equal(config.sdk_url, '/vendor/twilio-conversations.min.js');
+  assert.equal(config.sdk_url, undefined, 'the widget loads the vendored copy embed.js names');
+});
+
+test('the widget\'s hashed files are cached a year, immutable; embed.js briefly, revalidated in the background; the manifest never without asking', async () => {
+  const files = builtFiles();
+  for (const path of [files.module, files.wasm, files.sdk]) {
+    const res = await fetch(`${worker.url}/${path.replace(/^public\//, '')}`, { headers: { Origin: ACME } });
+    assert.equal(res.status, 200, path);
+    assert.equal(res.headers.get('cache-control'), 'public, max-age=31536000, immutable', path);
+    await res.arrayBuffer();
+  }
+  const wasm = await fetch(`${worker.url}/${files.wasm.replace(/^public\//, '')}`, { headers: { Origin: ACME } });
+  assert.equal(wasm.headers.get('content-type'), 'application/wasm', 'streaming compilation needs the wasm type');
+  assert.equal(wasm.headers.get('access-control-allow-origin'), '*');
+  await wasm.arrayBuffer();
+  const embed = await fetch(`${worker.url}/embed.js`);
+  assert.equal(embed.headers.get('cache-control'), 'public, max-age=300, stale-while-revalidate=86400');
+  await embed.text();
+  const manifest = await fetch(`${worker.url}/widget-manifest.json`);
+  assert.equal(manifest.headers.get('cache-control'), 'no-cache');
+  const names = await manifest.json();
+  assert.deepEqual(Object.keys(names).sort(), ['module', 'sdk', 'wasm']);
+  assert.equal(`public/widget/${names.wasm}`, files.wasm);
 });
 
 test('unknown routes and methods get the JSON error shape', async () => {
@@ -112,7 +135,6 @@ test('GET config returns only the public part', async () => {
     greeting: 'Hallo! Wie können wir helfen?',
     keep_page_query: false,
     locale: 'de-DE',
-    sdk_url: '/vendor/twilio-conversations.min.js',
   });
   for (const hidden of ['IS1111', 'CR2222', 'FW3333', 'acme.test', 'localhost', ...Object.values(secrets)]) {
     assert.ok(!text.includes(hidden), `public config leaks ${hidden}`);

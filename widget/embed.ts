@@ -1,19 +1,38 @@
-// embed.js: the only script a host page loads eagerly (budget: 2 KB gzip).
+// embed.js: the only script a host page loads eagerly (budget: 2.5 KiB gzip).
 //
 //   <script src="https://<worker>/embed.js" data-site="acme" async></script>
 //
-// It does nothing before the page's `load` event; then, in an idle period, it creates one host
-// element with an open shadow root and draws the launcher. The widget (wasm), the site's public
-// config and the SDK load only on intent (hover, focus or click) or, for a returning visitor with a
-// conversation, in the next idle period. Until then nothing else is fetched and nothing takes
-// focus. `window.edgechat('open' | 'close' | 'toggle')` works at any time (calls made before the
-// start are queued in `edgechat.q`, as the recommended snippet queues them); the widget dispatches
-// `edgechat:ready`, `edgechat:open`, `edgechat:close` and `edgechat:message` on window.
+// It does nothing before the page's `load` event and its largest paint; then, in an idle period,
+// it creates one host element with an open shadow root and draws the launcher. The widget (wasm),
+// the site's public config and the SDK load only on intent (hover, focus or touch, or the click)
+// or, for a returning visitor with a conversation, in the next idle period. Until then nothing
+// else is fetched and nothing takes focus.
+//
+// A click before the widget has loaded draws the panel's shell at once: the header with the
+// site's title and colour as last seen, "Connecting…", and a composer that takes text and Enter.
+// What is typed and sent there is the app's when it mounts (it reads the shell's DOM, then
+// removes it): the draft, and each message sent, which waits for the connection and goes out once.
+//
+// The widget's files carry content hashes in their names (cached immutable); the build writes
+// the current names into this file. A page holding an older embed.js after a deploy, whose files
+// are gone, asks `widget-manifest.json` for the current names and tries once more.
+//
+// `window.edgechat('open' | 'close' | 'toggle')` works at any time (calls made before the start
+// are queued in `edgechat.q`, as the recommended snippet queues them); `edgechat:ready`,
+// `edgechat:open`, `edgechat:close` and `edgechat:message` are dispatched on window.
 import { parseLook } from './look';
 
+/** The build's content-hashed file names (replaced by scripts/build-widget.sh). */
+declare const __FILES__: Files;
+interface Files {
+  module: string;
+  wasm: string;
+  sdk: string;
+}
+
 interface Widget {
-  default(): Promise<unknown>;
-  mount(root: Element, site: string, base: string, open: boolean, focusLauncher: boolean): void;
+  default(init: { module_or_path: Promise<Response> }): Promise<unknown>;
+  mount(root: Element, site: string, base: string, sdk: string, focusLauncher: boolean, shell: Element | null): void;
   command(name: string): void;
 }
 
@@ -30,73 +49,123 @@ type Queue = { q?: ArrayLike<unknown>[] };
   // recommended snippet also fills) and run at the start.
   const early: ArrayLike<unknown>[] = w.edgechat?.q ? [...w.edgechat.q] : [];
   w.edgechat = Object.assign((...args: unknown[]) => void early.push(args), { q: early });
+  const key = (what: string) => `edgechat:${site}:${what}`;
+  const read = (what: string) => {
+    try {
+      return localStorage.getItem(key(what)) || '';
+    } catch {
+      return ''; // Storage blocked: defaults until the app loads.
+    }
+  };
 
-  // Nothing before the page's `load` event, and then only when the browser is idle: the host
-  // page's load, first paint and LCP are its own.
+  // Nothing before the page's `load` event and its largest paint (where the browser reports
+  // it; at most 5 s), and then only when the browser is idle: the page's load and LCP are its own.
   const idle = (f: () => void) => (w.requestIdleCallback ? w.requestIdleCallback(f, { timeout: 3000 }) : setTimeout(f, 1));
-  const start = () => idle(run);
-  d.readyState === 'complete' ? start() : w.addEventListener('load', start, { once: true });
+  let started = false;
+  const start = () => {
+    if (!started) idle(run);
+    started = true;
+  };
+  const lcp = 'largest-contentful-paint';
+  const afterPaint = () =>
+    PerformanceObserver.supportedEntryTypes?.includes(lcp)
+      ? (new PerformanceObserver(start).observe({ type: lcp, buffered: true }), setTimeout(start, 5000))
+      : start();
+  d.readyState === 'complete' ? afterPaint() : w.addEventListener('load', afterPaint, { once: true });
 
   function run() {
 
   // The host element: `all: initial !important` inline beats any page rule on it; custom
   // properties, which `all` leaves alone and which inherit into the shadow root, are set here.
   const host = d.createElement('edgechat-widget');
-  host.style.cssText = 'all:initial!important;--ec-brand:#0263e0!important';
   // The launcher's look from the site's last config (written by the app): "<brand> <side>".
-  let stored = '';
-  try {
-    stored = localStorage.getItem(`edgechat:${site}:look`) || '';
-  } catch {
-    // Storage blocked: the default look until the app loads.
-  }
-  const [brand, left] = parseLook(stored);
-  if (brand) host.style.setProperty('--ec-brand', brand, 'important');
+  const [brand, left] = parseLook(read('look'));
+  host.style.cssText = `all:initial!important;--ec-brand:${brand || '#0263e0'}!important`;
+  const title = read('title') || 'Chat';
   const root = host.attachShadow({ mode: 'open' });
-  // Launcher styles (Paste: color-background-primary, shadow, border-radius-circle, notification);
-  // the widget's own CSS (widget/src/widget.css) covers the panel.
+  // Launcher styles (Paste: color-background-primary, shadow, border-radius-circle; the app's
+  // launcher has the same class, its badge's rules are the app's) and the shell's: the app's
+  // panel (widget/src/widget.css) in short, which it replaces.
   root.innerHTML =
-    '<style>.launcher{position:fixed;z-index:2147483647;bottom:20px;right:20px;width:56px;height:56px;margin:0;padding:0;border:0;border-radius:50%;display:flex;align-items:center;justify-content:center;background:var(--ec-brand,#0263e0);color:#fff;cursor:pointer;box-shadow:0 4px 16px 0 rgba(18,28,45,.2)}.left .launcher,.launcher.left{right:auto;left:20px}.launcher svg{width:28px;height:28px;fill:currentColor}.launcher:focus-visible{outline:none;box-shadow:0 0 0 4px rgba(2,99,224,.7)}.launcher[aria-busy=true]{opacity:.8;cursor:progress}.badge{position:absolute;top:-2px;right:-2px;min-width:20px;height:20px;padding:0 6px;border-radius:10px;background:#db132a;color:#fff;font:600 12px/20px sans-serif;text-align:center}@media (max-width:599px){.ec:has(.panel:not([hidden])) .launcher{display:none}}</style>' +
-    '<button class="launcher" type="button" aria-label="Open chat" aria-expanded="false" aria-haspopup="dialog"><svg viewBox="0 0 24 24" aria-hidden="true"><path d="M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H8l-4 4V6a2 2 0 0 1 2-2z"/></svg></button><div></div>';
+    '<style>button{margin:0;padding:0;border:0;color:#fff;background:var(--ec-brand);cursor:pointer}.launcher{position:fixed;z-index:2147483647;bottom:20px;right:20px;width:56px;height:56px;border-radius:50%;display:flex;align-items:center;justify-content:center;box-shadow:0 4px 16px 0 rgba(18,28,45,.2)}svg{width:28px;height:28px;fill:currentColor}:focus-visible{outline:none;box-shadow:0 0 0 4px rgba(2,99,224,.7)}.sh{position:fixed;z-index:2147483647;bottom:88px;right:20px;width:376px;height:min(640px,calc(100vh - 108px));display:flex;flex-direction:column;background:#f4f4f6;border-radius:8px;box-shadow:0 16px 24px rgba(18,28,45,.2);overflow:hidden;font:14px/20px sans-serif}.sh[hidden]{display:none}.sh *{box-sizing:border-box;margin:0}.sh h2{flex:1;font-size:16px}.hd,form{display:flex;gap:8px;padding:12px 16px;background:var(--ec-brand);color:#fff}.lg{flex:1;overflow:auto;padding:16px;display:flex;flex-direction:column;gap:8px}.lg p{align-self:center;color:#606b85}.q.q{align-self:flex-end;padding:8px 12px;border-radius:8px;background:var(--ec-brand);color:#fff;white-space:pre-wrap}form{background:#fff}textarea{flex:1;resize:none;padding:8px 12px;font:inherit;border:1px solid #8891aa;border-radius:4px}.sh button{width:40px;height:40px;border-radius:4px}.left,.left .launcher{right:auto;left:20px}@media (max-width:599px){.sh.sh{inset:0;width:auto;height:auto;border-radius:0}}</style>' +
+    `<button class="launcher${left ? ' left' : ''}" aria-label="Open chat" aria-expanded="false" aria-haspopup="dialog"><svg viewBox="0 0 24 24" aria-hidden="true"><path d="M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H8l-4 4V6a2 2 0 0 1 2-2z"/></svg></button><div></div>`;
   const placeholder = root.querySelector('button')!;
-  if (left) placeholder.classList.add('left');
   const mountPoint = root.querySelector('div')!;
 
+  let files = __FILES__;
   let widget: Widget | undefined;
   let loading: Promise<void> | undefined;
-  let openOnLoad = false;
+  let shell: HTMLElement | undefined;
+  let opened = false;
 
+  // The module and the wasm are fetched side by side; the module compiles the wasm as it streams.
+  const attempt = async () => {
+    const wasm = fetch(base + 'widget/' + files.wasm);
+    wasm.catch(warn); // Unhandled if the module fails first.
+    const mod: Widget = await import(base + 'widget/' + files.module);
+    await mod.default({ module_or_path: wasm });
+    return mod;
+  };
   const load = (): Promise<void> =>
-    (loading ||= (async () => {
-      try {
-        const mod: Widget = await import(base + 'widget/edgechat_widget.js');
-        await mod.default();
-        w.addEventListener('edgechat:ready', () => placeholder.remove(), { once: true });
-        const hadFocus = root.activeElement === placeholder;
-        mod.mount(mountPoint, site, base, openOnLoad, hadFocus && !openOnLoad);
-        widget = mod;
-      } catch (e) {
-        // Offline, or the Worker is down: the next intent tries again.
-        loading = undefined;
-        placeholder.removeAttribute('aria-busy');
-        warn('the widget could not load: ' + e);
-      }
-    })());
+    (loading ||= attempt()
+      .catch(async () => {
+        // A deploy replaced the files this embed.js names (a cached copy): ask for today's.
+        files = await (await fetch(base + 'widget-manifest.json', { cache: 'no-store' })).json();
+        return attempt();
+      })
+      .then(
+        (mod) => {
+          w.addEventListener('edgechat:ready', () => placeholder.remove());
+          mod.mount(mountPoint, site, base, files.sdk, !shell && root.activeElement === placeholder, shell || null);
+          widget = mod;
+        },
+        (e) => {
+          // Offline, or the Worker is down: the next intent tries again.
+          loading = undefined;
+          warn('could not load: ' + e);
+        },
+      ));
 
   const command = (name: unknown) => {
-    if (name !== 'open' && name !== 'close' && name !== 'toggle') return warn(`unknown command ${String(name)}; use 'open', 'close' or 'toggle'`);
+    if (name !== 'open' && name !== 'close' && name !== 'toggle') return warn('unknown command ' + name);
     if (widget) return widget.command(name);
-    if (name === 'close') return void (openOnLoad = false);
-    openOnLoad = true;
-    placeholder.setAttribute('aria-busy', 'true');
-    load();
+    const open = name === 'toggle' ? !opened : name === 'open';
+    if (open && !shell) {
+      // The shell: the panel as the visitor will see it, taking typing until the app takes it over.
+      mountPoint.insertAdjacentHTML('beforebegin', `<div class="sh${left ? ' left' : ''}" role="dialog" aria-labelledby="ec-sh"><div class="hd"><h2 id="ec-sh"></h2><button aria-label="Close chat">✕</button></div><div class="lg" role="log" aria-label="Messages"><p>Connecting…</p></div><form><textarea aria-label="Message" placeholder="Type a message…" rows="1"></textarea><button aria-label="Send">➤</button></form></div>`);
+      shell = mountPoint.previousSibling as HTMLElement;
+      const [h2, text, logEl, form, close] = ['h2', 'textarea', '.lg', 'form', 'button'].map((s) => shell!.querySelector(s)!) as [HTMLElement, HTMLTextAreaElement, HTMLElement, HTMLElement, HTMLElement];
+      h2.textContent = title;
+      const send = (e: Event) => {
+        e.preventDefault();
+        if (!text.value.trim()) return;
+        const q = logEl.appendChild(d.createElement('p'));
+        q.className = 'q';
+        q.textContent = text.value.trim();
+        text.value = '';
+      };
+      form.onsubmit = send;
+      // (A handler property that returns false cancels the event: these return nothing.)
+      text.onkeydown = (e) => void (e.key === 'Enter' && !e.shiftKey && !e.isComposing && send(e));
+      shell.onkeydown = (e) => void (e.key === 'Escape' && command('close'));
+      close.onclick = () => command('close');
+    }
+    if (!shell) return;
+    if (open !== opened) {
+      shell.hidden = !(opened = open);
+      placeholder.setAttribute('aria-expanded', '' + open);
+      w.dispatchEvent(new CustomEvent('edgechat:' + (open ? 'open' : 'close')));
+      if (!open && root.activeElement) placeholder.focus();
+    }
+    // Again on the click after the press, which focused the launcher.
+    if (open) shell.querySelector('textarea')!.focus(), load();
   };
 
   // A press opens at once: the app's launcher, drawn over this one when the app is ready, could
   // otherwise take the release, and a press and release on two elements make no click (the
-  // visitor's click would be lost). `click` stays for the keyboard (and is harmless twice).
-  placeholder.addEventListener('pointerdown', (e) => e.button === 0 && command('open'));
-  placeholder.addEventListener('click', () => command('open'));
+  // visitor's click would be lost). `click` stays for the keyboard; opening twice is harmless.
+  placeholder.onpointerdown = (e) => void (e.button || command('open'));
+  placeholder.onclick = () => command('open');
   for (const intent of ['pointerenter', 'focus', 'touchstart']) placeholder.addEventListener(intent, load, { once: true, passive: true });
 
   w.edgechat = command;
@@ -104,12 +173,6 @@ type Queue = { q?: ArrayLike<unknown>[] };
 
   d.body.appendChild(host);
   // A returning visitor with a conversation: load in the next idle period, to show unread.
-  let returning = false;
-  try {
-    returning = !!localStorage.getItem(`edgechat:${site}:conversation`);
-  } catch {
-    // Storage blocked: nothing to resume.
-  }
-  if (returning) idle(() => load());
+  if (read('conversation')) idle(() => load());
   }
 })(window, document);

@@ -49,8 +49,12 @@ pub(crate) struct Start {
     pub site: SiteId,
     /// The Worker's base URL, ending in `/`.
     pub base: String,
-    pub open: bool,
+    /// The vendored SDK's URL (content-hashed), unless the site's config names another.
+    pub sdk_url: String,
     pub focus_launcher: bool,
+    /// embed.js's shell, drawn when the visitor opened before the app was there: the app takes
+    /// over what it shows (open or not, the draft, messages sent from it) and removes it.
+    pub shell: Option<web_sys::Element>,
     pub events: UnboundedReceiver<Event>,
     /// The shadow root the widget is mounted in: the SDK's realm goes there too.
     pub realm_parent: web_sys::Node,
@@ -65,6 +69,16 @@ pub(crate) fn take_start() -> Option<Start> {
     START.with(|s| s.borrow_mut().take())
 }
 
+/// Whether embed.js's shell is open (the app's panel starts open then).
+pub(crate) fn shell_open() -> bool {
+    START.with(|s| {
+        s.borrow()
+            .as_ref()
+            .and_then(|s| s.shell.as_ref())
+            .is_some_and(|shell| !shell.has_attribute("hidden"))
+    })
+}
+
 /// Queues an event for the app (from a JS callback, outside Dioxus' runtime).
 pub(crate) fn post(event: Event) {
     EVENTS.with(|e| {
@@ -74,15 +88,17 @@ pub(crate) fn post(event: Event) {
     });
 }
 
-/// Mounts the app into `root` (an element inside embed.js's shadow root). `open`: open the panel
-/// at once (the visitor clicked); `focus_launcher`: the loader's launcher had focus.
+/// Mounts the app into `root` (an element inside embed.js's shadow root) and starts connecting.
+/// `sdk`: the vendored SDK's file name (under `vendor/`); `focus_launcher`: the loader's launcher had focus; `shell`:
+/// the panel's shell embed.js drew (the visitor opened before the app was there).
 #[wasm_bindgen]
 pub fn mount(
     root: web_sys::Element,
     site: &str,
     base: &str,
-    open: bool,
+    sdk: &str,
     focus_launcher: bool,
+    shell: Option<web_sys::Element>,
 ) -> Result<(), JsValue> {
     let site: SiteId = site
         .parse()
@@ -97,8 +113,9 @@ pub fn mount(
         *s.borrow_mut() = Some(Start {
             site,
             base: base.to_owned(),
-            open,
+            sdk_url: format!("{base}vendor/{sdk}"),
             focus_launcher,
+            shell,
             events: rx,
             realm_parent: root.get_root_node(),
         })

@@ -82,7 +82,8 @@ pub struct PublicConfig {
     pub greeting: Option<String>,
     pub locale: Option<String>,
     pub keep_page_query: bool,
-    pub sdk_url: String,
+    /// Another SDK than the vendored one, when the Worker names one.
+    pub sdk_url: Option<String>,
     /// The local emulator's realtime endpoint; absent with Twilio itself.
     pub realtime_url: Option<String>,
 }
@@ -97,7 +98,7 @@ pub async fn config(base: &str, site: &str) -> Result<PublicConfig, ApiFailure> 
         greeting: get_str(&json, "greeting"),
         locale: get_str(&json, "locale"),
         keep_page_query: get(&json, "keep_page_query").as_bool().unwrap_or(false),
-        sdk_url: get_str(&json, "sdk_url").ok_or(ApiFailure::Network)?,
+        sdk_url: get_str(&json, "sdk_url"),
         realtime_url: get_str(&json, "realtime_url"),
     })
 }

@@ -16,6 +16,8 @@ use wasm_bindgen_futures::JsFuture;
 pub struct Realm {
     frame: web_sys::HtmlIFrameElement,
     window: JsValue,
+    /// The SDK script it loaded.
+    url: std::rc::Rc<str>,
 }
 
 fn get(target: &JsValue, key: &str) -> JsValue {
@@ -73,7 +75,11 @@ impl Realm {
         };
         target.append_child(&script).map_err(dom)?;
         let loaded = JsFuture::from(done).await.is_ok();
-        let realm = Realm { frame, window };
+        let realm = Realm {
+            frame,
+            window,
+            url: url.into(),
+        };
         let failure = if !loaded {
             RealmError::ScriptFailed
         } else if realm.constructor().is_none() {
@@ -93,6 +99,10 @@ impl Realm {
             "Client",
         );
         ctor.dyn_into().ok()
+    }
+
+    pub fn url(&self) -> &str {
+        &self.url
     }
 
     /// Whether the realm still holds what ran in it (not reloaded by a move in the DOM).

@@ -7,7 +7,9 @@
 use std::cell::RefCell;
 use std::collections::HashMap;
 
-use edgechat_core::chat::session::{conversation_key, look_key, visitor_key, StoredSession};
+use edgechat_core::chat::session::{
+    conversation_key, look_key, title_key, visitor_key, StoredSession,
+};
 use edgechat_core::ids::sid::ConversationSid;
 use edgechat_core::ids::site::SiteId;
 use gloo_storage::{LocalStorage, Storage};
@@ -83,6 +85,11 @@ impl Store {
     /// The launcher's look (`chat_session::launcher_look`), for embed.js on the next page.
     pub fn save_look(&self, look: String) {
         self.set(look_key(&self.site), Some(look));
+    }
+
+    /// The panel's title, for embed.js's shell on the next page.
+    pub fn save_title(&self, title: &str) {
+        self.set(title_key(&self.site), Some(title.to_owned()));
     }
 
     pub fn save_visitor(&self, credential: Option<&str>) {

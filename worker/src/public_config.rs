@@ -8,11 +8,11 @@ use edgechat_core::site::config::RealtimeUrl;
 use crate::http::Reply;
 use crate::sites::{self, OriginRule};
 
-/// Worker var: where the widget loads the Conversations SDK from.
+/// Worker var, optional: where the widget loads the Conversations SDK from instead of the
+/// vendored copy embed.js names (content-hashed, cached immutable).
 const SDK_URL_VAR: &str = "CONVERSATIONS_SDK_URL";
 /// Worker var, set only for the local emulator: where the SDK's realtime connection goes.
 const REALTIME_URL_VAR: &str = "TWILIO_REALTIME_URL";
-const DEFAULT_SDK_URL: &str = "/vendor/twilio-conversations.min.js";
 
 pub async fn handle(req: Request, env: &Env, raw_site: &str) -> Reply {
     sites::route(
@@ -22,10 +22,7 @@ pub async fn handle(req: Request, env: &Env, raw_site: &str) -> Reply {
         OriginRule::Optional,
         "GET, OPTIONS",
         |_req, site| async move {
-            let sdk_url = env
-                .var(SDK_URL_VAR)
-                .map(|v| v.to_string())
-                .unwrap_or_else(|_| DEFAULT_SDK_URL.to_owned());
+            let sdk_url = env.var(SDK_URL_VAR).ok().map(|v| v.to_string());
             let realtime_url = match env.var(REALTIME_URL_VAR) {
                 Err(_) => None,
                 Ok(v) => match RealtimeUrl::try_from(v.to_string()) {
@@ -42,7 +39,7 @@ pub async fn handle(req: Request, env: &Env, raw_site: &str) -> Reply {
                 200,
                 &site
                     .config
-                    .public(&site.id, &sdk_url, realtime_url.as_ref()),
+                    .public(&site.id, sdk_url.as_deref(), realtime_url.as_ref()),
             )
         },
     )

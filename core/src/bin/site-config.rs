@@ -39,7 +39,7 @@ fn main() -> ExitCode {
             println!("ok: {path} is a valid site config");
             println!("  allowed origins: {}", origins.join(", "));
             println!("  token TTL: {} s", config.token_ttl_seconds.seconds());
-            let public = config.public(&site, "<CONVERSATIONS_SDK_URL>", None);
+            let public = config.public(&site, None, None);
             println!(
                 "  public part: {}",
                 serde_json::to_string(&public).expect("public config serializes")

@@ -31,6 +31,8 @@ pub struct Message {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SendState {
+    /// Typed while not connected: it goes out, in order, once the connection is there.
+    Waiting,
     Sending,
     /// The service took it at this index; its stored copy has not arrived yet.
     Sent {
@@ -120,6 +122,16 @@ impl MessageLog {
         }
     }
 
+    /// The visitor is `identity` from now on (their first token, or a new visitor after the
+    /// old one was refused): what was stored goes, what they typed and has not gone out stays,
+    /// to go out as them.
+    pub fn set_identity(&mut self, identity: &str) {
+        if self.identity != identity {
+            identity.clone_into(&mut self.identity);
+            self.restart();
+        }
+    }
+
     /// A new conversation replaces the old one: its stored messages go (indexes start again at
     /// 0), the visitor's unsent and failed messages stay, with their text.
     pub fn restart(&mut self) {
@@ -160,6 +172,27 @@ impl MessageLog {
             state: SendState::Sending,
         });
         Ok((local_id, body.to_owned()))
+    }
+
+    /// The message waits for the connection (it was sent while not connected, or the
+    /// connection went while it was queued).
+    pub fn waiting(&mut self, local_id: u64) {
+        self.set_state(local_id, SendState::Waiting);
+    }
+
+    /// The message is being handed to the service now.
+    pub fn sending(&mut self, local_id: u64) {
+        self.set_state(local_id, SendState::Sending);
+    }
+
+    fn set_state(&mut self, local_id: u64, state: SendState) {
+        if let Some(o) = self
+            .outgoing
+            .iter_mut()
+            .find(|o| o.local_id == local_id && !matches!(o.state, SendState::Sent { .. }))
+        {
+            o.state = state;
+        }
     }
 
     /// `sendMessage` resolved with `index`.
@@ -309,6 +342,54 @@ mod tests {
             "the oldest page said there is nothing before it"
         );
         assert_eq!(shown(&log).last().unwrap(), "73*");
+    }
+
+    #[test]
+    fn a_message_waits_for_the_connection_then_sends_and_a_sent_one_never_goes_back_to_waiting() {
+        let mut log = MessageLog::new(ME);
+        let (first, _) = log.start_send("typed in the shell").unwrap();
+        let (second, _) = log.start_send("and another").unwrap();
+        log.waiting(first);
+        log.waiting(second);
+        assert_eq!(
+            shown(&log),
+            ["typed in the shell:Waiting", "and another:Waiting"]
+        );
+        log.sending(first);
+        log.send_succeeded(first, 0);
+        log.waiting(first); // the connection went: a sent message stays sent
+        log.sending(second);
+        assert_eq!(
+            shown(&log),
+            [
+                "typed in the shell:Sent { index: 0 }",
+                "and another:Sending"
+            ]
+        );
+        log.add(Message {
+            index: 0,
+            author: ME.into(),
+            body: "typed in the shell".into(),
+            created_ms: 0,
+            local_id: Some(first),
+        });
+        assert_eq!(shown(&log), ["0*", "and another:Sending"]);
+    }
+
+    #[test]
+    fn messages_typed_before_the_first_token_stay_when_the_identity_is_known() {
+        let mut log = MessageLog::new("");
+        let (id, _) = log.start_send("typed before the token").unwrap();
+        log.waiting(id);
+        log.set_identity(ME);
+        assert_eq!(shown(&log), ["typed before the token:Waiting"]);
+        log.add(msg(0, "agent"));
+        log.set_identity("visitor:acme:another");
+        assert_eq!(
+            shown(&log),
+            ["typed before the token:Waiting"],
+            "stored ones go"
+        );
     }
 
     #[test]

@@ -20,6 +20,12 @@ pub fn look_key(site: &SiteId) -> String {
     format!("edgechat:{site}:look")
 }
 
+/// The panel's title from the site's last public config, for embed.js's shell (drawn when a
+/// visitor opens before the app has loaded).
+pub fn title_key(site: &SiteId) -> String {
+    format!("edgechat:{site}:title")
+}
+
 /// `"#E01E5A left"`: the brand colour (empty for the default) and the side, one space apart
 /// (widget/embed.ts reads it).
 pub fn launcher_look(brand_color: Option<&str>, bottom_left: bool) -> String {
@@ -174,6 +180,7 @@ mod tests {
         );
         assert_ne!(visitor_key(&site("acme")), visitor_key(&site("acme-2")));
         assert_eq!(look_key(&site("acme")), "edgechat:acme:look");
+        assert_eq!(title_key(&site("acme")), "edgechat:acme:title");
     }
 
     #[test]

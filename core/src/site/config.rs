@@ -165,7 +165,7 @@ impl SiteConfig {
     pub fn public(
         &self,
         site: &SiteId,
-        sdk_url: &str,
+        sdk_url: Option<&str>,
         realtime_url: Option<&RealtimeUrl>,
     ) -> PublicConfig {
         PublicConfig {
@@ -174,7 +174,7 @@ impl SiteConfig {
             greeting: self.greeting.clone(),
             locale: self.locale.clone(),
             keep_page_query: self.keep_page_query,
-            sdk_url: sdk_url.to_owned(),
+            sdk_url: sdk_url.map(str::to_owned),
             realtime_url: realtime_url.cloned(),
         }
     }
@@ -189,8 +189,10 @@ pub struct PublicConfig {
     pub locale: Locale,
     /// Whether the widget keeps the page address's query in a new conversation's attributes.
     pub keep_page_query: bool,
-    /// Where the widget loads the Conversations SDK from (the vendored copy by default).
-    pub sdk_url: String,
+    /// Where the widget loads the Conversations SDK from, when the Worker overrides it; absent,
+    /// the widget loads the vendored copy whose content-hashed name embed.js knows.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sdk_url: Option<String>,
     /// Where the SDK's realtime connection goes instead of Twilio's (the local emulator's
     /// `/v3/wsconnect`); absent in production, where the SDK finds Twilio itself.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -920,7 +922,7 @@ mod tests {
                 "greeting": "Hi"}}"#
         ))
         .unwrap();
-        let public = c.public(&"acme".parse().unwrap(), "/vendor/sdk.js", None);
+        let public = c.public(&"acme".parse().unwrap(), Some("/vendor/sdk.js"), None);
         let json = serde_json::to_string(&public).unwrap();
         for secret_ish in [
             "IS0123",
@@ -947,9 +949,9 @@ mod tests {
         .unwrap();
         let url = RealtimeUrl::try_from("ws://127.0.0.1:8788/v3/wsconnect".to_owned()).unwrap();
         let json =
-            serde_json::to_value(c.public(&"acme".parse().unwrap(), "/v.js", Some(&url))).unwrap();
+            serde_json::to_value(c.public(&"acme".parse().unwrap(), None, Some(&url))).unwrap();
         assert_eq!(json["realtime_url"], "ws://127.0.0.1:8788/v3/wsconnect");
-        let json = serde_json::to_value(c.public(&"acme".parse().unwrap(), "/v.js", None)).unwrap();
+        let json = serde_json::to_value(c.public(&"acme".parse().unwrap(), None, None)).unwrap();
         assert!(json.get("realtime_url").is_none());
         for bad in [
             "http://127.0.0.1:8788/v3/wsconnect",

@@ -11,7 +11,7 @@ use edgechat_core::chat::session::refresh_delay_ms;
 use edgechat_core::retry::RetryPolicy;
 use futures_util::future::{select, Either};
 
-use super::{new_log, Failure, Session, INIT_TIMEOUT_MS};
+use super::{Failure, Session, INIT_TIMEOUT_MS};
 use crate::net::{self, ApiFailure};
 use crate::realm::Realm;
 use crate::sdk;
@@ -46,9 +46,7 @@ impl Session {
                         Some(identity) => identity != token.identity,
                         None => dropped,
                     };
-                    if state.identity.as_deref() != Some(token.identity.as_str()) {
-                        self.view.log.clone().set(new_log(token.identity.clone()));
-                    }
+                    self.view.log.clone().write().set_identity(&token.identity);
                     state.identity = Some(token.identity.clone());
                     state.credential = Some(token.visitor.clone());
                     return Ok((token, replaced));
@@ -69,9 +67,15 @@ impl Session {
     /// The SDK's realm, loading it (again, if the page reloaded its iframe) when needed; a
     /// reloaded realm lost its Client, so the session starts over with a new one.
     pub(super) async fn realm(&self) -> Result<Realm, Failure> {
-        let current = self.state.borrow().realm.clone();
+        let (current, sdk_url) = {
+            let state = self.state.borrow();
+            (
+                state.realm.clone(),
+                state.sdk_url.clone().unwrap_or_default(),
+            )
+        };
         if let Some(realm) = current {
-            if realm.alive() {
+            if realm.alive() && realm.url() == sdk_url {
                 return Ok(realm);
             }
             realm.remove();
@@ -80,7 +84,6 @@ impl Session {
             state.client = None;
             state.conversation = None;
         }
-        let sdk_url = self.state.borrow().sdk_url.clone().unwrap_or_default();
         let realm = Realm::load(&self.realm_parent, &sdk_url)
             .await
             .map_err(|e| {

@@ -13,8 +13,8 @@ use crate::sdk;
 use crate::{post, Event};
 
 impl Session {
-    /// Resumes the stored conversation, or starts one (with a notice when the stored one ended,
-    /// or belonged to the visitor this one `replaced`).
+    /// Resumes the stored conversation; without one (or with a notice when the stored one
+    /// ended, or belonged to the visitor this one `replaced`), the next message starts one.
     pub(super) async fn open_conversation(
         &self,
         client: &sdk::Client,
@@ -50,15 +50,18 @@ impl Session {
                 }
             }
         }
-        let conversation = match resume(stored.as_ref(), lookup) {
-            Resume::Continue(_) => found.expect("found when continuing"),
+        match resume(stored.as_ref(), lookup) {
+            Resume::Continue(_) => self.attach(found.expect("found when continuing")).await,
             Resume::StartNew { notice } => {
+                // The conversation is created with the visitor's first message (`deliver`):
+                // a visitor who only looks leaves nothing behind for agents, webhooks or the bot.
                 self.store.save_conversation(None);
                 self.view.notice.clone().set(notice.map(str::to_owned));
-                self.start_conversation(client).await?
+                self.state.borrow_mut().conversation = None;
+                self.view.log.clone().write().restart();
+                Ok(())
             }
-        };
-        self.attach(conversation).await
+        }
     }
 
     pub(super) async fn start_conversation(

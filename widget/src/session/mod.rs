@@ -9,6 +9,7 @@ mod conversation;
 mod sending;
 
 use std::cell::RefCell;
+use std::collections::VecDeque;
 use std::rc::Rc;
 
 use dioxus::prelude::*;
@@ -99,6 +100,11 @@ struct State {
     keep_page_query: bool,
     /// The SDK's own realm (an iframe in the shadow root), once loaded.
     realm: Option<Realm>,
+    /// Messages to send, in the order they were typed: (local id, body). Sent one at a time
+    /// while connected; they wait meanwhile.
+    outbox: VecDeque<(u64, String)>,
+    /// A task is sending the outbox.
+    delivering: bool,
 }
 
 /// The session controller; cheap to clone into event handlers and tasks.
@@ -116,7 +122,13 @@ pub struct Session {
 impl Session {
     /// The session for `site`; the launcher starts with the look the site's last config gave
     /// it (as embed.js drew it), so that it does not change colour or side when the app loads.
-    pub fn new(view: View, site: SiteId, base: String, realm_parent: web_sys::Node) -> Session {
+    pub fn new(
+        view: View,
+        site: SiteId,
+        base: String,
+        sdk_url: String,
+        realm_parent: web_sys::Node,
+    ) -> Session {
         let store = Store::new(site.clone());
         if let Some(stored) = store.load_look() {
             let (brand, bottom_left) = parse_launcher_look(&stored);
@@ -131,17 +143,15 @@ impl Session {
             site,
             base: base.into(),
             realm_parent,
-            state: Rc::new(RefCell::new(State::default())),
+            state: Rc::new(RefCell::new(State {
+                sdk_url: Some(sdk_url),
+                ..State::default()
+            })),
         }
     }
 
     pub fn identity(&self) -> Option<String> {
         self.state.borrow().identity.clone()
-    }
-
-    /// Whether a returning visitor's browser holds a conversation (load on idle, show unread).
-    pub fn has_stored_conversation(&self) -> bool {
-        self.store.load().conversation.is_some()
     }
 
     /// Connects, unless connected or connecting; shows how it went.
@@ -160,10 +170,11 @@ impl Session {
         match result {
             Ok(()) => {
                 phase.set(Phase::Ready);
-                if (self.view.open)() {
+                if *self.view.open.peek() {
                     self.mark_read();
                 }
                 self.stick_to_bottom(true);
+                spawn(self.clone().flush());
             }
             Err(failure) => {
                 phase.set(Phase::Failed(failure));
@@ -189,13 +200,19 @@ impl Session {
             }
         };
         let token = self.fetch_token(stored.visitor_credential.clone());
-        let (config, token) = futures_util::join!(config, token);
+        // The SDK loads meanwhile, from the vendored copy embed.js named (unless the config
+        // names another: then it loads again below).
+        let realm = self.realm();
+        let (config, token, realm) = futures_util::join!(config, token, realm);
         if let Some(config) = config {
             let config = config.map_err(|f| self.failure(f))?;
             self.store.save_look(launcher_look(
                 config.brand_color.as_deref(),
                 config.bottom_left,
             ));
+            if let Some(title) = &config.title {
+                self.store.save_title(title);
+            }
             let mut look = self.view.look;
             look.set(Look {
                 title: config.title.unwrap_or_else(|| look.peek().title.clone()),
@@ -206,15 +223,20 @@ impl Session {
             });
             let mut state = self.state.borrow_mut();
             state.config_loaded = true;
-            // The config may name the SDK relative to the Worker (its vendored copy).
-            state.sdk_url = web_sys::Url::new_with_base(&config.sdk_url, &self.base)
-                .map(|u| u.href())
-                .ok();
+            // The config may name another SDK, relative to the Worker or not.
+            if let Some(url) = config.sdk_url {
+                state.sdk_url = web_sys::Url::new_with_base(&url, &self.base)
+                    .map(|u| u.href())
+                    .ok();
+            }
             state.realtime_url = config.realtime_url;
             state.keep_page_query = config.keep_page_query;
         }
         let (token, replaced) = token?;
-        let realm = self.realm().await?;
+        let realm = match realm {
+            Ok(realm) if Some(realm.url()) == self.state.borrow().sdk_url.as_deref() => realm,
+            _ => self.realm().await?,
+        };
         let existing = self.state.borrow().client.clone();
         let client = match existing {
             Some(client) => client,

@@ -1,5 +1,6 @@
-//! Sending: the draft, Retry (never twice: the newest page is checked first), delivery (a new
-//! conversation when the last one ended), and the typing signal.
+//! Sending: the draft, the outbox (messages wait while not connected and go out once, in order,
+//! one at a time: a first message creates the conversation), Retry (never twice: the newest page
+//! is checked first), delivery, and the typing signal.
 
 use dioxus::prelude::*;
 use edgechat_core::chat::message_log::PAGE_SIZE;
@@ -8,26 +9,62 @@ use super::{Phase, Session};
 use crate::net;
 
 impl Session {
-    /// Sends the draft: refused drafts stay with a reason; accepted ones show as sending.
+    /// Sends the draft: refused drafts stay with a reason; accepted ones join the outbox.
     pub fn send_draft(&self) {
         let view = self.view;
-        if *view.phase.peek() != Phase::Ready {
-            view.draft_error
-                .clone()
-                .set(Some("Not connected yet: your message is kept here.".into()));
-            return;
-        }
         let text = view.draft.peek().clone();
-        let started = view.log.clone().write().start_send(&text);
-        match started {
-            Err(error) => view.draft_error.clone().set(Some(error.to_string())),
-            Ok((local_id, body)) => {
+        match self.send_text(&text) {
+            Err(error) => view.draft_error.clone().set(Some(error)),
+            Ok(()) => {
                 view.draft.clone().set(String::new());
                 view.draft_error.clone().set(None);
                 self.stick_to_bottom(true);
-                spawn(self.clone().deliver(local_id, body));
             }
         }
+    }
+
+    /// Shows `text` as the visitor's message at once and puts it in the outbox: it goes out
+    /// now when connected, else it waits for the connection. A text that cannot be sent (empty,
+    /// too long) is refused with the reason.
+    pub fn send_text(&self, text: &str) -> Result<(), String> {
+        let started = self.view.log.clone().write().start_send(text);
+        let (local_id, body) = started.map_err(|e| e.to_string())?;
+        self.state.borrow_mut().outbox.push_back((local_id, body));
+        if *self.view.phase.peek() == Phase::Ready {
+            spawn(self.clone().flush());
+        } else {
+            self.view.log.clone().write().waiting(local_id);
+        }
+        Ok(())
+    }
+
+    /// Sends the outbox, one message at a time and in order, while connected; one task at a
+    /// time does it (so a first message creates one conversation, however many wait).
+    pub(super) async fn flush(self) {
+        {
+            let mut state = self.state.borrow_mut();
+            if state.delivering {
+                return;
+            }
+            state.delivering = true;
+        }
+        loop {
+            if *self.view.phase.peek() != Phase::Ready {
+                let waiting: Vec<u64> = self.state.borrow().outbox.iter().map(|o| o.0).collect();
+                let mut log = self.view.log;
+                for local_id in waiting {
+                    log.write().waiting(local_id);
+                }
+                break;
+            }
+            let next = self.state.borrow_mut().outbox.pop_front();
+            let Some((local_id, body)) = next else {
+                break;
+            };
+            self.view.log.clone().write().sending(local_id);
+            self.deliver(local_id, body).await;
+        }
+        self.state.borrow_mut().delivering = false;
     }
 
     /// Retry: first looks for the message in the newest page (a send whose answer was lost with
@@ -51,16 +88,21 @@ impl Session {
                     }
                 }
             }
-            session.deliver(local_id, body).await;
+            session
+                .state
+                .borrow_mut()
+                .outbox
+                .push_back((local_id, body));
+            session.flush().await;
         });
     }
 
-    pub(super) async fn deliver(self, local_id: u64, body: String) {
+    async fn deliver(&self, local_id: u64, body: String) {
         let conversation = self.conversation();
         let client = self.state.borrow().client.clone();
         let conversation = match (conversation, client) {
             (Some(c), _) => Some(c),
-            // The conversation ended: this message starts a new one.
+            // No conversation yet (a first message), or the last one ended: this one starts one.
             (None, client) => match client {
                 Some(client) => match self.start_conversation(&client).await {
                     Ok(c) => self.attach(c.clone()).await.ok().map(|()| c),

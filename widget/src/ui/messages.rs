@@ -58,6 +58,7 @@ fn rows(log: &MessageLog, locale: &str) -> Vec<Row> {
             Entry::Outgoing(o) => {
                 previous_author = None;
                 let (class, meta, retry) = match &o.state {
+                    SendState::Waiting => ("msg own", "Waiting for connection".to_owned(), None),
                     SendState::Sending => ("msg own", "Sending…".to_owned(), None),
                     SendState::Sent { .. } => ("msg own", "Sent".to_owned(), None),
                     SendState::Failed { reason } => {

@@ -68,20 +68,88 @@ pub(crate) fn set_open(session: &Session, elements: Elements, open: bool) {
     open_signal.set(open);
     net::dispatch(if open { "open" } else { "close" }, &JsValue::UNDEFINED);
     if open {
-        session.mark_read();
-        match *view.phase.peek() {
-            Phase::Idle => {
-                spawn(session.clone().connect());
-            }
-            Phase::Failed(_) => session.retry_connect(),
-            _ => {}
-        }
+        opened(session);
         focus_later(elements.composer.peek().clone());
-        session.stick_to_bottom(true);
     } else if let Some(launcher) = elements.launcher.peek().clone() {
         if focus_inside(&launcher) {
             let _ = launcher.focus();
         }
+    }
+}
+
+/// What opening does besides showing the panel: everything is read, and a failed connection
+/// is tried again.
+fn opened(session: &Session) {
+    session.mark_read();
+    match *session.view.phase.peek() {
+        Phase::Idle => {
+            spawn(session.clone().connect());
+        }
+        Phase::Failed(_) => session.retry_connect(),
+        _ => {}
+    }
+    session.stick_to_bottom(true);
+}
+
+/// Takes over embed.js's shell (the visitor opened before the app was there): its draft, with
+/// the caret and focus where they were, and each message sent from it, which waits for the
+/// connection. The panel already rendered open when the shell was; the open was announced.
+fn adopt_shell(session: &Session, shell: web_sys::Element) {
+    let text = shell
+        .query_selector("textarea")
+        .ok()
+        .flatten()
+        .and_then(|t| t.dyn_into::<web_sys::HtmlTextAreaElement>().ok());
+    let had_focus = text.as_ref().is_some_and(|t| {
+        t.get_root_node()
+            .dyn_into::<web_sys::ShadowRoot>()
+            .ok()
+            .and_then(|root| root.active_element())
+            .is_some_and(|active| active == ***t)
+    });
+    let mut draft = text.as_ref().map(|t| t.value()).unwrap_or_default();
+    let caret = text.as_ref().and_then(|t| t.selection_end().ok().flatten());
+    let mut sent = Vec::new();
+    if let Ok(list) = shell.query_selector_all(".q") {
+        for i in 0..list.length() {
+            if let Some(body) = list.item(i).and_then(|n| n.text_content()) {
+                sent.push(body);
+            }
+        }
+    }
+    let composer = shell
+        .get_root_node()
+        .dyn_into::<web_sys::ShadowRoot>()
+        .ok()
+        .and_then(|root| root.query_selector(".panel textarea").ok().flatten())
+        .and_then(|t| t.dyn_into::<web_sys::HtmlTextAreaElement>().ok());
+    shell.remove();
+    for body in sent {
+        if let Err(reason) = session.send_text(&body) {
+            // Too long to send: back into the draft, with the reason (nothing typed is lost).
+            draft = if draft.is_empty() {
+                body
+            } else {
+                body + "\n" + &draft
+            };
+            session.view.draft_error.clone().set(Some(reason));
+        }
+    }
+    if !draft.is_empty() {
+        session.view.draft.clone().set(draft.clone());
+    }
+    if let Some(composer) = composer {
+        // At once, not after a frame: a key pressed meanwhile must land in the composer.
+        composer.set_value(&draft);
+        if had_focus {
+            let _ = composer.focus();
+            if let Some(caret) = caret {
+                let _ = composer.set_selection_range(caret, caret);
+            }
+        }
+    }
+    if *session.view.open.peek() {
+        opened(session);
     }
 }
 
@@ -99,7 +167,7 @@ pub(crate) fn run(session: &Session, elements: Elements, command: Command) {
 #[component]
 pub fn App() -> Element {
     let view = View {
-        open: use_signal(|| false),
+        open: use_signal(crate::shell_open),
         phase: use_signal(|| Phase::Idle),
         log: use_signal(|| new_log(String::new())),
         notice: use_signal(|| None),
@@ -119,9 +187,15 @@ pub fn App() -> Element {
         launcher: Signal::new(None),
         composer: Signal::new(None),
     });
-    let (session, focus_launcher, open_now) = use_hook(|| {
+    let (session, focus_launcher, shell) = use_hook(|| {
         let start = crate::take_start().expect("mount() sets the start parameters");
-        let session = Session::new(view, start.site, start.base, start.realm_parent);
+        let session = Session::new(
+            view,
+            start.site,
+            start.base,
+            start.sdk_url,
+            start.realm_parent,
+        );
         let handler = session.clone();
         let mut events = start.events;
         spawn(async move {
@@ -132,24 +206,25 @@ pub fn App() -> Element {
                 }
             }
         });
-        if !start.open && session.has_stored_conversation() {
-            // A returning visitor: connect in the background to show what is unread.
-            spawn(session.clone().connect());
-        }
-        (session, start.focus_launcher, start.open)
+        // Mounted on intent (or, for a returning visitor, when idle): connect now, so that
+        // the panel is ready when the visitor opens it. No conversation is created before
+        // the visitor's first message.
+        spawn(session.clone().connect());
+        (session, start.focus_launcher, start.shell)
     });
     use_context_provider(|| session.clone());
-    // After the first render: `edgechat:ready`, then the open the visitor asked for.
+    // After the first render: the shell's content, then `edgechat:ready`.
+    let adopting = session.clone();
     use_effect(move || {
+        if let Some(shell) = shell.clone().filter(|s| s.is_connected()) {
+            adopt_shell(&adopting, shell);
+        }
         if focus_launcher {
             if let Some(el) = elements.launcher.peek().clone() {
                 let _ = el.focus();
             }
         }
         net::dispatch("ready", &JsValue::UNDEFINED);
-        if open_now {
-            crate::post(Event::Command(Command::Open));
-        }
     });
 
     let look = view.look.read();

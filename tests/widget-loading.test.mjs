@@ -1,0 +1,174 @@
+// How the widget loads, in Debian's Chromium against `wrangler dev` and the local Twilio emulator:
+// the panel's shell takes typing before the app is there and hands it over (nothing typed lost,
+// each message sent once, in order); a visitor who only looks creates no conversation; the
+// widget's files carry content hashes and a repeat view fetches none of them; a page holding an
+// older embed.js after a deploy still gets a working widget.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startWorker, testSecrets } from './support/worker.mjs';
+import { startEmulator } from './support/emulator.mjs';
+import { launchBrowser } from './support/browser.mjs';
+import { startHost, hostPage } from './support/host.mjs';
+import { builtFiles } from '../scripts/lib/files.mjs';
+
+const secrets = testSecrets();
+const SERVICE = 'IS' + 'c3'.repeat(16);
+let host;
+let emu;
+let client;
+let worker;
+let browser;
+
+const config = () => JSON.stringify({
+  allowed_origins: [host.origin], service_sid: SERVICE, automation: 'none',
+  appearance: { title: 'Loading test', brand_color: '#0263E0', position: 'bottom-right' },
+});
+
+before(async () => {
+  host = await startHost();
+  emu = await startEmulator({ secrets, services: [SERVICE] });
+  client = emu.client();
+  worker = await startWorker({
+    secrets: { ...secrets, TWILIO_API_BASE: emu.url, TWILIO_REALTIME_URL: emu.realtimeUri },
+    sites: Object.fromEntries(['shell', 'looker', 'repeat', 'stale'].map((s) => [s, config()])),
+  });
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  worker?.stop();
+  emu?.stop();
+  await host?.stop();
+});
+
+/** A host page for `site`; fails the test on any page error (checked by `done`). */
+async function visit(site) {
+  const page = await browser.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  if (process.env.DEBUG_PAGE) page.on('console', (m) => console.log('console:', m.text()));
+  await page.emulateMedia({ reducedMotion: 'reduce' });
+  await page.goto(host.page(`/${site}`, hostPage({ workerUrl: worker.url, site })));
+  const done = async () => {
+    await page.close();
+    assert.deepEqual(errors, []);
+  };
+  return { page, done };
+}
+
+const launcher = (page) => page.locator('button.launcher').last();
+const composer = (page) => page.getByRole('textbox', { name: 'Message' });
+const log = (page) => page.getByRole('log', { name: 'Messages' });
+const connected = (page) => page.locator('button[aria-label="Send"][aria-disabled="false"]').waitFor({ timeout: 15_000 });
+const allDelivered = (page) => page.locator('.msg.own .meta', { hasText: /Waiting|Sending|Not sent/ }).waitFor({ state: 'detached' });
+const stored = (page, site, what) => page.evaluate(([s, w]) => localStorage.getItem(`edgechat:${s}:${w}`), [site, what]);
+const focusedLabel = (page) => page.evaluate(() => document.activeElement?.shadowRoot?.activeElement?.getAttribute('aria-label') ?? null);
+const conversationsOf = async (site) => (await client.conversations.v1.services(SERVICE).conversations.list({ pageSize: 100 }))
+  .filter((c) => JSON.parse(c.attributes || '{}').site === site);
+const bodiesIn = async (sid) => (await client.conversations.v1.services(SERVICE).conversations(sid).messages.list({ pageSize: 100 })).map((m) => m.body);
+
+test('the shell: with the widget held back, the click opens a panel that takes typing and Enter; the app takes the draft and the messages over, each sent once, in order', async () => {
+  const { page, done } = await visit('shell');
+  await launcher(page).waitFor();
+  let release;
+  const held = new Promise((resolve) => { release = resolve; });
+  await page.route('**/widget/edgechat_widget.*.js', async (route) => { await held; await route.continue(); });
+  await launcher(page).click();
+  await page.getByRole('dialog', { name: 'Chat' }).waitFor();
+  assert.equal(await focusedLabel(page), 'Message', 'the shell focuses its composer');
+  if (process.env.DEBUG_PAGE) await page.evaluate(() => { const r = document.querySelector('edgechat-widget').shadowRoot; r.addEventListener('focusout', (e) => console.log('focusout', e.target.outerHTML.slice(0, 80), new Error().stack)); r.querySelector('textarea').addEventListener('keydown', (e) => console.log('key', e.key)); });
+  await page.keyboard.type('First from the shell');
+  await page.keyboard.press('Enter');
+  await page.keyboard.type('Second');
+  await page.keyboard.press('Enter');
+  await page.keyboard.type('A draft in prog');
+  if (process.env.DEBUG_PAGE) console.log(await page.evaluate(() => { const r = document.querySelector('edgechat-widget').shadowRoot; return [r.activeElement?.outerHTML, r.querySelector('textarea').value, document.activeElement.tagName]; }));
+  assert.deepEqual(await page.locator('.sh .q').allInnerTexts(), ['First from the shell', 'Second']);
+  assert.equal(await stored(page, 'shell', 'conversation'), null, 'nothing was created yet');
+
+  release();
+  await page.waitForFunction(() => !document.querySelector('edgechat-widget').shadowRoot.querySelector('.sh'));
+  // Keys pressed as the app takes over land in its composer, after the draft.
+  await page.keyboard.type('ress');
+  await connected(page);
+  await allDelivered(page);
+  assert.equal(await composer(page).inputValue(), 'A draft in progress');
+  assert.equal(await focusedLabel(page), 'Message', 'focus stays in the composer');
+  const sid = await stored(page, 'shell', 'conversation');
+  assert.match(sid ?? '', /^CH/);
+  assert.deepEqual(await bodiesIn(sid), ['First from the shell', 'Second']);
+  assert.equal((await conversationsOf('shell')).length, 1, 'one conversation');
+  const shown = await log(page).locator('.msg.own .bubble').allInnerTexts();
+  assert.deepEqual(shown, ['First from the shell', 'Second'], 'each shown once');
+  // The panel is the app's now, with the site's title.
+  await page.getByRole('dialog', { name: 'Loading test' }).waitFor();
+  await done();
+});
+
+test('a visitor who only looks leaves no conversation behind: it is created with their first message', async () => {
+  const { page, done } = await visit('looker');
+  await launcher(page).click();
+  await connected(page);
+  await page.getByRole('dialog').getByRole('button', { name: 'Close chat' }).click();
+  await launcher(page).click();
+  await connected(page);
+  assert.equal(await stored(page, 'looker', 'conversation'), null);
+  assert.deepEqual(await conversationsOf('looker'), []);
+  await composer(page).fill('Now I ask');
+  await composer(page).press('Enter');
+  await allDelivered(page);
+  const [conversation, ...more] = await conversationsOf('looker');
+  assert.deepEqual(more, []);
+  assert.deepEqual(await bodiesIn(conversation.sid), ['Now I ask']);
+  await done();
+});
+
+/** Which of `urls` this page fetched over the network (not from the browser's caches). */
+async function networkFetches(page, urls) {
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('Network.enable');
+  const byId = new Map();
+  const cached = new Set();
+  cdp.on('Network.requestWillBeSent', (e) => byId.set(e.requestId, e.request.url));
+  cdp.on('Network.requestServedFromCache', (e) => cached.add(e.requestId));
+  cdp.on('Network.responseReceived', (e) => {
+    if (e.response.fromDiskCache || e.response.fromPrefetchCache || e.response.fromServiceWorker) cached.add(e.requestId);
+  });
+  return () => [...byId].filter(([id, url]) => urls.includes(url) && !cached.has(id)).map(([, url]) => url);
+}
+
+test('a repeat view in a warm browser fetches none of the widget\'s files: hashed names, cached immutable', async () => {
+  const files = builtFiles();
+  const urls = [files.module, files.wasm, files.sdk].map((p) => `${worker.url}/${p.replace(/^public\//, '')}`);
+  const first = await visit('repeat');
+  await launcher(first.page).click();
+  await connected(first.page);
+  await first.done();
+
+  const { page, done } = await visit('repeat');
+  const fetched = await networkFetches(page, urls);
+  await launcher(page).click();
+  await connected(page);
+  assert.deepEqual(fetched(), [], 'the module, the wasm and the SDK all came from the cache');
+  await done();
+});
+
+test('a page holding an older embed.js (its files gone after a deploy) asks for the current names and works', async () => {
+  const { page, done } = await visit('stale');
+  let manifestAsked = false;
+  page.on('request', (r) => { if (r.url().endsWith('/widget-manifest.json')) manifestAsked = true; });
+  await page.route(`${worker.url}/embed.js`, async (route) => {
+    const response = await route.fetch();
+    const body = (await response.text()).replace(/\.[0-9a-f]{12}\./g, '.0123456789ab.');
+    await route.fulfill({ response, body });
+  });
+  await page.reload();
+  await launcher(page).click();
+  await connected(page);
+  assert.ok(manifestAsked, 'the loader asked for the current names');
+  await composer(page).fill('Still works');
+  await composer(page).press('Enter');
+  await allDelivered(page);
+  await done();
+});
