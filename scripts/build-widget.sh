@@ -19,7 +19,8 @@ sdk_src=node_modules/@twilio/conversations/builds/twilio-conversations.min.js
 stamp_file="target/widget-out/.edgechat-stamp"
 stamp="$( { find core/src widget/src -type f -print0 | sort -z | xargs -0 sha256sum;
             sha256sum Cargo.toml Cargo.lock core/Cargo.toml widget/Cargo.toml widget/build.rs \
-              widget/embed.ts widget/look.ts package-lock.json scripts/build-widget.sh; } | sha256sum | cut -d' ' -f1)"
+              widget/embed.ts widget/look.ts package-lock.json scripts/build-widget.sh \
+              scripts/lib/wasm-opt-widget.flags; } | sha256sum | cut -d' ' -f1)"
 manifest_ok() {
   [ -f public/widget-manifest.json ] && [ -f public/embed.js ] && node -e '
     const fs = require("fs"); const m = JSON.parse(fs.readFileSync("public/widget-manifest.json", "utf8"));
@@ -35,10 +36,10 @@ bindgen=target/widget-out/bindgen
 rm -rf "$bindgen" && mkdir -p "$bindgen"
 "$WASM_BINDGEN_BIN" --target web --no-typescript --out-dir "$bindgen" --out-name edgechat_widget \
   target/wasm32-unknown-unknown/widget/edgechat_widget.wasm
-# -Oz for size; the names and producers sections only serve debuggers.
-"$WASM_OPT_BIN" "$bindgen/edgechat_widget_bg.wasm" -Oz --strip-debug --strip-producers \
-  --enable-mutable-globals --enable-sign-ext --enable-nontrapping-float-to-int --enable-bulk-memory \
-  --enable-multivalue --enable-reference-types -o "$bindgen/opt.wasm"
+# -Oz for size, then flattened and re-looped and -Oz twice more (2.4 KiB gzip less than -Oz alone;
+# the size account in BENCHMARKS.md); the names and producers sections only serve debuggers.
+# shellcheck disable=SC2046
+"$WASM_OPT_BIN" "$bindgen/edgechat_widget_bg.wasm" $(cat scripts/lib/wasm-opt-widget.flags) -o "$bindgen/opt.wasm"
 # One ES module (wasm-bindgen's glue and the snippets it imports); embed.js hands it the wasm.
 "$ESBUILD_BIN" "$bindgen/edgechat_widget.js" --bundle --format=esm --target=es2020 --minify \
   --log-level=warning --outfile="$bindgen/module.js"

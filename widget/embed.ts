@@ -49,10 +49,9 @@ type Queue = { q?: ArrayLike<unknown>[] };
   // recommended snippet also fills) and run at the start.
   const early: ArrayLike<unknown>[] = w.edgechat?.q ? [...w.edgechat.q] : [];
   w.edgechat = Object.assign((...args: unknown[]) => void early.push(args), { q: early });
-  const key = (what: string) => `edgechat:${site}:${what}`;
   const read = (what: string) => {
     try {
-      return localStorage.getItem(key(what)) || '';
+      return localStorage.getItem(`edgechat:${site}:${what}`) || '';
     } catch {
       return ''; // Storage blocked: defaults until the app loads.
     }
@@ -84,10 +83,11 @@ type Queue = { q?: ArrayLike<unknown>[] };
   const title = read('title') || 'Chat';
   const root = host.attachShadow({ mode: 'open' });
   // Launcher styles (Paste: color-background-primary, shadow, border-radius-circle; the app's
-  // launcher has the same class, its badge's rules are the app's) and the shell's: the app's
-  // panel (widget/src/widget.css) in short, which it replaces.
+  // launcher has the same class, its badge's and focus ring's rules are the app's; before, the
+  // browser's own focus ring shows) and the shell's: the app's panel (widget/src/widget.css) in
+  // short, which it replaces.
   root.innerHTML =
-    '<style>button{margin:0;padding:0;border:0;color:#fff;background:var(--ec-brand);cursor:pointer}.launcher{position:fixed;z-index:2147483647;bottom:20px;right:20px;width:56px;height:56px;border-radius:50%;display:flex;align-items:center;justify-content:center;box-shadow:0 4px 16px 0 rgba(18,28,45,.2)}svg{width:28px;height:28px;fill:currentColor}:focus-visible{outline:none;box-shadow:0 0 0 4px rgba(2,99,224,.7)}.sh{position:fixed;z-index:2147483647;bottom:88px;right:20px;width:376px;height:min(640px,calc(100vh - 108px));display:flex;flex-direction:column;background:#f4f4f6;border-radius:8px;box-shadow:0 16px 24px rgba(18,28,45,.2);overflow:hidden;font:14px/20px sans-serif}.sh[hidden]{display:none}.sh *{box-sizing:border-box;margin:0}.sh h2{flex:1;font-size:16px}.hd,form{display:flex;gap:8px;padding:12px 16px;background:var(--ec-brand);color:#fff}.lg{flex:1;overflow:auto;padding:16px;display:flex;flex-direction:column;gap:8px}.lg p{align-self:center;color:#606b85}.q.q{align-self:flex-end;padding:8px 12px;border-radius:8px;background:var(--ec-brand);color:#fff;white-space:pre-wrap}form{background:#fff}textarea{flex:1;resize:none;padding:8px 12px;font:inherit;border:1px solid #8891aa;border-radius:4px}.sh button{width:40px;height:40px;border-radius:4px}.left,.left .launcher{right:auto;left:20px}@media (max-width:599px){.sh.sh{inset:0;width:auto;height:auto;border-radius:0}}</style>' +
+    '<style>button{margin:0;padding:0;border:0;color:#fff;background:var(--ec-brand);cursor:pointer}.launcher{position:fixed;z-index:2147483647;bottom:20px;right:20px;width:56px;height:56px;border-radius:50%;display:flex;align-items:center;justify-content:center;box-shadow:0 4px 16px rgba(18,28,45,.2)}svg{width:28px;height:28px;fill:currentColor}.sh{position:fixed;z-index:2147483647;bottom:88px;right:20px;width:376px;height:min(640px,calc(100vh - 108px));display:flex;flex-direction:column;background:#f4f4f6;border-radius:8px;box-shadow:0 16px 24px rgba(18,28,45,.2);overflow:hidden;font:14px/20px sans-serif}.sh[hidden]{display:none}.sh *{box-sizing:border-box;margin:0}.sh h2{flex:1;font-size:16px}.hd,form{display:flex;gap:8px;padding:12px 16px;background:var(--ec-brand);color:#fff}.lg{flex:1;overflow:auto;padding:16px;display:flex;flex-direction:column;gap:8px}.lg p{align-self:center;color:#606b85}.q.q{align-self:flex-end;padding:8px 12px;border-radius:8px;background:var(--ec-brand);color:#fff;white-space:pre-wrap}form{background:#fff}textarea{flex:1;resize:none;padding:8px 12px;font:inherit;border:1px solid #8891aa}.sh button{width:40px;height:40px}.sh button,textarea{border-radius:4px}.left,.left .launcher{right:auto;left:20px}@media (max-width:599px){.sh.sh{inset:0;width:auto;height:auto;border-radius:0}}</style>' +
     `<button class="launcher${left ? ' left' : ''}" aria-label="Open chat" aria-expanded="false" aria-haspopup="dialog"><svg viewBox="0 0 24 24" aria-hidden="true"><path d="M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H8l-4 4V6a2 2 0 0 1 2-2z"/></svg></button><div></div>`;
   const placeholder = root.querySelector('button')!;
   const mountPoint = root.querySelector('div')!;
@@ -127,7 +127,7 @@ type Queue = { q?: ArrayLike<unknown>[] };
       ));
 
   const command = (name: unknown) => {
-    if (name !== 'open' && name !== 'close' && name !== 'toggle') return warn('unknown command ' + name);
+    if (!/^(open|close|toggle)$/.test(name as string)) return warn('unknown command ' + name);
     if (widget) return widget.command(name);
     const open = name === 'toggle' ? !opened : name === 'open';
     if (open && !shell) {
