@@ -31,7 +31,7 @@ const items = JSON.parse(execFileSync(bin('twiggy'), ['top', '-n', '1000000', '-
 export function crateOf(name) {
   if (/^"function names"|^custom section|^"/.test(name)) return '(names, only in this build)';
   if (name.startsWith('data segment') || /^data\[\d+\]$/.test(name)) return '(data: strings, tables, CSS)';
-  if (/shim|^__wbg|^__wbindgen|^__externref/.test(name)) return '(wasm-bindgen glue)';
+  if (/shim|^__wbg|^__wbindgen|^__externref|^import /.test(name)) return '(wasm-bindgen glue and imports)';
   if (/^(table|elem|type|import|export|global|memory|code)\[/.test(name) || /^(table|elem)\b/.test(name)) return '(wasm structure)';
   // `<impl A for B>::f` and `<B as A>::f` count for the crate whose code it is: for a trait
   // implemented on our type that is our crate; the first path in the name is the best guess.
@@ -46,15 +46,17 @@ const kib = (n) => `${(n / 1024).toFixed(1)} KiB`;
 const shipped = readFileSync(join(ROOT, builtFiles().wasm));
 const glue = readFileSync(join(ROOT, builtFiles().module));
 const sizes = (bytes) => ({
-  raw: kib(bytes.length),
-  gzip: kib(gzipSync(bytes, { level: 9 }).length),
-  brotli: kib(brotliCompressSync(bytes, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } }).length),
+  raw: bytes.length,
+  gzip: gzipSync(bytes, { level: 9 }).length,
+  brotli: brotliCompressSync(bytes, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } }).length,
 });
-console.log('\nThe shipped widget on open (the size account below is of a copy built with names):');
+const [wasmSizes, glueSizes] = [sizes(shipped), sizes(glue)];
+const row = (file, s) => ({ file, raw: kib(s.raw), gzip: kib(s.gzip), brotli: kib(s.brotli) });
+console.log('\nThe shipped widget on open (each file compressed on its own, as served; the account below is of a copy built with names):');
 markdownTable([
-  { file: 'wasm (CSS inside)', ...sizes(shipped) },
-  { file: 'JS glue', ...sizes(glue) },
-  { file: 'together', ...sizes(Buffer.concat([shipped, glue])) },
+  row('wasm (CSS inside)', wasmSizes),
+  row('JS glue', glueSizes),
+  row('together', { raw: wasmSizes.raw + glueSizes.raw, gzip: wasmSizes.gzip + glueSizes.gzip, brotli: wasmSizes.brotli + glueSizes.brotli }),
 ]);
 
 const byCrate = new Map();
@@ -75,4 +77,4 @@ markdownTable([...byCrate].filter(([c]) => !c.startsWith('(names')).sort((a, b) 
 
 console.log(`\nThe ${top} largest functions and data segments:`);
 markdownTable(items.filter((i) => !crateOf(i.name).startsWith('(names')).slice(0, top)
-  .map((i) => ({ bytes: i.shallow_size, item: i.name.replace(/::h[0-9a-f]{16}$/, '').replace(/\[[0-9a-f]{16}\]/g, '').replace(/\|/g, '\\|').slice(0, 140) })));
+  .map((i) => ({ bytes: i.shallow_size, item: i.name.replace(/::h[0-9a-f]{16}$/, '').replace(/\[[0-9a-f]+\]/g, '').replace(/\|/g, '\\|').slice(0, 140) })));

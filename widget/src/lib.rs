@@ -19,6 +19,11 @@ mod ui;
 
 use std::cell::RefCell;
 
+/// talc instead of Rust's default dlmalloc: smaller and faster in wasm (size account, BENCHMARKS.md).
+#[cfg(all(not(target_feature = "atomics"), target_family = "wasm"))]
+#[global_allocator]
+static TALC: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
+
 use edgechat_core::ids::site::SiteId;
 use futures_channel::mpsc::{unbounded, UnboundedReceiver, UnboundedSender};
 use wasm_bindgen::prelude::*;
