@@ -31,17 +31,23 @@ const page = (extra) => `<!doctype html><html lang="en"><head><meta charset="utf
   <meta name="viewport" content="width=device-width, initial-scale=1"><title>Acme</title></head>
   <body>${content}${extra}</body></html>`;
 const tag = `<script src="${worker.url}/embed.js" data-site="demo" async></script>`;
-// The README's recommended snippet, for this Worker and site.
-const snippet = `<script>window.edgechat=window.edgechat||function(){(edgechat.q=edgechat.q||[]).push(arguments)};
-  (function(d,w){function go(){(w.requestIdleCallback||setTimeout)(function(){var s=d.createElement('script');
-  s.src='${worker.url}/embed.js';s.async=true;s.dataset.site='demo';d.body.appendChild(s)})}
-  d.readyState==='complete'?go():w.addEventListener('load',go)})(document,window)</script>`;
+// The README's recommended snippet, read from README.md (what site owners paste is what is
+// measured), for this Worker and site.
+const snippet = readFileSync(join(ROOT, 'README.md'), 'utf8')
+  .match(/<script>window\.edgechat=window\.edgechat[\s\S]*?<\/script>/)[0]
+  .replace('https://chat.example.com', worker.url).replace("dataset.site='acme'", "dataset.site='demo'");
 const pages = {
   bare: host.page('/bare', page('')),
   tag: host.page('/tag', page(tag)),
   snippet: host.page('/snippet', page(snippet)),
 };
 
+/** The deltas of `name` against the bare page, run by run (the runs are interleaved): "median (min to max)". */
+const deltas = (runs, name, key, fmt) => {
+  const ds = runs[name].map((s, i) => s[key] - runs.bare[i][key]);
+  const f = (x) => (key === 'cls' ? x.toFixed(3) : fmt(x));
+  return `${f(median(ds))} (${f(Math.min(...ds))} to ${f(Math.max(...ds))})`;
+};
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
@@ -100,13 +106,12 @@ const columns = [
   ['JS heap after load', 'heap', (n) => `${(n / 1024 / 1024).toFixed(2)} MiB`],
 ];
 console.log(`\nHost page with and without the widget: slow 4G (150 ms, 1.6 Mbit/s) and 4x CPU through CDP, cold cache, ${runs} interleaved runs each; medians (bare page's min-max), deltas against the bare page`);
-console.log('| | bare page | + script tag | delta | + recommended snippet | delta |\n|---|---|---|---|---|---|');
+console.log('| | bare page | + script tag | delta, run by run: median (min to max) | + recommended snippet | delta, run by run: median (min to max) |\n|---|---|---|---|---|---|');
 for (const [label, key, fmt] of columns) {
   const m = Object.fromEntries(Object.keys(samples).map((n) => [n, median(samples[n].map((s) => s[key]))]));
   const bare = samples.bare.map((s) => s[key]);
   const spread = `${fmt(Math.min(...bare))}-${fmt(Math.max(...bare))}`;
-  const delta = (x) => (key === 'cls' ? (x - m.bare).toFixed(3) : fmt(x - m.bare));
-  console.log(`| ${label} | ${fmt(m.bare)} (${spread}) | ${fmt(m.tag)} | ${delta(m.tag)} | ${fmt(m.snippet)} | ${delta(m.snippet)} |`);
+  console.log(`| ${label} | ${fmt(m.bare)} (${spread}) | ${fmt(m.tag)} | ${deltas(samples, 'tag', key, fmt)} | ${fmt(m.snippet)} | ${deltas(samples, 'snippet', key, fmt)} |`);
 }
 
 // Lighthouse, mobile defaults (its own simulated slow 4G and 4x CPU), offline, Debian's Chromium.
@@ -132,12 +137,11 @@ if (lighthouseRuns > 0) {
     rmSync(out, { recursive: true, force: true });
   }
   console.log(`\nLighthouse ${JSON.parse(readFileSync(join(ROOT, 'node_modules/lighthouse/package.json'), 'utf8')).version} (mobile defaults, simulated throttling), ${lighthouseRuns} runs per page; medians (bare page's min-max), deltas`);
-  console.log('| | bare page | + script tag | delta | + recommended snippet | delta |\n|---|---|---|---|---|---|');
+  console.log('| | bare page | + script tag | delta, run by run: median (min to max) | + recommended snippet | delta, run by run: median (min to max) |\n|---|---|---|---|---|---|');
   for (const [label, key, fmt] of [['performance score', 'score', (x) => x.toFixed(0)], ['LCP', 'lcp', ms], ['TBT', 'tbt', ms], ['CLS', 'cls', (x) => x.toFixed(3)]]) {
     const m = Object.fromEntries(Object.keys(scores).map((n) => [n, median(scores[n].map((s) => s[key]))]));
     const bare = scores.bare.map((s) => s[key]);
-    const d = (x) => (key === 'cls' ? (x - m.bare).toFixed(3) : fmt(x - m.bare));
-    console.log(`| ${label} | ${fmt(m.bare)} (${fmt(Math.min(...bare))}-${fmt(Math.max(...bare))}) | ${fmt(m.tag)} | ${d(m.tag)} | ${fmt(m.snippet)} | ${d(m.snippet)} |`);
+    console.log(`| ${label} | ${fmt(m.bare)} (${fmt(Math.min(...bare))}-${fmt(Math.max(...bare))}) | ${fmt(m.tag)} | ${deltas(scores, 'tag', key, fmt)} | ${fmt(m.snippet)} | ${deltas(scores, 'snippet', key, fmt)} |`);
   }
 }
 worker.stop();

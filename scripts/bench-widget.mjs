@@ -11,6 +11,7 @@ import { startWorker, testSecrets, ROOT } from '../tests/support/worker.mjs';
 import { startEmulator } from '../tests/support/emulator.mjs';
 import { launchBrowser } from '../tests/support/browser.mjs';
 import { startHost, hostPage } from '../tests/support/host.mjs';
+import { builtFiles } from './lib/files.mjs';
 
 const runs = Math.max(1, Math.min(100, Number(process.argv[2] ?? 10)));
 
@@ -22,11 +23,12 @@ const sizes = (path) => {
     brotli: brotliCompressSync(bytes, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } }).length,
   };
 };
+const built = builtFiles();
 const files = [
-  ['embed.js (eager)', 'public/embed.js'],
-  ['widget JS glue (on open)', 'public/widget/edgechat_widget.js'],
-  ['widget wasm, CSS inside (on open)', 'public/widget/edgechat_widget_bg.wasm'],
-  ['SDK: @twilio/conversations 3.0.1 (on open, in its own realm)', 'public/vendor/twilio-conversations.min.js'],
+  ['embed.js (eager)', built.embed],
+  ['widget JS glue (on open)', built.module],
+  ['widget wasm, CSS inside (on open)', built.wasm],
+  ['SDK: @twilio/conversations 3.0.1 (on open, in its own realm)', built.sdk],
 ];
 const kb = (n) => `${(n / 1024).toFixed(1)} KiB`;
 console.log('\n| file | raw | gzip | brotli |\n|---|---|---|---|');
@@ -123,6 +125,4 @@ for (const [name, key, fmt] of [
   const xs = samples[key];
   console.log(`| ${name} | ${fmt(median(xs))} | ${fmt(Math.min(...xs))} | ${fmt(Math.max(...xs))} |`);
 }
-// The same figures with the SDK stand-in the widget ran on before the real SDK (this machine,
-// the last bench before the switch), for comparison.
-console.log('| before, with the SDK stand-in: click -> panel interactive / conversation ready | 77 ms / 106 ms | | |');
+

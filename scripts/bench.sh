@@ -2,7 +2,9 @@
 # `npm run bench`: Worker throughput (token route vs /health), upload size, webhook handling
 # time and REST calls per event against the local Twilio emulator, and the widget: its bytes (raw,
 # gzip, brotli) and, in headless Chromium, its load and open timings (scripts/bench-widget.mjs)
-# and a keystroke's cost with 500 messages in the log (scripts/bench-keystroke.mjs), the host page
+# and a keystroke's cost with 500 messages in the log (scripts/bench-keystroke.mjs), the open on
+# Lighthouse's slow 4G (scripts/bench-open.mjs), the size account by crate and function
+# (scripts/size-account.mjs, with twiggy) and Dioxus' own floor (scripts/size-floor.sh), the host page
 # with and without it, Lighthouse included (scripts/bench-pageload.mjs); the real
 # Conversations SDK against the emulator's realtime endpoint (scripts/bench-sdk.mjs); a load and
 # fault run (scripts/bench-faults.mjs: designed 429s only, concurrent deliveries without
@@ -14,6 +16,10 @@ set -euo pipefail
 source "$(dirname "$0")/lib/env.sh"
 cd "$ROOT"
 bash scripts/setup.sh >/dev/null
+# twiggy attributes the widget's wasm bytes by crate and function (the size account).
+if ! "$HOME/.cargo/bin/twiggy" --version 2>/dev/null | grep -q '0\.8\.0'; then
+  cargo install twiggy --version 0.8.0 >&2
+fi
 bash scripts/build.sh >/dev/null
 bash scripts/build-emulator.sh >/dev/null
 out="$(mktemp)"
@@ -34,6 +40,16 @@ trap 'rm -f "$out"' EXIT
   echo "## Widget"
   node --experimental-websocket scripts/bench-widget.mjs "${WIDGET_BENCH_RUNS:-10}"
   node --experimental-websocket scripts/bench-keystroke.mjs "${KEYSTROKE_BENCH_MESSAGES:-500}"
+  echo
+  echo "### The open on a slow network"
+  node --experimental-websocket scripts/bench-open.mjs "${OPEN_BENCH_RUNS:-5}"
+  echo
+  echo "### The size account"
+  node scripts/size-account.mjs "${SIZE_ACCOUNT_TOP:-25}"
+  echo
+  echo "What Dioxus itself weighs, built the same way (scripts/size-floor.sh):"
+  echo
+  bash scripts/size-floor.sh
   echo
   echo "## The host page, with and without the widget"
   node scripts/bench-pageload.mjs "${PAGELOAD_BENCH_RUNS:-7}" "${LIGHTHOUSE_RUNS:-3}"

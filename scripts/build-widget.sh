@@ -19,7 +19,7 @@ sdk_src=node_modules/@twilio/conversations/builds/twilio-conversations.min.js
 stamp_file="target/widget-out/.edgechat-stamp"
 stamp="$( { find core/src widget/src -type f -print0 | sort -z | xargs -0 sha256sum;
             sha256sum Cargo.toml Cargo.lock core/Cargo.toml widget/Cargo.toml widget/build.rs \
-              widget/embed.ts widget/look.ts package-lock.json scripts/build-widget.sh \
+              widget/embed.ts widget/look.ts widget/realm.js package-lock.json scripts/build-widget.sh \
               scripts/lib/wasm-opt-widget.flags; } | sha256sum | cut -d' ' -f1)"
 manifest_ok() {
   [ -f public/widget-manifest.json ] && [ -f public/embed.js ] && node -e '
@@ -40,8 +40,16 @@ rm -rf "$bindgen" && mkdir -p "$bindgen"
 # the size account in BENCHMARKS.md); the names and producers sections only serve debuggers.
 # shellcheck disable=SC2046
 "$WASM_OPT_BIN" "$bindgen/edgechat_widget_bg.wasm" $(cat scripts/lib/wasm-opt-widget.flags) -o "$bindgen/opt.wasm"
-# One ES module (wasm-bindgen's glue and the snippets it imports); embed.js hands it the wasm.
-"$ESBUILD_BIN" "$bindgen/edgechat_widget.js" --bundle --format=esm --target=es2020 --minify \
+# One ES module (wasm-bindgen's glue and the snippets it imports, and the realm's `preload`, which
+# embed.js calls before the wasm has arrived); embed.js hands it the wasm.
+realm_js="$(find "$bindgen/snippets" -path '*edgechat-widget-*/realm.js' | head -1)"
+[ -n "$realm_js" ] || die "wasm-bindgen did not copy widget/realm.js"
+cat > "$bindgen/entry.js" <<ENTRY
+export * from './edgechat_widget.js';
+export { default } from './edgechat_widget.js';
+export { preload } from './${realm_js#"$bindgen/"}';
+ENTRY
+"$ESBUILD_BIN" "$bindgen/entry.js" --bundle --format=esm --target=es2020 --minify \
   --log-level=warning --outfile="$bindgen/module.js"
 
 hash() { sha256sum "$1" | cut -c1-12; }

@@ -32,6 +32,7 @@ interface Files {
 
 interface Widget {
   default(init: { module_or_path: Promise<Response> }): Promise<unknown>;
+  preload(parent: ShadowRoot, sdk: string): void;
   mount(root: Element, site: string, base: string, sdk: string, focusLauncher: boolean, shell: Element | null): void;
   command(name: string): void;
 }
@@ -98,11 +99,13 @@ type Queue = { q?: ArrayLike<unknown>[] };
   let shell: HTMLElement | undefined;
   let opened = false;
 
-  // The module and the wasm are fetched side by side; the module compiles the wasm as it streams.
+  // The module and the wasm are fetched side by side; the module compiles the wasm as it streams,
+  // and the SDK loads into its realm meanwhile.
   const attempt = async () => {
     const wasm = fetch(base + 'widget/' + files.wasm);
     wasm.catch(warn); // Unhandled if the module fails first.
     const mod: Widget = await import(base + 'widget/' + files.module);
+    mod.preload(root, base + 'vendor/' + files.sdk);
     await mod.default({ module_or_path: wasm });
     return mod;
   };

@@ -9,7 +9,8 @@
 //! swap `<body>` do this): [`Realm::alive`] tells, and the session starts again.
 
 use js_sys::{Function, Promise, Reflect};
-use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 
 #[derive(Clone)]
@@ -35,45 +36,21 @@ pub enum RealmError {
     NoClient,
 }
 
+#[wasm_bindgen(module = "/realm.js")]
+extern "C" {
+    /// The frame embed.js preloaded for `url`, or a new one: `[frame, promise of the load]`.
+    #[wasm_bindgen(catch)]
+    fn realm_frame(parent: &web_sys::Node, url: &str) -> Result<js_sys::Array, JsValue>;
+}
+
 impl Realm {
-    /// Makes the iframe under `parent` (the shadow root) and loads the SDK script from `url` as
-    /// a classic script in its document.
+    /// The iframe under `parent` (the shadow root) with the SDK script from `url` loaded as a
+    /// classic script in its document: the one embed.js started on intent, or a new one.
     pub async fn load(parent: &web_sys::Node, url: &str) -> Result<Realm, RealmError> {
-        let dom = |_| RealmError::Dom;
-        let document = web_sys::window()
-            .and_then(|w| w.document())
-            .ok_or(RealmError::Dom)?;
-        let frame: web_sys::HtmlIFrameElement = document
-            .create_element("iframe")
-            .map_err(dom)?
-            .unchecked_into();
-        for (name, value) in [
-            ("hidden", ""),
-            ("aria-hidden", "true"),
-            ("tabindex", "-1"),
-            ("title", "chat connection"),
-        ] {
-            frame.set_attribute(name, value).map_err(dom)?;
-        }
-        parent.append_child(&frame).map_err(dom)?;
+        let started = realm_frame(parent, url).map_err(|_| RealmError::Dom)?;
+        let frame: web_sys::HtmlIFrameElement = started.get(0).unchecked_into();
+        let done: Promise = started.get(1).unchecked_into();
         let window: JsValue = frame.content_window().ok_or(RealmError::Dom)?.into();
-        let inner = frame.content_document().ok_or(RealmError::Dom)?;
-        let script = inner.create_element("script").map_err(dom)?;
-        script.set_attribute("src", url).map_err(dom)?;
-        let done = Promise::new(&mut |resolve, reject| {
-            let _ = Reflect::set(&script, &"onload".into(), &resolve);
-            let _ = Reflect::set(&script, &"onerror".into(), &reject);
-        });
-        let head = get(&inner, "head");
-        let target: web_sys::Node = if head.is_object() {
-            head.unchecked_into()
-        } else {
-            inner
-                .document_element()
-                .ok_or(RealmError::Dom)?
-                .unchecked_into()
-        };
-        target.append_child(&script).map_err(dom)?;
         let loaded = JsFuture::from(done).await.is_ok();
         let realm = Realm {
             frame,

@@ -1,0 +1,42 @@
+// The SDK's realm, started as early as possible: embed.js calls `preload` as soon as the widget's
+// module has arrived (before its wasm has), so the SDK downloads and runs while the wasm still
+// streams and compiles; the app's `Realm::load` (src/realm.rs) then takes the frame that is
+// loading, or makes one for another URL. One definition of the realm's frame, used by both.
+//
+// A same-origin blank iframe inside the widget's shadow root, whose document loads the SDK as a
+// classic script: the SDK's globals and polyfills stay in that window.
+
+let pending;
+
+/** Makes the frame under `parent` and starts loading `url` in it: [frame, a promise of the load]. */
+function start(parent, url) {
+  const frame = document.createElement('iframe');
+  for (const [name, value] of [['hidden', ''], ['aria-hidden', 'true'], ['tabindex', '-1'], ['title', 'chat connection']]) {
+    frame.setAttribute(name, value);
+  }
+  parent.appendChild(frame);
+  const inner = frame.contentDocument;
+  const script = inner.createElement('script');
+  const loaded = new Promise((resolve, reject) => {
+    script.onload = resolve;
+    script.onerror = () => reject(new Error('the SDK script did not load'));
+  });
+  loaded.catch(() => {}); // Judged by whoever takes the frame.
+  script.src = url;
+  (inner.head || inner.documentElement).appendChild(script);
+  return [frame, loaded];
+}
+
+/** embed.js, on intent: start the realm for `url` under `parent` (the shadow root), once. */
+export function preload(parent, url) {
+  pending ||= { url, started: start(parent, url) };
+}
+
+/** The app: the frame preloaded for `url`, or a new one ([frame, promise of the load]). */
+export function realm_frame(parent, url) {
+  const preloaded = pending;
+  pending = undefined;
+  if (preloaded?.url === url && preloaded.started[0].isConnected) return preloaded.started;
+  preloaded?.started[0].remove();
+  return start(parent, url);
+}
