@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { createServer } from 'node:http';
 import { startWorker, testSecrets, freePort } from './support/worker.mjs';
 import { startEmulator, twilio } from './support/emulator.mjs';
+import { until } from './support/wait.mjs';
 
 const secrets = testSecrets();
 const SERVICE = 'IS' + '1'.repeat(32);
@@ -129,7 +130,7 @@ test('Studio site: one studio webhook per new conversation, the same form the tw
   const created = (await workerCalls()).find((r) => r.method === 'POST' && r.path.endsWith('/Webhooks'));
   const other = await client.conversations.v1.services(SERVICE).conversations.create({});
   await client.conversations.v1.services(SERVICE).conversations(other.sid).webhooks
-    .create({ target: 'studio', 'configuration.flowSid': FLOW, 'configuration.filters': ['onMessageAdded'] });
+    .create({ target: 'studio', 'configuration.flowSid': FLOW, 'configuration.filters': ['onMessageAdded'], 'configuration.replayAfter': 0 });
   const library = (await emu.requests()).filter((r) => r.auth_user === secrets.TWILIO_ACCOUNT_SID && r.path.endsWith('/Webhooks')).at(-1);
   const sorted = (params) => [...params].sort((a, b) => a[0].localeCompare(b[0]));
   assert.deepEqual(sorted(created.params), sorted(library.params));
@@ -170,6 +171,36 @@ test("bot site: a webhook to the site's bot URL, which then receives the visitor
   assert.equal(params.Body, 'hi bot');
   assert.equal(params.ClientIdentity, identity);
   assert.ok(twilio.validateRequest(secrets.TWILIO_AUTH_TOKEN, botRequests[0].headers['x-twilio-signature'], botUrl, params));
+});
+
+test('a conversation created and written to at once (the widget creates it with the first message): the bot and the flow still hear that message, once', async () => {
+  for (const site of ['bot', 'studio']) {
+    await emu.reset();
+    botRequests.length = 0;
+    // The Worker's attach is slow, so the visitor's first messages are stored before it.
+    await emu.fault({ method: 'POST', path_contains: '/Webhooks', delay_ms: 600, times: 1 });
+    const v = await visitor(site);
+    const conversation = await v.sdk.createConversation({ site });
+    await v.sdk.join(conversation.sid);
+    await v.sdk.send(conversation.sid, 'first, before the bot');
+    await v.sdk.send(conversation.sid, 'second, before the bot');
+    await emu.settled();
+    await until(async () => (await webhooksOf(conversation.sid)).length === 1, 'the automation is attached');
+    await v.sdk.send(conversation.sid, 'third, after');
+    const deliveries = await emu.settled();
+    if (site === 'bot') {
+      const bodies = botRequests.map((r) => Object.fromEntries(new URLSearchParams(r.body)).Body);
+      assert.deepEqual(bodies, ['first, before the bot', 'second, before the bot', 'third, after']);
+      const botUrl = `http://127.0.0.1:${bot.address().port}/bot`;
+      for (const r of botRequests) {
+        const params = Object.fromEntries(new URLSearchParams(r.body));
+        assert.ok(twilio.validateRequest(secrets.TWILIO_AUTH_TOKEN, r.headers['x-twilio-signature'], botUrl, params), 'signed as Twilio signs');
+      }
+    } else {
+      const studio = deliveries.filter((d) => d.target === 'studio').map((d) => Object.fromEntries(d.params).Body);
+      assert.deepEqual(studio, ['first, before the bot', 'second, before the bot', 'third, after']);
+    }
+  }
 });
 
 test('a site without automation, and a conversation in another service: nothing attached, no REST call', async () => {

@@ -184,6 +184,12 @@ pub enum Change {
         conversation: String,
         index: u64,
     },
+    /// A conversation-scoped webhook was added (Twilio fires no event for it; with
+    /// `Configuration.ReplayAfter` it replays the messages from that index to the new webhook).
+    WebhookAdded {
+        conversation: String,
+        webhook: String,
+    },
     /// Not stored: a participant is typing now.
     Typing {
         conversation: String,
@@ -668,7 +674,8 @@ impl State {
         Ok(((), vec![change]))
     }
 
-    /// Adds a conversation-scoped webhook (no event: Twilio fires none for it).
+    /// Adds a conversation-scoped webhook (no event: Twilio fires none for it; the change tells
+    /// the webhook transport, which replays messages to it from `replay_after`).
     pub fn add_webhook(&mut self, service: &str, id: &str, webhook: Webhook) -> Written<Webhook> {
         let c = self.find_mut(service, id)?;
         if c.webhooks.len() >= MAX_WEBHOOKS {
@@ -679,7 +686,11 @@ impl State {
             ));
         }
         c.webhooks.push(webhook.clone());
-        Ok((webhook, Vec::new()))
+        let change = Change::WebhookAdded {
+            conversation: c.sid.clone(),
+            webhook: webhook.sid.clone(),
+        };
+        Ok((webhook, vec![change]))
     }
 
     pub fn remove_webhook(&mut self, service: &str, id: &str, webhook: &str) -> Written<()> {

@@ -597,6 +597,8 @@ impl Sync {
                 let data = conversation_document(c, &objects, &Names(&self.objects));
                 self.update_document(&objects.document, data);
             }
+            // Conversation-scoped webhooks are not part of what clients see.
+            Change::WebhookAdded { .. } => {}
             Change::Typing {
                 conversation,
                 identity,

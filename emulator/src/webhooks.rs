@@ -92,6 +92,13 @@ impl Webhooks {
     }
 
     fn on_change(&self, world: &World, change: &Change, origin: &Origin) {
+        if let Change::WebhookAdded {
+            conversation,
+            webhook,
+        } = change
+        {
+            return self.replay(world, conversation, webhook);
+        }
         let (source, identity) = match origin {
             Origin::Api { announce: false } => return,
             Origin::Api { announce: true } => ("API", None),
@@ -156,7 +163,10 @@ impl Webhooks {
                 let Some(m) = c.message(*index) else { return };
                 (vec![message_event(c, m)], Some(c))
             }
-            Change::UserAdded { .. } | Change::UserUpdated { .. } | Change::Typing { .. } => return,
+            Change::UserAdded { .. }
+            | Change::UserUpdated { .. }
+            | Change::Typing { .. }
+            | Change::WebhookAdded { .. } => return,
         };
         let Some(c) = conversation else { return };
         let Some(service) = model.services.get(&c.service_sid) else {
@@ -164,6 +174,35 @@ impl Webhooks {
         };
         for event in events {
             self.announce(event, source, identity.as_deref(), &service.webhooks, c);
+        }
+    }
+
+    /// A new conversation-scoped webhook with `Configuration.ReplayAfter`: the conversation's
+    /// messages from that index on go to it (and to it only) as `onMessageAdded`, in order, as
+    /// Twilio replays them, so that a bot attached after the first messages still hears them.
+    fn replay(&self, world: &World, conversation: &str, webhook: &str) {
+        let Some(c) = world.model.conversation(conversation) else {
+            return;
+        };
+        let Some(hook) = c.webhooks.iter().find(|w| w.sid == webhook) else {
+            return;
+        };
+        let Some(from) = hook.replay_after else {
+            return;
+        };
+        if !hook.filters.is_empty() && !hook.filters.iter().any(|f| f == "onMessageAdded") {
+            return;
+        }
+        let target = match hook.target.as_str() {
+            "webhook" => ("webhook", hook.url.clone(), None, Some(hook.sid.clone())),
+            "studio" => ("studio", None, hook.flow_sid.clone(), Some(hook.sid.clone())),
+            _ => return,
+        };
+        for m in c.messages.iter().filter(|m| m.index >= from) {
+            // A participant's message came from a client (the SDK); others from the REST API.
+            let identity = m.participant_sid.is_some().then_some(m.author.as_str());
+            let source = if identity.is_some() { "SDK" } else { "API" };
+            self.queue_event(message_event(c, m), source, identity, vec![target.clone()]);
         }
     }
 
@@ -176,6 +215,12 @@ impl Webhooks {
         service: &ServiceWebhooks,
         conversation: &Conversation,
     ) {
+        let to = targets(event.event_type, service, Some(conversation));
+        self.queue_event(event, source, identity, to);
+    }
+
+    /// Queues `event` for `to`, signed when sent (studio targets are only recorded).
+    fn queue_event(&self, event: Event, source: &str, identity: Option<&str>, to: Vec<Target>) {
         let mut params = vec![
             ("AccountSid".to_owned(), self.account.account_sid.clone()),
             ("EventType".to_owned(), event.event_type.to_owned()),
@@ -186,9 +231,7 @@ impl Webhooks {
             params.push(("ClientIdentity".to_owned(), identity.to_owned()));
         }
         params.extend(event.params);
-        for (target, url, flow_sid, webhook_sid) in
-            targets(event.event_type, service, Some(conversation))
-        {
+        for (target, url, flow_sid, webhook_sid) in to {
             let recorded = target == "studio";
             let delivery = Delivery {
                 id: 0,

@@ -164,6 +164,12 @@ pub struct ListedMessage {
     pub attributes: Option<String>,
 }
 
+/// `Configuration.ReplayAfter` for a new conversation's automation: Twilio replays every message
+/// from this index on to the new webhook. A visitor's conversation is created with their first
+/// message, which is often stored before the automation is attached; the flow or bot hears it
+/// all the same.
+const FIRST_MESSAGE: &str = "0";
+
 /// What a site's automation attaches to each new conversation.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Attachment {
@@ -192,12 +198,14 @@ impl Attachment {
             Attachment::Studio(flow) => request
                 .param("Target", "studio")
                 .param("Configuration.FlowSid", flow.as_str())
-                .param("Configuration.Filters", "onMessageAdded"),
+                .param("Configuration.Filters", "onMessageAdded")
+                .param("Configuration.ReplayAfter", FIRST_MESSAGE),
             Attachment::Webhook(url) => request
                 .param("Target", "webhook")
                 .param("Configuration.Url", url)
                 .param("Configuration.Method", "post")
-                .param("Configuration.Filters", "onMessageAdded"),
+                .param("Configuration.Filters", "onMessageAdded")
+                .param("Configuration.ReplayAfter", FIRST_MESSAGE),
         }
     }
 }
@@ -336,7 +344,8 @@ mod tests {
         assert_eq!(
             r.body().unwrap(),
             format!(
-                "Target=studio&Configuration.FlowSid={FW}&Configuration.Filters=onMessageAdded"
+                "Target=studio&Configuration.FlowSid={FW}&Configuration.Filters=onMessageAdded\
+                 &Configuration.ReplayAfter=0"
             )
         );
         assert!(!r.announce);
@@ -350,7 +359,7 @@ mod tests {
         assert_eq!(
             body,
             "Target=webhook&Configuration.Url=https%3A%2F%2Fbot.acme.com%2Fhook%3Fa%3D1%26b%3Dtwo%2520words\
-             &Configuration.Method=post&Configuration.Filters=onMessageAdded"
+             &Configuration.Method=post&Configuration.Filters=onMessageAdded&Configuration.ReplayAfter=0"
         );
     }
 
