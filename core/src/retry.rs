@@ -49,9 +49,137 @@ impl RetryPolicy {
     }
 }
 
+/// A retry loop that a server may ask to wait (429 with `Retry-After`): the widget's token
+/// renewal. A wait the server asked for is taken whole, however long (up to
+/// [`Retried::MAX_ASKED_WAIT_MS`]), and the policy starts afresh after it, since the server said
+/// when to come back; at most [`Retried::MAX_ASKED_WAITS`] such waits in a row. Other failures
+/// back off by the policy, within its attempts and budget.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Retried {
+    policy: RetryPolicy,
+    attempt: u32,
+    started_ms: u64,
+    asked_waits: u32,
+}
+
+/// How an attempt of a [`Retried`] loop failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AttemptFailure {
+    /// The server refused for now and asked to come back after this long (`None`: it did not
+    /// say; the caller's default applies).
+    Busy { retry_after_ms: u64 },
+    /// No answer within the attempt's timeout, a network error, or an answer that can change.
+    Failed,
+}
+
+impl Retried {
+    /// The longest wait a server may ask for (10 minutes).
+    pub const MAX_ASKED_WAIT_MS: u64 = 600_000;
+    /// The most asked waits in a row before giving up.
+    pub const MAX_ASKED_WAITS: u32 = 3;
+
+    /// A loop whose first attempt starts at `now_ms`.
+    pub fn new(policy: RetryPolicy, now_ms: u64) -> Retried {
+        Retried {
+            policy,
+            attempt: 1,
+            started_ms: now_ms,
+            asked_waits: 0,
+        }
+    }
+
+    /// The attempt that just ran failed at `now_ms`: the wait before the next one, or `None`
+    /// to give up (`jitter` in 0..1).
+    pub fn after(&mut self, failure: AttemptFailure, now_ms: u64, jitter: f64) -> Option<u64> {
+        match failure {
+            AttemptFailure::Busy { retry_after_ms } => {
+                if self.asked_waits >= Self::MAX_ASKED_WAITS {
+                    return None;
+                }
+                self.asked_waits += 1;
+                let wait = retry_after_ms.clamp(1_000, Self::MAX_ASKED_WAIT_MS);
+                self.attempt = 1;
+                self.started_ms = now_ms + wait;
+                Some(wait)
+            }
+            AttemptFailure::Failed => {
+                self.asked_waits = 0;
+                self.attempt += 1;
+                let elapsed = now_ms.saturating_sub(self.started_ms);
+                self.policy
+                    .delay_before(self.attempt, jitter, None, elapsed)
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const RENEWAL: RetryPolicy = RetryPolicy {
+        max_attempts: 5,
+        base_delay_ms: 1_000,
+        max_delay_ms: 16_000,
+        attempt_timeout_ms: 10_000,
+        budget_ms: 60_000,
+    };
+
+    #[test]
+    fn a_wait_the_server_asks_for_is_taken_whole_even_past_the_budget_then_the_policy_starts_again()
+    {
+        let mut r = Retried::new(RENEWAL, 0);
+        // The Worker's renewal limit answers 429 with Retry-After: 60, the whole budget: the
+        // plain policy would give up here (never past the budget).
+        assert_eq!(RENEWAL.delay_before(2, 1.0, Some(60_000), 0), None);
+        let busy = AttemptFailure::Busy {
+            retry_after_ms: 60_000,
+        };
+        assert_eq!(r.after(busy, 100, 0.5), Some(60_000));
+        // After the wait, failures back off by the policy from the first retry again.
+        assert_eq!(r.after(AttemptFailure::Failed, 60_200, 1.0), Some(1_000));
+        assert_eq!(r.after(AttemptFailure::Failed, 61_300, 1.0), Some(2_000));
+    }
+
+    #[test]
+    fn asked_waits_are_bounded_in_length_and_in_number() {
+        let mut r = Retried::new(RENEWAL, 0);
+        let asked = |ms| AttemptFailure::Busy { retry_after_ms: ms };
+        assert_eq!(
+            r.after(asked(3_600_000), 0, 0.5),
+            Some(600_000),
+            "at most 10 minutes"
+        );
+        assert_eq!(
+            r.after(asked(0), 600_000, 0.5),
+            Some(1_000),
+            "at least a second"
+        );
+        assert_eq!(r.after(asked(5_000), 601_000, 0.5), Some(5_000));
+        assert_eq!(
+            r.after(asked(5_000), 606_000, 0.5),
+            None,
+            "three in a row, then give up"
+        );
+    }
+
+    #[test]
+    fn plain_failures_stay_within_the_policy() {
+        let mut r = Retried::new(RENEWAL, 0);
+        let mut now = 0;
+        let mut waits = Vec::new();
+        while let Some(wait) = r.after(AttemptFailure::Failed, now, 1.0) {
+            waits.push(wait);
+            now += wait + 10_000; // each attempt timed out
+        }
+        assert_eq!(waits, [1_000, 2_000, 4_000, 8_000], "five attempts in all");
+        let mut slow = Retried::new(RENEWAL, 0);
+        assert_eq!(
+            slow.after(AttemptFailure::Failed, 59_500, 1.0),
+            None,
+            "none past the budget"
+        );
+    }
 
     #[test]
     fn retry_policy_backs_off_with_jitter_within_bounds() {

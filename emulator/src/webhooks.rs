@@ -195,7 +195,12 @@ impl Webhooks {
         }
         let target = match hook.target.as_str() {
             "webhook" => ("webhook", hook.url.clone(), None, Some(hook.sid.clone())),
-            "studio" => ("studio", None, hook.flow_sid.clone(), Some(hook.sid.clone())),
+            "studio" => (
+                "studio",
+                None,
+                hook.flow_sid.clone(),
+                Some(hook.sid.clone()),
+            ),
             _ => return,
         };
         for m in c.messages.iter().filter(|m| m.index >= from) {

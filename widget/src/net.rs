@@ -36,8 +36,35 @@ pub fn get(value: &JsValue, key: &str) -> JsValue {
     Reflect::get(value, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
 }
 
-async fn request(url: &str, body: Option<&str>) -> Result<JsValue, ApiFailure> {
+/// A call to the Worker, abandoned (its fetch aborted) after `timeout_ms` without a complete
+/// answer, which counts as no answer.
+async fn request(url: &str, body: Option<&str>, timeout_ms: u32) -> Result<JsValue, ApiFailure> {
+    let abort = web_sys::AbortController::new().map_err(|_| ApiFailure::Network)?;
+    let window = web_sys::window().ok_or(ApiFailure::Network)?;
+    let cancel = abort.clone();
+    let timer = Closure::once(move || cancel.abort());
+    let timer_id = window
+        .set_timeout_with_callback_and_timeout_and_arguments_0(
+            timer.as_ref().unchecked_ref(),
+            timeout_ms.min(i32::MAX as u32) as i32,
+        )
+        .ok();
+    let result = send(&window, url, body, &abort.signal()).await;
+    if let Some(id) = timer_id {
+        window.clear_timeout_with_handle(id);
+    }
+    drop(timer);
+    result
+}
+
+async fn send(
+    window: &web_sys::Window,
+    url: &str,
+    body: Option<&str>,
+    signal: &web_sys::AbortSignal,
+) -> Result<JsValue, ApiFailure> {
     let init = RequestInit::new();
+    init.set_signal(Some(signal));
     if let Some(body) = body {
         init.set_method("POST");
         init.set_body(&JsValue::from_str(body));
@@ -46,7 +73,6 @@ async fn request(url: &str, body: Option<&str>) -> Result<JsValue, ApiFailure> {
         init.set_headers(&headers);
     }
     let request = Request::new_with_str_and_init(url, &init).map_err(|_| ApiFailure::Network)?;
-    let window = web_sys::window().ok_or(ApiFailure::Network)?;
     let response: Response = JsFuture::from(window.fetch_with_request(&request))
         .await
         .map_err(|_| ApiFailure::Network)?
@@ -88,8 +114,16 @@ pub struct PublicConfig {
     pub realtime_url: Option<String>,
 }
 
+/// How long a config request may go unanswered before it is abandoned.
+pub const CONFIG_TIMEOUT_MS: u32 = 10_000;
+
 pub async fn config(base: &str, site: &str) -> Result<PublicConfig, ApiFailure> {
-    let json = request(&format!("{base}api/sites/{site}/config"), None).await?;
+    let json = request(
+        &format!("{base}api/sites/{site}/config"),
+        None,
+        CONFIG_TIMEOUT_MS,
+    )
+    .await?;
     let appearance = get(&json, "appearance");
     Ok(PublicConfig {
         title: get_str(&appearance, "title"),
@@ -112,7 +146,13 @@ pub struct Token {
     pub expires_in: u64,
 }
 
-pub async fn token(base: &str, site: &str, visitor: Option<&str>) -> Result<Token, ApiFailure> {
+/// A token; the request is abandoned after `timeout_ms` without an answer.
+pub async fn token(
+    base: &str,
+    site: &str,
+    visitor: Option<&str>,
+    timeout_ms: u32,
+) -> Result<Token, ApiFailure> {
     let body = Object::new();
     if let Some(visitor) = visitor {
         let _ = Reflect::set(&body, &"visitor".into(), &visitor.into());
@@ -121,7 +161,12 @@ pub async fn token(base: &str, site: &str, visitor: Option<&str>) -> Result<Toke
         .ok()
         .and_then(|s| s.as_string())
         .unwrap_or_else(|| "{}".into());
-    let json = request(&format!("{base}api/sites/{site}/token"), Some(&body)).await?;
+    let json = request(
+        &format!("{base}api/sites/{site}/token"),
+        Some(&body),
+        timeout_ms,
+    )
+    .await?;
     let field = |key| get_str(&json, key).ok_or(ApiFailure::Network);
     Ok(Token {
         token: field("token")?,

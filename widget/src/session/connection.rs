@@ -8,7 +8,7 @@ use std::rc::Rc;
 use edgechat_core::api::limits::RETRY_AFTER_SECONDS;
 use edgechat_core::api::ErrorCode;
 use edgechat_core::chat::session::refresh_delay_ms;
-use edgechat_core::retry::RetryPolicy;
+use edgechat_core::retry::{AttemptFailure, Retried, RetryPolicy};
 use futures_util::future::{select, Either};
 
 use super::{Failure, Session, INIT_TIMEOUT_MS};
@@ -18,7 +18,9 @@ use crate::sdk;
 use crate::{post, Event};
 
 /// How hard a token renewal tries before waiting for the next warning or timer: the first
-/// retry after about a second, doubling, five attempts within a minute.
+/// retry after about a second, doubling, five attempts within a minute, each abandoned after
+/// 10 s without an answer. A 429's `Retry-After` is waited whole, then the policy starts again
+/// (`Retried`).
 const RENEWAL: RetryPolicy = RetryPolicy {
     max_attempts: 5,
     base_delay_ms: 1_000,
@@ -38,7 +40,14 @@ impl Session {
         let mut credential = credential;
         let mut dropped = false;
         loop {
-            match net::token(&self.base, self.site.as_str(), credential.as_deref()).await {
+            match net::token(
+                &self.base,
+                self.site.as_str(),
+                credential.as_deref(),
+                RENEWAL.attempt_timeout_ms as u32,
+            )
+            .await
+            {
                 Ok(token) => {
                     self.store.save_visitor(Some(&token.visitor));
                     let mut state = self.state.borrow_mut();
@@ -155,15 +164,21 @@ impl Session {
             state.refreshing = true;
         }
         let credential = self.state.borrow().credential.clone();
-        let started = net::now_ms();
-        let mut attempt = 1;
+        let mut retried = Retried::new(RENEWAL, net::now_ms());
         let mut refused = false;
-        let mut wait_at_least_ms = 0;
         loop {
-            match net::token(&self.base, self.site.as_str(), credential.as_deref()).await {
+            let outcome = net::token(
+                &self.base,
+                self.site.as_str(),
+                credential.as_deref(),
+                RENEWAL.attempt_timeout_ms as u32,
+            )
+            .await;
+            let failure = match outcome {
                 Ok(token) if self.state.borrow().token.as_deref() == Some(token.token.as_str()) => {
                     // Issued within the same second as the one the Client holds: the same bytes,
                     // which the SDK would ignore. Ask again (after the policy's wait).
+                    AttemptFailure::Failed
                 }
                 Ok(token) => {
                     let (client, expired) = {
@@ -180,6 +195,7 @@ impl Session {
                             break;
                         }
                     }
+                    AttemptFailure::Failed
                 }
                 Err(ApiFailure::Refused {
                     code: Some(ErrorCode::InvalidVisitorCredential),
@@ -192,23 +208,19 @@ impl Session {
                     code: Some(ErrorCode::RateLimited),
                     retry_after,
                     ..
-                }) => {
-                    // Busy: the next attempt waits as long as the Worker asked.
-                    wait_at_least_ms = u64::from(retry_after.unwrap_or(RETRY_AFTER_SECONDS)) * 1000;
-                }
-                Err(_) => {}
-            }
-            attempt += 1;
-            let elapsed = net::now_ms().saturating_sub(started);
-            let retry_after = (wait_at_least_ms > 0).then_some(wait_at_least_ms);
-            wait_at_least_ms = 0;
-            let Some(delay) =
-                RENEWAL.delay_before(attempt, js_sys::Math::random(), retry_after, elapsed)
-            else {
+                }) => AttemptFailure::Busy {
+                    // The whole wait the Worker asked for, then renew (the connection and
+                    // the draft stay as they are meanwhile).
+                    retry_after_ms: u64::from(retry_after.unwrap_or(RETRY_AFTER_SECONDS)) * 1000,
+                },
+                // No answer within the attempt's timeout (abandoned), or a failure to retry.
+                Err(_) => AttemptFailure::Failed,
+            };
+            let Some(delay) = retried.after(failure, net::now_ms(), js_sys::Math::random()) else {
                 // Out of attempts: the next SDK warning or timer tries again.
                 break;
             };
-            net::sleep(delay as u32).await;
+            net::sleep(delay.min(u64::from(u32::MAX)) as u32).await;
         }
         self.state.borrow_mut().refreshing = false;
         if refused {
