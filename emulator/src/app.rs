@@ -4,7 +4,7 @@
 //! events it causes are one step: a client that subscribes sees either the state before a
 //! write or its events, never half. [`App::write`] runs a model mutation, carries each
 //! [`Change`] into the projection (which pushes to subscribed clients) and hands it to the
-//! observers the transports registered (signed webhooks, the stand-in channel). Transports
+//! observers the transports registered (signed webhooks). Transports
 //! import this module; it imports none of them.
 
 use std::sync::atomic::{AtomicU64, Ordering};

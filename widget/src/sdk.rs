@@ -1,5 +1,7 @@
-//! Bindings to the Conversations SDK: exactly the surface in widget/sdk-surface.ts, which
-//! tests/sdk-types/conformance.ts checks (tsc) against the real @twilio/conversations declarations.
+//! Bindings to the Conversations SDK. What they call is declared in widget/sdk-surface.ts, which
+//! tests/sdk-types/conformance.ts checks (tsc) against the real @twilio/conversations
+//! declarations; nothing checks these bindings against that file, so a binding added here
+//! belongs there too.
 //! The SDK lives in its own realm ([`crate::realm`]); these are method calls on its objects, and
 //! whatever the widget hands it is made in that realm.
 

@@ -122,7 +122,7 @@ fn failed(failure: RestFailure, calls: u32) -> Done {
 
 impl ConversationObject {
     async fn handle(&self, params: &[(String, String)], received_ms: u64) -> Done {
-        let secrets = match crate::webhooks::secrets(&self.env) {
+        let secrets = match crate::secrets::webhook(&self.env) {
             Ok(secrets) => secrets,
             Err(reply) => {
                 return Done {

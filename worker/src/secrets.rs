@@ -5,7 +5,7 @@ use std::cell::OnceCell;
 use std::rc::Rc;
 use std::thread::LocalKey;
 
-use edgechat_core::api::secrets::SecretError;
+use edgechat_core::api::secrets::{SecretError, WebhookSecrets};
 use edgechat_core::api::{ApiError, ErrorCode};
 use worker::Env;
 
@@ -31,4 +31,13 @@ pub fn cached<T: 'static>(
     })?;
     let secrets = Rc::new(secrets);
     Ok(cell.with(|c| c.get_or_init(|| secrets.clone()).clone()))
+}
+
+/// The secrets the webhook path needs (the route's signature check and the conversation
+/// object's REST calls), read once per isolate.
+pub fn webhook(env: &Env) -> Result<Rc<WebhookSecrets>, Reply> {
+    thread_local! {
+        static SECRETS: OnceCell<Rc<WebhookSecrets>> = const { OnceCell::new() };
+    }
+    cached(&SECRETS, env, |lookup| WebhookSecrets::load(lookup))
 }

@@ -17,7 +17,6 @@
 
 use std::rc::Rc;
 
-use edgechat_core::api::secrets::WebhookSecrets;
 use edgechat_core::api::{ApiError, ErrorCode};
 use edgechat_core::automation::{self, Action, ForSite, Ignored, Outcome, Route};
 use edgechat_core::ids::sid::ConversationSid;
@@ -33,13 +32,6 @@ use crate::http::{self, Reply};
 
 /// Largest webhook body read (Twilio's events are a few KB; attributes are at most 16 KB).
 const MAX_WEBHOOK_BYTES: usize = 64 * 1024;
-
-pub(crate) fn secrets(env: &Env) -> Result<Rc<WebhookSecrets>, Reply> {
-    thread_local! {
-        static SECRETS: std::cell::OnceCell<Rc<WebhookSecrets>> = const { std::cell::OnceCell::new() };
-    }
-    crate::secrets::cached(&SECRETS, env, |lookup| WebhookSecrets::load(lookup))
-}
 
 pub async fn handle(req: Request, env: &Env) -> Reply {
     match handle_checked(req, env).await {
@@ -71,7 +63,7 @@ fn ignored(site: Option<&SiteId>, why: Ignored) -> Reply {
 
 async fn handle_checked(mut req: Request, env: &Env) -> Result<Reply, Reply> {
     let received_ms = worker::Date::now().as_millis();
-    let secrets = secrets(env)?;
+    let secrets = crate::secrets::webhook(env)?;
     let signature = req
         .headers()
         .get("X-Twilio-Signature")

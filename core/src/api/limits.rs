@@ -15,9 +15,6 @@ use std::net::IpAddr;
 use crate::ids::site::SiteId;
 pub use crate::site::config::LIMIT_STEP;
 
-/// Unknown site ids looked up in KV per client address and minute (known ones are free).
-pub const SITE_LOOKUPS_PER_MINUTE: u32 = 20;
-
 /// `Retry-After` for a refused request: the bindings count per minute.
 pub const RETRY_AFTER_SECONDS: u32 = 60;
 

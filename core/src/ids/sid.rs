@@ -52,8 +52,6 @@ macro_rules! sid_type {
         pub struct $name(String);
 
         impl $name {
-            pub const PREFIX: &'static str = $prefix;
-
             pub fn as_str(&self) -> &str {
                 &self.0
             }
@@ -146,7 +144,12 @@ mod tests {
             "IS0123456789abcdef0123456789abcdé",
         ] {
             let err = bad.parse::<ServiceSid>().unwrap_err();
-            assert_eq!(err.prefix, "IS", "{bad:?}");
+            assert_eq!(
+                err.to_string(),
+                "expected a Conversations service SID: \"IS\" followed by 32 lower-case hex \
+                 digits (34 characters)",
+                "{bad:?}"
+            );
         }
     }
 

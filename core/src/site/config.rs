@@ -146,6 +146,14 @@ impl TryFrom<u32> for PerMinute {
 
 impl SiteConfig {
     pub fn from_json(json: &str) -> Result<SiteConfig, ConfigError> {
+        // serde would take a JSON array as the struct's fields in order ("expected struct
+        // SiteConfig with 10 elements"): say what a config is instead.
+        if !matches!(json.trim_start().chars().next(), None | Some('{')) {
+            return Err(ConfigError {
+                field: ".".into(),
+                message: "a site config is a JSON object: {\"allowed_origins\": [...], \"service_sid\": \"IS...\"}".into(),
+            });
+        }
         let de = &mut serde_json::Deserializer::from_str(json);
         serde_path_to_error::deserialize(de).map_err(|err| {
             let field = err.path().to_string();
@@ -864,11 +872,21 @@ mod tests {
     fn invalid_json_is_reported_with_its_position() {
         let e = error("{\"allowed_origins\": [,]}");
         assert!(e.message.contains("line 1"), "{e}");
-        let e = error("[]");
-        assert!(
-            e.message.contains("expected struct SiteConfig") || e.message.contains("invalid type"),
-            "{e}"
-        );
+        for not_an_object in [
+            "[]",
+            "[\"https://a.com\"]",
+            "\"acme\"",
+            "42",
+            "true",
+            "null",
+        ] {
+            let e = error(not_an_object);
+            assert_eq!(
+                e.message,
+                "a site config is a JSON object: {\"allowed_origins\": [...], \"service_sid\": \"IS...\"}",
+                "{not_an_object}"
+            );
+        }
     }
 
     #[test]
