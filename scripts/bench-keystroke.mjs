@@ -30,6 +30,11 @@ try {
   await page.goto(url);
   await root(page).getByRole('button', { name: /Open chat/ }).click();
   await root(page).locator('button[aria-label="Send"][aria-disabled="false"]').waitFor({ timeout: 20_000 });
+  // The conversation is created with the visitor's first message.
+  const composer = root(page).getByRole('textbox', { name: 'Message' });
+  await composer.fill('Hello');
+  await composer.press('Enter');
+  await page.waitForFunction(() => localStorage.getItem('edgechat:keys:conversation'), null, { timeout: 20_000 });
   const sid = await page.evaluate(() => localStorage.getItem('edgechat:keys:conversation'));
   const messages = client.conversations.v1.services(SERVICE).conversations(sid).messages;
   for (let i = 0; i < count; i++) await messages.create({ author: 'agent:ana', body: `Message ${i + 1} of ${count}` });

@@ -117,8 +117,8 @@ const ms = (x) => `${x.toFixed(0)} ms`;
 console.log(`\n| in Chromium, loopback, cache disabled (${runs} runs) | median | min | max |\n|---|---|---|---|`);
 for (const [name, key, fmt] of [
   ['navigation -> launcher visible', 'launcher', ms],
-  ['click -> panel interactive (budget 150 ms)', 'interactive', ms],
-  ['click -> conversation ready (real SDK, emulator)', 'ready', ms],
+  ['click -> a composer has focus: the shell\'s, then the app\'s (budget 150 ms)', 'interactive', ms],
+  ['click -> ready to send (real SDK, emulator; the conversation comes with the first message)', 'ready', ms],
   ['long tasks on the host page during load (count)', 'longTaskCount', String],
   ['long tasks on the host page during load (total)', 'longTaskMs', ms],
 ]) {
