@@ -1,5 +1,6 @@
 // A Worker deployed with a secret missing or malformed answers 503 naming the variable (never its
-// value) and signs nothing; routes that need no secret keep working.
+// value) and signs nothing (a webhook: 500, which Twilio does not retry); routes that need no
+// secret keep working.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startWorker, testSecrets } from './support/worker.mjs';
@@ -51,4 +52,17 @@ test('the logs never carry the secrets that are set', () => {
   for (const [worker, secrets] of [[workers[0], missing], [workers[1], malformed]]) {
     for (const value of Object.values(secrets)) assert.ok(!worker.logs().includes(value));
   }
+});
+
+test('a webhook to a Worker set up wrong is 500 webhook_misconfigured, naming what to fix (Twilio does not retry a 500)', async () => {
+  const res = await fetch(`${workers[1].url}/webhooks/conversations`, {
+    method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded', 'X-Twilio-Signature': 'unchecked' },
+    body: 'EventType=onMessageAdded',
+  });
+  assert.equal(res.status, 500);
+  const text = await res.text();
+  const { error } = JSON.parse(text);
+  assert.equal(error.code, 'webhook_misconfigured');
+  assert.match(error.message, /^invalid_secret: .*TWILIO_ACCOUNT_SID/);
+  assert.ok(!text.includes('SK-this-is-not-an-account'));
 });

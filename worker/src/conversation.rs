@@ -53,14 +53,68 @@ pub fn work_request(params: &[(String, String)], received_ms: u64) -> worker::Re
     )
 }
 
-/// What the object answers: the outcome's code and words, and whether Twilio should redeliver.
-#[derive(Serialize, Deserialize)]
-pub struct Done {
-    pub outcome: String,
-    pub detail: String,
-    /// Twilio's REST API could not be reached in time: answer 503 so that Twilio redelivers,
-    /// and the redelivery finishes what this one could not.
-    pub redeliver: bool,
+/// What the object answers the webhook route, which chooses Twilio's answer from it. It
+/// travels as three lines of text ([`Done::encode`], [`Done::decode`]): its kind, the outcome's
+/// or the error's code, and the detail (serde's enum codec cost the upload 6 KiB).
+#[derive(Debug, PartialEq, Eq)]
+pub enum Done {
+    /// Handled, or deliberately left alone: Twilio gets 200.
+    Finished { outcome: String, detail: String },
+    /// Twilio's REST API could not be reached in time: the object keeps the event and its
+    /// alarm finishes it, with backoff, exactly once as ever. Twilio gets 200: nothing waits on
+    /// its redelivery (which, when a service has it set, finds nothing left to do).
+    Deferred { detail: String },
+    /// Twilio refused a call or answered unreadably: the event is dropped and logged, 200 (a
+    /// retry would be refused the same way).
+    Dropped { detail: String },
+    /// The Worker is set up wrong (a secret, the site's config): 500 with the code and a message
+    /// that says what to fix; a retry cannot help until it is fixed.
+    Misconfigured { code: String, detail: String },
+}
+
+impl Done {
+    pub fn encode(&self) -> String {
+        let (kind, code, detail) = match self {
+            Done::Finished { outcome, detail } => ("finished", outcome.as_str(), detail),
+            Done::Deferred { detail } => ("deferred", "", detail),
+            Done::Dropped { detail } => ("dropped", "", detail),
+            Done::Misconfigured { code, detail } => ("misconfigured", code.as_str(), detail),
+        };
+        format!("{kind}\n{code}\n{detail}")
+    }
+
+    pub fn decode(text: &str) -> Option<Done> {
+        let mut parts = text.splitn(3, '\n');
+        let (kind, code, detail) = (parts.next()?, parts.next()?, parts.next()?.to_owned());
+        Some(match kind {
+            "finished" => Done::Finished {
+                outcome: code.to_owned(),
+                detail,
+            },
+            "deferred" => Done::Deferred { detail },
+            "dropped" => Done::Dropped { detail },
+            "misconfigured" => Done::Misconfigured {
+                code: code.to_owned(),
+                detail,
+            },
+            _ => return None,
+        })
+    }
+}
+
+/// Storage: events whose work Twilio's API could not take in time, as their form bodies one
+/// per line (form encoding escapes line breaks), in arrival order, and how many alarms have
+/// tried them (plain text: no JSON codec for either, which keeps the upload small).
+const PENDING: &str = "pending";
+const PENDING_TRIES: &str = "pending_tries";
+/// The alarm's tries before it gives up (with its backoff, about six minutes in all).
+const ALARM_TRIES: u32 = 8;
+
+/// The wait before alarm try `n` (from 1): 5 s, doubling, at most a minute. The first wait
+/// outlasts a request the handling abandoned but Twilio may still be carrying out (a message
+/// create that timed out), so that the alarm's look before sending sees what it did.
+fn alarm_backoff_ms(n: u32) -> i64 {
+    (5_000i64 << n.saturating_sub(1).min(4)).min(60_000)
 }
 
 #[durable_object]
@@ -86,37 +140,92 @@ impl DurableObject for ConversationObject {
             .find(|(k, _)| k == "received")
             .and_then(|(_, v)| v.parse().ok())
             .unwrap_or_else(|| worker::Date::now().as_millis());
-        let body = req.bytes().await?;
-        let params: Vec<(String, String)> =
-            url::form_urlencoded::parse(&body).into_owned().collect();
+        let body = req.text().await?;
+        let params: Vec<(String, String)> = url::form_urlencoded::parse(body.as_bytes())
+            .into_owned()
+            .collect();
         let _turn = self.turn.lock().await;
         let done = self.handle(&params, received_ms).await;
-        Response::from_json(&done)
+        if matches!(done, Done::Deferred { .. }) {
+            self.defer(body).await;
+        }
+        Response::ok(done.encode())
+    }
+
+    /// Finishes what webhooks could not: each kept event is handled again, in order, with a
+    /// fresh budget; those Twilio's API still could not take wait for the next alarm.
+    async fn alarm(&self) -> worker::Result<Response> {
+        let _turn = self.turn.lock().await;
+        let pending = self.text(PENDING).await.unwrap_or_default();
+        let tries: u32 = self
+            .text(PENDING_TRIES)
+            .await
+            .and_then(|t| t.parse().ok())
+            .unwrap_or(0)
+            + 1;
+        let mut left = Vec::new();
+        for body in pending.lines().filter(|l| !l.is_empty()) {
+            let params: Vec<(String, String)> = url::form_urlencoded::parse(body.as_bytes())
+                .into_owned()
+                .collect();
+            let done = self.handle(&params, worker::Date::now().as_millis()).await;
+            let answer = done.encode().replace('\n', " ");
+            worker::console_log!("conversation object, alarm try {tries}: {answer}");
+            if matches!(done, Done::Deferred { .. }) {
+                left.push(body);
+            }
+        }
+        if left.is_empty() {
+            self.forget_pending().await;
+        } else if tries >= ALARM_TRIES {
+            worker::console_error!(
+                "conversation object: gave up on {} events after {tries} alarms: Twilio's REST API                  kept failing",
+                left.len()
+            );
+            self.forget_pending().await;
+        } else {
+            self.keep_text(PENDING, left.join("\n")).await;
+            self.keep_text(PENDING_TRIES, tries.to_string()).await;
+            self.state
+                .storage()
+                .set_alarm(alarm_backoff_ms(tries + 1))
+                .await?;
+        }
+        Response::ok("")
     }
 }
 
 fn finished(outcome: Outcome, calls: u32) -> Done {
-    Done {
+    Done::Finished {
         outcome: outcome.code().to_owned(),
         detail: format!("{outcome} ({calls} REST calls)"),
-        redeliver: false,
     }
 }
 
 fn failed(failure: RestFailure, calls: u32) -> Done {
     match failure {
-        RestFailure::Unavailable { .. } => Done {
-            outcome: "unavailable".into(),
-            detail: format!("{failure} ({calls} REST calls)"),
-            redeliver: true,
+        RestFailure::Unavailable { .. } => Done::Deferred {
+            detail: format!(
+                "{failure} ({calls} REST calls); the conversation's object finishes it"
+            ),
         },
-        RestFailure::Rejected(_) | RestFailure::Unreadable { .. } => Done {
-            outcome: "failed".into(),
+        RestFailure::Rejected(_) | RestFailure::Unreadable { .. } => Done::Dropped {
             detail: format!(
                 "Twilio refused a call, so the event is dropped ({calls} REST calls): {failure}"
             ),
-            redeliver: false,
         },
+    }
+}
+
+/// A misconfiguration the object found, with what the Worker's own reply said to fix.
+fn misconfigured(reply: &crate::http::Reply, what: &str) -> Done {
+    let (code, message) = match &reply.outcome {
+        Err(e) => (e.code.as_str(), e.message.as_str()),
+        Ok(_) => ("internal", ""),
+    };
+    Done::Misconfigured {
+        code: code.to_owned(),
+        detail: format!("{what}: {message}"),
     }
 }
 
@@ -124,37 +233,20 @@ impl ConversationObject {
     async fn handle(&self, params: &[(String, String)], received_ms: u64) -> Done {
         let secrets = match crate::secrets::webhook(&self.env) {
             Ok(secrets) => secrets,
-            Err(reply) => {
-                return Done {
-                    outcome: "failed".into(),
-                    detail: format!("a secret is missing ({:?})", reply.error_code()),
-                    redeliver: true,
-                }
-            }
+            Err(reply) => return misconfigured(&reply, "a Worker secret"),
         };
         let ForSite { site, event } = match automation::route(&secrets.account_sid, params) {
             Ok(Route::Site(for_site)) => for_site,
             Ok(Route::Ignore(why)) => return finished(Outcome::Ignored(why), 0),
             Err(e) => {
-                return Done {
-                    outcome: "failed".into(),
+                return Done::Dropped {
                     detail: format!("not a readable Conversations event: {e}"),
-                    redeliver: false,
                 }
             }
         };
         let config = match crate::sites::load(&self.env, &site).await {
             Ok(config) => config,
-            Err(reply) => {
-                return Done {
-                    outcome: "failed".into(),
-                    detail: format!(
-                        "the site's config could not be read ({:?})",
-                        reply.error_code()
-                    ),
-                    redeliver: true,
-                }
-            }
+            Err(reply) => return misconfigured(&reply, "the site's config"),
         };
         let mut twilio = TwilioClient::new(&self.env, &secrets, received_ms);
         let result = match automation::decide(event, &config) {
@@ -189,6 +281,44 @@ impl ConversationObject {
         match result {
             Ok(outcome) => finished(outcome, twilio.calls),
             Err(failure) => failed(failure, twilio.calls),
+        }
+    }
+
+    /// Keeps an event whose work could not finish, and makes sure an alarm will come for it.
+    async fn defer(&self, body: String) {
+        let mut pending = self.text(PENDING).await.unwrap_or_default();
+        if !pending.lines().any(|l| l == body) {
+            if !pending.is_empty() {
+                pending.push('\n');
+            }
+            pending.push_str(&body);
+        }
+        self.keep_text(PENDING, pending).await;
+        let scheduled = self.state.storage().get_alarm().await.ok().flatten();
+        if scheduled.is_none() {
+            self.keep_text(PENDING_TRIES, "0".to_owned()).await;
+            if let Err(e) = self.state.storage().set_alarm(alarm_backoff_ms(1)).await {
+                worker::console_error!("conversation object: could not set its alarm: {e}");
+            }
+        }
+    }
+
+    async fn forget_pending(&self) {
+        let storage = self.state.storage();
+        for key in [PENDING, PENDING_TRIES] {
+            if let Err(e) = storage.delete(key).await {
+                worker::console_error!("conversation object: could not delete {key}: {e}");
+            }
+        }
+    }
+
+    async fn text(&self, key: &str) -> Option<String> {
+        self.state.storage().get::<String>(key).await.ok().flatten()
+    }
+
+    async fn keep_text(&self, key: &str, value: String) {
+        if let Err(e) = self.state.storage().put(key, value).await {
+            worker::console_error!("conversation object: could not store {key}: {e}");
         }
     }
 
@@ -345,34 +475,86 @@ mod tests {
     use edgechat_core::twilio::rest::TwilioError;
 
     #[test]
-    fn failures_tell_twilio_whether_a_redelivery_can_help() {
+    fn failures_say_who_finishes_the_work() {
         let unavailable = RestFailure::Unavailable {
             attempts: 3,
             last: "no answer".into(),
         };
-        let done = failed(unavailable, 3);
-        assert!(
-            done.redeliver,
-            "Twilio redelivers what could not be finished"
-        );
-        assert!(done.detail.ends_with("(3 REST calls)"));
+        match failed(unavailable, 3) {
+            Done::Deferred { detail } => {
+                assert!(detail.contains("(3 REST calls)"), "{detail}");
+                assert!(
+                    detail.ends_with("the conversation's object finishes it"),
+                    "{detail}"
+                );
+            }
+            other => panic!("{other:?}"),
+        }
         let refused = RestFailure::Rejected(TwilioError {
             code: Some(20404),
             message: "not found".into(),
             more_info: None,
             status: 404,
         });
-        let done = failed(refused, 1);
-        assert_eq!((done.outcome.as_str(), done.redeliver), ("failed", false));
+        assert!(matches!(failed(refused, 1), Done::Dropped { .. }));
         let unreadable = RestFailure::Unreadable {
             what: "message list",
             error: "expected value".into(),
         };
-        let done = failed(unreadable, 1);
-        assert!(done.detail.contains("unreadable message list from Twilio"));
-        assert!(!done.redeliver);
-        let ok = finished(Outcome::NothingToAttach, 2);
-        assert_eq!(ok.outcome, "nothing_to_attach");
-        assert!(ok.detail.ends_with("(2 REST calls)"));
+        match failed(unreadable, 1) {
+            Done::Dropped { detail } => {
+                assert!(
+                    detail.contains("unreadable message list from Twilio"),
+                    "{detail}"
+                )
+            }
+            other => panic!("{other:?}"),
+        }
+        match finished(Outcome::NothingToAttach, 2) {
+            Done::Finished { outcome, detail } => {
+                assert_eq!(outcome, "nothing_to_attach");
+                assert!(detail.ends_with("(2 REST calls)"));
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_answer_travels_as_three_lines_and_comes_back_the_same() {
+        let all = [
+            Done::Finished {
+                outcome: "replied".into(),
+                detail: "greeting\nand an answer".into(),
+            },
+            Done::Deferred {
+                detail: "no answer".into(),
+            },
+            Done::Dropped {
+                detail: String::new(),
+            },
+            Done::Misconfigured {
+                code: "missing_secret".into(),
+                detail: "a Worker secret: TWILIO_AUTH_TOKEN is not set".into(),
+            },
+        ];
+        for done in all {
+            assert_eq!(Done::decode(&done.encode()), Some(done));
+        }
+        assert_eq!(
+            Done::Deferred { detail: "x".into() }.encode(),
+            "deferred\n\nx"
+        );
+        for bad in ["", "finished", "finished\nok", "maybe\n\nx"] {
+            assert_eq!(Done::decode(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn the_alarm_backs_off_from_five_seconds_to_a_minute() {
+        let waits: Vec<i64> = (1..=ALARM_TRIES).map(alarm_backoff_ms).collect();
+        assert_eq!(
+            waits,
+            [5_000, 10_000, 20_000, 40_000, 60_000, 60_000, 60_000, 60_000]
+        );
     }
 }

@@ -63,7 +63,7 @@ fn ignored(site: Option<&SiteId>, why: Ignored) -> Reply {
 
 async fn handle_checked(mut req: Request, env: &Env) -> Result<Reply, Reply> {
     let received_ms = worker::Date::now().as_millis();
-    let secrets = crate::secrets::webhook(env)?;
+    let secrets = crate::secrets::webhook(env).map_err(misconfigured)?;
     let signature = req
         .headers()
         .get("X-Twilio-Signature")
@@ -91,7 +91,7 @@ async fn handle_checked(mut req: Request, env: &Env) -> Result<Reply, Reply> {
         Route::Ignore(why) => return Ok(ignored(None, why)),
         Route::Site(for_site) => for_site,
     };
-    let Some(config) = site_config(env, &site).await? else {
+    let Some(config) = site_config(env, &site).await.map_err(misconfigured)? else {
         return Ok(ignored(None, Ignored::UnknownSite));
     };
     let conversation = event.conversation().clone();
@@ -105,16 +105,47 @@ async fn handle_checked(mut req: Request, env: &Env) -> Result<Reply, Reply> {
     }
     // The work itself runs in the conversation's Durable Object, one event at a time.
     let handled = in_conversation_object(env, &site, &conversation, &params, received_ms).await?;
-    if handled.redeliver {
-        let mut reply = Reply::error(ApiError::new(
-            ErrorCode::TwilioUnavailable,
-            "Twilio's REST API could not be reached in time; redeliver the event",
-        ))
-        .with_detail(handled.detail);
-        reply.site = Some(site.to_string());
-        return Err(reply);
+    match handled {
+        conversation::Done::Finished { outcome, detail } => Ok(done(Some(&site), &outcome, detail)),
+        // The object's alarm finishes it: nothing waits on Twilio's redelivery.
+        conversation::Done::Deferred { detail } => Ok(done(Some(&site), "deferred", detail)),
+        conversation::Done::Dropped { detail } => Ok(done(Some(&site), "failed", detail)),
+        conversation::Done::Misconfigured { code, detail } => {
+            let mut reply = Reply::error(ApiError::new(
+                ErrorCode::WebhookMisconfigured,
+                format!("{code}: {detail}"),
+            ));
+            reply.site = Some(site.to_string());
+            Err(reply)
+        }
     }
-    Ok(done(Some(&site), &handled.outcome, handled.detail))
+}
+
+/// A misconfiguration the route itself found (a secret, the site's config, a binding): 500
+/// `webhook_misconfigured`, whose message keeps what the Worker's own error said to fix. Twilio
+/// does not retry a 500; a retry could not help before the fix.
+fn misconfigured(reply: Reply) -> Reply {
+    match &reply.outcome {
+        Err(e)
+            if matches!(
+                e.code,
+                ErrorCode::MissingSecret
+                    | ErrorCode::InvalidSecret
+                    | ErrorCode::MissingBinding
+                    | ErrorCode::InvalidSiteConfig
+                    | ErrorCode::InvalidVar
+            ) =>
+        {
+            let mut wrapped = Reply::error(ApiError::new(
+                ErrorCode::WebhookMisconfigured,
+                format!("{}: {}", e.code.as_str(), e.message),
+            ));
+            wrapped.site = reply.site.clone();
+            wrapped.detail = reply.detail.clone();
+            wrapped
+        }
+        _ => reply,
+    }
 }
 
 /// Hands the verified event to its conversation's object and waits for what it did.
@@ -135,14 +166,14 @@ async fn in_conversation_object(
         reply
     };
     let namespace = env.durable_object(conversation::BINDING).map_err(|_| {
-        Reply::error(ApiError::new(
+        misconfigured(Reply::error(ApiError::new(
             ErrorCode::MissingBinding,
             format!(
                 "the Durable Object binding {} is missing: add a [[durable_objects.bindings]] \
                  entry for ConversationObject to wrangler.toml",
                 conversation::BINDING
             ),
-        ))
+        )))
     })?;
     let stub = namespace
         .get_by_name(conversation.as_str())
@@ -153,7 +184,13 @@ async fn in_conversation_object(
         .fetch_with_request(request)
         .await
         .map_err(|e| internal("fetch", e))?;
-    response.json().await.map_err(|e| internal("answer", e))
+    let text = response.text().await.map_err(|e| internal("answer", e))?;
+    conversation::Done::decode(&text).ok_or_else(|| {
+        internal(
+            "answer",
+            worker::Error::RustError(format!("unreadable answer {text:?}")),
+        )
+    })
 }
 
 /// The event's parameters, once `X-Twilio-Signature` verifies over the URL as requested: the

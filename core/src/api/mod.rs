@@ -52,10 +52,14 @@ pub enum ErrorCode {
     TwilioUnavailable,
     /// A bug or a platform failure.
     Internal,
+    /// A webhook could not be handled because the Worker is set up wrong (a secret, a binding,
+    /// the site's config): the message names what to fix. 500, which Twilio does not retry: a
+    /// retry cannot help until it is fixed.
+    WebhookMisconfigured,
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 18] = [
+    pub const ALL: [ErrorCode; 19] = [
         ErrorCode::NotFound,
         ErrorCode::MethodNotAllowed,
         ErrorCode::UnknownSite,
@@ -74,6 +78,7 @@ impl ErrorCode {
         ErrorCode::InvalidEvent,
         ErrorCode::TwilioUnavailable,
         ErrorCode::Internal,
+        ErrorCode::WebhookMisconfigured,
     ];
 
     /// The code an error body names (`None` for one this version does not know).
@@ -101,6 +106,7 @@ impl ErrorCode {
             ErrorCode::InvalidEvent => "invalid_event",
             ErrorCode::TwilioUnavailable => "twilio_unavailable",
             ErrorCode::Internal => "internal",
+            ErrorCode::WebhookMisconfigured => "webhook_misconfigured",
         }
     }
 
@@ -115,7 +121,7 @@ impl ErrorCode {
             ErrorCode::MethodNotAllowed => 405,
             ErrorCode::BodyTooLarge => 413,
             ErrorCode::RateLimited => 429,
-            ErrorCode::Internal => 500,
+            ErrorCode::Internal | ErrorCode::WebhookMisconfigured => 500,
             ErrorCode::MissingSecret
             | ErrorCode::InvalidSecret
             | ErrorCode::InvalidVar
