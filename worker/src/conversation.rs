@@ -25,7 +25,7 @@ use edgechat_core::twilio::rest::{
     self, Attachment, MessagePage, Plan, WebhookPage, ERROR_WEBHOOK_LIMIT,
 };
 use futures_util::lock::Mutex;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use worker::{durable_object, DurableObject, Env, Request, Response, State};
 
 use crate::twilio::{RestFailure, TwilioClient};
