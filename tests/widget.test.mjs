@@ -630,9 +630,14 @@ test('typing: an agent typing shows "ana is typing…" until their message arriv
   const agentConversation = await agent.getConversationBySid(sid);
   await agentConversation.getMessages(30);
   const visitorTyping = new Promise((resolve) => agentConversation.on('typingStarted', resolve));
-  await agentConversation.typing();
+  // The conversation was created with the visitor's first message a moment ago: their client
+  // may not be subscribed to it yet, and a typing signal is not replayed. The agent keeps typing
+  // (the SDK sends at most one signal per 5 s) until the visitor sees it.
   const typing = page.locator('.typing', { hasText: 'ana is typing…' });
-  await typing.waitFor();
+  await until(async () => {
+    await agentConversation.typing();
+    return typing.isVisible();
+  }, 'the agent\'s typing shows', 20_000);
   await agentSays(sid, 'Here, how can I help?');
   await log(page).getByText('Here, how can I help?').waitFor();
   await typing.waitFor({ state: 'detached' });
