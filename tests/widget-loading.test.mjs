@@ -5,42 +5,29 @@
 // older embed.js after a deploy still gets a working widget.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startWorker, testSecrets } from './support/worker.mjs';
-import { startEmulator } from './support/emulator.mjs';
-import { launchBrowser } from './support/browser.mjs';
-import { startHost, hostPage } from './support/host.mjs';
+import { hostPage } from './support/host.mjs';
+import { startWidgetEnv } from './support/widget-env.mjs';
 import { builtFiles } from '../scripts/lib/files.mjs';
 
-const secrets = testSecrets();
 const SERVICE = 'IS' + 'c3'.repeat(16);
+let env;
 let host;
-let emu;
 let client;
 let worker;
 let browser;
 
-const config = () => JSON.stringify({
-  allowed_origins: [host.origin], service_sid: SERVICE, automation: 'none',
-  appearance: { title: 'Loading test', brand_color: '#0263E0', position: 'bottom-right' },
-});
-
 before(async () => {
-  host = await startHost();
-  emu = await startEmulator({ secrets, services: [SERVICE] });
-  client = emu.client();
-  worker = await startWorker({
-    secrets: { ...secrets, TWILIO_API_BASE: emu.url, TWILIO_REALTIME_URL: emu.realtimeUri },
-    sites: Object.fromEntries(['shell', 'looker', 'repeat', 'stale'].map((s) => [s, config()])),
+  env = await startWidgetEnv({
+    service: SERVICE,
+    sites: (h) => Object.fromEntries(['shell', 'looker', 'repeat', 'stale'].map((s) => [s, JSON.stringify({
+      allowed_origins: [h.origin], service_sid: SERVICE, automation: 'none',
+      appearance: { title: 'Loading test', brand_color: '#0263E0', position: 'bottom-right' },
+    })])),
   });
-  browser = await launchBrowser();
+  ({ host, client, worker, browser } = env);
 });
 
-after(async () => {
-  await browser?.close();
-  worker?.stop();
-  emu?.stop();
-  await host?.stop();
-});
+after(() => env?.stop());
 
 /** A host page for `site`; fails the test on any page error (checked by `done`). */
 async function visit(site) {

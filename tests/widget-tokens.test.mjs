@@ -5,14 +5,12 @@
 // emulator's `expire` control), never by waiting out a lifetime.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startWorker, testSecrets } from './support/worker.mjs';
-import { startEmulator } from './support/emulator.mjs';
-import { launchBrowser } from './support/browser.mjs';
-import { startHost, hostPage } from './support/host.mjs';
+import { hostPage } from './support/host.mjs';
+import { startWidgetEnv } from './support/widget-env.mjs';
 import { until } from './support/wait.mjs';
 
-const secrets = testSecrets();
 const SERVICE = 'IS' + 'e5'.repeat(16);
+let env;
 let host;
 let emu;
 let client;
@@ -20,23 +18,17 @@ let worker;
 let browser;
 
 before(async () => {
-  host = await startHost();
-  emu = await startEmulator({ secrets, services: [SERVICE] });
-  client = emu.client();
-  const config = JSON.stringify({ allowed_origins: [host.origin], service_sid: SERVICE, automation: 'none' });
-  worker = await startWorker({
-    secrets: { ...secrets, TWILIO_API_BASE: emu.url, TWILIO_REALTIME_URL: emu.realtimeUri },
-    sites: { limited: config, hanging: config },
+  env = await startWidgetEnv({
+    service: SERVICE,
+    sites: (h) => {
+      const config = JSON.stringify({ allowed_origins: [h.origin], service_sid: SERVICE, automation: 'none' });
+      return { limited: config, hanging: config };
+    },
   });
-  browser = await launchBrowser();
+  ({ host, emu, client, worker, browser } = env);
 });
 
-after(async () => {
-  await browser?.close();
-  worker?.stop();
-  emu?.stop();
-  await host?.stop();
-});
+after(() => env?.stop());
 
 const launcher = (page) => page.locator('button.launcher').last();
 const composer = (page) => page.getByRole('textbox', { name: 'Message' });

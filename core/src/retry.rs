@@ -16,6 +16,17 @@ pub struct RetryPolicy {
 }
 
 impl RetryPolicy {
+    /// The widget's token renewal: the first retry after about a second, doubling, five attempts
+    /// within a minute, each abandoned after 10 s without an answer (a 429's `Retry-After` is
+    /// waited whole on top of this: [`Retried`]).
+    pub const RENEWAL: RetryPolicy = RetryPolicy {
+        max_attempts: 5,
+        base_delay_ms: 1_000,
+        max_delay_ms: 16_000,
+        attempt_timeout_ms: 10_000,
+        budget_ms: 60_000,
+    };
+
     pub const DEFAULT: RetryPolicy = RetryPolicy {
         max_attempts: 3,
         base_delay_ms: 200,
@@ -117,13 +128,7 @@ impl Retried {
 mod tests {
     use super::*;
 
-    const RENEWAL: RetryPolicy = RetryPolicy {
-        max_attempts: 5,
-        base_delay_ms: 1_000,
-        max_delay_ms: 16_000,
-        attempt_timeout_ms: 10_000,
-        budget_ms: 60_000,
-    };
+    const RENEWAL: RetryPolicy = RetryPolicy::RENEWAL;
 
     #[test]
     fn a_wait_the_server_asks_for_is_taken_whole_even_past_the_budget_then_the_policy_starts_again()

@@ -17,17 +17,8 @@ use crate::realm::Realm;
 use crate::sdk;
 use crate::{post, Event};
 
-/// How hard a token renewal tries before waiting for the next warning or timer: the first
-/// retry after about a second, doubling, five attempts within a minute, each abandoned after
-/// 10 s without an answer. A 429's `Retry-After` is waited whole, then the policy starts again
-/// (`Retried`).
-const RENEWAL: RetryPolicy = RetryPolicy {
-    max_attempts: 5,
-    base_delay_ms: 1_000,
-    max_delay_ms: 16_000,
-    attempt_timeout_ms: 10_000,
-    budget_ms: 60_000,
-};
+/// How hard a token renewal tries (core's one definition).
+const RENEWAL: RetryPolicy = RetryPolicy::RENEWAL;
 
 impl Session {
     /// A token for the stored visitor; a credential the Worker no longer accepts (its secret
