@@ -48,8 +48,6 @@ pub enum ErrorCode {
     InvalidSignature,
     /// A signed webhook that is not a readable Conversations event.
     InvalidEvent,
-    /// Twilio's REST API did not answer usefully after bounded retries; Twilio may redeliver.
-    TwilioUnavailable,
     /// A bug or a platform failure.
     Internal,
     /// A webhook could not be handled because the Worker is set up wrong (a secret, a binding,
@@ -59,7 +57,7 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 19] = [
+    pub const ALL: [ErrorCode; 18] = [
         ErrorCode::NotFound,
         ErrorCode::MethodNotAllowed,
         ErrorCode::UnknownSite,
@@ -76,7 +74,6 @@ impl ErrorCode {
         ErrorCode::InvalidSiteConfig,
         ErrorCode::InvalidSignature,
         ErrorCode::InvalidEvent,
-        ErrorCode::TwilioUnavailable,
         ErrorCode::Internal,
         ErrorCode::WebhookMisconfigured,
     ];
@@ -104,7 +101,6 @@ impl ErrorCode {
             ErrorCode::InvalidSiteConfig => "invalid_site_config",
             ErrorCode::InvalidSignature => "invalid_signature",
             ErrorCode::InvalidEvent => "invalid_event",
-            ErrorCode::TwilioUnavailable => "twilio_unavailable",
             ErrorCode::Internal => "internal",
             ErrorCode::WebhookMisconfigured => "webhook_misconfigured",
         }
@@ -126,8 +122,7 @@ impl ErrorCode {
             | ErrorCode::InvalidSecret
             | ErrorCode::InvalidVar
             | ErrorCode::MissingBinding
-            | ErrorCode::InvalidSiteConfig
-            | ErrorCode::TwilioUnavailable => 503,
+            | ErrorCode::InvalidSiteConfig => 503,
         }
     }
 }
