@@ -7,6 +7,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { hostPage } from './support/host.mjs';
 import { startWidgetEnv } from './support/widget-env.mjs';
+import { until } from './support/wait.mjs';
 import { builtFiles } from '../scripts/lib/files.mjs';
 
 const SERVICE = 'IS' + 'c3'.repeat(16);
@@ -48,7 +49,9 @@ const launcher = (page) => page.locator('button.launcher').last();
 const composer = (page) => page.getByRole('textbox', { name: 'Message' });
 const log = (page) => page.getByRole('log', { name: 'Messages' });
 const connected = (page) => page.locator('button[aria-label="Send"][aria-disabled="false"]').waitFor({ timeout: 15_000 });
-const allDelivered = (page) => page.locator('.msg.own .meta', { hasText: /Waiting|Sending|Not sent/ }).waitFor({ state: 'detached' });
+/** Waits until every own message went out: none waiting, sending or failed (all of them, however many). */
+const allDelivered = (page, ms = 20_000) => until(
+  async () => (await page.locator('.msg.own .meta', { hasText: /Waiting|Sending|Not sent/ }).count()) === 0, 'every own message delivered', ms);
 const stored = (page, site, what) => page.evaluate(([s, w]) => localStorage.getItem(`edgechat:${s}:${w}`), [site, what]);
 const focusedLabel = (page) => page.evaluate(() => document.activeElement?.shadowRoot?.activeElement?.getAttribute('aria-label') ?? null);
 const conversationsOf = async (site) => (await client.conversations.v1.services(SERVICE).conversations.list({ pageSize: 100 }))
@@ -104,6 +107,7 @@ test('a visitor who only looks leaves no conversation behind: it is created with
   assert.deepEqual(await conversationsOf('looker'), []);
   await composer(page).fill('Now I ask');
   await composer(page).press('Enter');
+  await log(page).locator('.msg.own .bubble', { hasText: 'Now I ask' }).waitFor();
   await allDelivered(page);
   const [conversation, ...more] = await conversationsOf('looker');
   assert.deepEqual(more, []);
@@ -156,6 +160,7 @@ test('a page holding an older embed.js (its files gone after a deploy) asks for 
   assert.ok(manifestAsked, 'the loader asked for the current names');
   await composer(page).fill('Still works');
   await composer(page).press('Enter');
+  await page.locator('.msg.own .bubble', { hasText: 'Still works' }).waitFor();
   await allDelivered(page);
   await done();
 });

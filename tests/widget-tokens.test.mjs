@@ -33,7 +33,9 @@ after(() => env?.stop());
 const launcher = (page) => page.locator('button.launcher').last();
 const composer = (page) => page.getByRole('textbox', { name: 'Message' });
 const connected = (page) => page.locator('button[aria-label="Send"][aria-disabled="false"]').waitFor({ timeout: 15_000 });
-const allDelivered = (page) => page.locator('.msg.own .meta', { hasText: /Waiting|Sending|Not sent/ }).waitFor({ state: 'detached', timeout: 20_000 });
+/** Waits until every own message went out: none waiting, sending or failed (all of them, however many). */
+const allDelivered = (page, ms = 20_000) => until(
+  async () => (await page.locator('.msg.own .meta', { hasText: /Waiting|Sending|Not sent/ }).count()) === 0, 'every own message delivered', ms);
 
 /** Opens `site`'s page with the token route under the test's control: `answer(n, route)` for the n-th request (from 1). */
 async function visit(site, answer) {
@@ -59,6 +61,7 @@ const connections = async (identity) => (await emu.realtimeReport()).connections
 async function sendAndCheck(page, site, text) {
   await composer(page).fill(text);
   await composer(page).press('Enter');
+  await page.locator('.msg.own .bubble', { hasText: text }).waitFor();
   await allDelivered(page);
   const sid = await page.evaluate((s) => localStorage.getItem(`edgechat:${s}:conversation`), site);
   const bodies = (await client.conversations.v1.services(SERVICE).conversations(sid).messages.list()).map((m) => m.body);

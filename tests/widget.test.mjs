@@ -137,9 +137,11 @@ const stored = (page, site, what) => page.evaluate(([s, w]) => localStorage.getI
 const bubbles = (page) => page.locator('.log .bubble').allInnerTexts();
 
 /** Waits until no own message is being sent (each is sent, or shows "Not sent."). */
-const noneSending = (page) => page.locator('.msg.own .meta', { hasText: /Sending|Waiting/ }).waitFor({ state: 'detached' });
+const noneSending = (page) => until(
+  async () => (await page.locator('.msg.own .meta', { hasText: /Sending|Waiting/ }).count()) === 0, 'no own message waiting or sending', 30_000);
 /** Waits until every own message went out: none sending, none failed. */
-const allDelivered = (page) => page.locator('.msg.own .meta', { hasText: /Sending|Waiting|Not sent/ }).waitFor({ state: 'detached' });
+const allDelivered = (page) => until(
+  async () => (await page.locator('.msg.own .meta', { hasText: /Sending|Waiting|Not sent/ }).count()) === 0, 'every own message delivered', 30_000);
 /** The bodies Twilio (the emulator) holds for a conversation, oldest first. */
 /** The visitor's identity, from the credential the widget stored (`v1.<site>.<uuid>.<tag>`). */
 async function identityOf(page, site) {
