@@ -179,6 +179,67 @@ test('post-event webhooks are signed as Twilio signs them, and only announced RE
   }
 });
 
+test('post-event retries: the service\'s PostWebhookRetryCount, on 429/503/504 only, RetryCount counted up', async () => {
+  await emu.reset();
+  // The hook answers each event's attempts from a script: `${Body}` -> statuses in order.
+  const script = { 'busy twice': [503, 429, 200], broken: [500], 'always busy': [504, 504, 504, 504] };
+  const received = [];
+  const server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (d) => { body += d; });
+    req.on('end', () => {
+      const params = Object.fromEntries(new URLSearchParams(body));
+      received.push(params);
+      const answers = script[params.Body];
+      res.statusCode = answers.shift();
+      res.end();
+    });
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  const hookUrl = `http://127.0.0.1:${server.address().port}/events`;
+  const chat = client.chat.v2.services(SERVICE);
+  try {
+    assert.equal((await chat.fetch()).postWebhookRetryCount, 0, "Twilio's default: never retried");
+    await rejects(chat.update({ postWebhookRetryCount: 4 }), 400, 20001);
+    const updated = await chat.update({ postWebhookRetryCount: 2 });
+    assert.equal(updated.postWebhookRetryCount, 2);
+    assert.equal((await chat.fetch()).postWebhookRetryCount, 2);
+    await client.conversations.v1.services(SERVICE).configuration.webhooks()
+      .update({ postWebhookUrl: hookUrl, filters: ['onMessageAdded'], method: 'POST' });
+
+    const c = await client.conversations.v1.conversations.create({});
+    for (const body of ['busy twice', 'broken', 'always busy']) {
+      await client.conversations.v1.conversations(c.sid).messages.create({ xTwilioWebhookEnabled: 'true', author: 'a', body });
+    }
+    const deliveries = await emu.settled({ count: 7 });
+    const attempts = (body) => received.filter((p) => p.Body === body).map((p) => p.RetryCount);
+    assert.deepEqual(attempts('busy twice'), ['0', '1', '2'], 'retried after 503 and 429, then delivered');
+    assert.deepEqual(attempts('broken'), ['0'], 'a 500 is not retried');
+    assert.deepEqual(attempts('always busy'), ['0', '1', '2'], 'at most PostWebhookRetryCount retries');
+    // Each event's attempts in order (events interleave as their retries queue up).
+    const outcomes = (body) => deliveries.filter((d) => d.params.some(([k, v]) => k === 'Body' && v === body))
+      .map((d) => [Object.fromEntries(d.params).RetryCount, d.http_status, d.status]);
+    assert.deepEqual(outcomes('busy twice'), [['0', 503, 'failed'], ['1', 429, 'failed'], ['2', 200, 'delivered']]);
+    assert.deepEqual(outcomes('broken'), [['0', 500, 'failed']]);
+    assert.deepEqual(outcomes('always busy'), [['0', 504, 'failed'], ['1', 504, 'failed'], ['2', 504, 'failed']]);
+    assert.equal(deliveries.length, 7);
+    for (const d of deliveries) {
+      const params = Object.fromEntries(d.params);
+      assert.ok(received.some((r) => r.Body === params.Body && r.RetryCount === params.RetryCount));
+    }
+
+    await chat.update({ postWebhookRetryCount: 0 });
+    script['busy twice'] = [503, 200];
+    await client.conversations.v1.conversations(c.sid).messages.create({ xTwilioWebhookEnabled: 'true', author: 'a', body: 'busy twice' });
+    await emu.settled({ count: 8 });
+    assert.deepEqual(attempts('busy twice'), ['0', '1', '2', '0'], 'with the count at 0, a 503 is final');
+  } finally {
+    server.close();
+    await chat.update({ postWebhookRetryCount: 0 });
+    await client.conversations.v1.services(SERVICE).configuration.webhooks().update({ postWebhookUrl: '' });
+  }
+});
+
 test('fault injection: status, Retry-After and dropped connections, each used up once', async () => {
   await emu.reset();
   await emu.fault({ method: 'GET', path_contains: '/Conversations', status: 429, retry_after: 2 });

@@ -181,6 +181,7 @@ async fn main() {
                 post_webhook_url: options.webhook_url.clone(),
                 filters: options.webhook_filters.clone(),
                 method: "POST".into(),
+                post_webhook_retry_count: 0,
             };
             (sid.clone(), webhooks)
         })

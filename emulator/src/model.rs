@@ -68,6 +68,9 @@ pub struct ServiceWebhooks {
     pub post_webhook_url: Option<String>,
     pub filters: Vec<String>,
     pub method: String,
+    /// The chat service's `PostWebhookRetryCount` (0 to 3, Twilio's default 0): how many times
+    /// a post-event delivery to `post_webhook_url` is retried after a timeout, 429, 503 or 504.
+    pub post_webhook_retry_count: u8,
 }
 
 #[derive(Clone, Debug)]

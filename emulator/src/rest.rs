@@ -64,6 +64,12 @@ pub fn router(app: Arc<App>) -> Router {
             "/v1/Services/{service}/Configuration/Webhooks",
             get(fetch_service_webhooks).post(update_service_webhooks),
         )
+        // The Programmable Chat v2 view of the same service: where its post-event webhook's
+        // retry count is set (`client.chat.v2.services(IS).update({ postWebhookRetryCount })`).
+        .route(
+            "/v2/Services/{service}",
+            get(fetch_chat_service).post(update_chat_service),
+        )
         .fallback(not_found)
         .with_state(app)
 }
@@ -185,6 +191,22 @@ fn service_webhooks_json(
         "filters": hooks.filters,
         "method": hooks.method,
         "url": format!("{base}/v1/Services/{service}/Configuration/Webhooks"),
+    })
+}
+
+/// The chat v2 service resource: its webhook settings (the ones the emulator keeps) and links.
+fn chat_service_json(hooks: &ServiceWebhooks, account: &Account, service: &str, base: &str) -> Value {
+    json!({
+        "sid": service,
+        "account_sid": account.account_sid,
+        "friendly_name": service,
+        "pre_webhook_url": hooks.pre_webhook_url,
+        "post_webhook_url": hooks.post_webhook_url,
+        "webhook_method": hooks.method,
+        "webhook_filters": hooks.filters,
+        "pre_webhook_retry_count": 0,
+        "post_webhook_retry_count": hooks.post_webhook_retry_count,
+        "url": format!("{base}/v2/Services/{service}"),
     })
 }
 
@@ -668,6 +690,71 @@ async fn update_service_webhooks(State(app): State<Arc<App>>, ctx: Ctx, body: By
             &ctx.urls.base,
         ))
         .into_response(),
+        Err(e) => error_response(&e),
+    }
+}
+
+async fn fetch_chat_service(State(app): State<Arc<App>>, ctx: Ctx) -> Response {
+    let world = app.world();
+    let hooks = &world.model.services[&ctx.service].webhooks;
+    Json(chat_service_json(hooks, &app.account, &ctx.service, &ctx.urls.base)).into_response()
+}
+
+/// `PostWebhookRetryCount` as Twilio takes it: a whole number from 0 to 3.
+fn retry_count(value: &str) -> Result<u8, TwilioError> {
+    value
+        .parse::<u8>()
+        .ok()
+        .filter(|n| *n <= 3)
+        .ok_or_else(|| {
+            TwilioError::new(
+                400,
+                20001,
+                format!("PostWebhookRetryCount must be a whole number from 0 to 3, got {value:?}"),
+            )
+        })
+}
+
+async fn update_chat_service(State(app): State<Arc<App>>, ctx: Ctx, body: Bytes) -> Response {
+    let form = Form::parse(&body);
+    for key in ["PreWebhookUrl", "PostWebhookUrl"] {
+        if let Some(u) = form.get(key).filter(|u| !u.is_empty()) {
+            if url::Url::parse(u).is_err() {
+                return twilio_error(400, 20001, format!("{key} must be an absolute URL"));
+            }
+        }
+    }
+    let retries = match form.get("PostWebhookRetryCount").map(retry_count).transpose() {
+        Ok(r) => r,
+        Err(e) => return error_response(&e),
+    };
+    let result = app.write(ctx.origin(), |m| {
+        let hooks = &mut m
+            .services
+            .get_mut(&ctx.service)
+            .expect("checked by Ctx")
+            .webhooks;
+        if let Some(u) = form.get("PreWebhookUrl") {
+            hooks.pre_webhook_url = (!u.is_empty()).then(|| u.to_owned());
+        }
+        if let Some(u) = form.get("PostWebhookUrl") {
+            hooks.post_webhook_url = (!u.is_empty()).then(|| u.to_owned());
+        }
+        let filters = form.all("WebhookFilters");
+        if !filters.is_empty() {
+            hooks.filters = filters;
+        }
+        if let Some(m) = form.get("WebhookMethod") {
+            hooks.method = m.to_uppercase();
+        }
+        if let Some(n) = retries {
+            hooks.post_webhook_retry_count = n;
+        }
+        Ok((hooks.clone(), Vec::new()))
+    });
+    match result {
+        Ok(hooks) => Json(chat_service_json(&hooks, &app.account, &ctx.service, &ctx.urls.base))
+            .into_response(),
         Err(e) => error_response(&e),
     }
 }

@@ -7,6 +7,10 @@
 //! (`Source=SDK`, `ClientIdentity`), REST actions only with `X-Twilio-Webhook-Enabled: true`.
 //! Deliveries go out one at a time, in the order the events happened, from one background task;
 //! every delivery (and its outcome) is kept for `GET /_emulator/deliveries`.
+//!
+//! A service's post-event delivery that times out (5 s) or is answered 429, 503 or 504 is sent
+//! again, with `RetryCount` one higher, as many times as the service's `PostWebhookRetryCount`
+//! says (default 0: never), as Twilio does; conversation-scoped webhooks are never retried.
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -17,8 +21,8 @@ use tokio::sync::mpsc;
 use crate::app::{App, Origin, World};
 use crate::model::{Account, Change, Conversation, Message, Participant, ServiceWebhooks};
 
-/// How long the emulator waits for a webhook's answer.
-const DELIVERY_TIMEOUT: Duration = Duration::from_secs(15);
+/// How long the emulator waits for a webhook's answer: Twilio's 5 s.
+const DELIVERY_TIMEOUT: Duration = Duration::from_secs(5);
 /// Deliveries kept for inspection; the oldest are dropped beyond this.
 const KEPT_DELIVERIES: usize = 5_000;
 
@@ -44,6 +48,35 @@ pub struct Delivery {
     pub error: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ms: Option<u64>,
+    /// How many retries the service allowed when the event happened (its
+    /// `PostWebhookRetryCount`; 0 for conversation-scoped targets).
+    pub retries_allowed: u8,
+}
+
+/// How one attempt ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Outcome {
+    Answered(u16),
+    /// No answer within [`DELIVERY_TIMEOUT`].
+    TimedOut,
+    /// No answer for another reason (refused, reset).
+    Failed(String),
+}
+
+impl Outcome {
+    /// Whether Twilio sends the event again after this attempt (when retries are left).
+    fn retried(&self) -> bool {
+        matches!(self, Outcome::TimedOut | Outcome::Answered(429 | 503 | 504))
+    }
+}
+
+/// The attempt number an event's parameters carry (`RetryCount`, 0 for the first).
+fn retry_count(params: &[(String, String)]) -> u8 {
+    params
+        .iter()
+        .find(|(k, _)| k == "RetryCount")
+        .and_then(|(_, v)| v.parse().ok())
+        .unwrap_or(0)
 }
 
 /// An event about to be announced: its parameters (without the common ones).
@@ -60,6 +93,39 @@ type Target = (&'static str, Option<String>, Option<String>, Option<String>);
 struct Log {
     deliveries: Vec<Delivery>,
     next: u64,
+}
+
+impl Log {
+    fn keep(&mut self, mut delivery: Delivery) -> u64 {
+        self.next += 1;
+        delivery.id = self.next;
+        self.deliveries.push(delivery);
+        if self.deliveries.len() > KEPT_DELIVERIES {
+            self.deliveries.remove(0);
+        }
+        self.next
+    }
+}
+
+impl Delivery {
+    /// The next attempt: same parameters, `RetryCount` one higher, not yet sent (studio
+    /// targets are only recorded, never sent, so never retried).
+    fn retry(&self) -> Option<Delivery> {
+        if self.target == "studio" {
+            return None;
+        }
+        let mut next = self.clone();
+        for (k, v) in next.params.iter_mut() {
+            if k == "RetryCount" {
+                *v = (v.parse::<u32>().unwrap_or(0) + 1).to_string();
+            }
+        }
+        next.status = "pending";
+        next.http_status = None;
+        next.error = None;
+        next.ms = None;
+        Some(next)
+    }
 }
 
 /// The webhook sender: its log and the queue its one task drains.
@@ -207,7 +273,7 @@ impl Webhooks {
             // A participant's message came from a client (the SDK); others from the REST API.
             let identity = m.participant_sid.is_some().then_some(m.author.as_str());
             let source = if identity.is_some() { "SDK" } else { "API" };
-            self.queue_event(message_event(c, m), source, identity, vec![target.clone()]);
+            self.queue_event(message_event(c, m), source, identity, vec![target.clone()], 0);
         }
     }
 
@@ -221,11 +287,20 @@ impl Webhooks {
         conversation: &Conversation,
     ) {
         let to = targets(event.event_type, service, Some(conversation));
-        self.queue_event(event, source, identity, to);
+        let retries = service.post_webhook_retry_count;
+        self.queue_event(event, source, identity, to, retries);
     }
 
-    /// Queues `event` for `to`, signed when sent (studio targets are only recorded).
-    fn queue_event(&self, event: Event, source: &str, identity: Option<&str>, to: Vec<Target>) {
+    /// Queues `event` for `to`, signed when sent (studio targets are only recorded); a
+    /// `service` target may be retried `retries` times.
+    fn queue_event(
+        &self,
+        event: Event,
+        source: &str,
+        identity: Option<&str>,
+        to: Vec<Target>,
+        retries: u8,
+    ) {
         let mut params = vec![
             ("AccountSid".to_owned(), self.account.account_sid.clone()),
             ("EventType".to_owned(), event.event_type.to_owned()),
@@ -251,6 +326,7 @@ impl Webhooks {
                 http_status: None,
                 error: None,
                 ms: None,
+                retries_allowed: if target == "service" { retries } else { 0 },
             };
             let id = self.keep(delivery);
             if !recorded {
@@ -259,37 +335,18 @@ impl Webhooks {
         }
     }
 
-    fn keep(&self, mut delivery: Delivery) -> u64 {
-        let mut log = self.log.lock().unwrap();
-        log.next += 1;
-        delivery.id = log.next;
-        log.deliveries.push(delivery);
-        if log.deliveries.len() > KEPT_DELIVERIES {
-            log.deliveries.remove(0);
-        }
-        log.next
+    fn keep(&self, delivery: Delivery) -> u64 {
+        self.log.lock().unwrap().keep(delivery)
     }
 
     /// Sends delivery `id` again, as Twilio does when it retries: same parameters,
     /// `RetryCount` one higher, signed anew. Returns the new delivery's id.
     pub fn redeliver(&self, id: u64) -> Option<u64> {
-        let mut delivery = {
-            let log = self.log.lock().unwrap();
-            log.deliveries.iter().find(|d| d.id == id)?.clone()
+        let new_id = {
+            let mut log = self.log.lock().unwrap();
+            let retry = log.deliveries.iter().find(|d| d.id == id)?.retry()?;
+            log.keep(retry)
         };
-        if delivery.target == "studio" {
-            return None;
-        }
-        for (k, v) in delivery.params.iter_mut() {
-            if k == "RetryCount" {
-                *v = (v.parse::<u32>().unwrap_or(0) + 1).to_string();
-            }
-        }
-        delivery.status = "pending";
-        delivery.http_status = None;
-        delivery.error = None;
-        delivery.ms = None;
-        let new_id = self.keep(delivery);
         let _ = self.queue.send(new_id);
         Some(new_id)
     }
@@ -426,28 +483,43 @@ async fn deliver_all(webhooks: Arc<Webhooks>, mut queue: mpsc::UnboundedReceiver
         };
         let started = Instant::now();
         let outcome = send(&webhooks, &url, &params).await;
-        let mut log = webhooks.log.lock().unwrap();
-        if let Some(d) = log.deliveries.iter_mut().find(|d| d.id == id) {
+        let retry = {
+            let mut log = webhooks.log.lock().unwrap();
+            let Some(d) = log.deliveries.iter_mut().find(|d| d.id == id) else {
+                continue;
+            };
             d.ms = Some(started.elapsed().as_millis() as u64);
-            match outcome {
-                Ok(status) => {
-                    d.http_status = Some(status);
-                    d.status = if (200..300).contains(&status) {
+            match &outcome {
+                Outcome::Answered(status) => {
+                    d.http_status = Some(*status);
+                    d.status = if (200..300).contains(status) {
                         "delivered"
                     } else {
                         "failed"
                     };
                 }
-                Err(e) => {
+                Outcome::TimedOut => {
                     d.status = "failed";
-                    d.error = Some(e);
+                    d.error = Some(format!("no answer within {DELIVERY_TIMEOUT:?}"));
+                }
+                Outcome::Failed(e) => {
+                    d.status = "failed";
+                    d.error = Some(e.clone());
                 }
             }
+            // Queued under the same lock, so no reader sees the event settled in between.
+            let again = (outcome.retried() && retry_count(&d.params) < d.retries_allowed)
+                .then(|| d.retry())
+                .flatten();
+            again.map(|d| log.keep(d))
+        };
+        if let Some(next) = retry {
+            let _ = webhooks.queue.send(next);
         }
     }
 }
 
-async fn send(webhooks: &Webhooks, url: &str, params: &[(String, String)]) -> Result<u16, String> {
+async fn send(webhooks: &Webhooks, url: &str, params: &[(String, String)]) -> Outcome {
     let signature = edgechat_core::twilio::signature::expected_signature(
         &webhooks.account.auth_token,
         url,
@@ -466,7 +538,33 @@ async fn send(webhooks: &Webhooks, url: &str, params: &[(String, String)]) -> Re
         .body(body)
         .timeout(DELIVERY_TIMEOUT)
         .send()
-        .await
-        .map_err(|e| format!("no answer: {e}"))?;
-    Ok(response.status().as_u16())
+        .await;
+    match response {
+        Ok(response) => Outcome::Answered(response.status().as_u16()),
+        Err(e) if e.is_timeout() => Outcome::TimedOut,
+        Err(e) => Outcome::Failed(format!("no answer: {e}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn twilio_retries_after_a_timeout_429_503_or_504_only() {
+        let retried: Vec<u16> = (100..600)
+            .filter(|s| Outcome::Answered(*s).retried())
+            .collect();
+        assert_eq!(retried, [429, 503, 504]);
+        assert!(Outcome::TimedOut.retried());
+        assert!(!Outcome::Failed("connection refused".into()).retried());
+    }
+
+    #[test]
+    fn the_attempt_number_is_read_from_retry_count() {
+        let params = |v: &str| vec![("RetryCount".to_owned(), v.to_owned())];
+        assert_eq!(retry_count(&params("0")), 0);
+        assert_eq!(retry_count(&params("2")), 2);
+        assert_eq!(retry_count(&[]), 0);
+    }
 }

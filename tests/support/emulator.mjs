@@ -106,6 +106,7 @@ export async function startEmulator({ secrets, services }) {
         ? twilio(secrets.TWILIO_API_KEY_SID, secrets.TWILIO_API_KEY_SECRET, { accountSid: secrets.TWILIO_ACCOUNT_SID })
         : twilio(secrets.TWILIO_ACCOUNT_SID, secrets.TWILIO_AUTH_TOKEN);
       c.conversations.baseUrl = url;
+      c.chat.baseUrl = url;
       return c;
     },
     reset: () => control('reset', { method: 'POST' }),
