@@ -195,7 +195,12 @@ fn service_webhooks_json(
 }
 
 /// The chat v2 service resource: its webhook settings (the ones the emulator keeps) and links.
-fn chat_service_json(hooks: &ServiceWebhooks, account: &Account, service: &str, base: &str) -> Value {
+fn chat_service_json(
+    hooks: &ServiceWebhooks,
+    account: &Account,
+    service: &str,
+    base: &str,
+) -> Value {
     json!({
         "sid": service,
         "account_sid": account.account_sid,
@@ -697,22 +702,24 @@ async fn update_service_webhooks(State(app): State<Arc<App>>, ctx: Ctx, body: By
 async fn fetch_chat_service(State(app): State<Arc<App>>, ctx: Ctx) -> Response {
     let world = app.world();
     let hooks = &world.model.services[&ctx.service].webhooks;
-    Json(chat_service_json(hooks, &app.account, &ctx.service, &ctx.urls.base)).into_response()
+    Json(chat_service_json(
+        hooks,
+        &app.account,
+        &ctx.service,
+        &ctx.urls.base,
+    ))
+    .into_response()
 }
 
 /// `PostWebhookRetryCount` as Twilio takes it: a whole number from 0 to 3.
 fn retry_count(value: &str) -> Result<u8, TwilioError> {
-    value
-        .parse::<u8>()
-        .ok()
-        .filter(|n| *n <= 3)
-        .ok_or_else(|| {
-            TwilioError::new(
-                400,
-                20001,
-                format!("PostWebhookRetryCount must be a whole number from 0 to 3, got {value:?}"),
-            )
-        })
+    value.parse::<u8>().ok().filter(|n| *n <= 3).ok_or_else(|| {
+        TwilioError::new(
+            400,
+            20001,
+            format!("PostWebhookRetryCount must be a whole number from 0 to 3, got {value:?}"),
+        )
+    })
 }
 
 async fn update_chat_service(State(app): State<Arc<App>>, ctx: Ctx, body: Bytes) -> Response {
@@ -724,7 +731,11 @@ async fn update_chat_service(State(app): State<Arc<App>>, ctx: Ctx, body: Bytes)
             }
         }
     }
-    let retries = match form.get("PostWebhookRetryCount").map(retry_count).transpose() {
+    let retries = match form
+        .get("PostWebhookRetryCount")
+        .map(retry_count)
+        .transpose()
+    {
         Ok(r) => r,
         Err(e) => return error_response(&e),
     };
@@ -753,8 +764,13 @@ async fn update_chat_service(State(app): State<Arc<App>>, ctx: Ctx, body: Bytes)
         Ok((hooks.clone(), Vec::new()))
     });
     match result {
-        Ok(hooks) => Json(chat_service_json(&hooks, &app.account, &ctx.service, &ctx.urls.base))
-            .into_response(),
+        Ok(hooks) => Json(chat_service_json(
+            &hooks,
+            &app.account,
+            &ctx.service,
+            &ctx.urls.base,
+        ))
+        .into_response(),
         Err(e) => error_response(&e),
     }
 }

@@ -273,7 +273,13 @@ impl Webhooks {
             // A participant's message came from a client (the SDK); others from the REST API.
             let identity = m.participant_sid.is_some().then_some(m.author.as_str());
             let source = if identity.is_some() { "SDK" } else { "API" };
-            self.queue_event(message_event(c, m), source, identity, vec![target.clone()], 0);
+            self.queue_event(
+                message_event(c, m),
+                source,
+                identity,
+                vec![target.clone()],
+                0,
+            );
         }
     }
 
