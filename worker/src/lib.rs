@@ -4,7 +4,6 @@
 use worker::{event, Context, Env, Method, Request, Response, Result};
 
 mod clock;
-mod conversation;
 mod http;
 mod limits;
 mod log;
@@ -13,7 +12,7 @@ mod secrets;
 mod sites;
 mod token;
 mod twilio;
-mod webhooks;
+mod webhook;
 
 use http::Reply;
 
@@ -72,7 +71,7 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
             token::handle(req, &env, site).await
         }
         (Route::Token(_), _) => Reply::method_not_allowed("POST, OPTIONS"),
-        (Route::ConversationsWebhook, Method::Post) => webhooks::handle(req, &env).await,
+        (Route::ConversationsWebhook, Method::Post) => webhook::handle(req, &env).await,
         (Route::ConversationsWebhook, _) => Reply::method_not_allowed("POST"),
         (Route::NotFound, _) => Reply::not_found(),
     };

@@ -10,10 +10,12 @@
 //!    webhook, after listing the conversation's webhooks so a redelivered event adds nothing.
 //! 4. `onMessageAdded` from a visitor, on an `auto_reply` site: the built-in responder answers.
 //!
-//! Twilio retries a webhook that fails, so the answer says whether a retry can help: 503 when
-//! Twilio's REST API could not be reached (a retry is safe: handling is idempotent), 200 for
-//! everything a retry would not change (ignored events, the 5-webhook limit, a refused call),
-//! each logged with its reason.
+//! The path is one tree: this route (verify, read, decide with core's pure `automation`) ->
+//! [`object`] (the conversation's Durable Object does the work, exactly once, and its alarm
+//! finishes what Twilio's REST API could not take in time) -> [`outcome`] (what the object did,
+//! and Twilio's answer for it: 200 unless a site owner must fix something, then 500
+//! `webhook_misconfigured`; never 503, since no reply waits on Twilio redelivering). Each answer
+//! is logged with its reason.
 
 use std::rc::Rc;
 
@@ -23,12 +25,15 @@ use edgechat_core::ids::sid::ConversationSid;
 use edgechat_core::ids::site::SiteId;
 use edgechat_core::site::config::SiteConfig;
 use edgechat_core::twilio::signature;
-use serde::Serialize;
 use serde_json::value::RawValue;
 use worker::{Env, Request};
 
-use crate::conversation;
 use crate::http::{self, Reply};
+
+mod object;
+mod outcome;
+
+use outcome::{acknowledged, Done};
 
 /// Largest webhook body read (Twilio's events are a few KB; attributes are at most 16 KB).
 const MAX_WEBHOOK_BYTES: usize = 64 * 1024;
@@ -39,26 +44,9 @@ pub async fn handle(req: Request, env: &Env) -> Reply {
     }
 }
 
-#[derive(Serialize)]
-struct Acknowledged<'a> {
-    outcome: &'a str,
-    detail: &'a str,
-}
-
-/// An acknowledged event: 200 with what was done, and the same words in the log line.
-fn done(site: Option<&SiteId>, outcome: &str, detail: String) -> Reply {
-    let body = Acknowledged {
-        outcome,
-        detail: &detail,
-    };
-    let mut reply = Reply::json(200, &body).with_detail(detail);
-    reply.site = site.map(ToString::to_string);
-    reply
-}
-
 fn ignored(site: Option<&SiteId>, why: Ignored) -> Reply {
     let outcome = Outcome::Ignored(why);
-    done(site, outcome.code(), outcome.to_string())
+    acknowledged(site, outcome.code(), outcome.to_string())
 }
 
 async fn handle_checked(mut req: Request, env: &Env) -> Result<Reply, Reply> {
@@ -99,25 +87,19 @@ async fn handle_checked(mut req: Request, env: &Env) -> Result<Reply, Reply> {
         Action::Ignore(why) => return Ok(ignored(Some(&site), why)),
         Action::NothingToAttach => {
             let outcome = Outcome::NothingToAttach;
-            return Ok(done(Some(&site), outcome.code(), outcome.to_string()));
+            return Ok(acknowledged(
+                Some(&site),
+                outcome.code(),
+                outcome.to_string(),
+            ));
         }
         Action::Attach { .. } | Action::Reply { .. } => {}
     }
     // The work itself runs in the conversation's Durable Object, one event at a time.
     let handled = in_conversation_object(env, &site, &conversation, &params, received_ms).await?;
     match handled {
-        conversation::Done::Finished { outcome, detail } => Ok(done(Some(&site), &outcome, detail)),
-        // The object's alarm finishes it: nothing waits on Twilio's redelivery.
-        conversation::Done::Deferred { detail } => Ok(done(Some(&site), "deferred", detail)),
-        conversation::Done::Dropped { detail } => Ok(done(Some(&site), "failed", detail)),
-        conversation::Done::Misconfigured { code, detail } => {
-            let mut reply = Reply::error(ApiError::new(
-                ErrorCode::WebhookMisconfigured,
-                format!("{code}: {detail}"),
-            ));
-            reply.site = Some(site.to_string());
-            Err(reply)
-        }
+        Done::Misconfigured { .. } => Err(handled.answer(&site)),
+        _ => Ok(handled.answer(&site)),
     }
 }
 
@@ -155,7 +137,7 @@ async fn in_conversation_object(
     conversation: &ConversationSid,
     params: &[(String, String)],
     received_ms: u64,
-) -> Result<conversation::Done, Reply> {
+) -> Result<Done, Reply> {
     let internal = |what: &str, e: worker::Error| {
         let mut reply = Reply::error(ApiError::new(
             ErrorCode::Internal,
@@ -165,27 +147,26 @@ async fn in_conversation_object(
         reply.site = Some(site.to_string());
         reply
     };
-    let namespace = env.durable_object(conversation::BINDING).map_err(|_| {
+    let namespace = env.durable_object(object::BINDING).map_err(|_| {
         misconfigured(Reply::error(ApiError::new(
             ErrorCode::MissingBinding,
             format!(
                 "the Durable Object binding {} is missing: add a [[durable_objects.bindings]] \
                  entry for ConversationObject to wrangler.toml",
-                conversation::BINDING
+                object::BINDING
             ),
         )))
     })?;
     let stub = namespace
         .get_by_name(conversation.as_str())
         .map_err(|e| internal("stub", e))?;
-    let request =
-        conversation::work_request(params, received_ms).map_err(|e| internal("request", e))?;
+    let request = object::work_request(params, received_ms).map_err(|e| internal("request", e))?;
     let mut response = stub
         .fetch_with_request(request)
         .await
         .map_err(|e| internal("fetch", e))?;
     let text = response.text().await.map_err(|e| internal("answer", e))?;
-    conversation::Done::decode(&text).ok_or_else(|| {
+    Done::decode(&text).ok_or_else(|| {
         internal(
             "answer",
             worker::Error::RustError(format!("unreadable answer {text:?}")),

@@ -28,6 +28,7 @@ use futures_util::lock::Mutex;
 use serde::Serialize;
 use worker::{durable_object, DurableObject, Env, Request, Response, State};
 
+use super::outcome::Done;
 use crate::twilio::{RestFailure, TwilioClient};
 
 /// The Worker's binding to the objects.
@@ -51,55 +52,6 @@ pub fn work_request(params: &[(String, String)], received_ms: u64) -> worker::Re
         &format!("https://conversation/work?received={received_ms}"),
         &init,
     )
-}
-
-/// What the object answers the webhook route, which chooses Twilio's answer from it. It
-/// travels as three lines of text ([`Done::encode`], [`Done::decode`]): its kind, the outcome's
-/// or the error's code, and the detail (serde's enum codec cost the upload 6 KiB).
-#[derive(Debug, PartialEq, Eq)]
-pub enum Done {
-    /// Handled, or deliberately left alone: Twilio gets 200.
-    Finished { outcome: String, detail: String },
-    /// Twilio's REST API could not be reached in time: the object keeps the event and its
-    /// alarm finishes it, with backoff, exactly once as ever. Twilio gets 200: nothing waits on
-    /// its redelivery (which, when a service has it set, finds nothing left to do).
-    Deferred { detail: String },
-    /// Twilio refused a call or answered unreadably: the event is dropped and logged, 200 (a
-    /// retry would be refused the same way).
-    Dropped { detail: String },
-    /// The Worker is set up wrong (a secret, the site's config): 500 with the code and a message
-    /// that says what to fix; a retry cannot help until it is fixed.
-    Misconfigured { code: String, detail: String },
-}
-
-impl Done {
-    pub fn encode(&self) -> String {
-        let (kind, code, detail) = match self {
-            Done::Finished { outcome, detail } => ("finished", outcome.as_str(), detail),
-            Done::Deferred { detail } => ("deferred", "", detail),
-            Done::Dropped { detail } => ("dropped", "", detail),
-            Done::Misconfigured { code, detail } => ("misconfigured", code.as_str(), detail),
-        };
-        format!("{kind}\n{code}\n{detail}")
-    }
-
-    pub fn decode(text: &str) -> Option<Done> {
-        let mut parts = text.splitn(3, '\n');
-        let (kind, code, detail) = (parts.next()?, parts.next()?, parts.next()?.to_owned());
-        Some(match kind {
-            "finished" => Done::Finished {
-                outcome: code.to_owned(),
-                detail,
-            },
-            "deferred" => Done::Deferred { detail },
-            "dropped" => Done::Dropped { detail },
-            "misconfigured" => Done::Misconfigured {
-                code: code.to_owned(),
-                detail,
-            },
-            _ => return None,
-        })
-    }
 }
 
 /// Storage: events whose work Twilio's API could not take in time, as their form bodies one
@@ -516,36 +468,6 @@ mod tests {
                 assert!(detail.ends_with("(2 REST calls)"));
             }
             other => panic!("{other:?}"),
-        }
-    }
-
-    #[test]
-    fn the_answer_travels_as_three_lines_and_comes_back_the_same() {
-        let all = [
-            Done::Finished {
-                outcome: "replied".into(),
-                detail: "greeting\nand an answer".into(),
-            },
-            Done::Deferred {
-                detail: "no answer".into(),
-            },
-            Done::Dropped {
-                detail: String::new(),
-            },
-            Done::Misconfigured {
-                code: "missing_secret".into(),
-                detail: "a Worker secret: TWILIO_AUTH_TOKEN is not set".into(),
-            },
-        ];
-        for done in all {
-            assert_eq!(Done::decode(&done.encode()), Some(done));
-        }
-        assert_eq!(
-            Done::Deferred { detail: "x".into() }.encode(),
-            "deferred\n\nx"
-        );
-        for bad in ["", "finished", "finished\nok", "maybe\n\nx"] {
-            assert_eq!(Done::decode(bad), None, "{bad:?}");
         }
     }
 
