@@ -1,7 +1,7 @@
 // The layers ARCHITECTURE.md promises, checked in the source rather than claimed: which module
 // may name which (`crate::x` in a `use` or a path), for every crate.
 //   core:     its groups in order; a group names only itself and groups before it.
-//   emulator: model -> projection (sync) -> app -> transports; the model and the projection name
+//   emulator: model -> projection -> app -> transports; the model and the projection name
 //             no transport, no transport names another, control sits above the transports.
 //   worker, widget: no two modules name each other (no import circles, at any length).
 import { test } from 'node:test';
@@ -65,12 +65,15 @@ test('core: each group names only itself and the groups before it (ARCHITECTURE.
 
 test('emulator: the model and its projection name no transport; no transport names another', () => {
   const transports = ['rest', 'twilsock', 'webhooks', 'console', 'sdk'];
-  const below = ['model', 'sync', 'tokens', 'http', 'countdown'];
+  const below = ['model', 'projection', 'tokens', 'http', 'countdown'];
   const all = edges('emulator');
   assert.deepEqual(all.filter(({ from, to }) => below.includes(from) && (transports.includes(to) || to === 'app' || to === 'control')), [],
     'the model, the projection and the helpers name nothing above them');
   assert.deepEqual(all.filter(({ from, to }) => transports.includes(from) && (transports.includes(to) || to === 'control')), [],
     'a transport names no other transport, nor the controls above them');
+  const placed = [...transports, ...below, 'app', 'control', 'main'];
+  const unknown = modules('emulator').map((m) => m.module).filter((m) => !placed.includes(m));
+  assert.deepEqual([...new Set(unknown)], [], 'every module of the emulator has a place in its layers');
 });
 
 for (const crate of ['worker', 'widget']) {

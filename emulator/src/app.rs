@@ -11,11 +11,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard, RwLock};
 
 use crate::model::{Account, Change, State, TwilioError, Written};
-use crate::sync::Sync;
+use crate::projection::Projection;
 
 pub struct World {
     pub model: State,
-    pub sync: Sync,
+    pub projection: Projection,
 }
 
 /// Who made a write, as Twilio tells webhooks: the REST API (which announces only with
@@ -27,7 +27,7 @@ pub enum Origin {
 }
 
 /// Called for every change, under the world's lock, after the projection has seen it.
-pub type Observer = Box<dyn Fn(&World, &Change, &Origin) + Send + std::marker::Sync>;
+pub type Observer = Box<dyn Fn(&World, &Change, &Origin) + Send + Sync>;
 
 pub struct App {
     pub account: Account,
@@ -42,7 +42,7 @@ impl App {
             account,
             world: Mutex::new(World {
                 model,
-                sync: Sync::default(),
+                projection: Projection::default(),
             }),
             observers: RwLock::new(Vec::new()),
             next_id: AtomicU64::new(1),
@@ -64,7 +64,7 @@ impl App {
         let (value, changes) = write(&mut guard.model)?;
         let world = &mut *guard;
         for change in &changes {
-            world.sync.apply(&world.model, change);
+            world.projection.apply(&world.model, change);
         }
         let observers = self.observers.read().unwrap();
         for change in &changes {

@@ -276,7 +276,7 @@ async fn reset(State(c): State<Arc<Controls>>) -> StatusCode {
     {
         let mut world = c.app.world();
         world.model.reset();
-        world.sync.reset();
+        world.projection.reset();
     }
     *c.requests.lock().unwrap() = RequestLog::default();
     c.faults.lock().unwrap().clear();

@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 use super::{Caller, Reply, Request};
 use crate::app::{App, Origin, World};
 use crate::model::{Conversation, ConversationUpdate, NewConversation, TwilioError};
-use crate::sync::TYPING_TIMEOUT_SECONDS;
+use crate::projection::TYPING_TIMEOUT_SECONDS;
 
 /// Conversations per page of the caller's list.
 const MY_CONVERSATIONS_PAGE: usize = 50;
@@ -53,11 +53,11 @@ fn base(req: &Request) -> String {
 
 fn configuration(app: &App, caller: &Caller, req: &Request) -> Reply {
     let world = app.world();
-    let names = |f: fn(&crate::sync::UserObjects) -> &String| {
+    let names = |f: fn(&crate::projection::UserObjects) -> &String| {
         world
-            .sync
+            .projection
             .user_objects(&caller.service, &caller.identity)
-            .and_then(|u| world.sync.unique_name(f(u)))
+            .and_then(|u| world.projection.unique_name(f(u)))
             .unwrap_or_default()
             .to_owned()
     };
@@ -104,9 +104,9 @@ fn conversation_json(
     base: &str,
     mine: bool,
 ) -> Value {
-    let objects = world.sync.conversation_objects(&c.sid);
+    let objects = world.projection.conversation_objects(&c.sid);
     let name = |sid: Option<&String>| {
-        sid.and_then(|s| world.sync.unique_name(s))
+        sid.and_then(|s| world.projection.unique_name(s))
             .map(str::to_owned)
     };
     let me = c.participant(&caller.identity);
@@ -448,9 +448,9 @@ fn user(app: &App, caller: &Caller, req: &Request, identity: &str) -> Result<Rep
         .user(&caller.service, identity)
         .ok_or_else(|| TwilioError::new(404, 50200, format!("User {identity} not found")))?;
     let info = world
-        .sync
+        .projection
         .user_objects(&caller.service, identity)
-        .and_then(|o| world.sync.unique_name(&o.info))
+        .and_then(|o| world.projection.unique_name(&o.info))
         .map(str::to_owned);
     Ok(Reply::ok(json!({
         "sid": u.sid,

@@ -1,5 +1,5 @@
 //! Twilio Sync ("CDS") as the SDK calls it through the tunnel: object descriptors, item queries
-//! and `POST /v4/Subscriptions`. The answers come from the projection (`crate::sync`); the
+//! and `POST /v4/Subscriptions`. The answers come from the projection (`crate::projection`); the
 //! subscriptions' replay and live events reach this connection through its push channel.
 
 use serde_json::{json, Value};
@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 use super::{Caller, Reply, Request};
 use crate::app::App;
 use crate::model::TwilioError;
-use crate::sync::{ItemQuery, Kind, Reader, SubscriptionRequest};
+use crate::projection::{ItemQuery, Kind, Reader, SubscriptionRequest};
 
 pub fn route(app: &App, caller: &Caller, req: &Request) -> Option<Reply> {
     let segments = req.segments();
@@ -56,7 +56,7 @@ fn descriptor(
         .is_some_and(|i| i.eq_ignore_ascii_case("items"));
     let body =
         world
-            .sync
+            .projection
             .descriptor(kind, id, include, &world.model, reader(caller), &base(req))?;
     Ok(Reply::ok(body))
 }
@@ -77,9 +77,10 @@ fn items(
         page_token: req.param("PageToken"),
     };
     let world = app.world();
-    let body = world
-        .sync
-        .items(kind, id, &query, &world.model, reader(caller), &base(req))?;
+    let body =
+        world
+            .projection
+            .items(kind, id, &query, &world.model, reader(caller), &base(req))?;
     Ok(Reply::ok(body))
 }
 
@@ -110,7 +111,7 @@ fn subscriptions(app: &App, caller: &Caller, req: &Request) -> Result<Reply, Twi
         .collect();
     let mut guard = app.world();
     let world = &mut *guard;
-    world.sync.subscribe(
+    world.projection.subscribe(
         caller.conn,
         action,
         &correlation_id,

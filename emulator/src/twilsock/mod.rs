@@ -33,7 +33,7 @@ use tokio::sync::mpsc;
 
 use crate::app::{App, Origin};
 use crate::model::TwilioError;
-use crate::sync::Notification;
+use crate::projection::Notification;
 use crate::tokens::{self, Client};
 use codec::Frame;
 
@@ -371,7 +371,7 @@ impl Twilsock {
                     json!({
                         "id": id,
                         "identity": c.identity,
-                        "subscriptions": world.sync.subscriptions_of(*id),
+                        "subscriptions": world.projection.subscriptions_of(*id),
                         "open_ms": c.opened.elapsed().as_millis() as u64,
                     })
                 })
@@ -490,7 +490,7 @@ impl Session {
             }
         }
         twilsock.connections.lock().unwrap().remove(&id);
-        twilsock.app.world().sync.unregister(id);
+        twilsock.app.world().projection.unregister(id);
     }
 
     fn frame_id(&mut self) -> String {
@@ -616,7 +616,7 @@ impl Session {
         }) {
             return self.refuse(&id, &e).await;
         }
-        app.world().sync.register(
+        app.world().projection.register(
             self.id,
             &client.service_sid,
             &client.identity,
