@@ -29,6 +29,8 @@ mod apply;
 mod objects;
 mod query;
 mod subscriptions;
+#[cfg(test)]
+mod tests;
 
 /// The host Sync URLs name in events (clients never dial it: everything is tunnelled).
 const CDS: &str = "https://cds.us1.twilio.com";
