@@ -38,6 +38,7 @@ export async function startEmulator({ secrets, services }) {
       }
     });
     child.on('exit', (code) => { clearTimeout(timer); reject(new Error(`the emulator exited (${code}):\n${output}`)); });
+    child.on('error', (e) => { clearTimeout(timer); reject(new Error(`the emulator could not start (${e.message}); scripts/test.sh builds it`)); });
   });
 
   const control = async (path, init = {}) => {

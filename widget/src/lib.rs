@@ -34,7 +34,8 @@ pub(crate) enum Event {
     /// `messageAdded` on the conversation with this SID.
     Message(String, JsValue),
     Typing(String, Option<String>),
-    ConnectionState(String),
+    /// `connectionStateChanged`: the SDK's link to Twilio.
+    ConnectionState(edgechat_core::chat::connection::Link),
     /// The token needs renewing: `true` when it has already expired (the SDK's `tokenExpired`).
     TokenExpiring(bool),
     /// `updated` or `removed` on the conversation with this SID (`true`: removed).

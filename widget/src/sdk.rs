@@ -5,6 +5,7 @@
 //! The SDK lives in its own realm ([`crate::realm`]); these are method calls on its objects, and
 //! whatever the widget hands it is made in that realm.
 
+use edgechat_core::chat::session::ConversationState;
 use js_sys::{Array, Function, Promise, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -207,11 +208,12 @@ impl Conversation {
         self.status().as_string().as_deref() == Some("joined")
     }
 
-    /// `state.current`, when the SDK knows it.
-    pub fn current_state(&self) -> Option<String> {
+    /// `state.current`, when the SDK knows it (and names a state we know).
+    pub fn current_state(&self) -> Option<ConversationState> {
         Reflect::get(&self.state(), &"current".into())
             .ok()
             .and_then(|v| v.as_string())
+            .and_then(|s| ConversationState::parse(&s))
     }
 
     pub async fn join_now(&self) -> Result<(), JsValue> {

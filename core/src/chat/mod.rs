@@ -1,6 +1,8 @@
-//! The widget's chat logic, pure: [`message_log`] (history pages, live messages and own sends
+//! The widget's chat logic, pure: [`connection`] (connecting, ready, failed; the SDK's link and
+//! the token's renewal as one state machine), [`message_log`] (history pages, live messages and own sends
 //! merged by index; send states; unread) and [`session`] (the stored session, resume or start
 //! over, token refresh timing).
 
+pub mod connection;
 pub mod message_log;
 pub mod session;

@@ -1,12 +1,15 @@
 //! The connection: the visitor's token (and a credential the Worker no longer accepts), the SDK's
-//! realm, the Client and its initialization, and token renewal before expiry.
+//! realm, the Client and its initialization, and token renewal before expiry. Where the
+//! connection stands is core's [`Connection`](edgechat_core::chat::connection::Connection): this
+//! module does what it says to.
 
 use dioxus::prelude::*;
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use edgechat_core::api::limits::RETRY_AFTER_SECONDS;
 use edgechat_core::api::ErrorCode;
+use edgechat_core::chat::connection::{Cancel, Link};
 use edgechat_core::chat::session::refresh_delay_ms;
 use edgechat_core::retry::{AttemptFailure, Retried, RetryPolicy};
 use futures_util::future::{select, Either};
@@ -19,6 +22,16 @@ use crate::{post, Event};
 
 /// How hard a token renewal tries (core's one definition).
 const RENEWAL: RetryPolicy = RetryPolicy::RENEWAL;
+
+/// A renewal timer; cancelled, it fires nothing.
+#[derive(Debug, Default)]
+pub(super) struct Timer(Rc<Cell<bool>>);
+
+impl Cancel for Timer {
+    fn cancel(&self) {
+        self.0.set(true);
+    }
+}
 
 impl Session {
     /// A token for the stored visitor; a credential the Worker no longer accepts (its secret
@@ -119,11 +132,13 @@ impl Session {
         client.on(
             "connectionStateChanged",
             &sdk::listener(move |state| {
-                let state = state.as_string().unwrap_or_default();
-                if state == "denied" || state == "error" {
+                let Some(link) = state.as_string().and_then(|s| Link::parse(&s)) else {
+                    return;
+                };
+                if link.is_refusal() {
                     finish(false);
                 }
-                post(Event::ConnectionState(state));
+                post(Event::ConnectionState(link));
             }),
         );
         for (event, expired) in [("tokenAboutToExpire", false), ("tokenExpired", true)] {
@@ -145,18 +160,19 @@ impl Session {
         Ok(client)
     }
 
-    /// Fetches a new token with the same credential and hands it to the client.
-    pub(super) async fn refresh_token(self) {
-        {
-            let mut state = self.state.borrow_mut();
-            if state.refreshing || state.client.is_none() {
-                return;
-            }
-            state.refreshing = true;
+    /// The SDK warned (`expired`: the token it holds has expired) or the timer fired: a renewal
+    /// starts unless one is running (it then learns of the expiry).
+    pub(super) fn renewal_due(&self, expired: bool) {
+        if self.state.borrow_mut().connection.renewal_due(expired) {
+            spawn(self.clone().refresh_token());
         }
+    }
+
+    /// Fetches a new token with the same credential and hands it to the client (the
+    /// connection said a renewal is due and marked it running).
+    async fn refresh_token(self) {
         let credential = self.state.borrow().credential.clone();
         let mut retried = Retried::new(RENEWAL, net::now_ms());
-        let mut refused = false;
         loop {
             let outcome = net::token(
                 &self.base,
@@ -173,17 +189,16 @@ impl Session {
                 }
                 Ok(token) => {
                     let (client, expired) = {
-                        let mut state = self.state.borrow_mut();
-                        (
-                            state.client.clone(),
-                            std::mem::take(&mut state.token_expired),
-                        )
+                        let state = self.state.borrow();
+                        (state.client.clone(), state.connection.renewal_expired())
                     };
                     if let Some(client) = client {
                         if client.refresh(&token.token, expired).await.is_ok() {
-                            self.state.borrow_mut().token = Some(token.token.clone());
-                            self.schedule_refresh(token.expires_in);
-                            break;
+                            let timer = self.renewal_timer(token.expires_in);
+                            let mut state = self.state.borrow_mut();
+                            state.token = Some(token.token.clone());
+                            state.connection.schedule(timer);
+                            return;
                         }
                     }
                     AttemptFailure::Failed
@@ -192,8 +207,9 @@ impl Session {
                     code: Some(ErrorCode::InvalidVisitorCredential),
                     ..
                 }) => {
-                    refused = true;
-                    break;
+                    // No token will come for this identity: start over as a new visitor.
+                    self.start_over().await;
+                    return;
                 }
                 Err(ApiFailure::Refused {
                     code: Some(ErrorCode::RateLimited),
@@ -208,33 +224,28 @@ impl Session {
                 Err(_) => AttemptFailure::Failed,
             };
             let Some(delay) = retried.after(failure, net::now_ms(), js_sys::Math::random()) else {
-                // Out of attempts: the next SDK warning or timer tries again.
-                break;
+                // Out of attempts: the SDK's next warning tries again.
+                self.state.borrow_mut().connection.renewal_gave_up();
+                return;
             };
             net::sleep(delay.min(u64::from(u32::MAX)) as u32).await;
         }
-        self.state.borrow_mut().refreshing = false;
-        if refused {
-            self.start_over().await;
-        }
     }
 
-    /// A timer that refreshes the token before it expires, in case the SDK's warning is late
-    /// (a sleeping tab); the newest timer wins. Timed from the token's lifetime as the Worker
-    /// states it, never from comparing the visitor's clock with the Worker's.
-    pub(super) fn schedule_refresh(&self, expires_in: u64) {
+    /// A timer that says the token is due before it expires, in case the SDK's warning is late
+    /// (a sleeping tab); the connection holds it and cancels it when it replaces or leaves it.
+    /// Timed from the token's lifetime as the Worker states it, never from comparing the
+    /// visitor's clock with the Worker's.
+    pub(super) fn renewal_timer(&self, expires_in: u64) -> Timer {
         let delay = refresh_delay_ms(expires_in).min(i32::MAX as u64) as u32;
-        let generation = {
-            let mut state = self.state.borrow_mut();
-            state.refresh_generation += 1;
-            state.refresh_generation
-        };
-        let state = self.state.clone();
+        let cancelled = Rc::new(Cell::new(false));
+        let timer = Timer(cancelled.clone());
         wasm_bindgen_futures::spawn_local(async move {
             net::sleep(delay.max(1_000)).await;
-            if state.borrow().refresh_generation == generation {
+            if !cancelled.get() {
                 post(Event::TokenExpiring(false));
             }
         });
+        timer
     }
 }

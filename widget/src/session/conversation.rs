@@ -34,7 +34,6 @@ impl Session {
                 Ok(conversation) => {
                     let state = conversation
                         .current_state()
-                        .and_then(|s| ConversationState::parse(&s))
                         .unwrap_or(ConversationState::Active);
                     lookup = Some(Lookup::Found(state));
                     found = Some(conversation);

@@ -15,7 +15,9 @@ use std::rc::Rc;
 use dioxus::prelude::*;
 use edgechat_core::api::limits::RETRY_AFTER_SECONDS;
 use edgechat_core::api::ErrorCode;
+use edgechat_core::chat::connection::Connection;
 use edgechat_core::chat::message_log::MessageLog;
+use edgechat_core::chat::session::ConversationState;
 use edgechat_core::chat::session::{launcher_look, parse_launcher_look};
 use edgechat_core::ids::site::SiteId;
 
@@ -30,26 +32,7 @@ const INIT_TIMEOUT_MS: u32 = 8_000;
 /// A conversation the visitor may not be in any more answers with one of these statuses.
 const GONE_STATUSES: [f64; 3] = [403.0, 404.0, 410.0];
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Failure {
-    /// The SDK's script did not load.
-    Unavailable,
-    /// The Worker or Twilio could not be reached, or refused the token.
-    CantConnect,
-    /// The site is not set up for this page (unknown site, origin not allowed, misconfigured).
-    NotSetUp,
-    /// The Worker is refusing requests from here for now (429); retried after this many seconds.
-    Busy(u32),
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Phase {
-    /// Nothing loaded yet (a new visitor who has not opened the panel).
-    Idle,
-    Connecting,
-    Ready,
-    Failed(Failure),
-}
+pub use edgechat_core::chat::connection::{Failure, Phase};
 
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Look {
@@ -64,12 +47,14 @@ pub struct Look {
 #[derive(Clone, Copy)]
 pub struct View {
     pub open: Signal<bool>,
+    /// The connection's phase, as the session's [`Connection`] last said.
     pub phase: Signal<Phase>,
     pub log: Signal<MessageLog>,
     pub notice: Signal<Option<String>>,
     /// The newest message index the visitor has seen (what is unread is derived from it).
     pub read_horizon: Signal<Option<u64>>,
     pub typing: Signal<Option<String>>,
+    /// Connected once, and the SDK's link is down now.
     pub reconnecting: Signal<bool>,
     pub look: Signal<Look>,
     pub draft: Signal<String>,
@@ -85,13 +70,10 @@ struct State {
     credential: Option<String>,
     client: Option<sdk::Client>,
     conversation: Option<sdk::Conversation>,
-    connecting: bool,
-    refreshing: bool,
-    refresh_generation: u32,
+    /// Connecting, ready (the SDK's link, the token's renewal), failed or not started.
+    connection: Connection<connection::Timer>,
     last_typing_ms: u64,
     config_loaded: bool,
-    /// The SDK said `tokenExpired`: the renewal waits until it is `disconnected`.
-    token_expired: bool,
     /// The token the Client holds: a renewal must bring another (the SDK ignores the same one).
     token: Option<String>,
     sdk_url: Option<String>,
@@ -154,22 +136,36 @@ impl Session {
         self.state.borrow().identity.clone()
     }
 
+    /// Shows the connection as it now is.
+    fn show(&self) {
+        let (phase, reconnecting) = {
+            let state = self.state.borrow();
+            (state.connection.phase(), state.connection.reconnecting())
+        };
+        let view = self.view;
+        if *view.phase.peek() != phase {
+            view.phase.clone().set(phase);
+        }
+        if *view.reconnecting.peek() != reconnecting {
+            view.reconnecting.clone().set(reconnecting);
+        }
+    }
+
     /// Connects, unless connected or connecting; shows how it went.
     pub async fn connect(self) {
-        {
-            let mut state = self.state.borrow_mut();
-            if state.connecting || (self.view.phase)() == Phase::Ready {
-                return;
-            }
-            state.connecting = true;
+        if !self.state.borrow_mut().connection.begin() {
+            return;
         }
-        let mut phase = self.view.phase;
-        phase.set(Phase::Connecting);
+        self.show();
         let result = self.try_connect().await;
-        self.state.borrow_mut().connecting = false;
         match result {
-            Ok(()) => {
-                phase.set(Phase::Ready);
+            Ok(expires_in) => {
+                let timer = self.renewal_timer(expires_in);
+                if !self.state.borrow_mut().connection.ready(timer) {
+                    // Overtaken (the session started over meanwhile): that attempt shows.
+                    return;
+                }
+                self.show();
                 if *self.view.open.peek() {
                     self.mark_read();
                 }
@@ -177,7 +173,8 @@ impl Session {
                 spawn(self.clone().flush());
             }
             Err(failure) => {
-                phase.set(Phase::Failed(failure));
+                self.state.borrow_mut().connection.fail(failure);
+                self.show();
                 if let Failure::Busy(seconds) = failure {
                     // Retried when the Worker said; "Try again" before then would be refused too.
                     wasm_bindgen_futures::spawn_local(async move {
@@ -189,7 +186,9 @@ impl Session {
         }
     }
 
-    async fn try_connect(&self) -> Result<(), Failure> {
+    /// Config, token, realm and Client; the conversation resumed or ready to start. Says how
+    /// many seconds the token lives.
+    async fn try_connect(&self) -> Result<u64, Failure> {
         let stored = self.store.load();
         let need_config = !self.state.borrow().config_loaded;
         let config = async {
@@ -246,9 +245,9 @@ impl Session {
                 client
             }
         };
-        self.schedule_refresh(token.expires_in);
         self.open_conversation(&client, stored.conversation, replaced)
-            .await
+            .await?;
+        Ok(token.expires_in)
     }
 
     fn failure(&self, failure: ApiFailure) -> Failure {
@@ -296,29 +295,23 @@ impl Session {
                 let who = who.filter(|w| Some(w) != self.identity().as_ref());
                 view.typing.clone().set(who.map(|w| display_author(&w)));
             }
-            Event::ConnectionState(state) => {
-                let ready = *view.phase.peek() == Phase::Ready;
-                let was_down = *view.reconnecting.peek();
-                view.reconnecting.clone().set(ready && state != "connected");
-                if was_down && state == "connected" {
+            Event::ConnectionState(link) => {
+                let came_back = self.state.borrow_mut().connection.link_changed(link);
+                self.show();
+                if came_back {
                     spawn(self.clone().catch_up());
                 }
             }
             Event::RetryConnect(failure) if *view.phase.peek() == Phase::Failed(failure) => {
                 self.retry_connect();
             }
-            Event::TokenExpiring(expired) => {
-                if expired {
-                    self.state.borrow_mut().token_expired = true;
-                }
-                spawn(self.clone().refresh_token());
-            }
+            Event::TokenExpiring(expired) => self.renewal_due(expired),
             Event::ConversationChanged(sid, removed) if Some(&sid) == current.as_ref() => {
                 let closed = removed
                     || self
                         .conversation()
                         .and_then(|c| c.current_state())
-                        .is_some_and(|s| s == "closed");
+                        .is_some_and(|s| s == ConversationState::Closed);
                 if closed {
                     self.state.borrow_mut().conversation = None;
                     self.store.save_conversation(None);
@@ -362,6 +355,7 @@ impl Session {
     async fn start_over(self) {
         let client = {
             let mut state = self.state.borrow_mut();
+            state.connection.reset();
             state.conversation = None;
             state.credential = None;
             state.client.take()
@@ -369,10 +363,8 @@ impl Session {
         if let Some(client) = client {
             client.close().await;
         }
-        let view = self.view;
-        view.reconnecting.clone().set(false);
-        view.typing.clone().set(None);
-        view.phase.clone().set(Phase::Idle);
+        self.view.typing.clone().set(None);
+        self.show();
         self.connect().await;
     }
 
@@ -400,7 +392,8 @@ impl Session {
 
     /// "Try again" after a failure.
     pub fn retry_connect(&self) {
-        self.view.phase.clone().set(Phase::Idle);
+        self.state.borrow_mut().connection.reset();
+        self.show();
         spawn(self.clone().connect());
     }
 }
