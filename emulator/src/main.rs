@@ -2,7 +2,7 @@
 //! (never deployed).
 //!
 //! One model of conversations (`model`), projected into the Twilio Sync objects the SDK reads
-//! (`sync`), behind one write path (`app`); thin transports on top, none importing another:
+//! (`projection`), behind one write path (`app`); thin transports on top, none importing another:
 //! - `rest`: the Conversations REST API (`/v1/...` and `/v1/Services/{IS}/...`), HTTP Basic auth
 //!   with the account's auth token or its API key, Twilio's JSON, paging and error codes;
 //! - `twilsock`: the realtime endpoint of the real `@twilio/conversations` SDK
@@ -20,7 +20,6 @@
 // Handlers return an HTTP answer as `Err(Response)`; boxing it would gain nothing here.
 #![allow(clippy::result_large_err)]
 
-use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -37,156 +36,93 @@ mod tokens;
 mod twilsock;
 mod webhooks;
 
+use edgechat_core::ids::sid::{AccountSid, ApiKeySid, ServiceSid};
 use model::{Account, ServiceWebhooks, State};
 
-const USAGE: &str = "\
-twilio-emulator: a local Twilio Conversations stand-in (development and tests only)
-
-Options (each also read from the environment variable in brackets):
-  --port N                 port on 127.0.0.1; 0 picks a free one        [EMULATOR_PORT, default 8788]
-  --account-sid AC...      the account SID                              [TWILIO_ACCOUNT_SID]
-  --auth-token T           signs webhooks; Basic auth with the account  [TWILIO_AUTH_TOKEN]
-  --api-key-sid SK...      API key for Basic auth and access tokens     [TWILIO_API_KEY_SID]
-  --api-key-secret S       its secret                                   [TWILIO_API_KEY_SECRET]
-  --service IS...          a Conversations service (repeat for more; the first is the default)
-                                                                        [EMULATOR_SERVICES, comma-separated]
-  --webhook-url URL        every service's post-event webhook URL       [EMULATOR_WEBHOOK_URL]
-  --webhook-filters LIST   its filters, comma-separated                 [EMULATOR_WEBHOOK_FILTERS,
-                                                          default onConversationAdded,onMessageAdded]
-";
-
+/// twilio-emulator: a local Twilio Conversations stand-in (development and tests only).
+///
+/// Every option can also be given by the environment variable shown with it.
+#[derive(clap::Parser, Debug)]
+#[command(name = "twilio-emulator", version, about, long_about = None)]
 struct Options {
+    /// Port on 127.0.0.1; 0 picks a free one.
+    #[arg(long, env = "EMULATOR_PORT", default_value_t = 8788)]
     port: u16,
-    account: Account,
-    services: Vec<String>,
-    webhook_url: Option<String>,
+    /// The account SID (AC...).
+    #[arg(long, env = "TWILIO_ACCOUNT_SID", value_name = "AC...")]
+    account_sid: AccountSid,
+    /// The account's auth token: signs webhooks, and Basic auth with the account SID.
+    #[arg(
+        long,
+        env = "TWILIO_AUTH_TOKEN",
+        value_name = "TOKEN",
+        hide_env_values = true
+    )]
+    auth_token: String,
+    /// An API key (SK...) for Basic auth; access tokens it signs are accepted.
+    #[arg(long, env = "TWILIO_API_KEY_SID", value_name = "SK...")]
+    api_key_sid: ApiKeySid,
+    /// The API key's secret.
+    #[arg(
+        long,
+        env = "TWILIO_API_KEY_SECRET",
+        value_name = "SECRET",
+        hide_env_values = true
+    )]
+    api_key_secret: String,
+    /// A Conversations service (IS...); repeat for more, the first is the default.
+    #[arg(
+        long = "service",
+        env = "EMULATOR_SERVICES",
+        value_name = "IS...",
+        value_delimiter = ',',
+        required = true
+    )]
+    services: Vec<ServiceSid>,
+    /// Every service's post-event webhook URL.
+    #[arg(long, env = "EMULATOR_WEBHOOK_URL", value_name = "URL")]
+    webhook_url: Option<url::Url>,
+    /// The post-event webhook's filters.
+    #[arg(
+        long,
+        env = "EMULATOR_WEBHOOK_FILTERS",
+        value_name = "EVENT,...",
+        value_delimiter = ',',
+        default_value = "onConversationAdded,onMessageAdded"
+    )]
     webhook_filters: Vec<String>,
-}
-
-fn options() -> Result<Options, String> {
-    let mut flags: HashMap<String, Vec<String>> = HashMap::new();
-    let mut args = std::env::args().skip(1);
-    while let Some(arg) = args.next() {
-        if arg == "--help" || arg == "-h" {
-            print!("{USAGE}");
-            std::process::exit(0);
-        }
-        let name = arg
-            .strip_prefix("--")
-            .ok_or_else(|| format!("unexpected argument {arg:?}"))?;
-        let value = args
-            .next()
-            .ok_or_else(|| format!("--{name} needs a value"))?;
-        flags.entry(name.to_owned()).or_default().push(value);
-    }
-    let known = [
-        "port",
-        "account-sid",
-        "auth-token",
-        "api-key-sid",
-        "api-key-secret",
-        "service",
-        "webhook-url",
-        "webhook-filters",
-    ];
-    if let Some(unknown) = flags.keys().find(|k| !known.contains(&k.as_str())) {
-        return Err(format!("unknown option --{unknown}"));
-    }
-    let one = |flag: &str, var: &str| -> Option<String> {
-        flags
-            .get(flag)
-            .and_then(|v| v.last().cloned())
-            .or_else(|| std::env::var(var).ok().filter(|v| !v.is_empty()))
-    };
-    let required = |flag: &str, var: &str| -> Result<String, String> {
-        one(flag, var).ok_or_else(|| format!("--{flag} (or {var}) is required"))
-    };
-    let sid = |flag: &str, var: &str, prefix: &str| -> Result<String, String> {
-        let value = required(flag, var)?;
-        check_sid(&value, prefix).map_err(|e| format!("--{flag}: {e}"))?;
-        Ok(value)
-    };
-    let port = match one("port", "EMULATOR_PORT") {
-        None => 8788,
-        Some(p) => p
-            .parse()
-            .map_err(|_| format!("--port must be a number from 0 to 65535, got {p:?}"))?,
-    };
-    let mut services: Vec<String> = flags.get("service").cloned().unwrap_or_default();
-    if services.is_empty() {
-        services = one("service", "EMULATOR_SERVICES")
-            .map(|s| s.split(',').map(|s| s.trim().to_owned()).collect())
-            .unwrap_or_default();
-    }
-    if services.is_empty() {
-        return Err("name at least one --service IS... (or EMULATOR_SERVICES)".into());
-    }
-    for s in &services {
-        check_sid(s, "IS").map_err(|e| format!("--service: {e}"))?;
-    }
-    let webhook_url = one("webhook-url", "EMULATOR_WEBHOOK_URL");
-    if let Some(url) = &webhook_url {
-        url::Url::parse(url).map_err(|e| format!("--webhook-url {url:?}: {e}"))?;
-    }
-    let webhook_filters = one("webhook-filters", "EMULATOR_WEBHOOK_FILTERS")
-        .unwrap_or_else(|| "onConversationAdded,onMessageAdded".into())
-        .split(',')
-        .map(|s| s.trim().to_owned())
-        .filter(|s| !s.is_empty())
-        .collect();
-    Ok(Options {
-        port,
-        account: Account {
-            account_sid: sid("account-sid", "TWILIO_ACCOUNT_SID", "AC")?,
-            auth_token: required("auth-token", "TWILIO_AUTH_TOKEN")?,
-            api_key_sid: sid("api-key-sid", "TWILIO_API_KEY_SID", "SK")?,
-            api_key_secret: required("api-key-secret", "TWILIO_API_KEY_SECRET")?,
-        },
-        services,
-        webhook_url,
-        webhook_filters,
-    })
-}
-
-pub fn check_sid(value: &str, prefix: &str) -> Result<(), String> {
-    let ok = value.len() == 34
-        && value.starts_with(prefix)
-        && value[2..]
-            .chars()
-            .all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c));
-    if ok {
-        Ok(())
-    } else {
-        Err(format!(
-            "a {prefix} SID is {prefix} followed by 32 lowercase hex digits, got {value:?}"
-        ))
-    }
 }
 
 #[tokio::main]
 async fn main() {
-    let options = match options() {
-        Ok(o) => o,
-        Err(e) => {
-            eprintln!("twilio-emulator: {e}\n\n{USAGE}");
-            std::process::exit(2);
-        }
+    let options = <Options as clap::Parser>::parse();
+    let account = Account {
+        account_sid: options.account_sid.to_string(),
+        auth_token: options.auth_token,
+        api_key_sid: options.api_key_sid.to_string(),
+        api_key_secret: options.api_key_secret,
     };
+    let webhook_filters: Vec<String> = options
+        .webhook_filters
+        .iter()
+        .map(|f| f.trim().to_owned())
+        .filter(|f| !f.is_empty())
+        .collect();
     let services = options
         .services
         .iter()
         .map(|sid| {
             let webhooks = ServiceWebhooks {
                 pre_webhook_url: None,
-                post_webhook_url: options.webhook_url.clone(),
-                filters: options.webhook_filters.clone(),
+                post_webhook_url: options.webhook_url.as_ref().map(|u| u.to_string()),
+                filters: webhook_filters.clone(),
                 method: "POST".into(),
                 post_webhook_retry_count: 0,
             };
-            (sid.clone(), webhooks)
+            (sid.to_string(), webhooks)
         })
         .collect();
-    let app = Arc::new(app::App::new(options.account, State::new(services)));
+    let app = Arc::new(app::App::new(account, State::new(services)));
     let webhooks = webhooks::Webhooks::start(&app);
     let twilsock = twilsock::Twilsock::new(app.clone());
     let controls = control::Controls::new(app.clone(), webhooks, twilsock.clone());
@@ -230,5 +166,76 @@ async fn main() {
     {
         eprintln!("twilio-emulator: server stopped: {e}");
         std::process::exit(1);
+    }
+}
+
+#[cfg(test)]
+mod options_tests {
+    use super::Options;
+    use clap::{CommandFactory, Parser};
+
+    const AC: &str = "AC0123456789abcdef0123456789abcdef";
+    const SK: &str = "SK0123456789abcdef0123456789abcdef";
+    const IS1: &str = "IS0123456789abcdef0123456789abcdef";
+    const IS2: &str = "ISfedcba9876543210fedcba9876543210";
+
+    fn parse(extra: &[&str]) -> Result<Options, clap::Error> {
+        let mut args = vec![
+            "twilio-emulator",
+            "--account-sid",
+            AC,
+            "--auth-token",
+            "t",
+            "--api-key-sid",
+            SK,
+            "--api-key-secret",
+            "s",
+        ];
+        args.extend_from_slice(extra);
+        Options::try_parse_from(args)
+    }
+
+    #[test]
+    fn the_declaration_is_consistent() {
+        Options::command().debug_assert();
+    }
+
+    #[test]
+    fn services_repeat_or_come_comma_separated_and_keep_their_order() {
+        let o = parse(&["--service", IS2, "--service", IS1]).unwrap();
+        let sids: Vec<String> = o.services.iter().map(|s| s.to_string()).collect();
+        assert_eq!(sids, [IS2, IS1]);
+        let o = parse(&["--service", &format!("{IS1},{IS2}")]).unwrap();
+        assert_eq!(o.services.len(), 2);
+        assert_eq!(o.services[0].as_str(), IS1);
+        assert_eq!(o.port, 8788, "the documented default port");
+        assert_eq!(o.webhook_filters, ["onConversationAdded", "onMessageAdded"]);
+        assert!(o.webhook_url.is_none());
+    }
+
+    #[test]
+    fn a_wrong_sid_names_the_flag_and_the_expected_shape() {
+        let e = parse(&["--service", "CH0123456789abcdef0123456789abcdef"])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("--service"), "{e}");
+        assert!(
+            e.contains("\"IS\" followed by 32 lower-case hex digits"),
+            "{e}"
+        );
+        let e = parse(&["--service", IS1, "--port", "70000"])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("--port"), "{e}");
+        let e = parse(&["--service", IS1, "--webhook-url", "not a url"])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("--webhook-url"), "{e}");
+    }
+
+    #[test]
+    fn a_service_is_required() {
+        let e = parse(&[]).unwrap_err();
+        assert_eq!(e.kind(), clap::error::ErrorKind::MissingRequiredArgument);
     }
 }

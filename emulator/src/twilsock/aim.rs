@@ -498,3 +498,275 @@ impl Caller {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! The tunnelled client API's error answers, natively: each refusal with Twilio's status and
+    //! code, and nothing written when a request is refused.
+
+    use serde_json::{json, Value};
+
+    use super::route;
+    use crate::app::{App, Origin};
+    use crate::model::{Account, ConversationUpdate, NewConversation, ServiceWebhooks, State};
+    use crate::twilsock::codec::Frame;
+    use crate::twilsock::{Caller, Reply, Request};
+
+    const IS: &str = "IS00000000000000000000000000000001";
+
+    fn app() -> App {
+        let account = Account {
+            account_sid: "AC00000000000000000000000000000001".into(),
+            auth_token: "token".into(),
+            api_key_sid: "SK00000000000000000000000000000001".into(),
+            api_key_secret: "secret".into(),
+        };
+        App::new(
+            account,
+            State::new(vec![(IS.to_owned(), ServiceWebhooks::default())]),
+        )
+    }
+
+    fn caller(identity: &str) -> Caller {
+        Caller {
+            conn: 1,
+            identity: identity.into(),
+            service: IS.into(),
+        }
+    }
+
+    /// A conversation with `ana` in it, created over REST.
+    fn conversation(app: &App) -> String {
+        let api = Origin::Api { announce: false };
+        let c = app
+            .write(api.clone(), |m| {
+                m.create_conversation(IS, NewConversation::default())
+            })
+            .unwrap();
+        app.write(api, |m| m.add_participant(IS, &c.sid, "ana", None, false))
+            .unwrap();
+        c.sid
+    }
+
+    fn request(method: &str, path: &str, body: &[u8]) -> Request {
+        let header = json!({
+            "method": "message", "id": "TM1",
+            "http_request": {"host": "aim.us1.twilio.com", "path": path, "method": method, "params": {}},
+        });
+        let frame = Frame {
+            header: header.as_object().unwrap().clone(),
+            payload: body.to_vec(),
+        };
+        Request::from_frame(&frame).unwrap()
+    }
+
+    fn call(app: &App, who: &str, method: &str, path: &str, body: Value) -> Reply {
+        let body = if body.is_null() {
+            Vec::new()
+        } else {
+            body.to_string().into_bytes()
+        };
+        route(app, &caller(who), &request(method, path, &body)).expect("a route of the client API")
+    }
+
+    /// Twilio's error body: status, code and a message, the status the same as the answer's.
+    fn refused(reply: &Reply, status: u16, code: u64, says: &str) {
+        assert_eq!(reply.status, status, "{}", reply.body);
+        assert_eq!(reply.body["status"], json!(status), "{}", reply.body);
+        assert_eq!(reply.body["code"], json!(code), "{}", reply.body);
+        let message = reply.body["message"].as_str().unwrap_or_default();
+        assert!(message.contains(says), "{message:?} should say {says:?}");
+    }
+
+    fn message_count(app: &App, sid: &str) -> usize {
+        app.world().model.find(IS, sid).unwrap().messages.len()
+    }
+
+    /// A refused call: what it is, who, method, path, body, and the status, code and words expected.
+    type Case<'a> = (&'a str, &'a str, &'a str, String, Value, u16, u64, &'a str);
+
+    #[test]
+    fn each_refusal_has_twilios_status_and_code_and_writes_nothing() {
+        let app = app();
+        let sid = conversation(&app);
+        let messages = format!("/Client/v2/Conversations/{sid}/Messages");
+        let cases: Vec<Case> = vec![
+            (
+                "a stranger sends",
+                "bo",
+                "POST",
+                messages.clone(),
+                json!({"body": "hi"}),
+                403,
+                50400,
+                "bo is not a participant",
+            ),
+            (
+                "an empty message",
+                "ana",
+                "POST",
+                messages.clone(),
+                json!({"body": "  "}),
+                400,
+                20001,
+                "body must not be empty",
+            ),
+            (
+                "no body at all",
+                "ana",
+                "POST",
+                messages.clone(),
+                json!(null),
+                400,
+                20001,
+                "body must not be empty",
+            ),
+            (
+                "media",
+                "ana",
+                "POST",
+                messages.clone(),
+                json!({"body": "x", "media_sids": ["ME1"]}),
+                400,
+                50511,
+                "media",
+            ),
+            (
+                "attributes that are not JSON",
+                "ana",
+                "POST",
+                messages.clone(),
+                json!({"body": "x", "attributes": "{nope"}),
+                400,
+                20001,
+                "Attributes must be valid JSON",
+            ),
+            (
+                "a missing conversation",
+                "ana",
+                "POST",
+                "/Client/v2/Conversations/CH00000000000000000000000000000000/Messages".into(),
+                json!({"body": "x"}),
+                404,
+                50350,
+                "not found",
+            ),
+            (
+                "typing where one is not",
+                "bo",
+                "POST",
+                "/Client/v2/Typing".into(),
+                json!({"ChannelSid": sid}),
+                403,
+                50400,
+                "not a participant",
+            ),
+            (
+                "typing with no conversation",
+                "ana",
+                "POST",
+                "/Client/v2/Typing".into(),
+                json!({}),
+                400,
+                20001,
+                "ChannelSid is required",
+            ),
+            (
+                "another's user",
+                "ana",
+                "POST",
+                "/Client/v2/Users/bo".into(),
+                json!({"friendly_name": "x"}),
+                403,
+                50107,
+                "its own user",
+            ),
+            (
+                "an unknown user",
+                "ana",
+                "GET",
+                "/Client/v2/Users/nobody".into(),
+                json!(null),
+                404,
+                50200,
+                "User nobody not found",
+            ),
+        ];
+        for (case, who, method, path, body, status, code, says) in cases {
+            let reply = call(&app, who, method, &path, body);
+            assert_eq!(reply.status, status, "{case}: {}", reply.body);
+            refused(&reply, status, code, says);
+        }
+        assert_eq!(message_count(&app, &sid), 0, "no refused send was stored");
+    }
+
+    #[test]
+    fn a_body_that_is_not_json_is_refused_as_such() {
+        let app = app();
+        let sid = conversation(&app);
+        let req = request(
+            "POST",
+            &format!("/Client/v2/Conversations/{sid}/Messages"),
+            b"{not json",
+        );
+        let reply = route(&app, &caller("ana"), &req).unwrap();
+        refused(&reply, 400, 20001, "the body is not JSON");
+        let req = request("POST", "/Client/v2/Conversations", b"[1, 2]");
+        let reply = route(&app, &caller("ana"), &req).unwrap();
+        refused(&reply, 400, 20001, "must be a JSON object");
+    }
+
+    #[test]
+    fn a_closed_conversation_takes_no_message_and_an_open_one_does() {
+        let app = app();
+        let sid = conversation(&app);
+        let messages = format!("/Client/v2/Conversations/{sid}/Messages");
+        let sent = call(&app, "ana", "POST", &messages, json!({"body": "hello"}));
+        assert_eq!(sent.status, 201, "{}", sent.body);
+        assert_eq!(sent.body["index"], json!(0));
+        let close = ConversationUpdate {
+            state: Some("closed".into()),
+            ..ConversationUpdate::default()
+        };
+        app.write(Origin::Api { announce: false }, |m| {
+            m.update_conversation(IS, &sid, close)
+        })
+        .unwrap();
+        let reply = call(&app, "ana", "POST", &messages, json!({"body": "again"}));
+        refused(&reply, 400, 50446, "closed");
+        assert_eq!(message_count(&app, &sid), 1);
+    }
+
+    #[test]
+    fn a_taken_unique_name_is_a_conflict_and_unknown_routes_are_left_to_the_transport() {
+        let app = app();
+        let made = call(
+            &app,
+            "ana",
+            "POST",
+            "/Client/v2/Conversations",
+            json!({"unique_name": "u1"}),
+        );
+        assert_eq!(made.status, 201, "{}", made.body);
+        let again = call(
+            &app,
+            "bo",
+            "POST",
+            "/Client/v2/Conversations",
+            json!({"unique_name": "u1"}),
+        );
+        refused(&again, 409, 50353, "already exists");
+        let nowhere = route(
+            &app,
+            &caller("ana"),
+            &request("GET", "/Client/v2/Nowhere", b""),
+        );
+        assert!(nowhere.is_none());
+        let wrong_method = route(
+            &app,
+            &caller("ana"),
+            &request("PUT", "/Client/v2/Conversations", b""),
+        );
+        assert!(wrong_method.is_none());
+    }
+}

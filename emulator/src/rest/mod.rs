@@ -567,7 +567,8 @@ fn webhook_from(form: &Form) -> Result<Webhook, TwilioError> {
         let f = flow_sid
             .as_deref()
             .ok_or_else(|| invalid("Configuration.FlowSid is required for target studio"))?;
-        crate::check_sid(f, "FW").map_err(TwilioError::invalid)?;
+        f.parse::<edgechat_core::ids::sid::FlowSid>()
+            .map_err(|e| TwilioError::invalid(e.to_string()))?;
     }
     let method = form.get("Configuration.Method").map(|m| m.to_uppercase());
     if method.as_deref().is_some_and(|m| m != "GET" && m != "POST") {
@@ -774,3 +775,6 @@ async fn update_chat_service(State(app): State<Arc<App>>, ctx: Ctx, body: Bytes)
         Err(e) => error_response(&e),
     }
 }
+
+#[cfg(test)]
+mod tests;
