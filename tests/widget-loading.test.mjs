@@ -3,63 +3,27 @@
 // each message sent once, in order); a visitor who only looks creates no conversation; the
 // widget's files carry content hashes and a repeat view fetches none of them; a page holding an
 // older embed.js after a deploy still gets a working widget.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { hostPage } from './support/host.mjs';
-import { startWidgetEnv } from './support/widget-env.mjs';
-import { until } from './support/wait.mjs';
+import {
+  useWidgetEnv, config, quiet, client, worker, service, until, visit, launcher, composer, log, connected, allDelivered,
+  stored, bodiesIn,
+} from './support/widget.mjs';
 import { builtFiles } from '../scripts/lib/files.mjs';
 
-const SERVICE = 'IS' + 'c3'.repeat(16);
-let env;
-let host;
-let client;
-let worker;
-let browser;
-
-before(async () => {
-  env = await startWidgetEnv({
-    service: SERVICE,
-    sites: (h) => Object.fromEntries(['shell', 'looker', 'repeat', 'stale'].map((s) => [s, JSON.stringify({
-      allowed_origins: [h.origin], service_sid: SERVICE, automation: 'none',
-      appearance: { title: 'Loading test', brand_color: '#0263E0', position: 'bottom-right' },
-    })])),
-  });
-  ({ host, client, worker, browser } = env);
+useWidgetEnv({
+  service: 'IS' + 'f6'.repeat(16),
+  sites: () => Object.fromEntries(['shell', 'looker', 'repeat', 'stale'].map((s) => [s, config({
+    ...quiet, appearance: { title: 'Loading test', brand_color: '#0263E0', position: 'bottom-right' },
+  })])),
 });
 
-after(() => env?.stop());
-
-/** A host page for `site`; fails the test on any page error (checked by `done`). */
-async function visit(site) {
-  const page = await browser.newPage();
-  const errors = [];
-  page.on('pageerror', (e) => errors.push(e.message));
-  if (process.env.DEBUG_PAGE) page.on('console', (m) => console.log('console:', m.text()));
-  await page.emulateMedia({ reducedMotion: 'reduce' });
-  await page.goto(host.page(`/${site}`, hostPage({ workerUrl: worker.url, site })));
-  const done = async () => {
-    await page.close();
-    assert.deepEqual(errors, []);
-  };
-  return { page, done };
-}
-
-const launcher = (page) => page.locator('button.launcher').last();
-const composer = (page) => page.getByRole('textbox', { name: 'Message' });
-const log = (page) => page.getByRole('log', { name: 'Messages' });
-const connected = (page) => page.locator('button[aria-label="Send"][aria-disabled="false"]').waitFor({ timeout: 15_000 });
-/** Waits until every own message went out: none waiting, sending or failed (all of them, however many). */
-const allDelivered = (page, ms = 20_000) => until(
-  async () => (await page.locator('.msg.own .meta', { hasText: /Waiting|Sending|Not sent/ }).count()) === 0, 'every own message delivered', ms);
-const stored = (page, site, what) => page.evaluate(([s, w]) => localStorage.getItem(`edgechat:${s}:${w}`), [site, what]);
 const focusedLabel = (page) => page.evaluate(() => document.activeElement?.shadowRoot?.activeElement?.getAttribute('aria-label') ?? null);
-const conversationsOf = async (site) => (await client.conversations.v1.services(SERVICE).conversations.list({ pageSize: 100 }))
+const conversationsOf = async (site) => (await client.conversations.v1.services(service).conversations.list({ pageSize: 100 }))
   .filter((c) => JSON.parse(c.attributes || '{}').site === site);
-const bodiesIn = async (sid) => (await client.conversations.v1.services(SERVICE).conversations(sid).messages.list({ pageSize: 100 })).map((m) => m.body);
 
-test('the shell: with the widget held back, the click opens a panel that takes typing and Enter; the app takes the draft and the messages over, each sent once, in order', async () => {
-  const { page, done } = await visit('shell');
+test('the shell: with the widget held back, the click opens a panel that takes typing and Enter; the app takes the draft and the messages over, each sent once, in order', async (t) => {
+  const { page } = await visit(t, 'shell');
   await launcher(page).waitFor();
   let release;
   const held = new Promise((resolve) => { release = resolve; });
@@ -93,11 +57,10 @@ test('the shell: with the widget held back, the click opens a panel that takes t
   assert.deepEqual(shown, ['First from the shell', 'Second'], 'each shown once');
   // The panel is the app's now, with the site's title.
   await page.getByRole('dialog', { name: 'Loading test' }).waitFor();
-  await done();
 });
 
-test('a visitor who only looks leaves no conversation behind: it is created with their first message', async () => {
-  const { page, done } = await visit('looker');
+test('a visitor who only looks leaves no conversation behind: it is created with their first message', async (t) => {
+  const { page } = await visit(t, 'looker');
   await launcher(page).click();
   await connected(page);
   await page.getByRole('dialog').getByRole('button', { name: 'Close chat' }).click();
@@ -112,7 +75,6 @@ test('a visitor who only looks leaves no conversation behind: it is created with
   const [conversation, ...more] = await conversationsOf('looker');
   assert.deepEqual(more, []);
   assert.deepEqual(await bodiesIn(conversation.sid), ['Now I ask']);
-  await done();
 });
 
 /** Which of `urls` this page fetched over the network (not from the browser's caches). */
@@ -129,24 +91,23 @@ async function networkFetches(page, urls) {
   return () => [...byId].filter(([id, url]) => urls.includes(url) && !cached.has(id)).map(([, url]) => url);
 }
 
-test('a repeat view in a warm browser fetches none of the widget\'s files: hashed names, cached immutable', async () => {
+test('a repeat view in a warm browser fetches none of the widget\'s files: hashed names, cached immutable', async (t) => {
   const files = builtFiles();
   const urls = [files.module, files.wasm, files.sdk].map((p) => `${worker.url}/${p.replace(/^public\//, '')}`);
-  const first = await visit('repeat');
+  const first = await visit(t, 'repeat');
   await launcher(first.page).click();
   await connected(first.page);
-  await first.done();
+  await first.page.close();
 
-  const { page, done } = await visit('repeat');
+  const { page } = await visit(t, 'repeat');
   const fetched = await networkFetches(page, urls);
   await launcher(page).click();
   await connected(page);
   assert.deepEqual(fetched(), [], 'the module, the wasm and the SDK all came from the cache');
-  await done();
 });
 
-test('a page holding an older embed.js (its files gone after a deploy) asks for the current names and works', async () => {
-  const { page, done } = await visit('stale');
+test('a page holding an older embed.js (its files gone after a deploy) asks for the current names and works', async (t) => {
+  const { page } = await visit(t, 'stale');
   let manifestAsked = false;
   page.on('request', (r) => { if (r.url().endsWith('/widget-manifest.json')) manifestAsked = true; });
   await page.route(`${worker.url}/embed.js`, async (route) => {
@@ -162,5 +123,4 @@ test('a page holding an older embed.js (its files gone after a deploy) asks for 
   await composer(page).press('Enter');
   await page.locator('.msg.own .bubble', { hasText: 'Still works' }).waitFor();
   await allDelivered(page);
-  await done();
 });

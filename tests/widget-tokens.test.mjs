@@ -1,47 +1,45 @@
-// Token renewal in the widget, in Debian's Chromium against `wrangler dev` and the local Twilio
-// emulator (the real SDK): a renewal the Worker answers 429 waits its Retry-After and then renews
-// by itself (not at the SDK's next warning); a token request that never answers is abandoned
-// after its attempt timeout and tried again. The token expires when the test says (the
-// emulator's `expire` control), never by waiting out a lifetime.
-import { test, before, after } from 'node:test';
+// The widget's tokens and limits, in Debian's Chromium against `wrangler dev` and the local Twilio
+// emulator (the real SDK): a session outlives its token; a renewal the Worker answers 429 waits
+// its Retry-After and then renews by itself (not at the SDK's next warning); a token request that
+// never answers is abandoned after its attempt timeout and tried again; a rotated visitor secret
+// (before a return visit and mid-session); a visitor whose clock is two hours fast; the Worker
+// busy on a first visit. Tokens expire, or are about to, when the test says (the emulator's
+// `expire` and `warn` controls), never by waiting out a lifetime, except the skewed-clock test,
+// whose subject is the widget's own schedule.
+import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { hostPage } from './support/host.mjs';
-import { startWidgetEnv } from './support/widget-env.mjs';
-import { until } from './support/wait.mjs';
+import {
+  useWidgetEnv, config, quiet, host, emu, client, worker, secrets, service, hostPage, until, newPage, visit,
+  launcher, composer, log, panel, connected, bubbles, noneSending, allDelivered, identityOf, connections, bodiesIn,
+  session, openAndConnect, send, stored,
+} from './support/widget.mjs';
+import { startWorker, testSecrets } from './support/worker.mjs';
 
-const SERVICE = 'IS' + 'e5'.repeat(16);
-let env;
-let host;
-let emu;
-let client;
-let worker;
-let browser;
-
-before(async () => {
-  env = await startWidgetEnv({
-    service: SERVICE,
-    sites: (h) => {
-      const config = JSON.stringify({ allowed_origins: [h.origin], service_sid: SERVICE, automation: 'none' });
-      return { limited: config, hanging: config };
-    },
+/** The same Worker after its VISITOR_SIGNING_SECRET was rotated (started by the first test that needs it). */
+let rotated;
+const rotationSites = () => ({ rotated: config(quiet), rotating: config(quiet) });
+const startRotated = async () => {
+  rotated ??= await startWorker({
+    secrets: { ...secrets, VISITOR_SIGNING_SECRET: testSecrets().VISITOR_SIGNING_SECRET, TWILIO_API_BASE: emu.url,
+      TWILIO_REALTIME_URL: emu.realtimeUri },
+    sites: rotationSites(),
   });
-  ({ host, emu, client, worker, browser } = env);
+  return rotated;
+};
+
+useWidgetEnv({
+  service: 'IS' + 'e5'.repeat(16),
+  sites: () => ({
+    limited: config(quiet), hanging: config(quiet), short: config({ ...quiet, token_ttl_seconds: 30 }),
+    skewed: config({ ...quiet, token_ttl_seconds: 30 }), busy: config(quiet), ...rotationSites(),
+  }),
 });
 
-after(() => env?.stop());
-
-const launcher = (page) => page.locator('button.launcher').last();
-const composer = (page) => page.getByRole('textbox', { name: 'Message' });
-const connected = (page) => page.locator('button[aria-label="Send"][aria-disabled="false"]').waitFor({ timeout: 15_000 });
-/** Waits until every own message went out: none waiting, sending or failed (all of them, however many). */
-const allDelivered = (page, ms = 20_000) => until(
-  async () => (await page.locator('.msg.own .meta', { hasText: /Waiting|Sending|Not sent/ }).count()) === 0, 'every own message delivered', ms);
+after(() => rotated?.stop());
 
 /** Opens `site`'s page with the token route under the test's control: `answer(n, route)` for the n-th request (from 1). */
-async function visit(site, answer) {
-  const page = await browser.newPage();
-  const errors = [];
-  page.on('pageerror', (e) => errors.push(e.message));
+async function visitRenewing(t, site, answer) {
+  const { page, errors } = await newPage(t);
   const tokens = [];
   await page.route(`${worker.url}/api/sites/${site}/token`, (route) => {
     if (route.request().method() !== 'POST') return route.continue();
@@ -49,27 +47,20 @@ async function visit(site, answer) {
     return answer(tokens.length, route);
   });
   await page.goto(host.page(`/${site}`, hostPage({ workerUrl: worker.url, site })));
-  await launcher(page).click();
-  await connected(page);
-  const credential = await page.evaluate((s) => localStorage.getItem(`edgechat:${s}:visitor`), site);
-  const identity = `visitor:${site}:${credential.split('.')[2]}`;
+  await openAndConnect(page);
+  const identity = await identityOf(page, site);
   return { page, errors, tokens, identity };
 }
 
-const connections = async (identity) => (await emu.realtimeReport()).connections.filter((c) => c.identity === identity).length;
-
 async function sendAndCheck(page, site, text) {
-  await composer(page).fill(text);
-  await composer(page).press('Enter');
-  await page.locator('.msg.own .bubble', { hasText: text }).waitFor();
+  await send(page, text);
   await allDelivered(page);
   const sid = await page.evaluate((s) => localStorage.getItem(`edgechat:${s}:conversation`), site);
-  const bodies = (await client.conversations.v1.services(SERVICE).conversations(sid).messages.list()).map((m) => m.body);
-  assert.ok(bodies.includes(text), JSON.stringify(bodies));
+  assert.ok((await bodiesIn(sid)).includes(text));
 }
 
-test('a renewal answered 429 waits its Retry-After, then renews by itself; the connection comes back and nothing typed is lost', async () => {
-  const { page, errors, tokens, identity } = await visit('limited', (n, route) => {
+test('a renewal answered 429 waits its Retry-After, then renews by itself; the connection comes back and nothing typed is lost', async (t) => {
+  const { page, errors, tokens, identity } = await visitRenewing(t, 'limited', (n, route) => {
     if (n !== 2) return route.continue();
     return route.fulfill({
       status: 429,
@@ -91,9 +82,9 @@ test('a renewal answered 429 waits its Retry-After, then renews by itself; the c
   await page.close();
 });
 
-test('a token request that never answers is abandoned after its 10 s and tried again', async () => {
+test('a token request that never answers is abandoned after its 10 s and tried again', async (t) => {
   let hung;
-  const { page, errors, tokens, identity } = await visit('hanging', (n, route) => {
+  const { page, errors, tokens, identity } = await visitRenewing(t, 'hanging', (n, route) => {
     if (n !== 2) return route.continue();
     hung = route; // never answered: the widget must give up on it
     return undefined;
@@ -108,3 +99,128 @@ test('a token request that never answers is abandoned after its 10 s and tried a
   await page.close();
   await hung?.abort().catch(() => {});
 });
+
+test('the session outlives its token: when it expires (the emulator expires it now), a new one is fetched and messages still go out', async (t) => {
+  const { page, requests } = await visit(t, 'short');
+  await openAndConnect(page);
+  await send(page, 'Before expiry');
+  await noneSending(page);
+  const identity = await identityOf(page, 'short');
+  const tokens = () => requests.filter((r) => r.endsWith('/api/sites/short/token')).length;
+  const connectedAs = async () => (await emu.realtimeReport()).connections.filter((c) => c.identity === identity).length;
+  assert.equal(tokens(), 1);
+  // Twilio closes the connection with 410 when the token runs out; the SDK fires tokenExpired.
+  assert.equal((await emu.realtimeFault('expire', { identity })).connections, 1);
+  // Within the second the first token was issued, the Worker's token is the same bytes (its
+  // claims count seconds), which the SDK would ignore: the widget fetches again until it differs.
+  await until(() => tokens() >= 2, 'a new token is fetched');
+  await until(async () => (await connectedAs()) === 1, 'the SDK reconnects with it');
+  await send(page, 'After expiry');
+  await page.locator('.msg.own .meta', { hasText: /Sending|Not sent/ }).waitFor({ state: 'detached', timeout: 10_000 });
+  const sid = await stored(page, 'short', 'conversation');
+  const bodies = await bodiesIn(sid);
+  assert.deepEqual(bodies, ['Before expiry', 'After expiry']);
+  assert.ok(tokens() <= 4, `a bounded number of token requests: ${tokens()}`);
+  await page.close();
+});
+
+test('the visitor secret rotated before a return visit: the old credential is refused, a new visitor starts with the notice', async (t) => {
+  const { page, errors } = await visit(t, 'rotated');
+  await openAndConnect(page);
+  await send(page, 'Before the rotation');
+  await noneSending(page);
+  const before = await session(page, 'rotated');
+
+  const b = await startRotated();
+  await page.goto(host.page('/rotated-again', hostPage({ workerUrl: b.url, site: 'rotated' })));
+  await openAndConnect(page);
+  await log(page).getByText('Your previous conversation has ended. This is a new one.').waitFor();
+  assert.deepEqual(await bubbles(page), ['Hi! Ask us anything.'], "nothing of the old visitor's conversation");
+  assert.equal((await session(page, 'rotated')).conversation, null, 'the next message starts one');
+  await send(page, 'After the rotation');
+  await allDelivered(page);
+  const after = await session(page, 'rotated');
+  assert.notEqual(after.visitor, before.visitor, 'a new visitor credential');
+  assert.match(after.conversation ?? '', /^CH/);
+  assert.notEqual(after.conversation, before.conversation, 'a new conversation');
+  const bodies = await bodiesIn(after.conversation);
+  assert.deepEqual(bodies, ['After the rotation']);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('the visitor secret rotated mid-session: the renewal on the token\'s expiry warning is refused, and the page goes on as a new visitor', async (t) => {
+  const { page, errors } = await visit(t, 'rotating');
+  await openAndConnect(page);
+  await send(page, 'Before the rotation');
+  const before = await session(page, 'rotating');
+  // From now on the Worker this page talks to is the rotated one (its answers, unchanged).
+  const b = await startRotated();
+  const path = '/api/sites/rotating/token';
+  await page.route(`${worker.url}${path}`, async (route) => {
+    const response = await route.fetch({ url: `${b.url}${path}` });
+    await route.fulfill({ response });
+  });
+  // Twilio warns that the token is about to expire (now, by the emulator's control, rather than a
+  // fifth of a lifetime early): the widget renews, and the rotated Worker refuses the old credential.
+  assert.equal((await emu.realtimeFault('warn', { identity: await identityOf(page, 'rotating') })).connections, 1);
+  await log(page).getByText('Your previous conversation has ended. This is a new one.').waitFor();
+  await connected(page);
+  await send(page, 'After the rotation');
+  await allDelivered(page);
+  const after = await session(page, 'rotating');
+  assert.notEqual(after.visitor, before.visitor);
+  assert.notEqual(after.conversation, before.conversation);
+  const bodies = await bodiesIn(after.conversation);
+  assert.deepEqual(bodies, ['After the rotation']);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('a visitor whose clock runs two hours fast renews once per token lifetime, not every second', async (t) => {
+  const { page, requests } = await visit(t, 'skewed', {
+    init: () => {
+      const skew = 2 * 3600 * 1000;
+      const RealDate = Date;
+      // eslint-disable-next-line no-global-assign
+      Date = class extends RealDate {
+        constructor(...args) { super(...(args.length ? args : [RealDate.now() + skew])); }
+        static now() { return RealDate.now() + skew; }
+      };
+    },
+  });
+  await openAndConnect(page);
+  const tokens = () => requests.filter((r) => r.endsWith('/api/sites/skewed/token')).length;
+  assert.equal(tokens(), 1);
+  // The token lives 30 s; its renewal is due after 24 s of the visitor's own clock, wherever
+  // that clock stands. Past the renewal, and before the next one could be due: two requests.
+  await until(() => tokens() >= 2, 'the renewal after 80% of the lifetime', 40_000);
+  const renewedAt = Date.now();
+  await send(page, 'Still connected');
+  await noneSending(page);
+  await until(() => Date.now() - renewedAt > 3000, 'three seconds past the renewal');
+  assert.equal(tokens(), 2, `token requests: ${tokens()}`);
+  await page.close();
+});
+
+test('the Worker says busy (429): "busy, retrying in N s", then it connects on its own after Retry-After', async (t) => {
+  const { page } = await visit(t, 'busy');
+  let refused = 0;
+  await page.route(`${worker.url}/api/sites/busy/token`, async (route) => {
+    if (refused++ > 0 || route.request().method() !== 'POST') return route.continue();
+    await route.fulfill({
+      status: 429,
+      headers: { 'content-type': 'application/json', 'retry-after': '2', 'access-control-allow-origin': host.origin, 'access-control-expose-headers': 'Retry-After' },
+      body: JSON.stringify({ error: { code: 'rate_limited', message: 'too many new visitors from this address; try again in 2 s' } }),
+    });
+  });
+  await launcher(page).click();
+  await panel(page).getByText('Chat is busy right now. Retrying in 2 s…').waitFor();
+  assert.equal(await panel(page).getByRole('button', { name: 'Try again' }).count(), 0, 'no button that would be refused too');
+  await composer(page).fill('typed while busy');
+  await connected(page);
+  assert.equal(await composer(page).inputValue(), 'typed while busy', 'the draft is kept');
+  assert.equal(refused, 2, 'refused once, then served');
+  await page.close();
+});
+

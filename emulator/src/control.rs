@@ -353,7 +353,7 @@ struct RealtimeFault {
     ms: Option<u64>,
 }
 
-/// `POST /_emulator/realtime/{drop|expire|hold|release|delay|refuse|fail}`.
+/// `POST /_emulator/realtime/{drop|expire|warn|hold|release|delay|refuse|fail}`.
 async fn realtime_fault(
     State(c): State<Arc<Controls>>,
     Path(action): Path<String>,
@@ -387,6 +387,7 @@ async fn realtime_fault(
     let connections = match action.as_str() {
         "drop" => c.twilsock.drop_connections(who),
         "expire" => c.twilsock.expire_tokens(who),
+        "warn" => c.twilsock.warn_tokens(who),
         "hold" => c.twilsock.hold_pushes(who, true),
         "release" => c.twilsock.hold_pushes(who, false),
         "delay" => match ms() {
@@ -403,7 +404,7 @@ async fn realtime_fault(
         other => {
             return (
                 StatusCode::NOT_FOUND,
-                Json(json!({"error": format!("no realtime fault {other:?}: drop, expire, hold, release, delay, refuse or fail")})),
+                Json(json!({"error": format!("no realtime fault {other:?}: drop, expire, warn, hold, release, delay, refuse or fail")})),
             )
                 .into_response()
         }

@@ -17,7 +17,7 @@ export async function startWidgetEnv({ service, sites }) {
   });
   const browser = await launchBrowser();
   return {
-    host, emu, worker, browser, client: emu.client(),
+    host, emu, worker, browser, secrets, client: emu.client(),
     async stop() {
       await browser.close();
       worker.stop();

@@ -187,6 +187,9 @@ enum Control {
     Drop,
     /// The token expires now: `close` 410, then the socket closes.
     Expire,
+    /// The token is about to expire: `client_update` `token_about_to_expire` now, as Twilio sends
+    /// it a fifth of the lifetime before the end (and not again for this token).
+    Warn,
     /// Hold pushes (`true`) until released (`false`); replies still flow.
     Hold(bool),
     /// Wait this long before each push.
@@ -294,6 +297,11 @@ impl Twilsock {
     /// Expires the matching connections' tokens now (`close` 410). Returns how many.
     pub fn expire_tokens(&self, identity: Option<&str>) -> usize {
         self.send_control(identity, Control::Expire)
+    }
+
+    /// Warns the matching connections now that their token is about to expire. Returns how many.
+    pub fn warn_tokens(&self, identity: Option<&str>) -> usize {
+        self.send_control(identity, Control::Warn)
     }
 
     /// Holds (or releases) pushes to the matching connections. Returns how many.
@@ -763,6 +771,7 @@ impl Session {
         match control {
             Control::Drop => Next::Close,
             Control::Expire => self.expire().await,
+            Control::Warn => self.warn().await,
             Control::Hold(true) => {
                 self.held.get_or_insert_with(Vec::new);
                 Next::Continue
@@ -834,15 +843,23 @@ impl Session {
             return self.expire().await;
         }
         if !self.warned && now >= warning_at(client) {
-            self.warned = true;
-            let header = json!({
-                "method": "client_update",
-                "id": self.frame_id(),
-                "client_update_type": "token_about_to_expire",
-            });
-            return self.send(header, &[]).await;
+            return self.warn().await;
         }
         Next::Continue
+    }
+
+    /// `client_update` `token_about_to_expire`, once per token (a new token clears `warned`).
+    async fn warn(&mut self) -> Next {
+        if self.client.is_none() || self.expired || self.warned {
+            return Next::Continue;
+        }
+        self.warned = true;
+        let header = json!({
+            "method": "client_update",
+            "id": self.frame_id(),
+            "client_update_type": "token_about_to_expire",
+        });
+        self.send(header, &[]).await
     }
 }
 
