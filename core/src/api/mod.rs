@@ -278,14 +278,12 @@ mod tests {
             b"[]",
             b"null",
             b"{",
-            b"\xff",
             br#"{"visitor":"a","visitor":"b"}"#,
         ] {
             let err = TokenRequest::from_body(bad).unwrap_err().to_string();
-            assert!(
-                err.contains("expected a JSON object") || err.contains("UTF-8"),
-                "{err}"
-            );
+            assert!(err.contains("expected a JSON object"), "{err}");
         }
+        let err = TokenRequest::from_body(b"\xff").unwrap_err().to_string();
+        assert!(err.contains("UTF-8"), "{err}");
     }
 }
