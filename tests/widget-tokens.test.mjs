@@ -4,8 +4,7 @@
 // never answers is abandoned after its attempt timeout and tried again; a rotated visitor secret
 // (before a return visit and mid-session); a visitor whose clock is two hours fast; the Worker
 // busy on a first visit. Tokens expire, or are about to, when the test says (the emulator's
-// `expire` and `warn` controls), never by waiting out a lifetime, except the skewed-clock test,
-// whose subject is the widget's own schedule.
+// `expire` and `warn` controls) or the page's clock moves (Playwright's), never by waiting out a lifetime.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
@@ -38,8 +37,9 @@ useWidgetEnv({
 after(() => rotated?.stop());
 
 /** Opens `site`'s page with the token route under the test's control: `answer(n, route)` for the n-th request (from 1). */
-async function visitRenewing(t, site, answer) {
+async function visitRenewing(t, site, answer, { clock = false } = {}) {
   const { page, errors } = await newPage(t);
+  if (clock) await page.clock.install();
   const tokens = [];
   await page.route(`${worker.url}/api/sites/${site}/token`, (route) => {
     if (route.request().method() !== 'POST') return route.continue();
@@ -84,19 +84,26 @@ test('a renewal answered 429 waits its Retry-After, then renews by itself; the c
 
 test('a token request that never answers is abandoned after its 10 s and tried again', async (t) => {
   let hung;
+  // The page's clock is Playwright's, moved on by the test past the attempt's timeout.
   const { page, errors, tokens, identity } = await visitRenewing(t, 'hanging', (n, route) => {
     if (n !== 2) return route.continue();
     hung = route; // never answered: the widget must give up on it
     return undefined;
-  });
+  }, { clock: true });
+  const abandoned = [];
+  page.on('requestfailed', (r) => { if (r.url().endsWith('/api/sites/hanging/token')) abandoned.push(r); });
   await emu.realtimeFault('expire', { identity });
-  await until(() => tokens.length >= 3, 'a second renewal attempt after the hung one', 25_000);
-  const waited = tokens[2] - tokens[1];
-  assert.ok(waited >= 9_500, `abandoned after its attempt timeout (10 s), not ${waited} ms`);
+  await until(() => tokens.length >= 2 && hung, 'the renewal that hangs');
+  await page.clock.runFor(9_000);
+  assert.deepEqual([tokens.length, abandoned.length], [2, 0], 'still waiting for it before its 10 s');
+  await page.clock.runFor(1_500);
+  await until(() => abandoned.length === 1, 'the hung request aborted at its 10 s');
+  // The policy's backoff (1 s, jittered), then a second attempt.
+  await page.clock.runFor(2_000);
+  await until(() => tokens.length >= 3, 'a second renewal attempt after the hung one');
   await until(async () => (await connections(identity)) === 1, 'the SDK reconnects with the renewed token');
   await sendAndCheck(page, 'hanging', 'after the hung renewal');
   assert.deepEqual(errors, []);
-  await page.close();
   await hung?.abort().catch(() => {});
 });
 
@@ -178,29 +185,35 @@ test('the visitor secret rotated mid-session: the renewal on the token\'s expiry
 });
 
 test('a visitor whose clock runs two hours fast renews once per token lifetime, not every second', async (t) => {
+  // The page's clock is Playwright's: two hours ahead of the Worker's and the emulator's, and
+  // moved on by the test, so the widget's own renewal schedule is tested without waiting it out.
   const { page, requests } = await visit(t, 'skewed', {
-    init: () => {
-      const skew = 2 * 3600 * 1000;
-      const RealDate = Date;
-      // eslint-disable-next-line no-global-assign
-      Date = class extends RealDate {
-        constructor(...args) { super(...(args.length ? args : [RealDate.now() + skew])); }
-        static now() { return RealDate.now() + skew; }
-      };
-    },
+    setup: (p) => p.clock.install({ time: Date.now() + 2 * 3600 * 1000 }),
   });
-  await openAndConnect(page);
   const tokens = () => requests.filter((r) => r.endsWith('/api/sites/skewed/token')).length;
+  await openAndConnect(page);
+  const issuedBy = Date.now();
   assert.equal(tokens(), 1);
   // The token lives 30 s; its renewal is due after 24 s of the visitor's own clock, wherever
-  // that clock stands. Past the renewal, and before the next one could be due: two requests.
-  await until(() => tokens() >= 2, 'the renewal after 80% of the lifetime', 40_000);
-  const renewedAt = Date.now();
+  // that clock stands. Nothing is due before it...
+  await page.clock.runFor(20_000);
+  await send(page, 'Before the renewal');
+  await noneSending(page);
+  assert.equal(tokens(), 1, `token requests before 80% of the lifetime: ${tokens()}`);
+  // ...then one renewal. (Tokens are issued to the second; one issued in the first token's second
+  // would be the same bytes, which the widget asks again for. Real time passes that second first.)
+  await until(() => Date.now() - issuedBy > 1000, 'the first token\'s second past');
+  await page.clock.runFor(5_000);
+  await until(() => tokens() >= 2, 'the renewal after 80% of the lifetime');
   await send(page, 'Still connected');
   await noneSending(page);
-  await until(() => Date.now() - renewedAt > 3000, 'three seconds past the renewal');
+  // None in the seconds after it: a schedule that compared the visitor's clock with the token's
+  // expiry would find it long past, and renew at once, again and again.
+  await page.clock.runFor(3_000);
+  await send(page, 'Three seconds later');
+  await noneSending(page);
   assert.equal(tokens(), 2, `token requests: ${tokens()}`);
-  await page.close();
+  assert.deepEqual(await bodiesIn((await session(page, 'skewed')).conversation), ['Before the renewal', 'Still connected', 'Three seconds later']);
 });
 
 test('the Worker says busy (429): "busy, retrying in N s", then it connects on its own after Retry-After', async (t) => {

@@ -73,13 +73,14 @@ export async function newPage(t, inBrowser = browser) {
 }
 
 /** Opens a host page for `site` in test `t`, recording requests, page errors and the widget's events from the start. */
-export async function visit(t, site, { head = '', body, before: beforeTag = '', width = 1280, height = 800, init, path = `/${site}`, headers, workerUrl = worker.url } = {}) {
+export async function visit(t, site, { head = '', body, before: beforeTag = '', width = 1280, height = 800, init, setup, path = `/${site}`, headers, workerUrl = worker.url } = {}) {
   const url = host.page(path, hostPage({ workerUrl, site, head, body, before: beforeTag }), headers);
   const { page, requests, errors } = await newPage(t);
   await page.setViewportSize({ width, height });
   // No opening animation: positions are compared and screenshots taken right after opening.
   await page.emulateMedia({ reducedMotion: 'reduce' });
   if (init) await page.addInitScript(init);
+  if (setup) await setup(page);
   await page.addInitScript(() => {
     window.__events = [];
     for (const name of ['ready', 'open', 'close', 'message']) {

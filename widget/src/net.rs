@@ -10,6 +10,16 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{CustomEvent, CustomEventInit, Request, RequestInit, Response};
 
+#[wasm_bindgen]
+extern "C" {
+    // The window's timers, with their handles kept as the values the page returns: a page whose
+    // timers are replaced (Playwright's clock hands out ids past i32) still clears the right one.
+    #[wasm_bindgen(js_name = setTimeout)]
+    fn set_timeout(handler: &js_sys::Function, ms: i32) -> JsValue;
+    #[wasm_bindgen(js_name = clearTimeout)]
+    fn clear_timeout(handle: &JsValue);
+}
+
 /// Why a call to the Worker failed.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ApiFailure {
@@ -37,24 +47,39 @@ pub fn get(value: &JsValue, key: &str) -> JsValue {
 }
 
 /// A call to the Worker, abandoned (its fetch aborted) after `timeout_ms` without a complete
-/// answer, which counts as no answer.
+/// answer, which counts as no answer. Dropped before it ends (its caller cancelled), it aborts
+/// the fetch and clears its timer, so that no timer fires into a dropped closure later.
 async fn request(url: &str, body: Option<&str>, timeout_ms: u32) -> Result<JsValue, ApiFailure> {
     let abort = web_sys::AbortController::new().map_err(|_| ApiFailure::Network)?;
     let window = web_sys::window().ok_or(ApiFailure::Network)?;
     let cancel = abort.clone();
     let timer = Closure::once(move || cancel.abort());
-    let timer_id = window
-        .set_timeout_with_callback_and_timeout_and_arguments_0(
-            timer.as_ref().unchecked_ref(),
-            timeout_ms.min(i32::MAX as u32) as i32,
-        )
-        .ok();
-    let result = send(&window, url, body, &abort.signal()).await;
-    if let Some(id) = timer_id {
-        window.clear_timeout_with_handle(id);
+    let timer_id = set_timeout(
+        timer.as_ref().unchecked_ref(),
+        timeout_ms.min(i32::MAX as u32) as i32,
+    );
+    let _deadline = Deadline {
+        abort: abort.clone(),
+        timer_id,
+        _timer: timer,
+    };
+    send(&window, url, body, &abort.signal()).await
+}
+
+/// A request's deadline: on drop (the request ended or was cancelled) its timer is cleared
+/// before its closure goes, and an unfinished fetch is aborted.
+struct Deadline {
+    abort: web_sys::AbortController,
+    timer_id: JsValue,
+    _timer: Closure<dyn FnMut()>,
+}
+
+impl Drop for Deadline {
+    fn drop(&mut self) {
+        clear_timeout(&self.timer_id);
+        // After a complete answer this is a no-op.
+        self.abort.abort();
     }
-    drop(timer);
-    result
 }
 
 async fn send(
@@ -179,10 +204,7 @@ pub async fn token(
 /// Resolves after `ms` milliseconds.
 pub async fn sleep(ms: u32) {
     let promise = Promise::new(&mut |resolve, _| {
-        if let Some(window) = web_sys::window() {
-            let _ =
-                window.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms as i32);
-        }
+        set_timeout(&resolve, ms.min(i32::MAX as u32) as i32);
     });
     let _ = JsFuture::from(promise).await;
 }
