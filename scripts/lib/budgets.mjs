@@ -9,9 +9,11 @@ export const EMBED_GZIP_BYTES = 2560;
  * The widget fetched on open (wasm with its CSS, and its JS glue; not the SDK): CI's ceiling,
  * in KiB gzip -9, each file compressed on its own. What the size account's round reached
  * (178.3 KiB: the shell's handover and the outbox +3.3, wasm-opt -2.4, talc -0.7, from 178.0)
- * plus 2 KiB; each feature issue may raise it by what it measured, up to WIDGET_MAX_KIB.
+ * plus 2 KiB (180.3); each feature issue may raise it by what it measured, up to WIDGET_MAX_KIB.
+ * Raised since: the stored outbox and the tabs' lock (issue "nothing typed is lost") +7.7 KiB,
+ * 177.5 -> 185.2 KiB measured.
  */
-export const WIDGET_CEILING_KIB = 180.3;
+export const WIDGET_CEILING_KIB = 188.0;
 /** The most the ceiling may reach with this round's features (the aim is under 190). */
 export const WIDGET_MAX_KIB = 210;
 

@@ -5,7 +5,8 @@
 //! - [`ui`]: the launcher, the panel, the log and the composer.
 //! - [`sdk`]: bindings to the Conversations SDK surface (widget/sdk-surface.ts).
 //! - [`net`]: the Worker's API, the SDK script, timers and the `edgechat:*` window events.
-//! - [`store`]: the visitor's session in localStorage, with a memory copy.
+//! - [`store`]: the visitor's session and the outbox in localStorage (in memory where blocked).
+//! - [`tabs`]: a lock shared by the browser's tabs, and what other tabs store.
 //!
 //! Every decision that is not I/O (message ordering, duplicates, send states, stored-session
 //! checks, resume, refresh timing) is in edgechat-core and tested natively.
@@ -15,6 +16,7 @@ mod realm;
 mod sdk;
 mod session;
 mod store;
+mod tabs;
 mod ui;
 
 use std::cell::RefCell;
@@ -42,6 +44,8 @@ pub(crate) enum Event {
     ConversationChanged(String, bool),
     /// The wait a failure asked for is over (the Worker was busy): connect again if still failed.
     RetryConnect(session::Failure),
+    /// Another tab set or removed this localStorage key.
+    Stored(String),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -115,6 +119,7 @@ pub fn mount(
     }
     let (tx, rx) = unbounded();
     EVENTS.with(|e| *e.borrow_mut() = Some(tx));
+    tabs::on_storage_change(|key| post(Event::Stored(key)));
     START.with(|s| {
         *s.borrow_mut() = Some(Start {
             site,

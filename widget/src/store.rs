@@ -7,6 +7,7 @@
 use std::cell::RefCell;
 use std::collections::HashMap;
 
+use edgechat_core::chat::outbox::{in_order, local_id_of, outbox_key, Pending};
 use edgechat_core::chat::session::{
     conversation_key, look_key, title_key, visitor_key, StoredSession,
 };
@@ -47,16 +48,21 @@ impl Store {
         }
     }
 
+    /// Writes `key` to localStorage; only what it could not take (blocked, or full) is kept in
+    /// memory, so that what another tab writes is read from localStorage, never from a stale copy.
     fn set(&self, key: String, value: Option<String>) {
-        if usable() {
-            // A full or refusing storage keeps the memory copy only.
+        let written = usable() && {
             let storage = LocalStorage::raw();
-            let _ = match &value {
-                Some(v) => storage.set_item(&key, v),
-                None => storage.remove_item(&key),
-            };
+            match &value {
+                Some(v) => storage.set_item(&key, v).is_ok(),
+                None => storage.remove_item(&key).is_ok(),
+            }
+        };
+        if written {
+            self.memory.borrow_mut().remove(&key);
+        } else {
+            self.memory.borrow_mut().insert(key, value);
         }
-        self.memory.borrow_mut().insert(key, value);
     }
 
     /// What this browser holds for the site; malformed values are removed.
@@ -101,5 +107,45 @@ impl Store {
             conversation_key(&self.site),
             sid.map(|s| s.as_str().to_owned()),
         );
+    }
+
+    /// The outbox as stored (this tab's messages and other tabs'), in the order it goes out;
+    /// malformed entries are removed.
+    pub fn load_pending(&self) -> Vec<Pending> {
+        let mut keys: Vec<String> = self.memory.borrow().keys().cloned().collect();
+        if usable() {
+            let storage = LocalStorage::raw();
+            let len = storage.length().unwrap_or(0);
+            keys.extend((0..len).filter_map(|i| storage.key(i).ok().flatten()));
+        }
+        let mut pending = Vec::new();
+        for (i, key) in keys.iter().enumerate() {
+            if keys[..i].contains(key) {
+                continue;
+            }
+            let Some(local_id) = local_id_of(&self.site, key) else {
+                continue;
+            };
+            if let Some(value) = self.get(key) {
+                match Pending::decode(local_id, &value) {
+                    Some(p) => pending.push(p),
+                    None => self.set(key.clone(), None),
+                }
+            }
+        }
+        in_order(pending)
+    }
+
+    /// Keeps a message in the outbox (or rewrites it: refused, or its Retry).
+    pub fn save_pending(&self, pending: &Pending) {
+        self.set(
+            outbox_key(&self.site, pending.local_id),
+            Some(pending.encode()),
+        );
+    }
+
+    /// The message went out (or is stored already): out of the outbox.
+    pub fn remove_pending(&self, local_id: u64) {
+        self.set(outbox_key(&self.site, local_id), None);
     }
 }

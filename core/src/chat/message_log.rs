@@ -174,6 +174,60 @@ impl MessageLog {
         Ok((local_id, body.to_owned()))
     }
 
+    /// Shows a message typed earlier (before a reload, or in another tab) that the outbox
+    /// still holds, under its own local id: waiting, or failed when the service refused it.
+    /// Nothing happens when the log already shows it, outgoing or stored.
+    pub fn restore(&mut self, local_id: u64, body: &str, refused: bool) {
+        if self.outgoing.iter().any(|o| o.local_id == local_id) || self.holds_own(local_id) {
+            return;
+        }
+        // Restored messages show in the order they were typed, before what this page typed
+        // since (local ids grow with the clock).
+        let at = self
+            .outgoing
+            .iter()
+            .position(|o| o.local_id > local_id)
+            .unwrap_or(self.outgoing.len());
+        self.outgoing.insert(
+            at,
+            Outgoing {
+                local_id,
+                body: body.to_owned(),
+                state: if refused {
+                    SendState::Failed {
+                        reason: "Not sent.".into(),
+                    }
+                } else {
+                    SendState::Waiting
+                },
+            },
+        );
+        self.next_local_id = self.next_local_id.max(local_id + 1);
+    }
+
+    /// Whether a stored message of the visitor's carries `local_id`: a send whose answer was
+    /// lost went out after all.
+    pub fn holds_own(&self, local_id: u64) -> bool {
+        self.stored
+            .values()
+            .any(|m| m.local_id == Some(local_id) && m.author == self.identity)
+    }
+
+    /// The local ids shown as waiting or sending (not failed, not sent).
+    pub fn waiting_ids(&self) -> impl Iterator<Item = u64> + '_ {
+        self.outgoing
+            .iter()
+            .filter(|o| matches!(o.state, SendState::Waiting | SendState::Sending))
+            .map(|o| o.local_id)
+    }
+
+    /// Whether `local_id` is shown as not yet stored (waiting, sending or failed).
+    pub fn is_outgoing(&self, local_id: u64) -> bool {
+        self.outgoing
+            .iter()
+            .any(|o| o.local_id == local_id && !matches!(o.state, SendState::Sent { .. }))
+    }
+
     /// The message waits for the connection (it was sent while not connected, or the
     /// connection went while it was queued).
     pub fn waiting(&mut self, local_id: u64) {
@@ -596,5 +650,46 @@ mod tests {
         log.add_page(Vec::new(), false);
         assert!(!log.has_older());
         assert_eq!(log.entries().count(), 0);
+    }
+
+    #[test]
+    fn restored_messages_wait_in_typed_order_and_a_stored_copy_replaces_them() {
+        let mut log = MessageLog::new(ME).with_first_local_id(5_000);
+        let (typed_now, _) = log.start_send("typed on this page").unwrap();
+        log.waiting(typed_now);
+        log.restore(1_001, "second before the reload", false);
+        log.restore(1_000, "first before the reload", false);
+        log.restore(1_002, "refused before the reload", true);
+        log.restore(1_000, "a second restore of the same id", false);
+        assert_eq!(
+            shown(&log),
+            [
+                "first before the reload:Waiting",
+                "second before the reload:Waiting",
+                "refused before the reload:Failed { reason: \"Not sent.\" }",
+                "typed on this page:Waiting",
+            ]
+        );
+        assert!(log.is_outgoing(1_000) && !log.holds_own(1_000));
+        // It went out before the reload after all: the newest page has it.
+        let mut stored = msg(0, ME);
+        stored.local_id = Some(1_000);
+        log.add_page(vec![stored], false);
+        assert!(!log.is_outgoing(1_000) && log.holds_own(1_000));
+        log.restore(1_000, "first before the reload", false);
+        assert_eq!(
+            log.entries().count(),
+            4,
+            "a stored message is not restored again"
+        );
+        // Someone else's message with that local id is not the visitor's.
+        let mut theirs = msg(1, "agent:ana");
+        theirs.local_id = Some(1_001);
+        log.add(theirs);
+        assert!(log.is_outgoing(1_001) && !log.holds_own(1_001));
+        // Ids typed after a restore never collide with restored ones.
+        let mut fresh = MessageLog::new(ME).with_first_local_id(10);
+        fresh.restore(700, "from another tab", false);
+        assert_eq!(fresh.start_send("next").unwrap().0, 701);
     }
 }

@@ -9,7 +9,7 @@ mod conversation;
 mod sending;
 
 use std::cell::RefCell;
-use std::collections::VecDeque;
+use std::collections::HashSet;
 use std::rc::Rc;
 
 use dioxus::prelude::*;
@@ -25,6 +25,7 @@ use crate::net::{self, ApiFailure};
 use crate::realm::Realm;
 use crate::sdk;
 use crate::store::Store;
+use crate::tabs;
 use crate::Event;
 
 /// How long `new Client(token)` may take to initialize before the visitor is told.
@@ -82,11 +83,14 @@ struct State {
     keep_page_query: bool,
     /// The SDK's own realm (an iframe in the shadow root), once loaded.
     realm: Option<Realm>,
-    /// Messages to send, in the order they were typed: (local id, body). Sent one at a time
-    /// while connected; they wait meanwhile.
-    outbox: VecDeque<(u64, String)>,
-    /// A task is sending the outbox.
+    /// Local ids this page typed (they need no check that they went out before).
+    typed_here: HashSet<u64>,
+    /// Local ids whose send failed on this page: not sent again until the next connection,
+    /// reload or Retry.
+    failed_here: HashSet<u64>,
+    /// A task is sending the outbox; `flush_again`: asked again meanwhile.
     delivering: bool,
+    flush_again: bool,
 }
 
 /// The session controller; cheap to clone into event handlers and tasks.
@@ -157,6 +161,11 @@ impl Session {
             return;
         }
         self.show();
+        // What the outbox holds (typed before a reload, or in another tab) shows at once.
+        let mut log = self.view.log;
+        for p in self.store.load_pending() {
+            log.write().restore(p.local_id, &p.body, p.refused);
+        }
         let result = self.try_connect().await;
         match result {
             Ok(expires_in) => {
@@ -170,6 +179,7 @@ impl Session {
                     self.mark_read();
                 }
                 self.stick_to_bottom(true);
+                self.state.borrow_mut().failed_here.clear();
                 spawn(self.clone().flush());
             }
             Err(failure) => {
@@ -198,7 +208,16 @@ impl Session {
                 None
             }
         };
-        let token = self.fetch_token(stored.visitor_credential.clone());
+        // A first visit takes its credential under the browser's lock: tabs opened together
+        // become one visitor (the first to hold it asks; the others find it stored).
+        let token = async {
+            let credential = stored.visitor_credential.clone();
+            if credential.is_some() {
+                return self.fetch_token(credential).await;
+            }
+            let _held = tabs::lock(&format!("edgechat:{}:visitor", self.site)).await;
+            self.fetch_token(self.store.load().visitor_credential).await
+        };
         // The SDK loads meanwhile, from the vendored copy embed.js named (unless the config
         // names another: then it loads again below).
         let realm = self.realm();
@@ -245,7 +264,9 @@ impl Session {
                 client
             }
         };
-        self.open_conversation(&client, stored.conversation, replaced)
+        // Read again now: another tab may have started one while this one connected.
+        let conversation = self.store.load().conversation;
+        self.open_conversation(&client, conversation, replaced)
             .await?;
         Ok(token.expires_in)
     }
@@ -300,12 +321,16 @@ impl Session {
                 self.show();
                 if came_back {
                     spawn(self.clone().catch_up());
+                    // What waited for the link goes now (and what failed with it, again).
+                    self.state.borrow_mut().failed_here.clear();
+                    spawn(self.clone().flush());
                 }
             }
             Event::RetryConnect(failure) if *view.phase.peek() == Phase::Failed(failure) => {
                 self.retry_connect();
             }
             Event::TokenExpiring(expired) => self.renewal_due(expired),
+            Event::Stored(key) => self.stored_elsewhere(&key),
             Event::ConversationChanged(sid, removed) if Some(&sid) == current.as_ref() => {
                 let closed = removed
                     || self
@@ -322,6 +347,40 @@ impl Session {
                 }
             }
             _ => {}
+        }
+    }
+
+    /// Another tab changed `key`: its outbox messages show here and go from whichever tab
+    /// holds the lock; a conversation it started is followed; a visitor it became (its
+    /// credential was refused) is this tab's too.
+    fn stored_elsewhere(&self, key: &str) {
+        use edgechat_core::chat::outbox::local_id_of;
+        use edgechat_core::chat::session::{conversation_key, visitor_key};
+        if local_id_of(&self.site, key).is_some() {
+            spawn(self.clone().flush());
+        } else if key == conversation_key(&self.site) {
+            let stored = self.store.load().conversation;
+            let current = self.conversation().map(|c| c.sid());
+            let client = self.state.borrow().client.clone();
+            if let (Some(sid), Some(client)) = (stored, client) {
+                if current.as_deref() != Some(sid.as_str()) {
+                    let session = self.clone();
+                    spawn(async move {
+                        if let Ok(c) = client.conversation(sid.as_str()).await {
+                            if c.joined() && session.attach(c).await.is_ok() {
+                                session.view.notice.clone().set(None);
+                                session.stick_to_bottom(true);
+                            }
+                        }
+                    });
+                }
+            }
+        } else if key == visitor_key(&self.site) {
+            let stored = self.store.load().visitor_credential;
+            let mine = self.state.borrow().credential.clone();
+            if stored.is_some() && mine.is_some() && stored != mine {
+                spawn(self.clone().start_over());
+            }
         }
     }
 

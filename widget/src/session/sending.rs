@@ -1,12 +1,25 @@
-//! Sending: the draft, the outbox (messages wait while not connected and go out once, in order,
-//! one at a time: a first message creates the conversation), Retry (never twice: the newest page
-//! is checked first), delivery, and the typing signal.
+//! Sending: the draft, the outbox (kept in localStorage, one key per message, with the
+//! conversation it was typed in: it waits while not connected, survives a reload and goes out
+//! once, in order, one at a time, from whichever tab holds the outbox's lock; a first message
+//! creates the conversation), Retry (never twice: the newest page is checked first), delivery,
+//! and the typing signal.
 
 use dioxus::prelude::*;
 use edgechat_core::chat::message_log::PAGE_SIZE;
+use edgechat_core::chat::outbox::Pending;
+use edgechat_core::ids::sid::ConversationSid;
 
 use super::{Phase, Session};
-use crate::net;
+use crate::{net, tabs};
+
+/// How a send went.
+enum Sent {
+    Stored(u64),
+    /// The service refused it (a 4xx answer): it waits for the visitor's Retry.
+    Refused,
+    /// No answer (the connection went, or the service failed): it goes again.
+    Failed,
+}
 
 impl Session {
     /// Sends the draft: refused drafts stay with a reason; accepted ones join the outbox.
@@ -23,14 +36,21 @@ impl Session {
         }
     }
 
-    /// Shows `text` as the visitor's message at once and puts it in the outbox: it goes out
-    /// now when connected, else it waits for the connection. A text that cannot be sent (empty,
-    /// too long) is refused with the reason.
+    /// Shows `text` as the visitor's message at once and puts it in the outbox (stored before
+    /// anything else happens): it goes out now when connected, else it waits for the
+    /// connection. A text that cannot be sent (empty, too long) is refused with the reason.
     pub fn send_text(&self, text: &str) -> Result<(), String> {
         let started = self.view.log.clone().write().start_send(text);
         let (local_id, body) = started.map_err(|e| e.to_string())?;
-        self.state.borrow_mut().outbox.push_back((local_id, body));
-        if *self.view.phase.peek() == Phase::Ready {
+        self.store.save_pending(&Pending {
+            local_id,
+            typed_ms: net::now_ms(),
+            conversation: self.conversation_sid(),
+            refused: false,
+            body,
+        });
+        self.state.borrow_mut().typed_here.insert(local_id);
+        if self.can_send() {
             spawn(self.clone().flush());
         } else {
             self.view.log.clone().write().waiting(local_id);
@@ -38,37 +58,122 @@ impl Session {
         Ok(())
     }
 
-    /// Sends the outbox, one message at a time and in order, while connected; one task at a
-    /// time does it (so a first message creates one conversation, however many wait).
+    /// Connected, and the SDK's link is up: a message can go now.
+    fn can_send(&self) -> bool {
+        let state = self.state.borrow();
+        state.connection.phase() == Phase::Ready && !state.connection.reconnecting()
+    }
+
+    fn conversation_sid(&self) -> Option<ConversationSid> {
+        self.conversation().and_then(|c| c.sid().parse().ok())
+    }
+
+    /// Sends the outbox while connected, holding its lock (so that two tabs never send one
+    /// message twice, and a first message creates one conversation however many tabs wait).
+    /// One task per tab does it; asked again meanwhile, it goes round once more.
     pub(super) async fn flush(self) {
         {
             let mut state = self.state.borrow_mut();
             if state.delivering {
+                state.flush_again = true;
                 return;
             }
             state.delivering = true;
         }
         loop {
-            if *self.view.phase.peek() != Phase::Ready {
-                let waiting: Vec<u64> = self.state.borrow().outbox.iter().map(|o| o.0).collect();
-                let mut log = self.view.log;
-                for local_id in waiting {
-                    log.write().waiting(local_id);
+            let held = tabs::lock(&format!("edgechat:{}:outbox", self.site)).await;
+            self.send_outbox().await;
+            drop(held);
+            let mut state = self.state.borrow_mut();
+            if !std::mem::take(&mut state.flush_again) {
+                state.delivering = false;
+                break;
+            }
+        }
+    }
+
+    /// Holding the outbox's lock: every stored message in order, each shown, checked and sent.
+    async fn send_outbox(&self) {
+        let mut checked = false;
+        let mut log = self.view.log;
+        loop {
+            let pending = self.store.load_pending();
+            for p in &pending {
+                log.write().restore(p.local_id, &p.body, p.refused);
+            }
+            let ready = self.can_send();
+            let skip =
+                |p: &&Pending| p.refused || self.state.borrow().failed_here.contains(&p.local_id);
+            let Some(next) = pending.iter().find(|p| !skip(p)).cloned() else {
+                // Shown here as waiting but gone from the outbox: another tab sent it, and the
+                // newest page has it.
+                let gone = log
+                    .peek()
+                    .waiting_ids()
+                    .any(|id| !pending.iter().any(|p| p.local_id == id));
+                if gone && ready && !checked {
+                    self.load_newest().await;
+                }
+                break;
+            };
+            if !ready {
+                for p in pending.iter().filter(|p| !skip(p)) {
+                    log.write().waiting(p.local_id);
                 }
                 break;
             }
-            let next = self.state.borrow_mut().outbox.pop_front();
-            let Some((local_id, body)) = next else {
-                break;
-            };
-            self.view.log.clone().write().sending(local_id);
-            self.deliver(local_id, body).await;
+            // A message this page did not type (typed before a reload, or in another tab) may
+            // have gone out already, its answer lost with its page: the newest page says.
+            if !checked && !self.state.borrow().typed_here.contains(&next.local_id) {
+                checked = true;
+                self.load_newest().await;
+            }
+            if log.peek().holds_own(next.local_id) {
+                self.store.remove_pending(next.local_id);
+                continue;
+            }
+            log.write().sending(next.local_id);
+            match self.deliver(next.local_id, &next.body).await {
+                Sent::Stored(index) => {
+                    self.store.remove_pending(next.local_id);
+                    self.view.notice.clone().set(None);
+                    log.write().send_succeeded(next.local_id, index);
+                }
+                Sent::Refused => {
+                    self.store.save_pending(&Pending {
+                        refused: true,
+                        ..next.clone()
+                    });
+                    log.write().send_failed(next.local_id, "Not sent.");
+                }
+                Sent::Failed if !self.can_send() => {
+                    // The connection went: it waits for it (the loop marks it).
+                }
+                Sent::Failed => {
+                    // It goes again on the next connection, the next reload, or Retry.
+                    self.state.borrow_mut().failed_here.insert(next.local_id);
+                    log.write().send_failed(next.local_id, "Not sent.");
+                }
+            }
         }
-        self.state.borrow_mut().delivering = false;
+    }
+
+    /// The newest page of the current conversation into the log (what other tabs sent).
+    async fn load_newest(&self) {
+        if let Some(c) = self.conversation() {
+            if let Ok(page) = c.page(PAGE_SIZE as u32, None).await {
+                self.view
+                    .log
+                    .clone()
+                    .write()
+                    .add_page(page.messages, page.has_older);
+            }
+        }
     }
 
     /// Retry: first looks for the message in the newest page (a send whose answer was lost with
-    /// the connection may have been stored), so that it is never sent twice.
+    /// the connection may have been stored), so that it is never sent twice; then it is back
+    /// in the outbox.
     pub fn retry(&self, local_id: u64) {
         let body = self.view.log.clone().write().retry(local_id);
         let Some(body) = body else {
@@ -76,60 +181,76 @@ impl Session {
         };
         let session = self.clone();
         spawn(async move {
-            if let Some(c) = session.conversation() {
-                if let Ok(page) = c.page(PAGE_SIZE as u32, None).await {
-                    let identity = session.identity();
-                    let stored = page.messages.into_iter().find(|m| {
-                        m.local_id == Some(local_id) && Some(&m.author) == identity.as_ref()
-                    });
-                    if let Some(message) = stored {
-                        session.view.log.clone().write().add(message);
-                        return;
-                    }
-                }
+            session.load_newest().await;
+            if session.view.log.peek().holds_own(local_id) {
+                session.store.remove_pending(local_id);
+                return;
             }
-            session
-                .state
-                .borrow_mut()
-                .outbox
-                .push_back((local_id, body));
+            let stored = session
+                .store
+                .load_pending()
+                .into_iter()
+                .find(|p| p.local_id == local_id);
+            session.store.save_pending(&Pending {
+                refused: false,
+                ..stored.unwrap_or(Pending {
+                    local_id,
+                    typed_ms: net::now_ms(),
+                    conversation: session.conversation_sid(),
+                    refused: false,
+                    body,
+                })
+            });
+            session.state.borrow_mut().failed_here.remove(&local_id);
             session.flush().await;
         });
     }
 
-    async fn deliver(&self, local_id: u64, body: String) {
-        let conversation = self.conversation();
-        let client = self.state.borrow().client.clone();
-        let conversation = match (conversation, client) {
-            (Some(c), _) => Some(c),
-            // No conversation yet (a first message), or the last one ended: this one starts one.
-            (None, client) => match client {
-                Some(client) => match self.start_conversation(&client).await {
-                    Ok(c) => self.attach(c.clone()).await.ok().map(|()| c),
-                    Err(_) => None,
-                },
-                None => None,
+    /// Hands one message to the service: into the current conversation, or the one another tab
+    /// started meanwhile, or a new one (its first message).
+    async fn deliver(&self, local_id: u64, body: &str) -> Sent {
+        let Some(client) = self.state.borrow().client.clone() else {
+            return Sent::Failed;
+        };
+        let conversation = match self.conversation() {
+            Some(c) => c,
+            None => match self.join_or_start(&client).await {
+                Some(c) => c,
+                None => return Sent::Failed,
             },
         };
-        let mut log = self.view.log;
-        let outcome = match conversation {
-            Some(c) => {
-                // No RefCell borrow may live across the await (an SDK event borrows mutably).
-                let realm = self.state.borrow().realm.clone();
-                match realm {
-                    Some(realm) => c.send(&realm, &body, local_id).await.map_err(|_| ()),
-                    None => Err(()),
+        // No RefCell borrow may live across the await (an SDK event borrows mutably).
+        let realm = self.state.borrow().realm.clone();
+        let Some(realm) = realm else {
+            return Sent::Failed;
+        };
+        match conversation.send(&realm, body, local_id).await {
+            Ok(index) => Sent::Stored(index),
+            Err(error) => {
+                let status = net::get(&error, "status").as_f64().unwrap_or(0.0);
+                if (400.0..500.0).contains(&status) && status != 429.0 {
+                    Sent::Refused
+                } else {
+                    Sent::Failed
                 }
             }
-            None => Err(()),
-        };
-        match outcome {
-            Ok(index) => {
-                self.view.notice.clone().set(None);
-                log.write().send_succeeded(local_id, index);
-            }
-            Err(()) => log.write().send_failed(local_id, "Not sent."),
         }
+    }
+
+    /// No conversation on this page: the one another tab started (it is stored), or a new one.
+    async fn join_or_start(&self, client: &crate::sdk::Client) -> Option<crate::sdk::Conversation> {
+        if let Some(sid) = self.store.load().conversation {
+            if let Ok(c) = client.conversation(sid.as_str()).await {
+                if c.joined() {
+                    self.attach(c.clone()).await.ok()?;
+                    return Some(c);
+                }
+            }
+        }
+        let c = self.start_conversation(client).await.ok()?;
+        self.attach(c.clone()).await.ok()?;
+        net::dispatch("conversation-started", &c.sid().into());
+        Some(c)
     }
 
     /// The visitor typed: tell the others, at most every 2 s.
