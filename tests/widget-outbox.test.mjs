@@ -52,6 +52,8 @@ test('typed before the first connection (the token request held): shown waiting,
   const { conversation } = await session(page, 'early');
   assert.deepEqual(await bodiesIn(conversation), ['Typed at once', 'And a second one']);
   assert.deepEqual(await outboxKeys(page, 'early'), []);
+  const started = await page.evaluate(() => window.__events.filter((e) => e.name === 'conversation-started'));
+  assert.deepEqual(started, [{ name: 'conversation-started', detail: { conversation } }], 'announced once, to the host page');
 });
 
 test('typed while the connection is down: waiting, then sent once when it is back', async (t) => {

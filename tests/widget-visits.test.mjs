@@ -25,6 +25,7 @@ useWidgetEnv({
   sites: () => ({
     first: config(), back: config(), long: config(quiet), keys: config(quiet), shots: config(), queue: config(quiet),
     typing: config(quiet), pages: config(quiet), query: config({ ...quiet, keep_page_query: true }), onload: config(quiet),
+    text: config(quiet),
     branded: config({ ...quiet, appearance: { title: 'Branded', brand_color: '#E01E5A', position: 'bottom-left' } }),
   }),
 });
@@ -307,3 +308,31 @@ test('nothing starts before the page\'s load event: no element, no request but e
   await page.close();
 });
 
+
+test('links open in a new tab, nothing else is markup, and right-to-left text runs right to left', async (t) => {
+  const { page } = await visit(t, 'text');
+  await openAndConnect(page);
+  await send(page, 'Where is the price list?');
+  const { conversation } = await session(page, 'text');
+  await agentSays(conversation, 'It is at https://acme.test/prices?x=1&y=2. Or mail mailto:sales@acme.test, or see (https://en.wikipedia.org/wiki/Rust_(programming_language)).');
+  await agentSays(conversation, '<b>not bold</b> <img src=x onerror="window.__pwned=1"> javascript:alert(1) data:text/html,hi');
+  await agentSays(conversation, 'مرحبا! كيف يمكنني مساعدتك؟');
+  await log(page).getByText('مرحبا!').waitFor();
+  const links = await log(page).locator('.bubble a').evaluateAll((as) => as.map((a) => ({
+    href: a.getAttribute('href'), text: a.textContent, target: a.target, rel: a.rel,
+  })));
+  const rel = 'noopener noreferrer nofollow';
+  assert.deepEqual(links, [
+    { href: 'https://acme.test/prices?x=1&y=2', text: 'https://acme.test/prices?x=1&y=2', target: '_blank', rel },
+    { href: 'mailto:sales@acme.test', text: 'mailto:sales@acme.test', target: '_blank', rel },
+    { href: 'https://en.wikipedia.org/wiki/Rust_(programming_language)', text: 'https://en.wikipedia.org/wiki/Rust_(programming_language)', target: '_blank', rel },
+  ]);
+  const markup = log(page).locator('.bubble', { hasText: 'not bold' });
+  assert.equal(await markup.locator('b, img').count(), 0, 'markup stays text');
+  assert.equal(await markup.innerText(), '<b>not bold</b> <img src=x onerror="window.__pwned=1"> javascript:alert(1) data:text/html,hi');
+  assert.equal(await page.evaluate(() => window.__pwned), undefined);
+  const dirs = await log(page).locator('.bubble').evaluateAll((ps) => ps.map((p) => [p.getAttribute('dir'), p.matches(':dir(rtl)')]));
+  assert.ok(dirs.every(([dir]) => dir === 'auto'), 'every bubble is dir=auto');
+  assert.deepEqual(dirs.at(-1), ['auto', true], 'the Arabic message runs right to left');
+  assert.deepEqual(dirs.at(-2), ['auto', false]);
+});

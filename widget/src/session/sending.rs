@@ -249,7 +249,9 @@ impl Session {
         }
         let c = self.start_conversation(client).await.ok()?;
         self.attach(c.clone()).await.ok()?;
-        net::dispatch("conversation-started", &c.sid().into());
+        let detail = js_sys::Object::new();
+        let _ = js_sys::Reflect::set(&detail, &"conversation".into(), &c.sid().into());
+        net::dispatch("conversation-started", &detail);
         Some(c)
     }
 

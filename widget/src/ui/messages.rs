@@ -5,6 +5,7 @@
 
 use dioxus::prelude::*;
 use edgechat_core::chat::message_log::{Entry, MessageLog, SendState};
+use edgechat_core::chat::text::{pieces, Piece};
 use wasm_bindgen::JsValue;
 
 use crate::session::{display_author, Phase, Session};
@@ -124,7 +125,7 @@ pub fn MessageList() -> Element {
                 }
             }
             if let Some(greeting) = greeting {
-                div { class: "msg", p { class: "bubble", "{greeting}" } }
+                div { class: "msg", p { class: "bubble", dir: "auto", "{greeting}" } }
             }
             if let Some(notice) = (view.notice)() {
                 p { class: "notice", "{notice}" }
@@ -147,7 +148,17 @@ fn MessageRow(row: Row) -> Element {
             if let Some(author) = row.author.as_ref() {
                 span { class: "meta", "{author}" }
             }
-            p { class: "bubble", "{row.body}" }
+            p { class: "bubble", dir: "auto",
+                // Text stays text; only http(s) and mailto addresses become links.
+                for piece in pieces(&row.body) {
+                    match piece {
+                        Piece::Text(text) => rsx! { "{text}" },
+                        Piece::Link(href) => rsx! {
+                            a { href: "{href}", target: "_blank", rel: "noopener noreferrer nofollow", "{href}" }
+                        },
+                    }
+                }
+            }
             span { class: "meta",
                 "{row.meta}"
                 if let Some(local_id) = row.retry {
