@@ -154,13 +154,16 @@ test('a send whose answer is lost: "Not sent." with Retry, and Retry finds it st
   await page.close();
 });
 
-test('a conversation closed while the panel is open: a notice, and the next message starts a new one', async (t) => {
+test('a conversation closed over REST while the panel is open: "This conversation has ended", and the next message starts a new one', async (t) => {
   const { page, errors } = await visit(t, 'ended');
   await openAndConnect(page);
   await send(page, 'Before the close');
   const first = await stored(page, 'ended', 'conversation');
   await client.conversations.v1.services(service).conversations(first).update({ state: 'closed' });
-  await log(page).getByText('This conversation has ended. Send a message to start a new one.').waitFor();
+  await log(page).getByText('This conversation has ended').waitFor();
+  assert.equal(await page.getByRole('button', { name: 'End conversation' }).count(), 0, 'nothing left to end');
+  await log(page).getByRole('button', { name: 'Start a new conversation' }).click();
+  assert.equal(await log(page).getByText('Before the close').count(), 0, 'a fresh log');
   await send(page, 'After the close');
   await allDelivered(page);
   const second = await stored(page, 'ended', 'conversation');

@@ -16,7 +16,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::app::{App, Origin};
-use crate::model::Message;
+use crate::model::{ConversationUpdate, Message};
 
 /// The identity console replies are written as.
 pub const AGENT: &str = "agent:console";
@@ -29,6 +29,7 @@ pub fn router(app: Arc<App>) -> Router {
             "/_emulator/console/conversations/{sid}/messages",
             post(reply),
         )
+        .route("/_emulator/console/conversations/{sid}/close", post(close))
         .with_state(app)
 }
 
@@ -115,6 +116,28 @@ async fn reply(State(app): State<Arc<App>>, Path(sid): Path<String>, body: Bytes
     });
     match result {
         Ok(m) => (StatusCode::CREATED, Json(message_json(&m))).into_response(),
+        Err(e) => error(
+            StatusCode::from_u16(e.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+            e.message,
+        ),
+    }
+}
+
+/// An agent ends the conversation (its state closed, as over REST): the visitor's widget says so.
+async fn close(State(app): State<Arc<App>>, Path(sid): Path<String>) -> Response {
+    let service = match app.world().model.conversation(&sid) {
+        None => return error(StatusCode::NOT_FOUND, format!("no conversation {sid}")),
+        Some(c) => c.service_sid.clone(),
+    };
+    let origin = Origin::Sdk {
+        identity: AGENT.to_owned(),
+    };
+    let update = ConversationUpdate {
+        state: Some("closed".into()),
+        ..ConversationUpdate::default()
+    };
+    match app.write(origin, |m| m.update_conversation(&service, &sid, update)) {
+        Ok(c) => Json(json!({"sid": c.sid, "state": c.state})).into_response(),
         Err(e) => error(
             StatusCode::from_u16(e.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
             e.message,

@@ -10,12 +10,17 @@ export const EMBED_GZIP_BYTES = 2560;
  * in KiB gzip -9, each file compressed on its own. What the size account's round reached
  * (178.3 KiB: the shell's handover and the outbox +3.3, wasm-opt -2.4, talc -0.7, from 178.0)
  * plus 2 KiB (180.3); each feature issue may raise it by what it measured, up to WIDGET_MAX_KIB.
- * Raised since: the stored outbox and the tabs' lock (issue "nothing typed is lost") +7.7 KiB,
- * 177.5 -> 185.2 KiB measured.
+ * Raised since, each by what it measured: the stored outbox and the tabs' lock +7.7 KiB (177.5 ->
+ * 185.2 KiB), links and dir=auto +1.4 (186.6), ending a conversation (its menu, confirmation and
+ * banner) +2.8 (189.4).
  */
-export const WIDGET_CEILING_KIB = 188.0;
+export const WIDGET_CEILING_KIB = 191.9;
 /** The most the ceiling may reach with this round's features (the aim is under 190). */
 export const WIDGET_MAX_KIB = 210;
 
-/** The Worker's upload, as `wrangler deploy --dry-run` reports it, KiB gzip. */
-export const WORKER_GZIP_KIB = 270;
+/**
+ * The Worker's upload, as `wrangler deploy --dry-run` reports it, KiB gzip: 270 until the
+ * visitor's end route (the participant list's reader, a REST client from the token service's
+ * key) cost 4.3 KiB (269.3 -> 273.6).
+ */
+export const WORKER_GZIP_KIB = 274;

@@ -171,6 +171,29 @@ pub struct Token {
     pub expires_in: u64,
 }
 
+/// Ends the visitor's conversation `sid` (the Worker proves `visitor` and closes it).
+pub async fn end_conversation(
+    base: &str,
+    site: &str,
+    sid: &str,
+    visitor: &str,
+    timeout_ms: u32,
+) -> Result<(), ApiFailure> {
+    let body = Object::new();
+    let _ = Reflect::set(&body, &"visitor".into(), &visitor.into());
+    let body = js_sys::JSON::stringify(&body)
+        .ok()
+        .and_then(|s| s.as_string())
+        .unwrap_or_default();
+    request(
+        &format!("{base}api/sites/{site}/conversations/{sid}/end"),
+        Some(&body),
+        timeout_ms,
+    )
+    .await
+    .map(|_| ())
+}
+
 /// A token; the request is abandoned after `timeout_ms` without an answer.
 pub async fn token(
     base: &str,

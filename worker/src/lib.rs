@@ -4,6 +4,7 @@
 use worker::{event, Context, Env, Method, Request, Response, Result};
 
 mod clock;
+mod end;
 mod http;
 mod limits;
 mod log;
@@ -22,6 +23,8 @@ enum Route {
     Health,
     PublicConfig(String),
     Token(String),
+    /// The site, and the conversation's SID.
+    End(String, String),
     ConversationsWebhook,
     NotFound,
 }
@@ -33,6 +36,9 @@ impl Route {
             ["health"] => Route::Health,
             ["api", "sites", site, "config"] => Route::PublicConfig((*site).to_owned()),
             ["api", "sites", site, "token"] => Route::Token((*site).to_owned()),
+            ["api", "sites", site, "conversations", sid, "end"] => {
+                Route::End((*site).to_owned(), (*sid).to_owned())
+            }
             ["webhooks", "conversations"] => Route::ConversationsWebhook,
             _ => Route::NotFound,
         }
@@ -44,6 +50,7 @@ impl Route {
             Route::Health => "/health",
             Route::PublicConfig(_) => "/api/sites/:site/config",
             Route::Token(_) => "/api/sites/:site/token",
+            Route::End(..) => "/api/sites/:site/conversations/:sid/end",
             Route::ConversationsWebhook => "/webhooks/conversations",
             Route::NotFound => "(none)",
         }
@@ -71,6 +78,10 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
             token::handle(req, &env, site).await
         }
         (Route::Token(_), _) => Reply::method_not_allowed("POST, OPTIONS"),
+        (Route::End(site, sid), Method::Post | Method::Options) => {
+            end::handle(req, &env, site, sid).await
+        }
+        (Route::End(..), _) => Reply::method_not_allowed("POST, OPTIONS"),
         (Route::ConversationsWebhook, Method::Post) => webhook::handle(req, &env).await,
         (Route::ConversationsWebhook, _) => Reply::method_not_allowed("POST"),
         (Route::NotFound, _) => Reply::not_found(),

@@ -132,7 +132,7 @@ async fn issue(mut req: Request, env: &Env, site: &Site) -> Result<Reply, Reply>
     ))
 }
 
-fn secrets(env: &Env) -> Result<Rc<TokenSecrets>, Reply> {
+pub(crate) fn secrets(env: &Env) -> Result<Rc<TokenSecrets>, Reply> {
     thread_local! {
         static SECRETS: std::cell::OnceCell<Rc<TokenSecrets>> = const { std::cell::OnceCell::new() };
     }

@@ -81,13 +81,28 @@ impl std::fmt::Display for RestFailure {
 
 impl TwilioClient {
     pub fn new(env: &Env, secrets: &WebhookSecrets, started_ms: u64) -> TwilioClient {
+        Self::with_key(
+            env,
+            &secrets.api_key_sid,
+            &secrets.api_key_secret,
+            started_ms,
+        )
+    }
+
+    /// A client that signs with this API key (the token service's copy of it).
+    pub fn with_key(
+        env: &Env,
+        api_key_sid: &dyn std::fmt::Display,
+        api_key_secret: &str,
+        started_ms: u64,
+    ) -> TwilioClient {
         let base = env
             .var(API_BASE_VAR)
             .map(|v| v.to_string())
             .ok()
             .filter(|v| !v.is_empty())
             .unwrap_or_else(|| DEFAULT_API_BASE.to_owned());
-        let credentials = format!("{}:{}", secrets.api_key_sid, secrets.api_key_secret);
+        let credentials = format!("{api_key_sid}:{api_key_secret}");
         TwilioClient {
             base,
             authorization: format!(

@@ -50,6 +50,11 @@ pub enum ErrorCode {
     InvalidEvent,
     /// A bug or a platform failure.
     Internal,
+    /// No conversation with this SID that the visitor is in (it does not exist, or is not
+    /// theirs: the answer does not say which).
+    UnknownConversation,
+    /// Twilio's REST API did not answer, or failed, after the retries the policy allows.
+    TwilioUnavailable,
     /// A webhook could not be handled because the Worker is set up wrong (a secret, a binding,
     /// the site's config): the message names what to fix. 500, which Twilio does not retry: a
     /// retry cannot help until it is fixed.
@@ -57,7 +62,7 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 18] = [
+    pub const ALL: [ErrorCode; 20] = [
         ErrorCode::NotFound,
         ErrorCode::MethodNotAllowed,
         ErrorCode::UnknownSite,
@@ -76,6 +81,8 @@ impl ErrorCode {
         ErrorCode::InvalidEvent,
         ErrorCode::Internal,
         ErrorCode::WebhookMisconfigured,
+        ErrorCode::UnknownConversation,
+        ErrorCode::TwilioUnavailable,
     ];
 
     /// The code an error body names (`None` for one this version does not know).
@@ -103,6 +110,8 @@ impl ErrorCode {
             ErrorCode::InvalidEvent => "invalid_event",
             ErrorCode::Internal => "internal",
             ErrorCode::WebhookMisconfigured => "webhook_misconfigured",
+            ErrorCode::UnknownConversation => "unknown_conversation",
+            ErrorCode::TwilioUnavailable => "twilio_unavailable",
         }
     }
 
@@ -113,7 +122,7 @@ impl ErrorCode {
             ErrorCode::OriginRequired
             | ErrorCode::OriginNotAllowed
             | ErrorCode::InvalidSignature => 403,
-            ErrorCode::NotFound | ErrorCode::UnknownSite => 404,
+            ErrorCode::NotFound | ErrorCode::UnknownSite | ErrorCode::UnknownConversation => 404,
             ErrorCode::MethodNotAllowed => 405,
             ErrorCode::BodyTooLarge => 413,
             ErrorCode::RateLimited => 429,
@@ -122,7 +131,8 @@ impl ErrorCode {
             | ErrorCode::InvalidSecret
             | ErrorCode::InvalidVar
             | ErrorCode::MissingBinding
-            | ErrorCode::InvalidSiteConfig => 503,
+            | ErrorCode::InvalidSiteConfig
+            | ErrorCode::TwilioUnavailable => 503,
         }
     }
 }

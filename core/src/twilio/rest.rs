@@ -133,6 +133,49 @@ pub fn create_message(
     request
 }
 
+/// `GET .../Participants`: who is in the conversation (one page: a visitor's conversation has
+/// the visitor and a few agents or bots).
+pub fn list_participants(service: &ServiceSid, conversation: &ConversationSid) -> RestRequest {
+    let path = format!(
+        "{}/Participants?PageSize=100",
+        conversation_path(service, conversation)
+    );
+    RestRequest::new(Method::Get, path, "list_participants")
+}
+
+/// `POST .../Conversations/{CH}` with `State=closed`: the conversation ends (for good, as
+/// Twilio treats closed), announced to the service's webhooks.
+pub fn close_conversation(service: &ServiceSid, conversation: &ConversationSid) -> RestRequest {
+    let mut request = RestRequest::new(
+        Method::Post,
+        conversation_path(service, conversation),
+        "close_conversation",
+    )
+    .param("State", "closed");
+    request.announce = true;
+    request
+}
+
+/// One page of participants: their identities (chat participants have one; SMS ones do not).
+#[derive(Debug, Clone, Deserialize)]
+pub struct ParticipantPage {
+    pub participants: Vec<ListedParticipant>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct ListedParticipant {
+    #[serde(default)]
+    pub identity: Option<String>,
+}
+
+impl ParticipantPage {
+    pub fn has(&self, identity: &str) -> bool {
+        self.participants
+            .iter()
+            .any(|p| p.identity.as_deref() == Some(identity))
+    }
+}
+
 /// How many of a conversation's newest messages the responder reads before it answers: enough
 /// to see every visitor message not yet handled and every reply already sent for them.
 pub const RECENT_MESSAGES: u32 = 50;

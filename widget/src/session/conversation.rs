@@ -7,7 +7,7 @@ use edgechat_core::chat::session::{resume, ConversationState, Lookup, Resume};
 use edgechat_core::ids::sid::ConversationSid;
 use wasm_bindgen::JsValue;
 
-use super::{Failure, Phase, Session, GONE_STATUSES};
+use super::{Ending, Failure, Phase, Session, GONE_STATUSES};
 use crate::net;
 use crate::sdk;
 use crate::{post, Event};
@@ -57,6 +57,7 @@ impl Session {
                 self.store.save_conversation(None);
                 self.view.notice.clone().set(notice.map(str::to_owned));
                 self.state.borrow_mut().conversation = None;
+                self.view.active.clone().set(false);
                 self.view.log.clone().write().restart();
                 Ok(())
             }
@@ -124,6 +125,11 @@ impl Session {
         let mut log = self.view.log;
         log.write().restart();
         self.state.borrow_mut().conversation = Some(conversation.clone());
+        let open = conversation.current_state() != Some(ConversationState::Closed);
+        self.view.active.clone().set(open);
+        if open {
+            self.view.ending.clone().set(Ending::No);
+        }
         let page = conversation
             .page(PAGE_SIZE as u32, None)
             .await

@@ -44,6 +44,19 @@ pub struct Look {
     pub locale: Option<String>,
 }
 
+/// Where ending the conversation stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ending {
+    /// Nothing asked.
+    No,
+    /// The visitor chose "End conversation": the panel asks them to confirm.
+    Asking,
+    /// Confirmed: the Worker is closing it.
+    Working,
+    /// It ended (the visitor, an agent or the site closed it): the panel says so.
+    Ended,
+}
+
 /// What the view shows.
 #[derive(Clone, Copy)]
 pub struct View {
@@ -52,6 +65,9 @@ pub struct View {
     pub phase: Signal<Phase>,
     pub log: Signal<MessageLog>,
     pub notice: Signal<Option<String>>,
+    /// A conversation is open (the visitor can end it).
+    pub active: Signal<bool>,
+    pub ending: Signal<Ending>,
     /// The newest message index the visitor has seen (what is unread is derived from it).
     pub read_horizon: Signal<Option<u64>>,
     pub typing: Signal<Option<String>>,
@@ -338,16 +354,64 @@ impl Session {
                         .and_then(|c| c.current_state())
                         .is_some_and(|s| s == ConversationState::Closed);
                 if closed {
-                    self.state.borrow_mut().conversation = None;
-                    self.store.save_conversation(None);
-                    view.typing.clone().set(None);
-                    view.notice.clone().set(Some(
-                        "This conversation has ended. Send a message to start a new one.".into(),
-                    ));
+                    self.ended(&sid);
                 }
             }
             _ => {}
         }
+    }
+
+    /// The conversation `sid` ended: the next message starts a new one; the panel says so.
+    fn ended(&self, sid: &str) {
+        self.state.borrow_mut().conversation = None;
+        self.store.save_conversation(None);
+        let view = self.view;
+        view.typing.clone().set(None);
+        view.notice.clone().set(None);
+        view.active.clone().set(false);
+        view.ending.clone().set(Ending::Ended);
+        let detail = js_sys::Object::new();
+        let _ = js_sys::Reflect::set(&detail, &"conversation".into(), &sid.into());
+        net::dispatch("conversation-ended", &detail);
+        self.stick_to_bottom(true);
+    }
+
+    /// The visitor confirmed "End conversation": the Worker closes it (their SDK role may not).
+    pub fn end_conversation(&self) {
+        let (conversation, credential) = {
+            let state = self.state.borrow();
+            (state.conversation.clone(), state.credential.clone())
+        };
+        let (Some(conversation), Some(credential)) = (conversation, credential) else {
+            return;
+        };
+        self.view.ending.clone().set(Ending::Working);
+        let session = self.clone();
+        spawn(async move {
+            let sid = conversation.sid();
+            let result = net::end_conversation(
+                &session.base,
+                session.site.as_str(),
+                &sid,
+                &credential,
+                10_000,
+            )
+            .await;
+            match result {
+                // The SDK's `updated` may come before or after: the first one ends it here.
+                Ok(()) if session.conversation().is_some_and(|c| c.sid() == sid) => {
+                    session.ended(&sid)
+                }
+                Ok(()) => {}
+                Err(_) => {
+                    session.view.ending.clone().set(Ending::No);
+                    session.view.notice.clone().set(Some(
+                        "Couldn't end the conversation. Check your connection, then try again."
+                            .into(),
+                    ));
+                }
+            }
+        });
     }
 
     /// Another tab changed `key`: its outbox messages show here and go from whichever tab

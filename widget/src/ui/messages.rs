@@ -8,7 +8,8 @@ use edgechat_core::chat::message_log::{Entry, MessageLog, SendState};
 use edgechat_core::chat::text::{pieces, Piece};
 use wasm_bindgen::JsValue;
 
-use crate::session::{display_author, Phase, Session};
+use super::Elements;
+use crate::session::{display_author, Ending, Phase, Session};
 
 /// One line of the log, owned, for rendering.
 #[derive(Clone, PartialEq)]
@@ -82,6 +83,7 @@ fn rows(log: &MessageLog, locale: &str) -> Vec<Row> {
 #[component]
 pub fn MessageList() -> Element {
     let session = use_context::<Session>();
+    let elements = use_context::<Elements>();
     let view = session.view;
     // Formatting every message's time goes through Intl: done when the log or the look change.
     let rows = use_memo(move || {
@@ -132,6 +134,22 @@ pub fn MessageList() -> Element {
             }
             for row in rows.read().iter() {
                 MessageRow { key: "{row.key}", row: row.clone() }
+            }
+            if (view.ending)() == Ending::Ended {
+                div { class: "ended", role: "status",
+                    p { "This conversation has ended" }
+                    button {
+                        class: "primary",
+                        r#type: "button",
+                        onclick: move |_| {
+                            // The next message starts the new conversation.
+                            view.ending.clone().set(Ending::No);
+                            view.log.clone().write().restart();
+                            super::focus_later(elements.composer.peek().clone());
+                        },
+                        "Start a new conversation"
+                    }
+                }
             }
             if phase == Phase::Connecting {
                 p { class: "status", "Connecting…" }

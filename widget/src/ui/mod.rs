@@ -16,7 +16,7 @@ use wasm_bindgen::{JsCast, JsValue};
 use web_sys::HtmlElement;
 
 use crate::net;
-use crate::session::{new_log, Look, Phase, Session, View};
+use crate::session::{new_log, Ending, Look, Phase, Session, View};
 use crate::{Command, Event};
 
 /// The Paste tokens the stylesheet uses, then src/widget.css (both from build.rs).
@@ -47,7 +47,7 @@ fn focus_inside(el: &HtmlElement) -> bool {
         .is_some()
 }
 
-fn focus_later(el: Option<HtmlElement>) {
+pub(crate) fn focus_later(el: Option<HtmlElement>) {
     if let Some(el) = el {
         wasm_bindgen_futures::spawn_local(async move {
             net::next_frame().await;
@@ -171,6 +171,8 @@ pub fn App() -> Element {
         phase: use_signal(|| Phase::Idle),
         log: use_signal(|| new_log(String::new())),
         notice: use_signal(|| None),
+        active: use_signal(|| false),
+        ending: use_signal(|| Ending::No),
         read_horizon: use_signal(|| None),
         typing: use_signal(|| None),
         reconnecting: use_signal(|| false),

@@ -6,7 +6,7 @@ use dioxus::prelude::*;
 use super::composer::Composer;
 use super::messages::MessageList;
 use super::{set_open, Elements, CLOSE_ICON};
-use crate::session::{Failure, Phase, Session};
+use crate::session::{Ending, Failure, Phase, Session};
 
 fn failure_text(failure: Failure) -> String {
     match failure {
@@ -46,6 +46,14 @@ pub fn Panel() -> Element {
             },
             div { class: "head",
                 h2 { id: "ec-title", "{title}" }
+                if (view.active)() && (view.ending)() == Ending::No {
+                    button {
+                        class: "link end",
+                        r#type: "button",
+                        onclick: move |_| view.ending.clone().set(Ending::Asking),
+                        "End conversation"
+                    }
+                }
                 button {
                     class: "icon",
                     r#type: "button",
@@ -56,6 +64,31 @@ pub fn Panel() -> Element {
                     },
                     svg { view_box: "0 0 24 24", "aria-hidden": "true", path { d: CLOSE_ICON } }
                 }
+            }
+            match (view.ending)() {
+                Ending::Asking => rsx! {
+                    div { class: "confirm", role: "group", aria_label: "End conversation",
+                        p { "End this conversation? You can start a new one afterwards." }
+                        button {
+                            class: "primary",
+                            r#type: "button",
+                            onmounted: move |e| super::focus_later(super::html_element(&e)),
+                            onclick: {
+                                let s = session.clone();
+                                move |_| s.end_conversation()
+                            },
+                            "End conversation"
+                        }
+                        button {
+                            class: "link",
+                            r#type: "button",
+                            onclick: move |_| view.ending.clone().set(Ending::No),
+                            "Cancel"
+                        }
+                    }
+                },
+                Ending::Working => rsx! { p { class: "confirm", role: "status", "Ending the conversation…" } },
+                _ => rsx! {},
             }
             if (view.reconnecting)() {
                 p { class: "problem", role: "status", "Connection lost. Reconnecting…" }

@@ -1,0 +1,101 @@
+// The widget end to end, conversations that end: the visitor ends theirs from the panel (with a
+// confirmation; the Worker proves their credential and closes it over REST), an agent closes it
+// from the emulator's console; either way the panel says so, the host page hears
+// `edgechat:conversation-ended`, and the next message starts a new conversation, never one that
+// is closed. The Worker's route refuses anyone but the conversation's visitor.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  useWidgetEnv, config, quiet, host, emu, client, worker, service, until, visit,
+  composer, log, panel, stored, allDelivered, bodiesIn, openAndConnect, send, focused,
+} from './support/widget.mjs';
+
+useWidgetEnv({
+  service: 'IS' + 'd7'.repeat(16),
+  sites: () => ({ bye: config(quiet), agent: config(quiet), other: config(quiet) }),
+});
+
+const state = async (sid) => (await client.conversations.v1.services(service).conversations(sid).fetch()).state;
+const ended = (page) => page.evaluate(() => window.__events.filter((e) => e.name === 'conversation-ended'));
+
+test('the visitor ends the conversation from the panel: confirmed, closed at Twilio, then a new one', async (t) => {
+  const { page } = await visit(t, 'bye');
+  await openAndConnect(page);
+  const end = panel(page).getByRole('button', { name: 'End conversation' });
+  assert.equal(await end.count(), 0, 'nothing to end before the first message');
+  await send(page, 'Thanks, that is all');
+  const first = await stored(page, 'bye', 'conversation');
+  // Asked first; Cancel keeps it.
+  await end.click();
+  await panel(page).getByText('End this conversation?').waitFor();
+  await until(async () => (await focused(page)) === 'button', 'focus on the confirmation');
+  await panel(page).getByRole('button', { name: 'Cancel' }).click();
+  assert.equal(await state(first), 'active');
+  await end.click();
+  await panel(page).getByRole('group', { name: 'End conversation' }).getByRole('button', { name: 'End conversation' }).click();
+  await log(page).getByText('This conversation has ended').waitFor();
+  assert.equal(await state(first), 'closed');
+  assert.equal(await stored(page, 'bye', 'conversation'), null);
+  assert.deepEqual(await ended(page), [{ name: 'conversation-ended', detail: { conversation: first } }], 'announced once');
+  await log(page).getByRole('button', { name: 'Start a new conversation' }).click();
+  await until(async () => (await focused(page)) === 'Message', 'the composer has focus');
+  await send(page, 'A new question');
+  await allDelivered(page);
+  const second = await stored(page, 'bye', 'conversation');
+  assert.notEqual(second, first);
+  assert.deepEqual(await bodiesIn(second), ['A new question']);
+  assert.deepEqual(await bodiesIn(first), ['Thanks, that is all']);
+});
+
+test('an agent closes the conversation from the console: the panel says so, and the next message starts a new one', async (t) => {
+  const { page } = await visit(t, 'agent');
+  await openAndConnect(page);
+  await send(page, 'Hello');
+  const first = await stored(page, 'agent', 'conversation');
+  const res = await fetch(`${emu.url}/_emulator/console/conversations/${first}/close`, { method: 'POST' });
+  assert.equal(res.status, 200, await res.text());
+  await log(page).getByText('This conversation has ended').waitFor();
+  assert.equal(await state(first), 'closed');
+  await composer(page).fill('Typed after the end');
+  await composer(page).press('Enter');
+  await allDelivered(page);
+  const second = await stored(page, 'agent', 'conversation');
+  assert.notEqual(second, first);
+  assert.deepEqual(await bodiesIn(second), ['Typed after the end']);
+});
+
+test('the end route: only the conversation\'s own visitor may end it, and bad input is refused clearly', async (t) => {
+  const { page } = await visit(t, 'other');
+  await openAndConnect(page);
+  await send(page, 'Mine');
+  const mine = await stored(page, 'other', 'conversation');
+  const credential = await stored(page, 'other', 'visitor');
+  const end = (sid, body, origin = host.origin) => fetch(`${worker.url}/api/sites/other/conversations/${sid}/end`, {
+    method: 'POST', headers: { 'content-type': 'application/json', origin }, body: JSON.stringify(body),
+  });
+  const expect = async (res, status, code) => {
+    const body = await res.json();
+    assert.equal(res.status, status, JSON.stringify(body));
+    assert.equal(body.error.code, code);
+    return body.error.message;
+  };
+  // Another visitor of the same site.
+  const stranger = await (await fetch(`${worker.url}/api/sites/other/token`, {
+    method: 'POST', headers: { 'content-type': 'application/json', origin: host.origin }, body: '{}',
+  })).json();
+  assert.match(await expect(await end(mine, { visitor: stranger.visitor }), 404, 'unknown_conversation'), /no conversation CH/);
+  await expect(await end('CH' + '0'.repeat(32), { visitor: credential }), 404, 'unknown_conversation');
+  await expect(await end('not-a-sid', { visitor: credential }), 404, 'unknown_conversation');
+  await expect(await end(mine, { visitor: credential.slice(0, -2) + 'xx' }), 401, 'invalid_visitor_credential');
+  await expect(await end(mine, {}), 400, 'invalid_json');
+  await expect(await end(mine, { visitor: credential }, 'https://evil.test'), 403, 'origin_not_allowed');
+  assert.equal((await fetch(`${worker.url}/api/sites/other/conversations/${mine}/end`)).status, 405);
+  assert.equal(await state(mine), 'active', 'none of those ended it');
+  const ok = await end(mine, { visitor: credential });
+  assert.equal(ok.status, 200);
+  assert.deepEqual(await ok.json(), { state: 'closed' });
+  assert.equal(await state(mine), 'closed');
+  // Again: still ended, not an error.
+  assert.equal((await end(mine, { visitor: credential })).status, 200);
+  await log(page).getByText('This conversation has ended').waitFor();
+});

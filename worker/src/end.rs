@@ -1,0 +1,110 @@
+//! `POST /api/sites/{site}/conversations/{sid}/end`: the visitor ends their conversation.
+//!
+//! Visitors' SDK role may not close a conversation, so the Worker does it over REST, for a
+//! visitor who proves their credential (the body is the token route's: `{"visitor": "..."}`)
+//! and is a participant of that conversation. Anyone else gets `unknown_conversation` (404),
+//! whether or not it exists. Ending an ended conversation is not an error (Retry is safe).
+
+use edgechat_core::api::limits::Budget;
+use edgechat_core::api::{ApiError, ErrorCode, TokenRequest, MAX_BODY_BYTES};
+use edgechat_core::ids::sid::ConversationSid;
+use edgechat_core::twilio::rest::{self, ParticipantPage};
+use worker::{Env, Request};
+
+use crate::http::{self, Reply};
+use crate::limits;
+use crate::sites::{self, OriginRule, Site};
+use crate::twilio::{RestFailure, TwilioClient};
+
+pub async fn handle(req: Request, env: &Env, raw_site: &str, raw_sid: &str) -> Reply {
+    sites::route(
+        req,
+        env,
+        raw_site,
+        OriginRule::Required,
+        "POST, OPTIONS",
+        |req, site| async move {
+            match end(req, env, &site, raw_sid).await {
+                Ok(reply) | Err(reply) => reply,
+            }
+        },
+    )
+    .await
+}
+
+async fn end(mut req: Request, env: &Env, site: &Site, raw_sid: &str) -> Result<Reply, Reply> {
+    let unknown = || {
+        Reply::error(ApiError::new(
+            ErrorCode::UnknownConversation,
+            format!("no conversation {raw_sid} of this visitor's on this site"),
+        ))
+    };
+    let sid: ConversationSid = raw_sid.parse().map_err(|_| unknown())?;
+    let secrets = crate::token::secrets(env)?;
+    let body = http::read_body(&mut req, MAX_BODY_BYTES, ErrorCode::InvalidJson).await?;
+    let request = TokenRequest::from_body(&body)
+        .map_err(|e| Reply::error(ApiError::new(ErrorCode::InvalidJson, e.to_string())))?;
+    let Some(credential) = request.visitor else {
+        return Err(Reply::error(ApiError::new(
+            ErrorCode::InvalidJson,
+            "send {\"visitor\": \"<credential>\"}: the credential the token route gave",
+        )));
+    };
+    let identity = secrets
+        .visitor_signer
+        .verify(&credential, &site.id)
+        .map_err(|why| {
+            Reply::error(ApiError::new(
+                ErrorCode::InvalidVisitorCredential,
+                "this visitor credential is not valid for this site",
+            ))
+            .with_detail(format!("visitor credential {why}"))
+        })?;
+    // Each end costs the visitor a renewal: a credential cannot be used to flood Twilio.
+    let budget = Budget::Renewal {
+        site: site.id.clone(),
+        visitor: identity.to_string(),
+    };
+    let buckets = site.config.rate_limits.renewals_per_minute.buckets();
+    limits::take(
+        env,
+        limits::RENEWALS,
+        &budget,
+        buckets,
+        "requests for this visitor",
+    )
+    .await?;
+
+    let service = &site.config.service_sid;
+    let now = worker::Date::now().as_millis();
+    let mut twilio =
+        TwilioClient::with_key(env, &secrets.api_key_sid, &secrets.api_key_secret, now);
+    let participants: ParticipantPage = twilio
+        .send_json(&rest::list_participants(service, &sid), "participant page")
+        .await
+        .map_err(|failure| match failure {
+            RestFailure::Rejected(e) if e.status == 404 => unknown(),
+            other => unavailable(other),
+        })?;
+    if !participants.has(&identity.to_string()) {
+        return Err(unknown());
+    }
+    twilio
+        .send(&rest::close_conversation(service, &sid))
+        .await
+        .map_err(unavailable)?;
+    Ok(Reply::json(200, &Ended { state: "closed" }))
+}
+
+fn unavailable(failure: RestFailure) -> Reply {
+    Reply::error(ApiError::new(
+        ErrorCode::TwilioUnavailable,
+        "Twilio could not be reached to end the conversation; try again",
+    ))
+    .with_detail(failure.to_string())
+}
+
+#[derive(serde::Serialize)]
+struct Ended {
+    state: &'static str,
+}
