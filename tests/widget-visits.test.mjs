@@ -25,7 +25,7 @@ useWidgetEnv({
   sites: () => ({
     first: config(), back: config(), long: config(quiet), keys: config(quiet), shots: config(), queue: config(quiet),
     typing: config(quiet), pages: config(quiet), query: config({ ...quiet, keep_page_query: true }), onload: config(quiet),
-    text: config(quiet),
+    text: config(quiet), attention: config(quiet),
     branded: config({ ...quiet, appearance: { title: 'Branded', brand_color: '#E01E5A', position: 'bottom-left' } }),
   }),
 });
@@ -190,7 +190,7 @@ test('window.edgechat: commands queued before embed.js loads run, then open/clos
   await page.evaluate(() => window.edgechat('toggle'));
   await panel(page).waitFor();
   await page.evaluate(() => window.edgechat('nonsense'));
-  const names = (await page.evaluate(() => window.__events)).map((e) => e.name).filter((n) => n !== 'message');
+  const names = (await page.evaluate(() => window.__events)).map((e) => e.name).filter((n) => ['open', 'ready', 'close'].includes(n));
   // Opened by the queued command before the app was there: the shell opened first.
   assert.deepEqual(names, ['open', 'ready', 'close', 'open']);
   await page.close();
@@ -335,4 +335,36 @@ test('links open in a new tab, nothing else is markup, and right-to-left text ru
   assert.ok(dirs.every(([dir]) => dir === 'auto'), 'every bubble is dir=auto');
   assert.deepEqual(dirs.at(-1), ['auto', true], 'the Arabic message runs right to left');
   assert.deepEqual(dirs.at(-2), ['auto', false]);
+});
+
+test('while the tab is hidden, new messages count in the page title and stay unread; shown again, the title comes back and they are read', async (t) => {
+  // Headless Chromium never hides a tab, so the page's visibility is set by the test: the
+  // document's own hidden/visibilityState, and the visibilitychange event a browser fires.
+  const { page } = await visit(t, 'attention', {
+    init: () => {
+      let hidden = false;
+      Object.defineProperty(document, 'hidden', { get: () => hidden });
+      Object.defineProperty(document, 'visibilityState', { get: () => (hidden ? 'hidden' : 'visible') });
+      window.__setHidden = (value) => { hidden = value; document.dispatchEvent(new Event('visibilitychange')); };
+    },
+  });
+  await openAndConnect(page);
+  await send(page, 'Anyone there?');
+  const { conversation } = await session(page, 'attention');
+  const identity = await identityOf(page, 'attention');
+  const visitorRead = async () => (await client.conversations.v1.services(service).conversations(conversation).participants.list())
+    .find((p) => p.identity === identity)?.lastReadMessageIndex ?? null;
+  await page.evaluate(() => window.__setHidden(true));
+  await agentSays(conversation, 'Yes, one moment');
+  await until(async () => (await page.title()) === '(1) host', 'the title counts one');
+  await agentSays(conversation, 'Here is the answer');
+  await until(async () => (await page.title()) === '(2) host', 'the title counts two');
+  const unread = async () => (await page.evaluate(() => window.__events.filter((e) => e.name === 'unread'))).map((e) => e.detail.count);
+  assert.deepEqual(await unread(), [1, 2], 'the host page hears the count');
+  const whileHidden = await visitorRead();
+  assert.ok(whileHidden === null || whileHidden < 2, `not read while hidden (${whileHidden})`);
+  await page.evaluate(() => window.__setHidden(false));
+  await until(async () => (await page.title()) === 'host', 'the title comes back');
+  await until(async () => (await visitorRead()) === 2, 'read once seen (the visitor\'s read horizon at Twilio)');
+  await until(async () => (await unread()).at(-1) === 0, 'the count goes back to 0');
 });

@@ -83,7 +83,7 @@ export async function visit(t, site, { head = '', body, before: beforeTag = '', 
   if (setup) await setup(page);
   await page.addInitScript(() => {
     window.__events = [];
-    for (const name of ['ready', 'open', 'close', 'message', 'conversation-started', 'conversation-ended']) {
+    for (const name of ['ready', 'open', 'close', 'message', 'conversation-started', 'conversation-ended', 'unread']) {
       addEventListener(`edgechat:${name}`, (e) => window.__events.push({ name, detail: e.detail ?? null }));
     }
   });

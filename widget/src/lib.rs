@@ -46,6 +46,8 @@ pub(crate) enum Event {
     RetryConnect(session::Failure),
     /// Another tab set or removed this localStorage key.
     Stored(String),
+    /// The page's tab became visible (`true`) or hidden.
+    Visible(bool),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -120,6 +122,7 @@ pub fn mount(
     let (tx, rx) = unbounded();
     EVENTS.with(|e| *e.borrow_mut() = Some(tx));
     tabs::on_storage_change(|key| post(Event::Stored(key)));
+    net::on_visibility_change(|visible| post(Event::Visible(visible)));
     START.with(|s| {
         *s.borrow_mut() = Some(Start {
             site,

@@ -276,3 +276,36 @@ pub fn page_attributes(site: &str, keep_query: bool) -> Vec<(&'static str, Strin
     }
     attributes
 }
+
+/// Whether the page's tab is visible (`document.visibilityState`).
+pub fn page_visible() -> bool {
+    web_sys::window()
+        .and_then(|w| w.document())
+        .is_none_or(|d| !d.hidden())
+}
+
+/// Calls `changed(visible)` whenever the page's tab is shown or hidden.
+pub fn on_visibility_change(changed: impl Fn(bool) + 'static) {
+    let Some(document) = web_sys::window().and_then(|w| w.document()) else {
+        return;
+    };
+    let listener = Closure::<dyn FnMut()>::new(move || changed(page_visible()));
+    let _ = document
+        .add_event_listener_with_callback("visibilitychange", listener.as_ref().unchecked_ref());
+    // For the page's life.
+    listener.forget();
+}
+
+/// The host page's title (`document.title`), and setting it.
+pub fn page_title() -> String {
+    web_sys::window()
+        .and_then(|w| w.document())
+        .map(|d| d.title())
+        .unwrap_or_default()
+}
+
+pub fn set_page_title(title: &str) {
+    if let Some(d) = web_sys::window().and_then(|w| w.document()) {
+        d.set_title(title);
+    }
+}

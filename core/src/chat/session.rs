@@ -161,6 +161,29 @@ pub fn page_address(url: &str, keep_query: bool) -> Option<String> {
     Some(format!("{scheme}://{host}{path}"))
 }
 
+/// The page's title while its tab is hidden and `unread` messages came: `"(2) Title"`. `current`
+/// is the title now, which may carry an earlier count (this function's own prefix); the title
+/// without any count is returned for 0.
+pub fn title_with_unread(current: &str, unread: u32) -> String {
+    let bare = strip_unread(current);
+    if unread == 0 {
+        bare.to_owned()
+    } else {
+        format!("({unread}) {bare}")
+    }
+}
+
+/// `current` without a `"(n) "` prefix this widget put there.
+fn strip_unread(current: &str) -> &str {
+    let Some(rest) = current.strip_prefix('(') else {
+        return current;
+    };
+    match rest.split_once(") ") {
+        Some((n, bare)) if !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) => bare,
+        _ => current,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -272,5 +295,18 @@ mod tests {
             page_address("http://127.0.0.1:8787/", false).as_deref(),
             Some("http://127.0.0.1:8787/")
         );
+    }
+
+    #[test]
+    fn the_title_counts_what_came_while_hidden_and_comes_back_whole() {
+        assert_eq!(title_with_unread("Acme support", 1), "(1) Acme support");
+        assert_eq!(title_with_unread("(1) Acme support", 2), "(2) Acme support");
+        assert_eq!(title_with_unread("(12) Acme support", 0), "Acme support");
+        assert_eq!(title_with_unread("Acme support", 0), "Acme support");
+        // A host's own parentheses are not a count.
+        assert_eq!(title_with_unread("(beta) Acme", 1), "(1) (beta) Acme");
+        assert_eq!(title_with_unread("(beta) Acme", 0), "(beta) Acme");
+        assert_eq!(title_with_unread("() Acme", 0), "() Acme");
+        assert_eq!(title_with_unread("", 3), "(3) ");
     }
 }

@@ -18,7 +18,7 @@ use edgechat_core::api::ErrorCode;
 use edgechat_core::chat::connection::Connection;
 use edgechat_core::chat::message_log::MessageLog;
 use edgechat_core::chat::session::ConversationState;
-use edgechat_core::chat::session::{launcher_look, parse_launcher_look};
+use edgechat_core::chat::session::{launcher_look, parse_launcher_look, title_with_unread};
 use edgechat_core::ids::site::SiteId;
 
 use crate::net::{self, ApiFailure};
@@ -104,6 +104,8 @@ struct State {
     /// Local ids whose send failed on this page: not sent again until the next connection,
     /// reload or Retry.
     failed_here: HashSet<u64>,
+    /// Messages that came while the page's tab was hidden (the title counts them).
+    hidden_unread: u32,
     /// A task is sending the outbox; `flush_again`: asked again meanwhile.
     delivering: bool,
     flush_again: bool,
@@ -347,6 +349,16 @@ impl Session {
             }
             Event::TokenExpiring(expired) => self.renewal_due(expired),
             Event::Stored(key) => self.stored_elsewhere(&key),
+            Event::Visible(true) => {
+                let counted = std::mem::take(&mut self.state.borrow_mut().hidden_unread);
+                if counted > 0 {
+                    net::set_page_title(&title_with_unread(&net::page_title(), 0));
+                }
+                if *view.open.peek() {
+                    self.mark_read();
+                }
+            }
+            Event::Visible(false) => {}
             Event::ConversationChanged(sid, removed) if Some(&sid) == current.as_ref() => {
                 let closed = removed
                     || self
@@ -465,7 +477,15 @@ impl Session {
         view.log.clone().write().add(message);
         if !own {
             view.typing.clone().set(None);
-            if (view.open)() {
+            if !net::page_visible() {
+                // Read only once seen: the title counts it until the tab is shown.
+                let unread = {
+                    let mut state = self.state.borrow_mut();
+                    state.hidden_unread += 1;
+                    state.hidden_unread
+                };
+                net::set_page_title(&title_with_unread(&net::page_title(), unread));
+            } else if (view.open)() {
                 self.mark_read();
             }
         }

@@ -26,6 +26,13 @@ pub fn Launcher() -> Element {
     // `open` change, never on a keystroke.
     let unread = view.log.read().unread_after((view.read_horizon)());
     let open = (view.open)();
+    // The host page hears of every change of the count (`edgechat:unread {count}`).
+    let announced = use_hook(|| std::rc::Rc::new(std::cell::Cell::new(0usize)));
+    if unread != announced.replace(unread) {
+        let detail = js_sys::Object::new();
+        let _ = js_sys::Reflect::set(&detail, &"count".into(), &(unread as f64).into());
+        crate::net::dispatch("unread", &detail);
+    }
     let mut launcher_el = elements.launcher;
     rsx! {
         button {
