@@ -25,7 +25,7 @@ useWidgetEnv({
   sites: () => ({
     first: config(), back: config(), long: config(quiet), keys: config(quiet), shots: config(), queue: config(quiet),
     typing: config(quiet), pages: config(quiet), query: config({ ...quiet, keep_page_query: true }), onload: config(quiet),
-    text: config(quiet), attention: config(quiet),
+    text: config(quiet), attention: config(quiet), seen: config(quiet),
     branded: config({ ...quiet, appearance: { title: 'Branded', brand_color: '#E01E5A', position: 'bottom-left' } }),
   }),
 });
@@ -367,4 +367,24 @@ test('while the tab is hidden, new messages count in the page title and stay unr
   await until(async () => (await page.title()) === 'host', 'the title comes back');
   await until(async () => (await visitorRead()) === 2, 'read once seen (the visitor\'s read horizon at Twilio)');
   await until(async () => (await unread()).at(-1) === 0, 'the count goes back to 0');
+});
+
+test('"Seen" under the visitor\'s newest message once an agent has read it', async (t) => {
+  const { page } = await visit(t, 'seen');
+  await openAndConnect(page);
+  await send(page, 'First question');
+  await send(page, 'Second question');
+  await allDelivered(page);
+  const { conversation } = await session(page, 'seen');
+  const c = client.conversations.v1.services(service).conversations(conversation);
+  const agent = await c.participants.create({ identity: 'agent:ana' });
+  const meta = (text) => log(page).locator('.msg.own', { hasText: text }).locator('.meta');
+  // Read up to the first message only: the newest is not seen yet.
+  await c.participants(agent.sid).update({ lastReadMessageIndex: 0 });
+  await agentSays(conversation, 'Looking at it');
+  await log(page).getByText('Looking at it').waitFor();
+  assert.doesNotMatch(await meta('Second question').innerText(), /Seen/);
+  await c.participants(agent.sid).update({ lastReadMessageIndex: 2 });
+  await until(async () => /Seen/.test(await meta('Second question').innerText()), '"Seen" under the newest message');
+  assert.doesNotMatch(await meta('First question').innerText(), /Seen/, 'only the newest says it');
 });

@@ -38,6 +38,7 @@ export interface SdkConversation {
   sendMessage(message: string, messageAttributes?: any): Promise<number>;
   typing(): Promise<void>;
   setAllMessagesRead(): Promise<number>;
+  getParticipants(): Promise<SdkParticipant[]>;
   getUnreadMessagesCount(): Promise<number | null>;
   on(event: 'messageAdded', listener: (message: SdkMessage) => void): unknown;
   on(event: 'typingStarted', listener: (participant: SdkParticipant) => void): unknown;

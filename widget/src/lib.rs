@@ -40,6 +40,8 @@ pub(crate) enum Event {
     ConnectionState(edgechat_core::chat::connection::Link),
     /// The token needs renewing: `true` when it has already expired (the SDK's `tokenExpired`).
     TokenExpiring(bool),
+    /// `participantUpdated` on the conversation with this SID (someone's read horizon moved).
+    Participants(String),
     /// `updated` or `removed` on the conversation with this SID (`true`: removed).
     ConversationChanged(String, bool),
     /// The wait a failure asked for is over (the Worker was busy): connect again if still failed.

@@ -66,6 +66,9 @@ extern "C" {
     #[wasm_bindgen(method)]
     fn typing(this: &Conversation) -> Promise;
 
+    #[wasm_bindgen(method, js_name = getParticipants)]
+    fn get_participants(this: &Conversation) -> Promise;
+
     #[wasm_bindgen(method, js_name = setAllMessagesRead)]
     fn set_all_messages_read(this: &Conversation) -> Promise;
 
@@ -206,6 +209,22 @@ impl Conversation {
     /// (any more) with a peek, `status: notParticipating`, instead of rejecting.
     pub fn joined(&self) -> bool {
         self.status().as_string().as_deref() == Some("joined")
+    }
+
+    /// How far the others (agents, bots) have read: the highest read horizon among the
+    /// participants who are not `me`.
+    pub async fn others_read(&self, me: &str) -> Option<u64> {
+        let list = JsFuture::from(self.get_participants()).await.ok()?;
+        js_sys::Array::from(&list)
+            .iter()
+            .filter(|p| participant_identity(p).as_deref() != Some(me))
+            .filter_map(|p| {
+                Reflect::get(&p, &"lastReadMessageIndex".into())
+                    .ok()?
+                    .as_f64()
+            })
+            .map(|i| i as u64)
+            .max()
     }
 
     /// `state.current`, when the SDK knows it (and names a state we know).

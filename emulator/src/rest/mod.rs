@@ -43,7 +43,9 @@ pub fn router(app: Arc<App>) -> Router {
         )
         .route(
             "/Conversations/{sid}/Participants/{participant}",
-            get(fetch_participant).delete(delete_participant),
+            get(fetch_participant)
+                .post(update_participant)
+                .delete(delete_participant),
         )
         .route(
             "/Conversations/{sid}/Messages",
@@ -486,6 +488,50 @@ async fn fetch_participant(State(app): State<Arc<App>>, ctx: Ctx) -> Response {
             .unwrap_or_else(|| ctx.not_found())
     })
     .unwrap_or_else(|r| r)
+}
+
+/// `POST .../Participants/{MB or identity}`: `LastReadMessageIndex` (an agent's tool marks what
+/// the agent read; the visitor's widget shows "Seen"). Other fields are not emulated.
+async fn update_participant(State(app): State<Arc<App>>, ctx: Ctx, body: Bytes) -> Response {
+    let form = Form::parse(&body);
+    let wanted = participant_param(&ctx);
+    let Some(raw) = form.get("LastReadMessageIndex") else {
+        return twilio_error(
+            400,
+            20001,
+            "LastReadMessageIndex is required (the only field emulated)",
+        );
+    };
+    let index = if raw.is_empty() {
+        None
+    } else {
+        match raw.parse::<u64>() {
+            Ok(i) => Some(i),
+            Err(_) => {
+                return twilio_error(400, 20001, "LastReadMessageIndex must be a message index")
+            }
+        }
+    };
+    let identity = read(&app, &ctx, |c| {
+        c.participants
+            .iter()
+            .find(|p| p.sid == wanted || p.identity.as_deref() == Some(wanted.as_str()))
+            .and_then(|p| p.identity.clone())
+    });
+    let identity = match identity {
+        Ok(Some(identity)) => identity,
+        Ok(None) => return ctx.not_found(),
+        Err(r) => return r,
+    };
+    match app.write(ctx.origin(), |m| {
+        m.set_read_horizon(&ctx.service, ctx.sid(), &identity, index)
+    }) {
+        Ok(p) => read(&app, &ctx, |c| {
+            Json(participant_json(c, &p, &app.account, &ctx.urls)).into_response()
+        })
+        .unwrap_or_else(|r| r),
+        Err(e) => refused(&ctx, e),
+    }
 }
 
 async fn delete_participant(State(app): State<Arc<App>>, ctx: Ctx) -> Response {

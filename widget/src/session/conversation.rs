@@ -114,6 +114,11 @@ impl Session {
                 }),
             );
         }
+        let s = sid.clone();
+        listen(
+            "participantUpdated",
+            Box::new(move |_| post(Event::Participants(s.clone()))),
+        );
         for (event, removed) in [("updated", false), ("removed", true)] {
             let s = sid.clone();
             listen(
@@ -137,7 +142,21 @@ impl Session {
         log.write().add_page(page.messages, page.has_older);
         let last_read = conversation.last_read_message_index().map(|i| i as u64);
         self.view.read_horizon.clone().set(last_read);
+        self.update_seen().await;
         Ok(())
+    }
+
+    /// How far agents have read (the visitor's newest message up to it shows "Seen").
+    pub(super) async fn update_seen(&self) {
+        let (Some(c), Some(me)) = (self.conversation(), self.identity()) else {
+            return;
+        };
+        let seen = c.others_read(&me).await;
+        if self.conversation().is_some_and(|now| now.sid() == c.sid())
+            && *self.view.seen.peek() != seen
+        {
+            self.view.seen.clone().set(seen);
+        }
     }
 
     pub(super) fn conversation(&self) -> Option<sdk::Conversation> {

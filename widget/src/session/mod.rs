@@ -65,6 +65,8 @@ pub struct View {
     pub phase: Signal<Phase>,
     pub log: Signal<MessageLog>,
     pub notice: Signal<Option<String>>,
+    /// The highest message index an agent has read ("Seen" under the visitor's newest message).
+    pub seen: Signal<Option<u64>>,
     /// A conversation is open (the visitor can end it).
     pub active: Signal<bool>,
     pub ending: Signal<Ending>,
@@ -349,6 +351,10 @@ impl Session {
             }
             Event::TokenExpiring(expired) => self.renewal_due(expired),
             Event::Stored(key) => self.stored_elsewhere(&key),
+            Event::Participants(sid) if Some(&sid) == current.as_ref() => {
+                let session = self.clone();
+                spawn(async move { session.update_seen().await });
+            }
             Event::Visible(true) => {
                 let counted = std::mem::take(&mut self.state.borrow_mut().hidden_unread);
                 if counted > 0 {

@@ -41,8 +41,18 @@ fn time(ms: u64, locale: &str) -> String {
     })
 }
 
-fn rows(log: &MessageLog, locale: &str) -> Vec<Row> {
+fn rows(log: &MessageLog, locale: &str, seen: Option<u64>) -> Vec<Row> {
     let mut previous_author: Option<String> = None;
+    // The visitor's newest stored message, when an agent has read it: it shows "Seen".
+    let seen_own = seen.and_then(|seen| {
+        log.entries()
+            .filter_map(|e| match e {
+                Entry::Stored { message, own: true } => Some(message.index),
+                _ => None,
+            })
+            .last()
+            .filter(|&index| index <= seen)
+    });
     log.entries()
         .map(|entry| match entry {
             Entry::Stored { message, own } => {
@@ -53,7 +63,14 @@ fn rows(log: &MessageLog, locale: &str) -> Vec<Row> {
                     class: if own { "msg own" } else { "msg" },
                     author: (!own && !same).then(|| display_author(&message.author)),
                     body: message.body.clone(),
-                    meta: time(message.created_ms, locale),
+                    meta: match (
+                        time(message.created_ms, locale),
+                        own && seen_own == Some(message.index),
+                    ) {
+                        (t, true) if t.is_empty() => "Seen".to_owned(),
+                        (t, true) => format!("{t} · Seen"),
+                        (t, false) => t,
+                    },
                     retry: None,
                 }
             }
@@ -88,7 +105,11 @@ pub fn MessageList() -> Element {
     // Formatting every message's time goes through Intl: done when the log or the look change.
     let rows = use_memo(move || {
         let look = view.look.read();
-        rows(&view.log.read(), look.locale.as_deref().unwrap_or("en-US"))
+        rows(
+            &view.log.read(),
+            look.locale.as_deref().unwrap_or("en-US"),
+            (view.seen)(),
+        )
     });
     let has_older = view.log.read().has_older();
     let phase = (view.phase)();
@@ -225,7 +246,7 @@ mod tests {
         let (sending, _) = log.start_send("still going").unwrap();
         let (failing, _) = log.start_send("lost").unwrap();
         log.send_failed(failing, "Not sent.");
-        let rows = rows(&log, "en-US");
+        let rows = rows(&log, "en-US", None);
         let authors: Vec<_> = rows.iter().map(|r| r.author.as_deref()).collect();
         assert_eq!(
             authors,
@@ -244,5 +265,37 @@ mod tests {
             ("Not sent.", Some(failing))
         );
         assert_eq!(rows[0].key, "m0");
+    }
+
+    #[test]
+    fn the_visitors_newest_message_shows_seen_once_an_agent_read_it() {
+        let mut log = MessageLog::new(ME);
+        log.add_page(
+            vec![
+                message(0, ME, "First"),
+                message(1, "agent:ana", "Hi"),
+                message(2, ME, "Second"),
+                message(3, "agent:ana", "Reading"),
+            ],
+            false,
+        );
+        let metas = |seen| -> Vec<String> {
+            rows(&log, "en-US", seen)
+                .into_iter()
+                .map(|r| r.meta)
+                .collect()
+        };
+        assert_eq!(metas(None), ["", "", "", ""]);
+        assert_eq!(
+            metas(Some(1)),
+            ["", "", "", ""],
+            "the newest own message is not read yet"
+        );
+        assert_eq!(metas(Some(2)), ["", "", "Seen", ""]);
+        assert_eq!(
+            metas(Some(3)),
+            ["", "", "Seen", ""],
+            "only the newest own message says it"
+        );
     }
 }

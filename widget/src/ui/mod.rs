@@ -172,6 +172,7 @@ pub fn App() -> Element {
         log: use_signal(|| new_log(String::new())),
         notice: use_signal(|| None),
         active: use_signal(|| false),
+        seen: use_signal(|| None),
         ending: use_signal(|| Ending::No),
         read_horizon: use_signal(|| None),
         typing: use_signal(|| None),
