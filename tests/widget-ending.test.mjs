@@ -2,9 +2,11 @@
 // confirmation; the Worker proves their credential and closes it over REST), an agent closes it
 // from the emulator's console; either way the panel says so, the host page hears
 // `edgechat:conversation-ended`, and the next message starts a new conversation, never one that
-// is closed. The Worker's route refuses anyone but the conversation's visitor.
+// is closed. The Worker's route refuses anyone but the conversation's visitor. The transcript
+// download holds the whole conversation.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import {
   useWidgetEnv, config, quiet, host, emu, client, worker, service, until, visit,
   composer, log, panel, stored, allDelivered, bodiesIn, openAndConnect, send, focused,
@@ -12,7 +14,7 @@ import {
 
 useWidgetEnv({
   service: 'IS' + 'd7'.repeat(16),
-  sites: () => ({ bye: config(quiet), agent: config(quiet), other: config(quiet) }),
+  sites: () => ({ bye: config(quiet), agent: config(quiet), other: config(quiet), transcript: config(quiet) }),
 });
 
 const state = async (sid) => (await client.conversations.v1.services(service).conversations(sid).fetch()).state;
@@ -21,17 +23,21 @@ const ended = (page) => page.evaluate(() => window.__events.filter((e) => e.name
 test('the visitor ends the conversation from the panel: confirmed, closed at Twilio, then a new one', async (t) => {
   const { page } = await visit(t, 'bye');
   await openAndConnect(page);
-  const end = panel(page).getByRole('button', { name: 'End conversation' });
-  assert.equal(await end.count(), 0, 'nothing to end before the first message');
+  const options = panel(page).getByRole('button', { name: 'Chat options' });
+  const end = async () => {
+    await options.click();
+    await panel(page).getByRole('menuitem', { name: 'End conversation' }).click();
+  };
+  assert.equal(await options.count(), 0, 'nothing to end before the first message');
   await send(page, 'Thanks, that is all');
   const first = await stored(page, 'bye', 'conversation');
   // Asked first; Cancel keeps it.
-  await end.click();
+  await end();
   await panel(page).getByText('End this conversation?').waitFor();
   await until(async () => (await focused(page)) === 'button', 'focus on the confirmation');
   await panel(page).getByRole('button', { name: 'Cancel' }).click();
   assert.equal(await state(first), 'active');
-  await end.click();
+  await end();
   await panel(page).getByRole('group', { name: 'End conversation' }).getByRole('button', { name: 'End conversation' }).click();
   await log(page).getByText('This conversation has ended').waitFor();
   assert.equal(await state(first), 'closed');
@@ -98,4 +104,31 @@ test('the end route: only the conversation\'s own visitor may end it, and bad in
   // Again: still ended, not an error.
   assert.equal((await end(mine, { visitor: credential })).status, 200);
   await log(page).getByText('This conversation has ended').waitFor();
+});
+
+test('"Download transcript" saves the whole conversation (every page, not only what is shown) as text', async (t) => {
+  const { page } = await visit(t, 'transcript');
+  await openAndConnect(page);
+  await send(page, 'Question one');
+  const sid = await stored(page, 'transcript', 'conversation');
+  const conversation = client.conversations.v1.services(service).conversations(sid);
+  // More than the log's first page (30): the transcript pages back through all of them.
+  for (let i = 1; i <= 35; i++) await conversation.messages.create({ author: 'agent:ana', body: `Answer ${String(i).padStart(2, '0')}` });
+  await conversation.messages.create({ author: 'agent:ana', body: 'Two\nlines' });
+  await log(page).getByText('Two').waitFor();
+  await panel(page).getByRole('button', { name: 'Chat options' }).click();
+  const [download] = await Promise.all([
+    page.waitForEvent('download'),
+    panel(page).getByRole('menuitem', { name: 'Download transcript' }).click(),
+  ]);
+  assert.match(download.suggestedFilename(), /^chat-transcript-\d{4}-\d{2}-\d{2}\.txt$/);
+  const text = readFileSync(await download.path(), 'utf8');
+  const lines = text.split('\r\n');
+  assert.equal(lines[0], 'Chat transcript: Acme support', 'the site\'s title');
+  assert.match(lines[2], /^\[.+\] You: Question one$/);
+  assert.match(lines[3], /^\[.+\] ana: Answer 01$/);
+  assert.match(lines[37], /^\[.+\] ana: Answer 35$/);
+  assert.match(lines[38], /^\[.+\] ana: Two$/);
+  assert.equal(lines[39], '    lines');
+  assert.equal(lines.length, 41, 'every message, once');
 });

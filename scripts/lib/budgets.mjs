@@ -12,9 +12,10 @@ export const EMBED_GZIP_BYTES = 2560;
  * plus 2 KiB (180.3); each feature issue may raise it by what it measured, up to WIDGET_MAX_KIB.
  * Raised since, each by what it measured: the stored outbox and the tabs' lock +7.7 KiB (177.5 ->
  * 185.2 KiB), links and dir=auto +1.4 (186.6), ending a conversation (its menu, confirmation and
- * banner) +2.8 (189.4), the title's unread count while hidden +1.0 (190.4), "Seen" +1.4 (191.8).
+ * banner) +2.8 (189.4), the title's unread count while hidden +1.0 (190.4), "Seen" +1.4 (191.8),
+ * the panel's menu and the transcript download +3.6 (195.4).
  */
-export const WIDGET_CEILING_KIB = 194.3;
+export const WIDGET_CEILING_KIB = 197.9;
 /** The most the ceiling may reach with this round's features (the aim is under 190). */
 export const WIDGET_MAX_KIB = 210;
 

@@ -309,3 +309,32 @@ pub fn set_page_title(title: &str) {
         d.set_title(title);
     }
 }
+
+/// Saves `text` as the file `name` (a plain-text download), through a link in `parent`.
+pub fn download_text(parent: &web_sys::Node, name: &str, text: &str) -> Result<(), JsValue> {
+    let parts = js_sys::Array::of1(&JsValue::from_str(text));
+    let options = web_sys::BlobPropertyBag::new();
+    options.set_type("text/plain;charset=utf-8");
+    let blob = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options)?;
+    let url = web_sys::Url::create_object_url_with_blob(&blob)?;
+    let document = web_sys::window()
+        .and_then(|w| w.document())
+        .ok_or_else(|| JsValue::from_str("no document"))?;
+    let link: web_sys::HtmlElement = document.create_element("a")?.unchecked_into();
+    link.set_attribute("href", &url)?;
+    link.set_attribute("download", name)?;
+    link.set_hidden(true);
+    parent.append_child(&link)?;
+    link.click();
+    link.remove();
+    // The download has its own copy once started.
+    let _ = web_sys::Url::revoke_object_url(&url);
+    Ok(())
+}
+
+/// `ms` as the visitor's clock and `locale` show a date and time ("4 Dec 2026, 14:02").
+pub fn date_time(ms: u64, locale: &str) -> String {
+    js_sys::Date::new(&JsValue::from_f64(ms as f64))
+        .to_locale_string(locale, &JsValue::UNDEFINED)
+        .into()
+}

@@ -71,6 +71,30 @@ fn trim_end(mut link: &str) -> &str {
     }
 }
 
+/// One message of a transcript: when (as the visitor's clock shows it), who, and the text.
+pub struct Said<'a> {
+    pub when: &'a str,
+    pub who: &'a str,
+    pub body: &'a str,
+}
+
+/// A conversation as a text file: a title line, then each message as `[when] who: text`, a
+/// message's further lines indented under it. Lines end with CRLF (Notepad opens it too).
+pub fn transcript<'a>(title: &str, messages: impl IntoIterator<Item = Said<'a>>) -> String {
+    let mut out = format!("{title}\r\n\r\n");
+    for m in messages {
+        out.push_str(&format!("[{}] {}: ", m.when, m.who));
+        for (i, line) in m.body.lines().enumerate() {
+            if i > 0 {
+                out.push_str("\r\n    ");
+            }
+            out.push_str(line);
+        }
+        out.push_str("\r\n");
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::Piece::{Link, Text};
@@ -153,5 +177,27 @@ mod tests {
                 .collect();
             assert_eq!(joined, text);
         }
+    }
+
+    #[test]
+    fn a_transcript_is_one_line_per_message_with_its_lines_indented() {
+        let said = [
+            Said {
+                when: "4 Dec 2026, 14:02",
+                who: "You",
+                body: "Hello\nsecond line",
+            },
+            Said {
+                when: "4 Dec 2026, 14:03",
+                who: "ana",
+                body: "مرحبا https://acme.test",
+            },
+        ];
+        assert_eq!(
+            transcript("Chat with Acme", said),
+            "Chat with Acme\r\n\r\n[4 Dec 2026, 14:02] You: Hello\r\n    second line\r\n\
+             [4 Dec 2026, 14:03] ana: مرحبا https://acme.test\r\n"
+        );
+        assert_eq!(transcript("Empty", []), "Empty\r\n\r\n");
     }
 }

@@ -196,6 +196,59 @@ impl Session {
         }
     }
 
+    /// Saves the whole conversation (every page, not only what the log has loaded) as a text
+    /// file, in the visitor's local time.
+    pub async fn download_transcript(self) {
+        let Some(conversation) = self.conversation() else {
+            return;
+        };
+        let mut all: Vec<edgechat_core::chat::message_log::Message> = Vec::new();
+        let mut before = None;
+        // Bounded: 200 pages of 50 is more than any visitor's conversation.
+        for _ in 0..200 {
+            let Ok(page) = conversation.page(50, before).await else {
+                self.view.notice.clone().set(Some(
+                    "Couldn't download the transcript. Check your connection, then try again."
+                        .into(),
+                ));
+                return;
+            };
+            let oldest = page.messages.first().map(|m| m.index);
+            all.splice(0..0, page.messages);
+            match oldest {
+                Some(oldest) if page.has_older => before = Some(oldest),
+                _ => break,
+            }
+        }
+        let me = self.identity().unwrap_or_default();
+        let look = self.view.look.peek().clone();
+        let locale = look.locale.as_deref().unwrap_or("en-US");
+        let rows: Vec<(String, String)> = all
+            .iter()
+            .map(|m| {
+                let who = if m.author == me {
+                    "You".to_owned()
+                } else {
+                    super::display_author(&m.author)
+                };
+                (net::date_time(m.created_ms, locale), who)
+            })
+            .collect();
+        let text = edgechat_core::chat::text::transcript(
+            &format!("Chat transcript: {}", look.title),
+            all.iter()
+                .zip(&rows)
+                .map(|(m, (when, who))| edgechat_core::chat::text::Said {
+                    when,
+                    who,
+                    body: &m.body,
+                }),
+        );
+        let day = net::date_time(net::now_ms(), "sv-SE");
+        let name = format!("chat-transcript-{}.txt", day.get(..10).unwrap_or("today"));
+        let _ = net::download_text(&self.realm_parent, &name, &text);
+    }
+
     /// Loads the page before the oldest message shown, keeping what the visitor sees in place.
     pub async fn load_older(self) {
         let view = self.view;

@@ -8,6 +8,9 @@ use super::messages::MessageList;
 use super::{set_open, Elements, CLOSE_ICON};
 use crate::session::{Ending, Failure, Phase, Session};
 
+/// Three dots: the panel's menu.
+const MORE_ICON: &str = "M5 10a2 2 0 1 0 0 4 2 2 0 0 0 0-4zm7 0a2 2 0 1 0 0 4 2 2 0 0 0 0-4zm7 0a2 2 0 1 0 0 4 2 2 0 0 0 0-4z";
+
 fn failure_text(failure: Failure) -> String {
     match failure {
         Failure::Unavailable => "Chat is unavailable right now.".into(),
@@ -29,6 +32,8 @@ pub fn Panel() -> Element {
     let view = session.view;
     let open = (view.open)();
     let title = view.look.read().title.clone();
+    let mut menu = use_signal(|| false);
+    let menu_open = menu();
     let s = session.clone();
     rsx! {
         div {
@@ -46,12 +51,16 @@ pub fn Panel() -> Element {
             },
             div { class: "head",
                 h2 { id: "ec-title", "{title}" }
-                if (view.active)() && (view.ending)() == Ending::No {
+                if (view.active)() || (view.ending)() == Ending::Ended {
                     button {
-                        class: "link end",
+                        class: "icon",
                         r#type: "button",
-                        onclick: move |_| view.ending.clone().set(Ending::Asking),
-                        "End conversation"
+                        aria_label: "Chat options",
+                        aria_haspopup: "menu",
+                        aria_expanded: "{menu_open}",
+                        aria_controls: "ec-menu",
+                        onclick: move |_| menu.set(!menu_open),
+                        svg { view_box: "0 0 24 24", "aria-hidden": "true", path { d: MORE_ICON } }
                     }
                 }
                 button {
@@ -63,6 +72,34 @@ pub fn Panel() -> Element {
                         move |_| set_open(&s, elements, false)
                     },
                     svg { view_box: "0 0 24 24", "aria-hidden": "true", path { d: CLOSE_ICON } }
+                }
+            }
+            if menu_open {
+                div { id: "ec-menu", class: "menu", role: "menu", aria_label: "Chat options",
+                    button {
+                        role: "menuitem",
+                        r#type: "button",
+                        onmounted: move |e| super::focus_later(super::html_element(&e)),
+                        onclick: {
+                            let s = session.clone();
+                            move |_| {
+                                menu.set(false);
+                                spawn(s.clone().download_transcript());
+                            }
+                        },
+                        "Download transcript"
+                    }
+                    if (view.active)() && (view.ending)() == Ending::No {
+                        button {
+                            role: "menuitem",
+                            r#type: "button",
+                            onclick: move |_| {
+                                menu.set(false);
+                                view.ending.clone().set(Ending::Asking);
+                            },
+                            "End conversation"
+                        }
+                    }
                 }
             }
             match (view.ending)() {
