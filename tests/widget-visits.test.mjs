@@ -314,8 +314,12 @@ test('links open in a new tab, nothing else is markup, and right-to-left text ru
   await openAndConnect(page);
   await send(page, 'Where is the price list?');
   const { conversation } = await session(page, 'text');
+  // One at a time, each waited for: three REST messages in a row can lose one push at the
+  // emulator (a known race, under investigation; the next message still arrives).
   await agentSays(conversation, 'It is at https://acme.test/prices?x=1&y=2. Or mail mailto:sales@acme.test, or see (https://en.wikipedia.org/wiki/Rust_(programming_language)).');
+  await log(page).getByText('It is at').waitFor();
   await agentSays(conversation, '<b>not bold</b> <img src=x onerror="window.__pwned=1"> javascript:alert(1) data:text/html,hi');
+  await log(page).getByText('not bold').waitFor();
   await agentSays(conversation, 'مرحبا! كيف يمكنني مساعدتك؟');
   await log(page).getByText('مرحبا!').waitFor();
   const links = await log(page).locator('.bubble a').evaluateAll((as) => as.map((a) => ({
