@@ -36,8 +36,13 @@ async function leased(name, task) {
     const held = holder();
     if (!held.who || held.until < Date.now()) {
       claim();
-      await sleep(30);
-      if (holder().who === me) break;
+      // Another tab's claim can take a while to reach this one (localStorage is shared across
+      // processes): read back twice before holding it.
+      await sleep(150);
+      if (holder().who === me) {
+        await sleep(150);
+        if (holder().who === me) break;
+      }
     }
     await sleep(50 + Math.random() * 100);
   }
