@@ -7,6 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { startWorker, testSecrets, ROOT } from '../tests/support/worker.mjs';
+import { WORKER_GZIP_KIB } from './lib/budgets.mjs';
 
 const require = createRequire(import.meta.url);
 const autocannon = require('autocannon');
@@ -69,4 +70,4 @@ const dry = spawnSync(`${ROOT}/node_modules/.bin/wrangler`, ['deploy', '--dry-ru
   env: { ...process.env, WRANGLER_SEND_METRICS: 'false', WRANGLER_SEND_ERROR_REPORTS: 'false', CLOUDFLARE_CF_FETCH_ENABLED: 'false' },
 });
 const upload = `${dry.stdout}${dry.stderr}`.match(/Total Upload:.*$/m);
-console.log(upload ? `Worker ${upload[0]} (budget <= 270 KiB gzip)` : `wrangler deploy --dry-run failed:\n${dry.stdout}${dry.stderr}`);
+console.log(upload ? `Worker ${upload[0]} (budget <= ${WORKER_GZIP_KIB} KiB gzip)` : `wrangler deploy --dry-run failed:\n${dry.stdout}${dry.stderr}`);
