@@ -139,16 +139,12 @@ async function twoTabs(t, site, { init } = {}) {
   return { tabs, errors };
 }
 
-// The lease (browsers without Web Locks) is a known race: localStorage reaches another tab's
-// process late, and both tabs can take it (1 run in 5 here). It runs and reports as a todo until
-// it is replaced; Web Locks must pass.
-for (const [site, what, init, todo] of [
-  ['tabs', 'Web Locks', undefined, false],
-  // Browsers without the Web Locks API: the lease in localStorage.
-  ['nolocks', 'the lease fallback', () => { Object.defineProperty(Navigator.prototype, 'locks', { get: () => undefined }); },
-    'the lease in localStorage can be held by two tabs at once (cross-process delay)'],
+for (const [site, what, init] of [
+  ['tabs', 'Web Locks', undefined],
+  // Browsers without the Web Locks API: the lease in IndexedDB.
+  ['nolocks', 'the IndexedDB lease', () => { Object.defineProperty(Navigator.prototype, 'locks', { get: () => undefined }); }],
 ]) {
-  test(`two tabs opened together (${what}): one visitor, one conversation, each message once`, { todo }, async (t) => {
+  test(`two tabs opened together (${what}): one visitor, one conversation, each message once`, async (t) => {
     const { tabs, errors } = await twoTabs(t, site, { init });
     await Promise.all(tabs.map((tab) => openAndConnect(tab)));
     const [a, b] = tabs;
@@ -171,11 +167,9 @@ for (const [site, what, init, todo] of [
   });
 }
 
-// Known race (CI, 1 run in several): the tab that follows can show the other tab's next message
-// twice. It runs and reports as a todo until found.
-test('a message typed in a tab not connected yet goes out from the tab that is, once; the new tab follows the conversation', {
-  todo: 'the following tab can show the other tab\'s next message twice',
-}, async (t) => {
+// Then the new tab sends: the other tab may take the outbox's lock first and send it (it is in the
+// outbox); the new tab, having waited for the lock, looks for it before sending it again.
+test('a message typed in a tab not connected yet goes out from the tab that is, once; the new tab follows the conversation', async (t) => {
   const url = host.page('/follow', hostPage({ workerUrl: worker.url, site: 'follow' }));
   const b = await tab(t);
   await b.goto(url);

@@ -14,11 +14,16 @@ extern "C" {
 }
 
 /// The lock `name`, held until this is dropped (no other tab holds it meanwhile).
-pub struct Held(Option<js_sys::Function>);
+pub struct Held {
+    release: Option<js_sys::Function>,
+    /// Someone else (another tab, or an earlier task of this one) held it when it was asked for:
+    /// what they did meanwhile is to be looked at again.
+    pub waited: bool,
+}
 
 impl Drop for Held {
     fn drop(&mut self) {
-        if let Some(release) = self.0.take() {
+        if let Some(release) = self.release.take() {
             let _ = release.call0(&JsValue::UNDEFINED);
         }
     }
@@ -27,7 +32,14 @@ impl Drop for Held {
 /// Waits until this tab holds the lock `name`.
 pub async fn lock(name: &str) -> Held {
     let release = JsFuture::from(acquire(name)).await.ok();
-    Held(release.and_then(|r| r.dyn_into().ok()))
+    // Not known (the lock could not be had): as if it had waited.
+    let waited = release.as_ref().is_none_or(|r| {
+        js_sys::Reflect::get(r, &"waited".into()).map_or(true, |w| w.as_bool() != Some(false))
+    });
+    Held {
+        release: release.and_then(|r| r.dyn_into().ok()),
+        waited,
+    }
 }
 
 /// Calls `changed(key)` for every localStorage key another tab sets or removes.

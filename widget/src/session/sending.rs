@@ -82,7 +82,7 @@ impl Session {
         }
         loop {
             let held = tabs::lock(&format!("edgechat:{}:outbox", self.site)).await;
-            self.send_outbox().await;
+            self.send_outbox(held.waited).await;
             drop(held);
             let mut state = self.state.borrow_mut();
             if !std::mem::take(&mut state.flush_again) {
@@ -93,7 +93,8 @@ impl Session {
     }
 
     /// Holding the outbox's lock: every stored message in order, each shown, checked and sent.
-    async fn send_outbox(&self) {
+    /// `waited`: another tab held the lock first, and may have sent what this tab typed.
+    async fn send_outbox(&self, waited: bool) {
         let mut checked = false;
         let mut log = self.view.log;
         loop {
@@ -123,8 +124,10 @@ impl Session {
                 break;
             }
             // A message this page did not type (typed before a reload, or in another tab) may
-            // have gone out already, its answer lost with its page: the newest page says.
-            if !checked && !self.state.borrow().typed_here.contains(&next.local_id) {
+            // have gone out already, its answer lost with its page; one typed here, when another
+            // tab held the lock first, may have gone out from there (this tab's storage can
+            // still show it, late): the newest page says.
+            if !checked && (waited || !self.state.borrow().typed_here.contains(&next.local_id)) {
                 checked = true;
                 self.load_newest().await;
             }
