@@ -8,14 +8,25 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import {
-  useWidgetEnv, config, quiet, host, emu, client, worker, service, until, visit,
+  useWidgetEnv, config, quiet, host, emu, client, worker, browser, service, until, visit, identityOf,
   composer, log, panel, stored, allDelivered, bodiesIn, openAndConnect, send, focused,
 } from './support/widget.mjs';
 
 useWidgetEnv({
   service: 'IS' + 'd7'.repeat(16),
-  sites: () => ({ bye: config(quiet), agent: config(quiet), other: config(quiet), transcript: config(quiet) }),
+  sites: () => ({
+    bye: config(quiet), agent: config(quiet), other: config(quiet), transcript: config(quiet),
+    rated: config({ ...quiet, ask_rating: true }),
+  }),
 });
+
+/** The emulator's agent console in a tab of its own. */
+async function consolePage(t) {
+  const page = await browser.newPage();
+  t.after(() => page.close().catch(() => {}));
+  await page.goto(`${emu.url}/_emulator/console`);
+  return page;
+}
 
 const state = async (sid) => (await client.conversations.v1.services(service).conversations(sid).fetch()).state;
 const ended = (page) => page.evaluate(() => window.__events.filter((e) => e.name === 'conversation-ended'));
@@ -58,8 +69,14 @@ test('an agent closes the conversation from the console: the panel says so, and 
   await openAndConnect(page);
   await send(page, 'Hello');
   const first = await stored(page, 'agent', 'conversation');
-  const res = await fetch(`${emu.url}/_emulator/console/conversations/${first}/close`, { method: 'POST' });
-  assert.equal(res.status, 200, await res.text());
+  // The agent picks the visitor's conversation in the console and closes it.
+  const agent = await consolePage(t);
+  await agent.getByRole('navigation').getByRole('button').filter({ hasText: await identityOf(page, 'agent') }).click();
+  await agent.getByText(`${first} (active)`).waitFor();
+  await agent.getByRole('button', { name: 'Close conversation' }).click();
+  await agent.getByText(`${first} (closed)`).waitFor();
+  assert.equal(await agent.getByRole('button', { name: 'Close conversation' }).isHidden(), true);
+  assert.equal(await agent.getByRole('textbox', { name: 'Reply' }).isHidden(), true, 'no replies to a closed conversation');
   await log(page).getByText('This conversation has ended').waitFor();
   assert.equal(await state(first), 'closed');
   await composer(page).fill('Typed after the end');
@@ -131,4 +148,67 @@ test('"Download transcript" saves the whole conversation (every page, not only w
   assert.match(lines[38], /^\[.+\] ana: Two$/);
   assert.equal(lines[39], '    lines');
   assert.equal(lines.length, 41, 'every message, once');
+});
+
+test('a site that asks for ratings: the visitor rates as they end; the rating is in the conversation\'s attributes and the console shows it', async (t) => {
+  const { page } = await visit(t, 'rated');
+  await openAndConnect(page);
+  await send(page, 'It took a while');
+  const sid = await stored(page, 'rated', 'conversation');
+  const credential = await stored(page, 'rated', 'visitor');
+  await panel(page).getByRole('button', { name: 'Chat options' }).click();
+  await panel(page).getByRole('menuitem', { name: 'End conversation' }).click();
+  const confirm = panel(page).getByRole('group', { name: 'End conversation' });
+  const rate = confirm.getByRole('group', { name: 'Rate this conversation (optional)' });
+  const down = rate.getByRole('button', { name: 'Not good' });
+  assert.equal(await rate.getByRole('textbox').count(), 0, 'the comment comes with a score');
+  await down.click();
+  assert.equal(await down.getAttribute('aria-pressed'), 'true');
+  assert.equal(await rate.getByRole('button', { name: 'Good', exact: true }).getAttribute('aria-pressed'), 'false');
+  await rate.getByRole('textbox', { name: 'Comment (optional)' }).fill('Slow, but solved');
+  await confirm.getByRole('button', { name: 'End conversation' }).click();
+  await log(page).getByText('This conversation has ended').waitFor();
+  const conversation = await client.conversations.v1.services(service).conversations(sid).fetch();
+  assert.equal(conversation.state, 'closed');
+  const attributes = JSON.parse(conversation.attributes);
+  assert.equal(attributes.edgechat_rating.score, 'down');
+  assert.equal(attributes.edgechat_rating.comment, 'Slow, but solved');
+  assert.ok(Math.abs(Date.parse(attributes.edgechat_rating.rated_at) - Date.now()) < 60_000, attributes.edgechat_rating.rated_at);
+  assert.ok(attributes.page_url, 'the attributes the widget set when it started the conversation are kept');
+
+  const agent = await consolePage(t);
+  await agent.getByRole('navigation').getByRole('button').filter({ hasText: await identityOf(page, 'rated') }).click();
+  await agent.getByText("Visitor's rating: 👎 not good: “Slow, but solved”").waitFor();
+
+  // The route: a rating only with the end, only where the site asks, and well formed.
+  const end = (site, body) => fetch(`${worker.url}/api/sites/${site}/conversations/${sid}/end`, {
+    method: 'POST', headers: { 'content-type': 'application/json', origin: host.origin }, body: JSON.stringify(body),
+  });
+  const refused = async (res, status, code, message) => {
+    const body = await res.json();
+    assert.equal(res.status, status, JSON.stringify(body));
+    assert.equal(body.error.code, code);
+    assert.match(body.error.message, message);
+  };
+  await refused(await end('rated', { visitor: credential, rating: { score: 'up' } }), 409, 'conversation_ended', /ended already/);
+  assert.equal((await end('rated', { visitor: credential })).status, 200, 'ending an ended one without a rating is fine');
+  await refused(await end('rated', { visitor: credential, rating: { score: 'meh' } }), 400, 'invalid_json', /"up" or "down"/);
+  await refused(await end('rated', { visitor: credential, rating: { score: 'up', comment: 'x'.repeat(1001) } }), 400, 'invalid_json', /at most 1000 characters/);
+  await refused(await end('rated', { visitor: credential, rating: { score: 'up', stars: 5 } }), 400, 'invalid_json', /unknown field stars/);
+  await refused(await end('other', { visitor: credential, rating: { score: 'up' } }), 400, 'invalid_json', /does not ask for ratings/);
+  const still = JSON.parse((await client.conversations.v1.services(service).conversations(sid).fetch()).attributes);
+  assert.deepEqual(still.edgechat_rating, attributes.edgechat_rating, 'nothing refused changed the rating');
+});
+
+test('a closed conversation is final at the emulator, as at Twilio: no messages (50446), no updates (50377)', async () => {
+  const c = await client.conversations.v1.services(service).conversations.create({ friendlyName: 'final' });
+  await client.conversations.v1.services(service).conversations(c.sid).update({ state: 'closed' });
+  await assert.rejects(
+    client.conversations.v1.services(service).conversations(c.sid).messages.create({ author: 'agent:ana', body: 'late' }),
+    (e) => e.status === 400 && e.code === 50446,
+  );
+  await assert.rejects(
+    client.conversations.v1.services(service).conversations(c.sid).update({ attributes: '{}' }),
+    (e) => e.status === 400 && e.code === 50377,
+  );
 });

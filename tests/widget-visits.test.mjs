@@ -25,7 +25,7 @@ useWidgetEnv({
   sites: () => ({
     first: config(), back: config(), long: config(quiet), keys: config(quiet), shots: config(), queue: config(quiet),
     typing: config(quiet), pages: config(quiet), query: config({ ...quiet, keep_page_query: true }), onload: config(quiet),
-    text: config(quiet), attention: config(quiet), seen: config(quiet),
+    text: config(quiet), attention: config(quiet), seen: config(quiet), chime: config({ ...quiet, sound: true }),
     branded: config({ ...quiet, appearance: { title: 'Branded', brand_color: '#E01E5A', position: 'bottom-left' } }),
   }),
 });
@@ -371,6 +371,53 @@ test('while the tab is hidden, new messages count in the page title and stay unr
   await until(async () => (await page.title()) === 'host', 'the title comes back');
   await until(async () => (await visitorRead()) === 2, 'read once seen (the visitor\'s read horizon at Twilio)');
   await until(async () => (await unread()).at(-1) === 0, 'the count goes back to 0');
+});
+
+test('a site with sound: a message arriving while the tab is hidden chimes, unless the visitor muted it (kept across reloads); never while shown', async (t) => {
+  // Headless Chromium never hides a tab (see above); the chime is counted where Web Audio
+  // starts a tone.
+  const init = () => {
+    let hidden = false;
+    Object.defineProperty(document, 'hidden', { get: () => hidden });
+    Object.defineProperty(document, 'visibilityState', { get: () => (hidden ? 'hidden' : 'visible') });
+    window.__setHidden = (value) => { hidden = value; document.dispatchEvent(new Event('visibilitychange')); };
+    window.__chimes = 0;
+    const start = OscillatorNode.prototype.start;
+    OscillatorNode.prototype.start = function (...args) { window.__chimes += 1; return start.apply(this, args); };
+  };
+  const { page } = await visit(t, 'chime', { init });
+  const chimes = () => page.evaluate(() => window.__chimes);
+  await openAndConnect(page);
+  await send(page, 'Ring me');
+  const { conversation } = await session(page, 'chime');
+  await agentSays(conversation, 'Shown: no sound');
+  await log(page).getByText('Shown: no sound').waitFor();
+  assert.equal(await chimes(), 0, 'no sound while the tab is shown');
+  await page.evaluate(() => window.__setHidden(true));
+  await agentSays(conversation, 'Hidden: a chime');
+  await until(async () => (await page.title()) === '(1) host', 'counted in the title');
+  await until(async () => (await chimes()) === 1, 'one chime');
+  // Muted from the panel's menu: a checkbox item, kept in storage.
+  await page.evaluate(() => window.__setHidden(false));
+  const options = panel(page).getByRole('button', { name: 'Chat options' });
+  const item = panel(page).getByRole('menuitemcheckbox', { name: 'Sound for new messages' });
+  await options.click();
+  assert.equal(await item.getAttribute('aria-checked'), 'true');
+  await item.click();
+  assert.equal(await item.getAttribute('aria-checked'), 'false');
+  assert.equal(await stored(page, 'chime', 'muted'), '1');
+  await page.reload();
+  await openAndConnect(page);
+  await page.evaluate(() => window.__setHidden(true));
+  await agentSays(conversation, 'Hidden but muted');
+  await until(async () => (await page.title()) === '(1) host', 'still counted in the title');
+  await log(page).getByText('Hidden but muted').waitFor();
+  assert.equal(await chimes(), 0, 'muted: no chime after the reload');
+  await page.evaluate(() => window.__setHidden(false));
+  await options.click();
+  assert.equal(await item.getAttribute('aria-checked'), 'false', 'the menu remembers');
+  await item.click();
+  assert.equal(await stored(page, 'chime', 'muted'), null);
 });
 
 test('"Seen" under the visitor\'s newest message once an agent has read it', async (t) => {

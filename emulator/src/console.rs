@@ -124,9 +124,13 @@ async fn reply(State(app): State<Arc<App>>, Path(sid): Path<String>, body: Bytes
 }
 
 /// An agent ends the conversation (its state closed, as over REST): the visitor's widget says so.
+/// Closing a closed one is not an error.
 async fn close(State(app): State<Arc<App>>, Path(sid): Path<String>) -> Response {
     let service = match app.world().model.conversation(&sid) {
         None => return error(StatusCode::NOT_FOUND, format!("no conversation {sid}")),
+        Some(c) if c.state == "closed" => {
+            return Json(json!({"sid": c.sid, "state": c.state})).into_response()
+        }
         Some(c) => c.service_sid.clone(),
     };
     let origin = Origin::Sdk {

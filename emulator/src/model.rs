@@ -58,6 +58,15 @@ impl TwilioError {
     pub fn closed() -> TwilioError {
         TwilioError::new(400, 50446, "Conversation is closed")
     }
+
+    /// Twilio's answer to any update of a closed conversation: closed is final.
+    pub fn closed_is_final() -> TwilioError {
+        TwilioError::new(
+            400,
+            50377,
+            "Can't update conversation as it's in final closed state",
+        )
+    }
 }
 
 /// A service's post-event (and pre-event) webhook settings:
@@ -475,6 +484,9 @@ impl State {
             }
         }
         let c = self.find_mut(service, id)?;
+        if c.state == "closed" {
+            return Err(TwilioError::closed_is_final());
+        }
         if let Some(a) = update.attributes {
             c.attributes = a;
         }
@@ -579,8 +591,8 @@ impl State {
         Ok(((), vec![change]))
     }
 
-    /// Appends a message. `member_only` (clients): the author must be a participant and the
-    /// conversation not closed.
+    /// Appends a message; never to a closed conversation (50446). `member_only` (clients): the
+    /// author must be a participant.
     pub fn append_message(
         &mut self,
         service: &str,
@@ -594,17 +606,15 @@ impl State {
             check_attributes(a)?;
         }
         let c = self.find_mut(service, id)?;
-        if member_only {
-            if c.participant(author).is_none() {
-                return Err(TwilioError::new(
-                    403,
-                    50400,
-                    format!("{author} is not a participant of this conversation"),
-                ));
-            }
-            if c.state == "closed" {
-                return Err(TwilioError::closed());
-            }
+        if member_only && c.participant(author).is_none() {
+            return Err(TwilioError::new(
+                403,
+                50400,
+                format!("{author} is not a participant of this conversation"),
+            ));
+        }
+        if c.state == "closed" {
+            return Err(TwilioError::closed());
         }
         let participant_sid = c.participant(author).map(|p| p.sid.clone());
         let m = Message {
@@ -766,9 +776,15 @@ mod tests {
                 .code,
             50446
         );
-        // The REST API may still write (as agents and bots over REST can).
-        s.append_message(IS, &sid, "system", Some("bye".into()), None, false)
-            .unwrap();
+        // Nor may the REST API: closed is final (messages 50446, any update 50377).
+        let rest = s.append_message(IS, &sid, "system", Some("bye".into()), None, false);
+        assert_eq!(rest.unwrap_err().code, 50446);
+        let update = ConversationUpdate {
+            attributes: Some("{}".into()),
+            ..ConversationUpdate::default()
+        };
+        let refused = s.update_conversation(IS, &sid, update).unwrap_err();
+        assert_eq!((refused.status, refused.code), (400, 50377));
     }
 
     #[test]

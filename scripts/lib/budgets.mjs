@@ -13,15 +13,18 @@ export const EMBED_GZIP_BYTES = 2560;
  * Raised since, each by what it measured: the stored outbox and the tabs' lock +7.7 KiB (177.5 ->
  * 185.2 KiB), links and dir=auto +1.4 (186.6), ending a conversation (its menu, confirmation and
  * banner) +2.8 (189.4), the title's unread count while hidden +1.0 (190.4), "Seen" +1.4 (191.8),
- * the panel's menu and the transcript download +3.6 (195.4).
+ * the panel's menu and the transcript download +3.6 (195.4), the IndexedDB lease +0.4 (195.8), the
+ * rating as a conversation ends, the chime while hidden and its mute item +3.0 (198.8).
  */
-export const WIDGET_CEILING_KIB = 197.9;
+export const WIDGET_CEILING_KIB = 201.3;
 /** The most the ceiling may reach with this round's features (the aim is under 190). */
 export const WIDGET_MAX_KIB = 210;
 
 /**
  * The Worker's upload, as `wrangler deploy --dry-run` reports it, KiB gzip: 270 until the
  * visitor's end route (the participant list's reader, a REST client from the token service's
- * key) cost 4.3 KiB (269.3 -> 273.6).
+ * key) cost 4.3 KiB (269.3 -> 273.6), then its rating 2.5 (273.6 -> 276.0: the conversation's
+ * fetch and the attributes' merge, read through the webhook route's raw-value map; derived
+ * readers cost 8.3).
  */
-export const WORKER_GZIP_KIB = 274;
+export const WORKER_GZIP_KIB = 276.5;

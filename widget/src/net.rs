@@ -133,6 +133,8 @@ pub struct PublicConfig {
     pub greeting: Option<String>,
     pub locale: Option<String>,
     pub keep_page_query: bool,
+    pub ask_rating: bool,
+    pub sound: bool,
     /// Another SDK than the vendored one, when the Worker names one.
     pub sdk_url: Option<String>,
     /// The local emulator's realtime endpoint; absent with Twilio itself.
@@ -157,6 +159,8 @@ pub async fn config(base: &str, site: &str) -> Result<PublicConfig, ApiFailure> 
         greeting: get_str(&json, "greeting"),
         locale: get_str(&json, "locale"),
         keep_page_query: get(&json, "keep_page_query").as_bool().unwrap_or(false),
+        ask_rating: get(&json, "ask_rating").as_bool().unwrap_or(false),
+        sound: get(&json, "sound").as_bool().unwrap_or(false),
         sdk_url: get_str(&json, "sdk_url"),
         realtime_url: get_str(&json, "realtime_url"),
     })
@@ -171,16 +175,34 @@ pub struct Token {
     pub expires_in: u64,
 }
 
-/// Ends the visitor's conversation `sid` (the Worker proves `visitor` and closes it).
+/// The visitor's rating of a conversation they end: thumbs up or not, and their comment.
+pub struct Rating {
+    pub up: bool,
+    pub comment: String,
+}
+
+/// Ends the visitor's conversation `sid` (the Worker proves `visitor` and closes it), with
+/// their rating.
 pub async fn end_conversation(
     base: &str,
     site: &str,
     sid: &str,
     visitor: &str,
+    rating: Option<Rating>,
     timeout_ms: u32,
 ) -> Result<(), ApiFailure> {
     let body = Object::new();
     let _ = Reflect::set(&body, &"visitor".into(), &visitor.into());
+    if let Some(rating) = rating {
+        let r = Object::new();
+        let score = if rating.up { "up" } else { "down" };
+        let _ = Reflect::set(&r, &"score".into(), &score.into());
+        let comment = rating.comment.trim();
+        if !comment.is_empty() {
+            let _ = Reflect::set(&r, &"comment".into(), &comment.into());
+        }
+        let _ = Reflect::set(&body, &"rating".into(), &r);
+    }
     let body = js_sys::JSON::stringify(&body)
         .ok()
         .and_then(|s| s.as_string())
@@ -337,4 +359,30 @@ pub fn date_time(ms: u64, locale: &str) -> String {
     js_sys::Date::new(&JsValue::from_f64(ms as f64))
         .to_locale_string(locale, &JsValue::UNDEFINED)
         .into()
+}
+
+#[wasm_bindgen(inline_js = r#"
+let audio;
+export function chime() {
+  try {
+    const A = window.AudioContext || window.webkitAudioContext;
+    if (!A) return;
+    audio ||= new A();
+    if (audio.state === 'suspended') audio.resume();
+    const t = audio.currentTime, tone = audio.createOscillator(), level = audio.createGain();
+    tone.type = 'sine';
+    tone.frequency.setValueAtTime(880, t);
+    tone.frequency.setValueAtTime(660, t + 0.12);
+    level.gain.setValueAtTime(0.12, t);
+    level.gain.exponentialRampToValueAtTime(0.001, t + 0.3);
+    tone.connect(level).connect(audio.destination);
+    tone.start(t);
+    tone.stop(t + 0.3);
+  } catch {}
+}
+"#)]
+extern "C" {
+    /// A short two-note chime (Web Audio, no file to fetch), quiet; nothing where audio is
+    /// missing or refused.
+    pub fn chime();
 }

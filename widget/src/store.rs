@@ -9,7 +9,7 @@ use std::collections::HashMap;
 
 use edgechat_core::chat::outbox::{in_order, local_id_of, outbox_key, Pending};
 use edgechat_core::chat::session::{
-    conversation_key, look_key, title_key, visitor_key, StoredSession,
+    conversation_key, look_key, muted_key, title_key, visitor_key, StoredSession,
 };
 use edgechat_core::ids::sid::ConversationSid;
 use edgechat_core::ids::site::SiteId;
@@ -96,6 +96,15 @@ impl Store {
     /// The panel's title, for embed.js's shell on the next page.
     pub fn save_title(&self, title: &str) {
         self.set(title_key(&self.site), Some(title.to_owned()));
+    }
+
+    /// The visitor muted the sound of messages arriving while the tab is hidden.
+    pub fn muted(&self) -> bool {
+        self.get(&muted_key(&self.site)).is_some()
+    }
+
+    pub fn set_muted(&self, muted: bool) {
+        self.set(muted_key(&self.site), muted.then(|| "1".into()));
     }
 
     pub fn save_visitor(&self, credential: Option<&str>) {

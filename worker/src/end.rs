@@ -1,14 +1,20 @@
 //! `POST /api/sites/{site}/conversations/{sid}/end`: the visitor ends their conversation.
 //!
 //! Visitors' SDK role may not close a conversation, so the Worker does it over REST, for a
-//! visitor who proves their credential (the body is the token route's: `{"visitor": "..."}`)
-//! and is a participant of that conversation. Anyone else gets `unknown_conversation` (404),
+//! visitor who proves their credential (`{"visitor": "..."}`, as the token route takes it) and
+//! is a participant of that conversation. Anyone else gets `unknown_conversation` (404),
 //! whether or not it exists. Ending an ended conversation is not an error (Retry is safe).
+//!
+//! On a site that asks for ratings, the body may carry the visitor's `rating`: it joins the
+//! conversation's attributes in the update that closes it (Twilio refuses any update of a closed
+//! conversation), so a rating for a conversation that has ended already is refused
+//! (`conversation_ended`, 409), as is one on a site that does not ask (`invalid_json`).
 
+use edgechat_core::api::end::{self as body, EndRequest};
 use edgechat_core::api::limits::Budget;
-use edgechat_core::api::{ApiError, ErrorCode, TokenRequest, MAX_BODY_BYTES};
+use edgechat_core::api::{ApiError, ErrorCode, MAX_BODY_BYTES};
 use edgechat_core::ids::sid::ConversationSid;
-use edgechat_core::twilio::rest::{self, ParticipantPage};
+use edgechat_core::twilio::rest::{self, ConversationState, ParticipantPage};
 use worker::{Env, Request};
 
 use crate::http::{self, Reply};
@@ -42,14 +48,17 @@ async fn end(mut req: Request, env: &Env, site: &Site, raw_sid: &str) -> Result<
     let sid: ConversationSid = raw_sid.parse().map_err(|_| unknown())?;
     let secrets = crate::token::secrets(env)?;
     let body = http::read_body(&mut req, MAX_BODY_BYTES, ErrorCode::InvalidJson).await?;
-    let request = TokenRequest::from_body(&body)
-        .map_err(|e| Reply::error(ApiError::new(ErrorCode::InvalidJson, e.to_string())))?;
-    let Some(credential) = request.visitor else {
-        return Err(Reply::error(ApiError::new(
+    let invalid = |why: String| {
+        Reply::error(ApiError::new(
             ErrorCode::InvalidJson,
-            "send {\"visitor\": \"<credential>\"}: the credential the token route gave",
-        )));
+            format!("{}: {why}", body::END_BODY),
+        ))
     };
+    let request = EndRequest::from_body(&body).map_err(|e| invalid(e.to_string()))?;
+    if request.rating.is_some() && !site.config.ask_rating {
+        return Err(invalid("this site does not ask for ratings".into()));
+    }
+    let credential = request.visitor;
     let identity = secrets
         .visitor_signer
         .verify(&credential, &site.id)
@@ -89,10 +98,49 @@ async fn end(mut req: Request, env: &Env, site: &Site, raw_sid: &str) -> Result<
     if !participants.has(&identity.to_string()) {
         return Err(unknown());
     }
-    twilio
-        .send(&rest::close_conversation(service, &sid))
+    let ended = || {
+        Reply::error(ApiError::new(
+            ErrorCode::ConversationEnded,
+            "this conversation has ended already; a rating can only come with its end",
+        ))
+    };
+    let attributes = match &request.rating {
+        None => None,
+        Some(rating) => {
+            let text = twilio
+                .send(&rest::fetch_conversation(service, &sid))
+                .await
+                .map_err(unavailable)?;
+            let conversation = ConversationState::read(&text).ok_or_else(|| {
+                unavailable(RestFailure::Unreadable {
+                    what: "conversation",
+                    error: "no state".into(),
+                })
+            })?;
+            if conversation.state == "closed" {
+                return Err(ended());
+            }
+            let now = String::from(js_sys::Date::new_0().to_iso_string());
+            Some(body::with_rating(&conversation.attributes, rating, &now))
+        }
+    };
+    match twilio
+        .send(&rest::close_conversation(
+            service,
+            &sid,
+            attributes.as_deref(),
+        ))
         .await
-        .map_err(unavailable)?;
+    {
+        Ok(_) => {}
+        // Closed already (an agent, or this visitor's earlier attempt whose answer was lost).
+        Err(RestFailure::Rejected(e)) if e.code == Some(rest::CLOSED_IS_FINAL) => {
+            if attributes.is_some() {
+                return Err(ended());
+            }
+        }
+        Err(other) => return Err(unavailable(other)),
+    }
     Ok(Reply::json(200, &Ended { state: "closed" }))
 }
 

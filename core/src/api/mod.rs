@@ -5,6 +5,7 @@
 //! the status its code maps to. Codes are part of the API: clients branch on them, so they never
 //! change meaning; messages are for people and may improve.
 
+pub mod end;
 pub mod limits;
 pub mod secrets;
 
@@ -59,10 +60,13 @@ pub enum ErrorCode {
     /// the site's config): the message names what to fix. 500, which Twilio does not retry: a
     /// retry cannot help until it is fixed.
     WebhookMisconfigured,
+    /// The conversation has ended already, and Twilio keeps a closed conversation as it is: a
+    /// rating can only come with the end itself.
+    ConversationEnded,
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 20] = [
+    pub const ALL: [ErrorCode; 21] = [
         ErrorCode::NotFound,
         ErrorCode::MethodNotAllowed,
         ErrorCode::UnknownSite,
@@ -83,6 +87,7 @@ impl ErrorCode {
         ErrorCode::WebhookMisconfigured,
         ErrorCode::UnknownConversation,
         ErrorCode::TwilioUnavailable,
+        ErrorCode::ConversationEnded,
     ];
 
     /// The code an error body names (`None` for one this version does not know).
@@ -112,6 +117,7 @@ impl ErrorCode {
             ErrorCode::WebhookMisconfigured => "webhook_misconfigured",
             ErrorCode::UnknownConversation => "unknown_conversation",
             ErrorCode::TwilioUnavailable => "twilio_unavailable",
+            ErrorCode::ConversationEnded => "conversation_ended",
         }
     }
 
@@ -124,6 +130,7 @@ impl ErrorCode {
             | ErrorCode::InvalidSignature => 403,
             ErrorCode::NotFound | ErrorCode::UnknownSite | ErrorCode::UnknownConversation => 404,
             ErrorCode::MethodNotAllowed => 405,
+            ErrorCode::ConversationEnded => 409,
             ErrorCode::BodyTooLarge => 413,
             ErrorCode::RateLimited => 429,
             ErrorCode::Internal | ErrorCode::WebhookMisconfigured => 500,

@@ -14,6 +14,11 @@ pub fn conversation_key(site: &SiteId) -> String {
     format!("edgechat:{site}:conversation")
 }
 
+/// "1" when the visitor muted the sound a message makes while the tab is hidden.
+pub fn muted_key(site: &SiteId) -> String {
+    format!("edgechat:{site}:muted")
+}
+
 /// The launcher's look from the site's last public config, for embed.js to draw the launcher
 /// right before the app has loaded: `launcher_look(brand, bottom_left)`.
 pub fn look_key(site: &SiteId) -> String {

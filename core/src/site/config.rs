@@ -75,6 +75,14 @@ pub struct SiteConfig {
     /// the conversations its visitors start; by default only scheme, host and path are kept.
     #[serde(default)]
     pub keep_page_query: bool,
+    /// Ask the visitor, as they end a conversation, for a thumbs up or down and a comment (kept
+    /// in the conversation's attributes as `edgechat_rating`).
+    #[serde(default)]
+    pub ask_rating: bool,
+    /// Play a short sound when a message arrives while the page's tab is hidden (the visitor can
+    /// mute it from the panel's menu).
+    #[serde(default)]
+    pub sound: bool,
     #[serde(default)]
     pub rate_limits: RateLimits,
 }
@@ -182,6 +190,8 @@ impl SiteConfig {
             greeting: self.greeting.clone(),
             locale: self.locale.clone(),
             keep_page_query: self.keep_page_query,
+            ask_rating: self.ask_rating,
+            sound: self.sound,
             sdk_url: sdk_url.map(str::to_owned),
             realtime_url: realtime_url.cloned(),
         }
@@ -197,6 +207,10 @@ pub struct PublicConfig {
     pub locale: Locale,
     /// Whether the widget keeps the page address's query in a new conversation's attributes.
     pub keep_page_query: bool,
+    /// Whether the visitor is asked for a rating as they end a conversation.
+    pub ask_rating: bool,
+    /// Whether a message arriving while the tab is hidden plays a sound.
+    pub sound: bool,
     /// Where the widget loads the Conversations SDK from, when the Worker overrides it; absent,
     /// the widget loads the vendored copy whose content-hashed name embed.js knows.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -955,7 +969,7 @@ mod tests {
         }
         assert_eq!(
             json,
-            r##"{"site":"acme","appearance":{"title":"Chat with us","brand_color":"#0263E0","position":"bottom-right"},"greeting":"Hi","locale":"en-US","keep_page_query":false,"sdk_url":"/vendor/sdk.js"}"##
+            r##"{"site":"acme","appearance":{"title":"Chat with us","brand_color":"#0263E0","position":"bottom-right"},"greeting":"Hi","locale":"en-US","keep_page_query":false,"ask_rating":false,"sound":false,"sdk_url":"/vendor/sdk.js"}"##
         );
     }
 

@@ -145,15 +145,59 @@ pub fn list_participants(service: &ServiceSid, conversation: &ConversationSid) -
 
 /// `POST .../Conversations/{CH}` with `State=closed`: the conversation ends (for good, as
 /// Twilio treats closed), announced to the service's webhooks.
-pub fn close_conversation(service: &ServiceSid, conversation: &ConversationSid) -> RestRequest {
+/// Closes the conversation; with `attributes`, replaces them in the same update (the only one
+/// that can: Twilio refuses any update of a closed conversation, error [`CLOSED_IS_FINAL`]).
+pub fn close_conversation(
+    service: &ServiceSid,
+    conversation: &ConversationSid,
+    attributes: Option<&str>,
+) -> RestRequest {
     let mut request = RestRequest::new(
         Method::Post,
         conversation_path(service, conversation),
         "close_conversation",
-    )
-    .param("State", "closed");
+    );
+    if let Some(attributes) = attributes {
+        request = request.param("Attributes", attributes);
+    }
+    let mut request = request.param("State", "closed");
     request.announce = true;
     request
+}
+
+/// Twilio's error for an update of a closed conversation ("final closed state").
+pub const CLOSED_IS_FINAL: u32 = 50377;
+
+/// Fetches one conversation (its state and attributes).
+pub fn fetch_conversation(service: &ServiceSid, conversation: &ConversationSid) -> RestRequest {
+    RestRequest::new(
+        Method::Get,
+        conversation_path(service, conversation),
+        "fetch_conversation",
+    )
+}
+
+/// What the end route reads of a conversation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConversationState {
+    pub state: String,
+    pub attributes: String,
+}
+
+impl ConversationState {
+    /// Reads a fetched conversation. Read through a map of raw values, the one reader the end
+    /// route uses for its body and the attributes too, rather than a derived reader of its own
+    /// (each costs the Worker's upload a few KiB).
+    pub fn read(body: &str) -> Option<ConversationState> {
+        let fields: std::collections::BTreeMap<String, Box<serde_json::value::RawValue>> =
+            serde_json::from_slice(body.as_bytes()).ok()?;
+        let text =
+            |name: &str| -> Option<String> { serde_json::from_str(fields.get(name)?.get()).ok() };
+        Some(ConversationState {
+            state: text("state")?,
+            attributes: text("attributes").unwrap_or_else(|| "{}".into()),
+        })
+    }
 }
 
 /// One page of participants: their identities (chat participants have one; SMS ones do not).

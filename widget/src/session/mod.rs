@@ -42,6 +42,10 @@ pub struct Look {
     pub bottom_left: bool,
     pub greeting: Option<String>,
     pub locale: Option<String>,
+    /// The site asks for a rating as the visitor ends a conversation.
+    pub ask_rating: bool,
+    /// The site plays a sound for messages that arrive while the tab is hidden.
+    pub sound: bool,
 }
 
 /// Where ending the conversation stands.
@@ -258,6 +262,8 @@ impl Session {
                 bottom_left: config.bottom_left,
                 greeting: config.greeting,
                 locale: config.locale,
+                ask_rating: config.ask_rating,
+                sound: config.sound,
             });
             let mut state = self.state.borrow_mut();
             state.config_loaded = true;
@@ -395,7 +401,16 @@ impl Session {
     }
 
     /// The visitor confirmed "End conversation": the Worker closes it (their SDK role may not).
-    pub fn end_conversation(&self) {
+    /// The visitor muted the sound of messages arriving while the tab is hidden.
+    pub fn muted(&self) -> bool {
+        self.store.muted()
+    }
+
+    pub fn set_muted(&self, muted: bool) {
+        self.store.set_muted(muted);
+    }
+
+    pub fn end_conversation(&self, rating: Option<net::Rating>) {
         let (conversation, credential) = {
             let state = self.state.borrow();
             (state.conversation.clone(), state.credential.clone())
@@ -412,6 +427,7 @@ impl Session {
                 session.site.as_str(),
                 &sid,
                 &credential,
+                rating,
                 10_000,
             )
             .await;
@@ -491,6 +507,9 @@ impl Session {
                     state.hidden_unread
                 };
                 net::set_page_title(&title_with_unread(&net::page_title(), unread));
+                if view.look.peek().sound && !self.store.muted() {
+                    net::chime();
+                }
             } else if (view.open)() {
                 self.mark_read();
             }

@@ -31,9 +31,17 @@ pub fn Panel() -> Element {
     let elements = use_context::<Elements>();
     let view = session.view;
     let open = (view.open)();
-    let title = view.look.read().title.clone();
+    let (title, ask_rating, sound) = {
+        let look = view.look.read();
+        (look.title.clone(), look.ask_rating, look.sound)
+    };
     let mut menu = use_signal(|| false);
     let menu_open = menu();
+    let mut muted = use_signal(|| session.muted());
+    // The rating given as the visitor ends: thumbs up (true) or down, and a comment.
+    let mut score = use_signal(|| None::<bool>);
+    let mut comment = use_signal(String::new);
+    let chat = (view.active)() || (view.ending)() == Ending::Ended;
     let s = session.clone();
     rsx! {
         div {
@@ -51,7 +59,7 @@ pub fn Panel() -> Element {
             },
             div { class: "head",
                 h2 { id: "ec-title", "{title}" }
-                if (view.active)() || (view.ending)() == Ending::Ended {
+                if chat || sound {
                     button {
                         class: "icon",
                         r#type: "button",
@@ -76,10 +84,28 @@ pub fn Panel() -> Element {
             }
             if menu_open {
                 div { id: "ec-menu", class: "menu", role: "menu", aria_label: "Chat options",
+                    if sound {
+                        button {
+                            role: "menuitemcheckbox",
+                            r#type: "button",
+                            aria_checked: "{!muted()}",
+                            onmounted: move |e| super::focus_later(super::html_element(&e)),
+                            onclick: {
+                                let s = session.clone();
+                                move |_| {
+                                    let now = !muted();
+                                    s.set_muted(now);
+                                    muted.set(now);
+                                }
+                            },
+                            "Sound for new messages"
+                        }
+                    }
+                    if chat {
                     button {
                         role: "menuitem",
                         r#type: "button",
-                        onmounted: move |e| super::focus_later(super::html_element(&e)),
+                        onmounted: move |e| if !sound { super::focus_later(super::html_element(&e)) },
                         onclick: {
                             let s = session.clone();
                             move |_| {
@@ -88,6 +114,7 @@ pub fn Panel() -> Element {
                             }
                         },
                         "Download transcript"
+                    }
                     }
                     if (view.active)() && (view.ending)() == Ending::No {
                         button {
@@ -106,13 +133,44 @@ pub fn Panel() -> Element {
                 Ending::Asking => rsx! {
                     div { class: "confirm", role: "group", aria_label: "End conversation",
                         p { "End this conversation? You can start a new one afterwards." }
+                        if ask_rating {
+                            div { class: "rate", role: "group", aria_label: "Rate this conversation (optional)",
+                                p { "How was it? (optional)" }
+                                for (up, label, face) in [(true, "Good", "👍"), (false, "Not good", "👎")] {
+                                    button {
+                                        class: "icon",
+                                        r#type: "button",
+                                        aria_label: "{label}",
+                                        aria_pressed: "{score() == Some(up)}",
+                                        onclick: move |_| score.set(if score() == Some(up) { None } else { Some(up) }),
+                                        "{face}"
+                                    }
+                                }
+                                if score().is_some() {
+                                    textarea {
+                                        aria_label: "Comment (optional)",
+                                        placeholder: "Tell us more (optional)",
+                                        maxlength: "1000",
+                                        rows: "2",
+                                        value: "{comment}",
+                                        oninput: move |e| comment.set(e.value()),
+                                    }
+                                }
+                            }
+                        }
                         button {
                             class: "primary",
                             r#type: "button",
                             onmounted: move |e| super::focus_later(super::html_element(&e)),
                             onclick: {
                                 let s = session.clone();
-                                move |_| s.end_conversation()
+                                move |_| {
+                                    let rating = score().map(|up| crate::net::Rating {
+                                        up,
+                                        comment: comment.peek().clone(),
+                                    });
+                                    s.end_conversation(rating)
+                                }
                             },
                             "End conversation"
                         }
