@@ -134,6 +134,8 @@ test('GET config returns only the public part', async () => {
     appearance: { title: 'Acme help', brand_color: '#112233', position: 'bottom-left' },
     greeting: 'Hallo! Wie können wir helfen?',
     keep_page_query: false,
+    ask_rating: false,
+    sound: false,
     locale: 'de-DE',
   });
   for (const hidden of ['IS1111', 'CR2222', 'FW3333', 'acme.test', 'localhost', ...Object.values(secrets)]) {

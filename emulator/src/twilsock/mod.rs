@@ -435,6 +435,10 @@ struct Session {
     twilsock: Arc<Twilsock>,
     socket: WebSocket,
     pushes: mpsc::UnboundedSender<Notification>,
+    /// Pushes waiting to be written: flushed before every reply, so that a reply never shows a
+    /// write whose events this client has not been sent (the SDK's Sync list takes an item that
+    /// a page brought first as known, and drops its added event: a lost `messageAdded`).
+    push_rx: mpsc::UnboundedReceiver<Notification>,
     /// Set by `init`; the identity stays for `update`.
     client: Option<Client>,
     /// The token ran out on this socket: requests are refused until `update`.
@@ -454,7 +458,7 @@ enum Next {
 impl Session {
     async fn run(twilsock: Arc<Twilsock>, socket: WebSocket) {
         let id = twilsock.app.next_id();
-        let (pushes, mut push_rx) = mpsc::unbounded_channel();
+        let (pushes, push_rx) = mpsc::unbounded_channel();
         let (control, mut control_rx) = mpsc::unbounded_channel();
         twilsock.connections.lock().unwrap().insert(
             id,
@@ -469,6 +473,7 @@ impl Session {
             twilsock: twilsock.clone(),
             socket,
             pushes,
+            push_rx,
             client: None,
             expired: false,
             warned: false,
@@ -489,7 +494,7 @@ impl Session {
                     Some(Ok(WsMessage::Close(_))) | None | Some(Err(_)) => Next::Close,
                     Some(Ok(_)) => Next::Continue,
                 },
-                Some(push) = push_rx.recv() => s.on_push(push).await,
+                Some(push) = s.push_rx.recv() => s.on_push(push).await,
                 Some(control) = control_rx.recv() => s.on_control(control).await,
                 _ = clock.tick() => s.on_tick().await,
             };
@@ -517,8 +522,22 @@ impl Session {
         }
     }
 
+    /// Writes (or holds) every push queued so far: a reply goes after the events of every write
+    /// it can show.
+    async fn flush_pushes(&mut self) -> Next {
+        while let Ok(push) = self.push_rx.try_recv() {
+            if matches!(self.on_push(push).await, Next::Close) {
+                return Next::Close;
+            }
+        }
+        Next::Continue
+    }
+
     /// A `reply` with a transport status (and, for tunnelled requests, the HTTP answer).
     async fn reply(&mut self, id: &str, status: u16, extra: Value, http: Option<Reply>) -> Next {
+        if matches!(self.flush_pushes().await, Next::Close) {
+            return Next::Close;
+        }
         let mut header = json!({
             "method": "reply",
             "id": id,
@@ -545,6 +564,9 @@ impl Session {
     }
 
     async fn refuse(&mut self, id: &str, e: &TwilioError) -> Next {
+        if matches!(self.flush_pushes().await, Next::Close) {
+            return Next::Close;
+        }
         let header = json!({"status": {"code": e.status, "status": reason(e.status), "errorCode": e.code, "description": e.message}});
         let mut full = json!({"method": "reply", "id": id});
         full.as_object_mut()

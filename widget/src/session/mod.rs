@@ -508,7 +508,7 @@ impl Session {
                 };
                 net::set_page_title(&title_with_unread(&net::page_title(), unread));
                 if view.look.peek().sound && !self.store.muted() {
-                    net::chime();
+                    let _ = net::chime();
                 }
             } else if (view.open)() {
                 self.mark_read();
