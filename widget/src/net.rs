@@ -191,8 +191,7 @@ pub async fn end_conversation(
     rating: Option<Rating>,
     timeout_ms: u32,
 ) -> Result<(), ApiFailure> {
-    let body = Object::new();
-    let _ = Reflect::set(&body, &"visitor".into(), &visitor.into());
+    let body = visitor_body(Some(visitor));
     if let Some(rating) = rating {
         let r = Object::new();
         let score = if rating.up { "up" } else { "down" };
@@ -203,17 +202,30 @@ pub async fn end_conversation(
         }
         let _ = Reflect::set(&body, &"rating".into(), &r);
     }
-    let body = js_sys::JSON::stringify(&body)
-        .ok()
-        .and_then(|s| s.as_string())
-        .unwrap_or_default();
     request(
         &format!("{base}api/sites/{site}/conversations/{sid}/end"),
-        Some(&body),
+        Some(&stringify(&body)),
         timeout_ms,
     )
     .await
     .map(|_| ())
+}
+
+/// `{"visitor": "<credential>"}`, or `{}` for a new visitor: the body the token and end routes
+/// both start from.
+fn visitor_body(visitor: Option<&str>) -> Object {
+    let body = Object::new();
+    if let Some(visitor) = visitor {
+        let _ = Reflect::set(&body, &"visitor".into(), &visitor.into());
+    }
+    body
+}
+
+fn stringify(body: &Object) -> String {
+    js_sys::JSON::stringify(body)
+        .ok()
+        .and_then(|s| s.as_string())
+        .unwrap_or_else(|| "{}".into())
 }
 
 /// A token; the request is abandoned after `timeout_ms` without an answer.
@@ -223,14 +235,7 @@ pub async fn token(
     visitor: Option<&str>,
     timeout_ms: u32,
 ) -> Result<Token, ApiFailure> {
-    let body = Object::new();
-    if let Some(visitor) = visitor {
-        let _ = Reflect::set(&body, &"visitor".into(), &visitor.into());
-    }
-    let body = js_sys::JSON::stringify(&body)
-        .ok()
-        .and_then(|s| s.as_string())
-        .unwrap_or_else(|| "{}".into());
+    let body = stringify(&visitor_body(visitor));
     let json = request(
         &format!("{base}api/sites/{site}/token"),
         Some(&body),

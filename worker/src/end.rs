@@ -19,22 +19,13 @@ use worker::{Env, Request};
 
 use crate::http::{self, Reply};
 use crate::limits;
-use crate::sites::{self, OriginRule, Site};
+use crate::sites::{self, Site};
 use crate::twilio::{RestFailure, TwilioClient};
 
 pub async fn handle(req: Request, env: &Env, raw_site: &str, raw_sid: &str) -> Reply {
-    sites::route(
-        req,
-        env,
-        raw_site,
-        OriginRule::Required,
-        "POST, OPTIONS",
-        |req, site| async move {
-            match end(req, env, &site, raw_sid).await {
-                Ok(reply) | Err(reply) => reply,
-            }
-        },
-    )
+    sites::post(req, env, raw_site, |req, site| async move {
+        end(req, env, &site, raw_sid).await
+    })
     .await
 }
 

@@ -28,19 +28,19 @@ pub async fn handle(req: Request, env: &Env, raw_site: &str) -> Reply {
                 Ok(v) => match RealtimeUrl::try_from(v.to_string()) {
                     Ok(url) => Some(url),
                     Err(e) => {
-                        return Reply::error(ApiError::new(
+                        return Err(Reply::error(ApiError::new(
                             ErrorCode::InvalidVar,
                             format!("{REALTIME_URL_VAR}: {e}"),
-                        ))
+                        )))
                     }
                 },
             };
-            Reply::json(
+            Ok(Reply::json(
                 200,
                 &site
                     .config
                     .public(&site.id, sdk_url.as_deref(), realtime_url.as_ref()),
-            )
+            ))
         },
     )
     .await

@@ -15,7 +15,7 @@ use worker::{Env, Request};
 
 use crate::http::{self, Reply};
 use crate::limits;
-use crate::sites::{self, OriginRule, Site};
+use crate::sites::{self, Site};
 
 #[wasm_bindgen]
 extern "C" {
@@ -25,19 +25,9 @@ extern "C" {
 }
 
 pub async fn handle(req: Request, env: &Env, raw_site: &str) -> Reply {
-    sites::route(
-        req,
-        env,
-        raw_site,
-        OriginRule::Required,
-        "POST, OPTIONS",
-        |req, site| async move {
-            match issue(req, env, &site).await {
-                Ok(reply) => reply,
-                Err(reply) => reply,
-            }
-        },
-    )
+    sites::post(req, env, raw_site, |req, site| async move {
+        issue(req, env, &site).await
+    })
     .await
 }
 

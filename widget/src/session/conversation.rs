@@ -114,10 +114,18 @@ impl Session {
                 }),
             );
         }
+        // Someone else's read horizon moved ("Seen"); the visitor's own moves with every message
+        // they read, and changes nothing here.
         let s = sid.clone();
+        let me = self.identity();
         listen(
             "participantUpdated",
-            Box::new(move |_| post(Event::Participants(s.clone()))),
+            Box::new(move |update| {
+                let participant = net::get(&update, "participant");
+                if sdk::participant_identity(&participant) != me {
+                    post(Event::Participants(s.clone()))
+                }
+            }),
         );
         for (event, removed) in [("updated", false), ("removed", true)] {
             let s = sid.clone();
