@@ -80,7 +80,14 @@ type Queue = { q?: ArrayLike<unknown>[] };
   const host = d.createElement('edgechat-widget');
   // The launcher's look from the site's last config (written by the app): "<brand> <side>".
   const [brand, left] = parseLook(read('look'));
-  host.style.cssText = `all:initial!important;--ec-brand:${brand || '#0263e0'}!important`;
+  // The visual viewport (what the visitor sees: on a phone, not the layout viewport that a page
+  // wider than the screen stretches, nor what the on-screen keyboard covers) as --vl, --vt, --vw
+  // and --vh: the launcher and the phone's full-screen panel are placed in it, kept current.
+  const vv = w.visualViewport;
+  const place = () =>
+    (host.style.cssText = `all:initial!important;--ec-brand:${brand || '#0263e0'}!important;--vl:${vv?.offsetLeft || 0}px!important;--vt:${vv?.offsetTop || 0}px!important;--vw:${vv?.width || w.innerWidth}px!important;--vh:${vv?.height || w.innerHeight}px!important`);
+  place();
+  for (const e of ['resize', 'scroll']) (vv || w).addEventListener(e, place);
   const title = read('title') || 'Chat';
   const root = host.attachShadow({ mode: 'open' });
   // Launcher styles (Paste: color-background-primary, shadow, border-radius-circle; the app's
@@ -88,7 +95,7 @@ type Queue = { q?: ArrayLike<unknown>[] };
   // browser's own focus ring shows) and the shell's: the app's panel (widget/src/widget.css) in
   // short, which it replaces.
   root.innerHTML =
-    '<style>button{margin:0;padding:0;border:0;color:#fff;background:var(--ec-brand);cursor:pointer}.launcher{position:fixed;z-index:2147483647;bottom:20px;right:20px;width:56px;height:56px;border-radius:50%;display:flex;align-items:center;justify-content:center;box-shadow:0 4px 16px rgba(18,28,45,.2)}svg{width:28px;height:28px;fill:currentColor}.sh{position:fixed;z-index:2147483647;bottom:88px;right:20px;width:376px;height:min(640px,calc(100vh - 108px));display:flex;flex-direction:column;background:#f4f4f6;border-radius:8px;box-shadow:0 16px 24px rgba(18,28,45,.2);overflow:hidden;font:14px/20px sans-serif}.sh[hidden]{display:none}.sh *{box-sizing:border-box;margin:0}.sh h2{flex:1;font-size:16px}.hd,form{display:flex;gap:8px;padding:12px 16px;background:var(--ec-brand);color:#fff}.lg{flex:1;overflow:auto;padding:16px;display:flex;flex-direction:column;gap:8px}.lg p{align-self:center;color:#606b85}.q.q{align-self:flex-end;padding:8px 12px;border-radius:8px;background:var(--ec-brand);color:#fff;white-space:pre-wrap}form{background:#fff}textarea{flex:1;resize:none;padding:8px 12px;font:inherit;border:1px solid #8891aa}.sh button{width:40px;height:40px}.sh button,textarea{border-radius:4px}.left,.left .launcher{right:auto;left:20px}@media (max-width:599px){.sh.sh{inset:0;width:auto;height:auto;border-radius:0}}</style>' +
+    '<style>button{margin:0;padding:0;border:0;color:#fff;background:var(--ec-brand);cursor:pointer}.launcher{position:fixed;z-index:2147483647;left:calc(var(--vl) + var(--vw) - 76px);top:calc(var(--vt) + var(--vh) - 76px - env(safe-area-inset-bottom,0px));width:56px;height:56px;border-radius:50%;display:flex;align-items:center;justify-content:center;box-shadow:0 4px 16px rgba(18,28,45,.2)}svg{width:28px;height:28px;fill:currentColor}.sh{position:fixed;z-index:2147483647;bottom:88px;right:20px;width:376px;height:min(640px,calc(100vh - 108px));display:flex;flex-direction:column;background:#f4f4f6;border-radius:8px;box-shadow:0 16px 24px rgba(18,28,45,.2);overflow:hidden;font:14px/20px sans-serif}.sh[hidden]{display:none}.sh *{box-sizing:border-box;margin:0}.sh h2{flex:1;font-size:16px}.hd,form{display:flex;gap:8px;padding:12px 16px;background:var(--ec-brand);color:#fff}.lg{flex:1;overflow:auto;padding:16px;display:flex;flex-direction:column;gap:8px}.lg p{align-self:center;color:#606b85}.q.q{align-self:flex-end;padding:8px 12px;border-radius:8px;background:var(--ec-brand);color:#fff;white-space:pre-wrap}form{background:#fff}textarea{flex:1;resize:none;padding:8px 12px;font:16px sans-serif;border:1px solid #8891aa}.sh button{width:44px;height:44px}.sh button,textarea{border-radius:4px}.left{right:auto;left:20px}.left .launcher{left:calc(var(--vl) + 20px)}@media (max-width:599px){.sh.sh{left:var(--vl);top:var(--vt);width:var(--vw);height:var(--vh);border-radius:0}}</style>' +
     `<button class="launcher${left ? ' left' : ''}" aria-label="Open chat" aria-expanded="false" aria-haspopup="dialog"><svg viewBox="0 0 24 24" aria-hidden="true"><path d="M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H8l-4 4V6a2 2 0 0 1 2-2z"/></svg></button><div></div>`;
   const placeholder = root.querySelector('button')!;
   const mountPoint = root.querySelector('div')!;

@@ -2,8 +2,12 @@
 // tests/size-budget.test.mjs) and `npm run bench` read them from here. README (Budgets) says what
 // each protects, and ARCHITECTURE.md (Decisions) why each is where it is.
 
-/** embed.js, the only eager download (it draws the launcher, and the panel's shell on a click). */
-export const EMBED_GZIP_BYTES = 2560;
+/**
+ * embed.js, the only eager download (it draws the launcher, and the panel's shell on a click):
+ * 2560 bytes until placing the launcher and the phone's panel in the visual viewport cost 157
+ * (2539 -> 2696), so that they are in view on a page wider than a phone's screen.
+ */
+export const EMBED_GZIP_BYTES = 2700;
 
 /**
  * The widget fetched on open (wasm with its CSS, and its JS glue; not the SDK): CI's ceiling,
