@@ -11,7 +11,7 @@ import {
 
 useWidgetEnv({
   service: 'IS' + 'd4'.repeat(16),
-  sites: () => ({ plain: config(quiet), hostile: config(quiet), csp: config(quiet), globals: config(quiet), patched: config(quiet) }),
+  sites: () => ({ plain: config(quiet), hostile: config(quiet), csp: config(quiet), globals: config(quiet), patched: config(quiet), tt: config(quiet) }),
 });
 
 test('a host page with aggressive global CSS renders the widget unchanged, and the widget changes nothing outside its host element', async (t) => {
@@ -73,6 +73,25 @@ test('a strict Content-Security-Policy (the README\'s lines): no eval, no inline
   page.on('console', (m) => { if (/Content Security Policy/i.test(m.text())) violations.push(m.text()); });
   await openAndConnect(page);
   await send(page, 'Under a strict CSP');
+  await noneSending(page);
+  assert.deepEqual(violations, []);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('a page that enforces Trusted Types (the README\'s line): the widget works through its edgechat policy, with no violation', async (t) => {
+  const ws = emu.url.replace('http://', 'ws://');
+  const csp = `default-src 'none'; script-src ${worker.url} ${emu.url} 'wasm-unsafe-eval'; `
+    + `connect-src ${worker.url} ${emu.url} ${ws}; style-src 'unsafe-inline'; img-src 'none'; `
+    + "require-trusted-types-for 'script'; trusted-types edgechat";
+  const { page, errors } = await visit(t, 'tt', { headers: { 'Content-Security-Policy': csp } });
+  const violations = [];
+  page.on('console', (m) => { if (/Content Security Policy|Trusted Type|TrustedHTML|TrustedScriptURL/i.test(m.text())) violations.push(m.text()); });
+  assert.equal(await page.evaluate(() => { try { document.body.innerHTML = '<b>x</b>'; return 'accepted'; } catch { return 'refused'; } }), 'refused', 'the page enforces Trusted Types');
+  violations.length = 0;
+  // The shell first (the click before the widget has loaded), then the app and the SDK's realm.
+  await openAndConnect(page);
+  await send(page, 'Under Trusted Types');
   await noneSending(page);
   assert.deepEqual(violations, []);
   assert.deepEqual(errors, []);

@@ -22,7 +22,17 @@ function start(parent, url) {
     script.onerror = () => reject(new Error('the SDK script did not load'));
   });
   loaded.catch(() => {}); // Judged by whoever takes the frame.
-  script.src = url;
+  // Trusted Types (inherited from the page, with its policy): this URL and no other, through the
+  // frame's own `edgechat` policy.
+  let trusted = url;
+  try {
+    trusted = frame.contentWindow.trustedTypes?.createPolicy('edgechat', {
+      createScriptURL: (u) => { if (u !== url) throw new TypeError('edgechat: only the SDK loads here'); return u; },
+    }).createScriptURL(url) ?? url;
+  } catch {
+    // Not allowed by the page's trusted-types: the plain URL (refused where they are enforced).
+  }
+  script.src = trusted;
   (inner.head || inner.documentElement).appendChild(script);
   return [frame, loaded];
 }

@@ -5,9 +5,10 @@
 /**
  * embed.js, the only eager download (it draws the launcher, and the panel's shell on a click):
  * 2560 bytes until placing the launcher and the phone's panel in the visual viewport cost 157
- * (2539 -> 2696), so that they are in view on a page wider than a phone's screen.
+ * (2539 -> 2696), so that they are in view on a page wider than a phone's screen, and its
+ * Trusted Types policy 61 (2757).
  */
-export const EMBED_GZIP_BYTES = 2700;
+export const EMBED_GZIP_BYTES = 2760;
 
 /**
  * The widget fetched on open (wasm with its CSS, and its JS glue; not the SDK): CI's ceiling,
