@@ -131,7 +131,7 @@ test('GET config returns only the public part', async () => {
   const text = await res.text();
   assert.deepEqual(JSON.parse(text), {
     site: 'acme',
-    appearance: { title: 'Acme help', brand_color: '#112233', position: 'bottom-left' },
+    appearance: { title: 'Acme help', brand_color: '#112233', position: 'bottom-left', theme: 'auto' },
     greeting: 'Hallo! Wie können wir helfen?',
     keep_page_query: false,
     ask_rating: false,
@@ -148,7 +148,7 @@ test('GET config applies defaults and works without Origin (same-origin GET)', a
   assert.equal(res.status, 200);
   assert.equal(res.headers.get('access-control-allow-origin'), null);
   const body = await res.json();
-  assert.deepEqual(body.appearance, { title: 'Chat with us', brand_color: '#0263E0', position: 'bottom-right' });
+  assert.deepEqual(body.appearance, { title: 'Chat with us', brand_color: '#0263E0', position: 'bottom-right', theme: 'auto' });
   assert.equal(body.locale, 'en-US');
   assert.equal(body.greeting, null);
 });

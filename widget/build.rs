@@ -10,10 +10,14 @@ use std::fmt::Write;
 use std::path::PathBuf;
 
 const TOKENS: &str = "../node_modules/@twilio-paste/design-tokens/dist/tokens.json";
+/// Paste's dark theme: the same token names, other values.
+const DARK_TOKENS: &str =
+    "../node_modules/@twilio-paste/design-tokens/dist/themes/dark/tokens.json";
 const CSS: &str = "src/widget.css";
 
 fn main() {
     println!("cargo:rerun-if-changed={TOKENS}");
+    println!("cargo:rerun-if-changed={DARK_TOKENS}");
     println!("cargo:rerun-if-changed={CSS}");
     let tokens = std::fs::read_to_string(TOKENS).unwrap_or_else(|e| {
         panic!("cannot read {TOKENS} ({e}): run `bash scripts/setup.sh` (npm ci) first")
@@ -41,6 +45,28 @@ fn main() {
         write!(out, "--paste-{name}:{value};").unwrap();
     }
     out.push('}');
+    // Dark: the tokens whose dark value differs, for `.ec.dark` (the site forces it) and for
+    // `.ec.auto` when the visitor's system prefers dark.
+    let dark: BTreeMap<String, serde_json::Value> = serde_json::from_str(
+        &std::fs::read_to_string(DARK_TOKENS).expect("Paste's dark theme tokens"),
+    )
+    .expect("a flat object of token names");
+    let mut dark_vars = String::new();
+    for (name, light) in &used {
+        let value = match dark.get(name) {
+            Some(serde_json::Value::String(v)) => rem_to_px(v),
+            Some(serde_json::Value::Number(n)) => n.to_string(),
+            _ => continue,
+        };
+        if &value != light {
+            write!(dark_vars, "--paste-{name}:{value};").unwrap();
+        }
+    }
+    write!(
+        out,
+        ".ec.dark{{{dark_vars}color-scheme:dark}}@media (prefers-color-scheme:dark){{.ec.auto{{{dark_vars}color-scheme:dark}}}}"
+    )
+    .unwrap();
     out.push_str(&strip(&css));
     let path = PathBuf::from(std::env::var("OUT_DIR").unwrap()).join("widget.css");
     std::fs::write(path, out).unwrap();

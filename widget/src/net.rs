@@ -130,6 +130,8 @@ pub struct PublicConfig {
     pub title: Option<String>,
     pub brand_color: Option<String>,
     pub bottom_left: bool,
+    /// `auto`, `light` or `dark`.
+    pub theme: String,
     pub greeting: Option<String>,
     pub locale: Option<String>,
     pub keep_page_query: bool,
@@ -156,6 +158,12 @@ pub async fn config(base: &str, site: &str) -> Result<PublicConfig, ApiFailure> 
         title: get_str(&appearance, "title"),
         brand_color: get_str(&appearance, "brand_color"),
         bottom_left: get_str(&appearance, "position").as_deref() == Some("bottom-left"),
+        theme: match get_str(&appearance, "theme").as_deref() {
+            Some("light") => "light",
+            Some("dark") => "dark",
+            _ => "auto",
+        }
+        .into(),
         greeting: get_str(&json, "greeting"),
         locale: get_str(&json, "locale"),
         keep_page_query: get(&json, "keep_page_query").as_bool().unwrap_or(false),

@@ -556,6 +556,8 @@ pub struct Appearance {
     pub title: Text<60>,
     pub brand_color: Color,
     pub position: Position,
+    /// Light or dark: `auto` (the default) follows the visitor's `prefers-color-scheme`.
+    pub theme: Theme,
 }
 
 impl Default for Appearance {
@@ -564,8 +566,18 @@ impl Default for Appearance {
             title: Text::try_from("Chat with us".to_owned()).expect("a valid title"),
             brand_color: Color("#0263E0".into()),
             position: Position::BottomRight,
+            theme: Theme::Auto,
         }
     }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Theme {
+    #[default]
+    Auto,
+    Light,
+    Dark,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -969,7 +981,7 @@ mod tests {
         }
         assert_eq!(
             json,
-            r##"{"site":"acme","appearance":{"title":"Chat with us","brand_color":"#0263E0","position":"bottom-right"},"greeting":"Hi","locale":"en-US","keep_page_query":false,"ask_rating":false,"sound":false,"sdk_url":"/vendor/sdk.js"}"##
+            r##"{"site":"acme","appearance":{"title":"Chat with us","brand_color":"#0263E0","position":"bottom-right","theme":"auto"},"greeting":"Hi","locale":"en-US","keep_page_query":false,"ask_rating":false,"sound":false,"sdk_url":"/vendor/sdk.js"}"##
         );
     }
 

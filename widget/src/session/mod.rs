@@ -40,6 +40,8 @@ pub struct Look {
     pub title: String,
     pub brand_color: Option<String>,
     pub bottom_left: bool,
+    /// `auto` (the visitor's system decides), `light` or `dark`: the root's class.
+    pub theme: String,
     pub greeting: Option<String>,
     pub locale: Option<String>,
     /// The site asks for a rating as the visitor ends a conversation.
@@ -260,6 +262,7 @@ impl Session {
                 title: config.title.unwrap_or_else(|| look.peek().title.clone()),
                 brand_color: config.brand_color,
                 bottom_left: config.bottom_left,
+                theme: config.theme,
                 greeting: config.greeting,
                 locale: config.locale,
                 ask_rating: config.ask_rating,

@@ -236,9 +236,15 @@ pub fn App() -> Element {
         .as_ref()
         .map(|c| format!("--ec-brand:{c}"))
         .unwrap_or_default();
+    let theme = if look.theme.is_empty() {
+        "auto"
+    } else {
+        look.theme.as_str()
+    };
+    let side = if look.bottom_left { " left" } else { "" };
     rsx! {
         style { {CSS} }
-        div { class: if look.bottom_left { "ec left" } else { "ec" }, style: "{brand}",
+        div { class: "ec {theme}{side}", style: "{brand}",
             launcher::Launcher {}
             panel::Panel {}
         }
