@@ -148,7 +148,7 @@ test('GET config applies defaults and works without Origin (same-origin GET)', a
   assert.equal(res.status, 200);
   assert.equal(res.headers.get('access-control-allow-origin'), null);
   const body = await res.json();
-  assert.deepEqual(body.appearance, { title: 'Chat with us', brand_color: '#0263E0', position: 'bottom-right', theme: 'auto' });
+  assert.deepEqual(body.appearance, { title: 'Chat with us', brand_color: '#0263E0', theme: 'auto' });
   assert.equal(body.locale, 'en-US');
   assert.equal(body.greeting, null);
 });

@@ -130,6 +130,8 @@ pub struct PublicConfig {
     pub title: Option<String>,
     pub brand_color: Option<String>,
     pub bottom_left: bool,
+    /// The site pinned the launcher to a corner (else it follows the writing direction).
+    pub pinned: bool,
     /// `auto`, `light` or `dark`.
     pub theme: String,
     pub greeting: Option<String>,
@@ -158,6 +160,7 @@ pub async fn config(base: &str, site: &str) -> Result<PublicConfig, ApiFailure> 
         title: get_str(&appearance, "title"),
         brand_color: get_str(&appearance, "brand_color"),
         bottom_left: get_str(&appearance, "position").as_deref() == Some("bottom-left"),
+        pinned: get_str(&appearance, "position").is_some(),
         theme: match get_str(&appearance, "theme").as_deref() {
             Some("light") => "light",
             Some("dark") => "dark",
@@ -384,4 +387,37 @@ extern "C" {
     /// missing or refused.
     #[wasm_bindgen(catch)]
     pub fn chime() -> Result<(), JsValue>;
+}
+
+/// What the page says of its language and direction: the embed script's `data-locale`, and
+/// whether the page is written right to left (`dir="rtl"` on its root or body).
+pub fn page_language() -> (Option<String>, bool) {
+    let Some(d) = web_sys::window().and_then(|w| w.document()) else {
+        return (None, false);
+    };
+    let locale = d
+        .query_selector("script[data-site][src*=\"embed.js\"]")
+        .ok()
+        .flatten()
+        .and_then(|s| s.get_attribute("data-locale"));
+    let rtl = [d.document_element(), d.body().map(Into::into)]
+        .into_iter()
+        .flatten()
+        .any(|e| {
+            e.get_attribute("dir")
+                .is_some_and(|dir| dir.eq_ignore_ascii_case("rtl"))
+        });
+    (locale, rtl)
+}
+
+/// The browser's languages, in the visitor's order.
+pub fn browser_languages() -> Vec<String> {
+    let Some(w) = web_sys::window() else {
+        return Vec::new();
+    };
+    let languages = get(&get(&w, "navigator"), "languages");
+    js_sys::Array::from(&languages)
+        .iter()
+        .filter_map(|l| l.as_string())
+        .collect()
 }

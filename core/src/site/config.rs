@@ -555,7 +555,10 @@ pub struct Appearance {
     /// The panel's heading and the dialog's accessible name.
     pub title: Text<60>,
     pub brand_color: Color,
-    pub position: Position,
+    /// Pins the launcher to a corner; without it, the launcher is at the end side of the
+    /// widget's writing direction (bottom right, or bottom left right to left).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub position: Option<Position>,
     /// Light or dark: `auto` (the default) follows the visitor's `prefers-color-scheme`.
     pub theme: Theme,
 }
@@ -565,7 +568,7 @@ impl Default for Appearance {
         Appearance {
             title: Text::try_from("Chat with us".to_owned()).expect("a valid title"),
             brand_color: Color("#0263E0".into()),
-            position: Position::BottomRight,
+            position: None,
             theme: Theme::Auto,
         }
     }
@@ -773,7 +776,7 @@ mod tests {
             bot.rules[0].keywords.iter().collect::<Vec<_>>(),
             ["price", "cost"]
         );
-        assert_eq!(c.appearance.position, Position::BottomLeft);
+        assert_eq!(c.appearance.position, Some(Position::BottomLeft));
     }
 
     #[test]
@@ -981,7 +984,7 @@ mod tests {
         }
         assert_eq!(
             json,
-            r##"{"site":"acme","appearance":{"title":"Chat with us","brand_color":"#0263E0","position":"bottom-right","theme":"auto"},"greeting":"Hi","locale":"en-US","keep_page_query":false,"ask_rating":false,"sound":false,"sdk_url":"/vendor/sdk.js"}"##
+            r##"{"site":"acme","appearance":{"title":"Chat with us","brand_color":"#0263E0","theme":"auto"},"greeting":"Hi","locale":"en-US","keep_page_query":false,"ask_rating":false,"sound":false,"sdk_url":"/vendor/sdk.js"}"##
         );
     }
 

@@ -34,6 +34,7 @@ const INIT_TIMEOUT_MS: u32 = 8_000;
 const GONE_STATUSES: [f64; 3] = [403.0, 404.0, 410.0];
 
 pub use edgechat_core::chat::connection::{Failure, Phase};
+use edgechat_core::chat::locale;
 
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Look {
@@ -42,6 +43,8 @@ pub struct Look {
     pub bottom_left: bool,
     /// `auto` (the visitor's system decides), `light` or `dark`: the root's class.
     pub theme: String,
+    /// The widget is written right to left (its language is Arabic or Hebrew, or the page is).
+    pub rtl: bool,
     pub greeting: Option<String>,
     pub locale: Option<String>,
     /// The site asks for a rating as the visitor ends a conversation.
@@ -250,10 +253,24 @@ impl Session {
         let (config, token, realm) = futures_util::join!(config, token, realm);
         if let Some(config) = config {
             let config = config.map_err(|f| self.failure(f))?;
-            self.store.save_look(launcher_look(
-                config.brand_color.as_deref(),
-                config.bottom_left,
-            ));
+            // The language: the page's `data-locale`, the site's, the browser's; right to left
+            // for Arabic and Hebrew, or on a right-to-left page. The launcher sits at the end
+            // side of that direction unless the site pinned it.
+            let (page_locale, page_rtl) = net::page_language();
+            let browser = net::browser_languages();
+            let wanted = page_locale
+                .iter()
+                .chain(config.locale.iter())
+                .chain(browser.iter())
+                .map(String::as_str);
+            let rtl = page_rtl || locale::is_rtl(locale::negotiate(wanted));
+            let bottom_left = if config.pinned {
+                config.bottom_left
+            } else {
+                rtl
+            };
+            self.store
+                .save_look(launcher_look(config.brand_color.as_deref(), bottom_left));
             if let Some(title) = &config.title {
                 self.store.save_title(title);
             }
@@ -261,8 +278,9 @@ impl Session {
             look.set(Look {
                 title: config.title.unwrap_or_else(|| look.peek().title.clone()),
                 brand_color: config.brand_color,
-                bottom_left: config.bottom_left,
+                bottom_left,
                 theme: config.theme,
+                rtl,
                 greeting: config.greeting,
                 locale: config.locale,
                 ask_rating: config.ask_rating,

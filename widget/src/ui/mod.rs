@@ -244,7 +244,7 @@ pub fn App() -> Element {
     let side = if look.bottom_left { " left" } else { "" };
     rsx! {
         style { {CSS} }
-        div { class: "ec {theme}{side}", style: "{brand}",
+        div { class: "ec {theme}{side}", style: "{brand}", dir: if look.rtl { "rtl" } else { "ltr" },
             launcher::Launcher {}
             panel::Panel {}
         }
