@@ -51,7 +51,13 @@ pub fn Composer() -> Element {
                 value: "{draft}",
                 oninput: on_input,
                 onkeydown: on_key,
-                onmounted: move |e| composer_el.set(html_element(&e)),
+                onmounted: move |e| {
+                    let el = html_element(&e);
+                    if std::mem::take(&mut *elements.focus_composer.clone().write()) {
+                        super::focus_later(el.clone());
+                    }
+                    composer_el.set(el);
+                },
             }
             button {
                 class: "icon send",

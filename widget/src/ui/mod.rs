@@ -29,6 +29,17 @@ pub(crate) const CLOSE_ICON: &str = "M18.3 5.7a1 1 0 0 0-1.4 0L12 10.6 7.1 5.7a1
 pub(crate) struct Elements {
     pub launcher: Signal<Option<HtmlElement>>,
     pub composer: Signal<Option<HtmlElement>>,
+    /// The panel opened before the composer was mounted (a click as the app mounts): the
+    /// composer takes focus when it is.
+    pub focus_composer: Signal<bool>,
+}
+
+/// Focus to the composer after the next frame, or as soon as it is mounted.
+fn focus_composer(elements: Elements) {
+    match elements.composer.peek().clone() {
+        Some(composer) => focus_later(Some(composer)),
+        None => elements.focus_composer.clone().set(true),
+    }
 }
 
 pub(crate) fn html_element(event: &MountedEvent) -> Option<HtmlElement> {
@@ -50,8 +61,21 @@ fn focus_inside(el: &HtmlElement) -> bool {
 pub(crate) fn focus_later(el: Option<HtmlElement>) {
     if let Some(el) = el {
         wasm_bindgen_futures::spawn_local(async move {
-            net::next_frame().await;
-            let _ = el.focus();
+            // The panel may not be drawn open yet (a render still pending on a slow CPU), and an
+            // element in a hidden panel takes no focus: try again on the next frames.
+            for _ in 0..30 {
+                net::next_frame().await;
+                let _ = el.focus();
+                let has_focus = el
+                    .get_root_node()
+                    .dyn_into::<web_sys::ShadowRoot>()
+                    .ok()
+                    .and_then(|root| root.active_element())
+                    .is_some_and(|active| &active == el.unchecked_ref::<web_sys::Element>());
+                if has_focus {
+                    break;
+                }
+            }
         });
     }
 }
@@ -61,7 +85,7 @@ pub(crate) fn set_open(session: &Session, elements: Elements, open: bool) {
     let mut open_signal = view.open;
     if *open_signal.peek() == open {
         if open {
-            focus_later(elements.composer.peek().clone());
+            focus_composer(elements);
         }
         return;
     }
@@ -69,7 +93,7 @@ pub(crate) fn set_open(session: &Session, elements: Elements, open: bool) {
     net::dispatch(if open { "open" } else { "close" }, &JsValue::UNDEFINED);
     if open {
         opened(session);
-        focus_later(elements.composer.peek().clone());
+        focus_composer(elements);
     } else if let Some(launcher) = elements.launcher.peek().clone() {
         if focus_inside(&launcher) {
             let _ = launcher.focus();
@@ -189,6 +213,7 @@ pub fn App() -> Element {
     let elements = use_context_provider(|| Elements {
         launcher: Signal::new(None),
         composer: Signal::new(None),
+        focus_composer: Signal::new(false),
     });
     let (session, focus_launcher, shell) = use_hook(|| {
         let start = crate::take_start().expect("mount() sets the start parameters");
