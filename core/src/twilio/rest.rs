@@ -143,10 +143,9 @@ pub fn list_participants(service: &ServiceSid, conversation: &ConversationSid) -
     RestRequest::new(Method::Get, path, "list_participants")
 }
 
-/// `POST .../Conversations/{CH}` with `State=closed`: the conversation ends (for good, as
-/// Twilio treats closed), announced to the service's webhooks.
-/// Closes the conversation; with `attributes`, replaces them in the same update (the only one
-/// that can: Twilio refuses any update of a closed conversation, error [`CLOSED_IS_FINAL`]).
+/// `POST .../Conversations/{CH}` with `State=closed`: the conversation ends for good, announced
+/// to the service's webhooks. With `attributes`, they are replaced in the same update, the only
+/// one that can: Twilio refuses any update of a closed conversation ([`CLOSED_IS_FINAL`]).
 pub fn close_conversation(
     service: &ServiceSid,
     conversation: &ConversationSid,
