@@ -439,6 +439,8 @@ struct Session {
     /// write whose events this client has not been sent (the SDK's Sync list takes an item that
     /// a page brought first as known, and drops its added event: a lost `messageAdded`).
     push_rx: mpsc::UnboundedReceiver<Notification>,
+    /// The test controls (hold, delay, drop...): each applies before any push queued after it.
+    control_rx: mpsc::UnboundedReceiver<Control>,
     /// Set by `init`; the identity stays for `update`.
     client: Option<Client>,
     /// The token ran out on this socket: requests are refused until `update`.
@@ -459,7 +461,7 @@ impl Session {
     async fn run(twilsock: Arc<Twilsock>, socket: WebSocket) {
         let id = twilsock.app.next_id();
         let (pushes, push_rx) = mpsc::unbounded_channel();
-        let (control, mut control_rx) = mpsc::unbounded_channel();
+        let (control, control_rx) = mpsc::unbounded_channel();
         twilsock.connections.lock().unwrap().insert(
             id,
             Connection {
@@ -474,6 +476,7 @@ impl Session {
             socket,
             pushes,
             push_rx,
+            control_rx,
             client: None,
             expired: false,
             warned: false,
@@ -495,7 +498,7 @@ impl Session {
                     Some(Ok(_)) => Next::Continue,
                 },
                 Some(push) = s.push_rx.recv() => s.on_push(push).await,
-                Some(control) = control_rx.recv() => s.on_control(control).await,
+                Some(control) = s.control_rx.recv() => s.on_control(control).await,
                 _ = clock.tick() => s.on_tick().await,
             };
             if matches!(next, Next::Close) {
@@ -525,6 +528,12 @@ impl Session {
     /// Writes (or holds) every push queued so far: a reply goes after the events of every write
     /// it can show.
     async fn flush_pushes(&mut self) -> Next {
+        // A control sent before these pushes (a hold, a delay) applies to them.
+        while let Ok(control) = self.control_rx.try_recv() {
+            if matches!(self.on_control(control).await, Next::Close) {
+                return Next::Close;
+            }
+        }
         while let Ok(push) = self.push_rx.try_recv() {
             if matches!(self.on_push(push).await, Next::Close) {
                 return Next::Close;
