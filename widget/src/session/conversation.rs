@@ -94,8 +94,15 @@ impl Session {
 
     /// Listens to the conversation (before its first page loads, so nothing is missed), then
     /// loads the newest page.
+    /// Attaching the conversation the page already follows only loads its newest page: two
+    /// paths may find it at once (this tab's send, and another tab's stored sid), and its
+    /// listeners must not be added twice.
     pub(super) async fn attach(&self, conversation: sdk::Conversation) -> Result<(), Failure> {
         let sid = conversation.sid();
+        if self.conversation().is_some_and(|c| c.sid() == sid) {
+            self.load_newest().await;
+            return Ok(());
+        }
         let listen = |event: &str, handler: Box<dyn FnMut(JsValue)>| {
             conversation.on_conversation(event, &sdk::listener(handler));
         };

@@ -113,7 +113,7 @@ impl Session {
                     .waiting_ids()
                     .any(|id| !pending.iter().any(|p| p.local_id == id));
                 if gone && ready && !checked {
-                    self.load_newest().await;
+                    self.check_newest().await;
                 }
                 break;
             };
@@ -129,7 +129,7 @@ impl Session {
             // still show it, late): the newest page says.
             if !checked && (waited || !self.state.borrow().typed_here.contains(&next.local_id)) {
                 checked = true;
-                self.load_newest().await;
+                self.check_newest().await;
             }
             if log.peek().holds_own(next.local_id) {
                 self.store.remove_pending(next.local_id);
@@ -161,8 +161,21 @@ impl Session {
         }
     }
 
+    /// Before sending what another tab may have sent: the newest page of this page's
+    /// conversation, or, when this page has none yet, of the one another tab started (the
+    /// message went there), joined now.
+    async fn check_newest(&self) {
+        if self.conversation().is_some() {
+            return self.load_newest().await;
+        }
+        let client = self.state.borrow().client.clone();
+        if let Some(client) = client {
+            self.join_stored(&client).await;
+        }
+    }
+
     /// The newest page of the current conversation into the log (what other tabs sent).
-    async fn load_newest(&self) {
+    pub(super) async fn load_newest(&self) {
         if let Some(c) = self.conversation() {
             if let Ok(page) = c.page(PAGE_SIZE as u32, None).await {
                 self.view
@@ -242,19 +255,25 @@ impl Session {
 
     /// No conversation on this page: the one another tab started (it is stored), or a new one.
     async fn join_or_start(&self, client: &crate::sdk::Client) -> Option<crate::sdk::Conversation> {
-        if let Some(sid) = self.store.load().conversation {
-            if let Ok(c) = client.conversation(sid.as_str()).await {
-                if c.joined() {
-                    self.attach(c.clone()).await.ok()?;
-                    return Some(c);
-                }
-            }
+        if let Some(c) = self.join_stored(client).await {
+            return Some(c);
         }
         let c = self.start_conversation(client).await.ok()?;
         self.attach(c.clone()).await.ok()?;
         let detail = js_sys::Object::new();
         let _ = js_sys::Reflect::set(&detail, &"conversation".into(), &c.sid().into());
         net::dispatch("conversation-started", &detail);
+        Some(c)
+    }
+
+    /// The conversation another tab started and stored, attached here (its newest page loaded).
+    async fn join_stored(&self, client: &crate::sdk::Client) -> Option<crate::sdk::Conversation> {
+        let sid = self.store.load().conversation?;
+        let c = client.conversation(sid.as_str()).await.ok()?;
+        if !c.joined() {
+            return None;
+        }
+        self.attach(c.clone()).await.ok()?;
         Some(c)
     }
 
