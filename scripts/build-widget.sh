@@ -5,6 +5,8 @@
 #   public/widget/edgechat_widget.<hash>.js       wasm-bindgen's ES module glue (esbuild, minified)
 #   public/widget/edgechat_widget_bg.<hash>.wasm  the Dioxus app (cargo, profile `widget`; wasm-opt -Oz)
 #   public/vendor/twilio-conversations.<hash>.min.js  the real Conversations SDK (npm, as published)
+#   public/widget/i18n/<lang>.<hash>.json          each language's catalogue (core/i18n, minified; not
+#                                                 English, which the wasm holds), fetched on demand
 #   public/widget-manifest.json                   the current names, for a page whose embed.js is older
 #   public/embed.js                               the loader, from widget/embed.ts, with the names
 # The files of the two builds before stay (a page that loaded the previous embed.js still finds
@@ -17,7 +19,7 @@ cd "$ROOT"
 out=public/widget
 sdk_src=node_modules/@twilio/conversations/builds/twilio-conversations.min.js
 stamp_file="target/widget-out/.edgechat-stamp"
-stamp="$( { find core/src widget/src -type f -print0 | sort -z | xargs -0 sha256sum;
+stamp="$( { find core/src core/i18n widget/src -type f -print0 | sort -z | xargs -0 sha256sum;
             sha256sum Cargo.toml Cargo.lock core/Cargo.toml widget/Cargo.toml widget/build.rs \
               widget/embed.ts widget/look.ts widget/realm.js widget/locks.js package-lock.json scripts/build-widget.sh \
               scripts/lib/wasm-opt-widget.flags; } | sha256sum | cut -d' ' -f1)"
@@ -30,6 +32,22 @@ if [ -f "$stamp_file" ] && [ "$(cat "$stamp_file")" = "$stamp" ] && manifest_ok;
   echo "widget: up to date"
   exit 0
 fi
+
+hash() { sha256sum "$1" | cut -c1-12; }
+# The catalogues first: the wasm carries their names (EDGECHAT_I18N_FILES, `de=de.<hash>.json;…`).
+mkdir -p "$out/i18n" target/widget-out/i18n
+i18n_files=""
+for src in core/i18n/*.json; do
+  lang="$(basename "$src" .json)"
+  [ "$lang" = en ] && continue
+  min="target/widget-out/i18n/$lang.json"
+  node -e 'const fs = require("fs"); fs.writeFileSync(process.argv[2], JSON.stringify(JSON.parse(fs.readFileSync(process.argv[1], "utf8"))))' "$src" "$min"
+  name="$lang.$(hash "$min").json"
+  cp "$min" "$out/i18n/$name"
+  touch "$out/i18n/$name"
+  i18n_files+="$lang=$name;"
+done
+export EDGECHAT_I18N_FILES="${i18n_files%;}"
 
 cargo build --quiet -p edgechat-widget --target wasm32-unknown-unknown --profile widget
 bindgen=target/widget-out/bindgen
@@ -52,7 +70,6 @@ ENTRY
 "$ESBUILD_BIN" "$bindgen/entry.js" --bundle --format=esm --target=es2020 --minify \
   --log-level=warning --outfile="$bindgen/module.js"
 
-hash() { sha256sum "$1" | cut -c1-12; }
 wasm="edgechat_widget_bg.$(hash "$bindgen/opt.wasm").wasm"
 module="edgechat_widget.$(hash "$bindgen/module.js").js"
 sdk="twilio-conversations.$(hash "$sdk_src").min.js"
@@ -70,11 +87,12 @@ echo "$files" > public/widget-manifest.json
 prune() {
   local dir="$1" pattern="$2"
   # shellcheck disable=SC2012
-  ls -t "$dir"/$pattern 2>/dev/null | tail -n +4 | xargs -r rm -f
+  { ls -t "$dir"/$pattern 2>/dev/null || true; } | tail -n +4 | xargs -r rm -f
 }
 prune "$out" 'edgechat_widget_bg.*.wasm'
 prune "$out" 'edgechat_widget.*.js'
 prune public/vendor 'twilio-conversations.*.min.js'
+for src in core/i18n/*.json; do prune "$out/i18n" "$(basename "$src" .json).*.json"; done
 # Files of the unhashed layout before this one.
 rm -f "$out/edgechat_widget.js" "$out/edgechat_widget_bg.wasm" public/vendor/twilio-conversations.min.js
 

@@ -4,7 +4,7 @@
 // bubbles keep dir="auto", so each message runs in its own direction.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { useWidgetEnv, config, quiet, host, worker, newPage, until, launcher, panel, log, openAndConnect, send } from './support/widget.mjs';
+import { useWidgetEnv, config, quiet, host, worker, newPage, until, launcher, panel, log, openAndConnect, send, words } from './support/widget.mjs';
 
 useWidgetEnv({
   service: 'IS' + 'a7'.repeat(16),
@@ -34,19 +34,19 @@ const layout = (p) => p.evaluate(() => {
   return { dir: root.querySelector('.ec')?.getAttribute('dir'), launcher: box('.launcher'), panel: box('.panel'), width: innerWidth };
 });
 
-async function mirrored(p, site) {
+async function mirrored(p, site, lang) {
   await openAndConnect(p);
-  await send(p, 'مرحبا، لدي سؤال');
-  await send(p, 'Hello in English');
+  await send(p, 'مرحبا، لدي سؤال', lang);
+  await send(p, 'Hello in English', lang);
   const at = await layout(p);
   assert.equal(at.dir, 'rtl');
   assert.ok(at.panel.left < 40, `the panel on the left: ${JSON.stringify(at.panel)}`);
-  await panel(p).getByRole('button', { name: 'Close chat' }).click();
+  await panel(p).getByRole('button', { name: words(lang).close }).click();
   const closed = await layout(p);
   assert.ok(closed.launcher.left < 40, `the launcher bottom left: ${JSON.stringify(closed.launcher)}`);
   // The visitor's own bubbles are at the end side (left); each keeps its own direction.
   await launcher(p).click();
-  const bubbles = await log(p).locator('.msg.own').evaluateAll((els) => els.map((e) => {
+  const bubbles = await log(p, lang).locator('.msg.own').evaluateAll((els) => els.map((e) => {
     const r = e.getBoundingClientRect();
     const panelBox = e.closest('.panel').getBoundingClientRect();
     return { left: Math.round(r.left - panelBox.left), dir: e.querySelector('.bubble').getAttribute('dir') };
@@ -55,15 +55,16 @@ async function mirrored(p, site) {
 }
 
 test('a page written right to left: the panel is mirrored, the launcher bottom left', async (t) => {
-  await mirrored(await page(t, 'rtlpage', { html: 'lang="ar" dir="rtl"' }), 'rtlpage');
+  // The page's lang is not the widget's language: the browser's (English) decides.
+  await mirrored(await page(t, 'rtlpage', { html: 'lang="ar" dir="rtl"' }), 'rtlpage', 'en');
 });
 
 test('Hebrew from the page\'s data-locale on a left-to-right page: mirrored too', async (t) => {
-  await mirrored(await page(t, 'hebrew', { script: 'data-locale="he"' }), 'hebrew');
+  await mirrored(await page(t, 'hebrew', { script: 'data-locale="he"' }), 'hebrew', 'he');
 });
 
 test('Arabic from the site\'s locale: mirrored', async (t) => {
-  await mirrored(await page(t, 'sitelocale'), 'sitelocale');
+  await mirrored(await page(t, 'sitelocale'), 'sitelocale', 'ar');
 });
 
 test('a site that pins the launcher bottom right keeps it there on a right-to-left page; a left-to-right page is not mirrored', async (t) => {

@@ -37,7 +37,7 @@ export interface SdkConversation {
   getMessages(pageSize?: number, anchor?: number, direction?: 'backwards' | 'forward'): Promise<SdkPaginator<SdkMessage>>;
   sendMessage(message: string, messageAttributes?: any): Promise<number>;
   typing(): Promise<void>;
-  setAllMessagesRead(): Promise<number>;
+  advanceLastReadMessageIndex(index: number): Promise<number>;
   getParticipants(): Promise<SdkParticipant[]>;
   getUnreadMessagesCount(): Promise<number | null>;
   on(event: 'messageAdded', listener: (message: SdkMessage) => void): unknown;

@@ -3,6 +3,7 @@
 //! about; a group imports only groups listed above it here, never one below:
 //!
 //! - [`ids`]: SIDs, site ids and visitor-facing text, checked when parsed.
+//! - [`i18n`]: the widget's words in every language (ICU MessageFormat catalogues), and site overrides.
 //! - [`retry`]: the one retry policy (bounded attempts, backoff with jitter, a total budget).
 //! - [`visitor`]: anonymous visitor identities and the credentials that prove them.
 //! - [`twilio`]: Twilio's contracts (access token, webhook signature, webhook events, REST calls).
@@ -15,6 +16,7 @@
 pub mod api;
 pub mod automation;
 pub mod chat;
+pub mod i18n;
 pub mod ids;
 pub mod responder;
 pub mod retry;

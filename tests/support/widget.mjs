@@ -7,6 +7,16 @@ import assert from 'node:assert/strict';
 import { hostPage } from './host.mjs';
 import { startWidgetEnv } from './widget-env.mjs';
 import { until } from './wait.mjs';
+import { readFileSync } from 'node:fs';
+
+/** A language's catalogue (core/i18n/<lang>.json): the words the widget shows in it. */
+const catalogues = new Map();
+export function words(lang) {
+  if (!catalogues.has(lang)) {
+    catalogues.set(lang, JSON.parse(readFileSync(new URL(`../../core/i18n/${lang}.json`, import.meta.url), 'utf8')));
+  }
+  return catalogues.get(lang);
+}
 
 export { until, hostPage };
 
@@ -93,14 +103,15 @@ export async function visit(t, site, { head = '', body, before: beforeTag = '', 
 
 // The app's launcher comes after embed.js's placeholder, which it replaces.
 export const launcher = (page) => page.locator('button.launcher').last();
-export const composer = (page) => page.getByRole('textbox', { name: 'Message' });
-export const log = (page) => page.getByRole('log', { name: 'Messages' });
+// By role and English name; `lang` for a widget in another language (core/i18n's catalogues).
+export const composer = (page, lang = 'en') => page.getByRole('textbox', { name: words(lang).composer, exact: true });
+export const log = (page, lang = 'en') => page.getByRole('log', { name: words(lang).log, exact: true });
 export const panel = (page) => page.getByRole('dialog');
 
 /** The connection is up: the send button is enabled. On a timeout, says what the panel showed. */
 export async function connected(page, timeout = 15_000) {
   try {
-    await page.locator('button[aria-label="Send"][aria-disabled="false"]').waitFor({ timeout });
+    await page.locator('button.send[aria-disabled="false"]').waitFor({ timeout });
   } catch (e) {
     const shown = await page.evaluate(() => {
       const root = document.querySelector('edgechat-widget')?.shadowRoot;
@@ -129,10 +140,10 @@ export const bubbles = (page) => page.locator('.log .bubble').allInnerTexts();
 
 /** Waits until no own message is being sent (each is sent, or shows "Not sent."). */
 export const noneSending = (page) => until(
-  async () => (await page.locator('.msg.own .meta', { hasText: /Sending|Waiting/ }).count()) === 0, 'no own message waiting or sending', 30_000);
+  async () => (await page.locator('.msg.own.out').count()) === 0, 'no own message waiting or sending', 30_000);
 /** Waits until every own message went out: none sending, none failed. */
 export const allDelivered = (page) => until(
-  async () => (await page.locator('.msg.own .meta', { hasText: /Sending|Waiting|Not sent/ }).count()) === 0, 'every own message delivered', 30_000);
+  async () => (await page.locator('.msg.own.out, .msg.own.failed').count()) === 0, 'every own message delivered', 30_000);
 
 /** The visitor's identity, from the credential the widget stored (`v1.<site>.<uuid>.<tag>`). */
 export async function identityOf(page, site) {
@@ -164,10 +175,10 @@ export async function openAndConnect(page) {
 }
 
 /** Sends `text` and waits until it went out (or failed): a first message creates the conversation. */
-export async function send(page, text) {
-  await composer(page).fill(text);
-  await composer(page).press('Enter');
-  await log(page).locator('.msg.own .bubble', { hasText: text }).last().waitFor();
+export async function send(page, text, lang = 'en') {
+  await composer(page, lang).fill(text);
+  await composer(page, lang).press('Enter');
+  await log(page, lang).locator('.msg.own .bubble', { hasText: text }).last().waitFor();
   await noneSending(page);
 }
 

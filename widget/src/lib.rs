@@ -11,6 +11,7 @@
 //! Every decision that is not I/O (message ordering, duplicates, send states, stored-session
 //! checks, resume, refresh timing) is in edgechat-core and tested natively.
 
+mod i18n;
 mod net;
 mod realm;
 mod sdk;

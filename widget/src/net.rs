@@ -136,6 +136,8 @@ pub struct PublicConfig {
     pub theme: String,
     pub greeting: Option<String>,
     pub locale: Option<String>,
+    /// The site's wording, `{"<language>": {"<key>": "<message>"}}` (or undefined).
+    pub strings: JsValue,
     pub keep_page_query: bool,
     pub ask_rating: bool,
     pub sound: bool,
@@ -169,12 +171,18 @@ pub async fn config(base: &str, site: &str) -> Result<PublicConfig, ApiFailure> 
         .into(),
         greeting: get_str(&json, "greeting"),
         locale: get_str(&json, "locale"),
+        strings: get(&json, "strings"),
         keep_page_query: get(&json, "keep_page_query").as_bool().unwrap_or(false),
         ask_rating: get(&json, "ask_rating").as_bool().unwrap_or(false),
         sound: get(&json, "sound").as_bool().unwrap_or(false),
         sdk_url: get_str(&json, "sdk_url"),
         realtime_url: get_str(&json, "realtime_url"),
     })
+}
+
+/// A language's catalogue (immutable under its hashed name: the browser's cache keeps it).
+pub async fn catalogue(url: &str) -> Result<JsValue, ApiFailure> {
+    request(url, None, CONFIG_TIMEOUT_MS).await
 }
 
 /// A token for this visitor (`POST /api/sites/{site}/token`).

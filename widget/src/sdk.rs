@@ -69,8 +69,8 @@ extern "C" {
     #[wasm_bindgen(method, js_name = getParticipants)]
     fn get_participants(this: &Conversation) -> Promise;
 
-    #[wasm_bindgen(method, js_name = setAllMessagesRead)]
-    fn set_all_messages_read(this: &Conversation) -> Promise;
+    #[wasm_bindgen(method, js_name = advanceLastReadMessageIndex)]
+    fn advance_last_read_message_index(this: &Conversation, index: f64) -> Promise;
 
     #[wasm_bindgen(method, js_name = on)]
     pub fn on_conversation(this: &Conversation, event: &str, listener: &Function);
@@ -270,8 +270,11 @@ impl Conversation {
         Ok(index.as_f64().unwrap_or(0.0) as u64)
     }
 
-    pub async fn read_all(&self) {
-        let _ = JsFuture::from(self.set_all_messages_read()).await;
+    /// Read up to `index` (never back). Not `setAllMessagesRead`: it asks for the newest page,
+    /// and the SDK drops the added event of a message that page brought first (a message
+    /// arriving as the visitor reads could then never show).
+    pub async fn read_up_to(&self, index: u64) {
+        let _ = JsFuture::from(self.advance_last_read_message_index(index as f64)).await;
     }
 
     pub async fn notify_typing(&self) {

@@ -5,8 +5,7 @@
 //! the same language (`de-AT` is German, `pt` and `pt-PT` Portuguese as written in Brazil);
 //! English when none matches.
 
-/// The languages the widget speaks, as BCP 47 tags.
-pub const LOCALES: [&str; 8] = ["en", "de", "fr", "es", "pt-BR", "ja", "ar", "he"];
+pub use crate::i18n::LOCALES;
 
 /// The widget's language for `wanted`, in order of preference.
 pub fn negotiate<'a>(wanted: impl IntoIterator<Item = &'a str>) -> &'static str {

@@ -14,17 +14,20 @@
 //!   "automation": {"studio": {"flow_sid": "FW0123456789abcdef0123456789abcdef"}},
 //!   "appearance": {"title": "Acme support", "brand_color": "#0263E0", "position": "bottom-right"},
 //!   "greeting": "Hi! How can we help?",
-//!   "locale": "en-US"
+//!   "locale": "en-US",
+//!   "strings": {"en": {"composer.placeholder": "Ask us anything"}}
 //! }
 //! ```
 //! Only `allowed_origins` and `service_sid` are required. `automation` is `"none"` (the default),
 //! `{"studio": {"flow_sid"}}`, `{"webhook": {"url"}}` or `{"auto_reply": {...}}`.
 
+use std::collections::BTreeMap;
 use std::fmt;
 
 use serde::de::{self, Deserializer};
 use serde::{Deserialize, Serialize};
 
+use crate::i18n;
 use crate::ids::sid::{FlowSid, PushCredentialSid, ServiceSid};
 use crate::ids::site::SiteId;
 use crate::ids::text::Text;
@@ -69,8 +72,12 @@ pub struct SiteConfig {
     pub appearance: Appearance,
     #[serde(default)]
     pub greeting: Option<Text<500>>,
+    /// The widget's language when the page says none (else the visitor's browser decides).
     #[serde(default)]
-    pub locale: Locale,
+    pub locale: Option<Locale>,
+    /// The site's own wording of any of the widget's messages, by language.
+    #[serde(default)]
+    pub strings: Strings,
     /// Keep the page address's query (and so whatever the site puts there) in the attributes of
     /// the conversations its visitors start; by default only scheme, host and path are kept.
     #[serde(default)]
@@ -189,6 +196,7 @@ impl SiteConfig {
             appearance: self.appearance.clone(),
             greeting: self.greeting.clone(),
             locale: self.locale.clone(),
+            strings: self.strings.clone(),
             keep_page_query: self.keep_page_query,
             ask_rating: self.ask_rating,
             sound: self.sound,
@@ -204,7 +212,10 @@ pub struct PublicConfig {
     pub site: SiteId,
     pub appearance: Appearance,
     pub greeting: Option<Text<500>>,
-    pub locale: Locale,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub locale: Option<Locale>,
+    #[serde(default, skip_serializing_if = "Strings::is_empty")]
+    pub strings: Strings,
     /// Whether the widget keeps the page address's query in a new conversation's attributes.
     pub keep_page_query: bool,
     /// Whether the visitor is asked for a rating as they end a conversation.
@@ -638,12 +649,6 @@ impl Locale {
     }
 }
 
-impl Default for Locale {
-    fn default() -> Self {
-        Locale("en-US".into())
-    }
-}
-
 /// Why a string is not a BCP 47 language tag.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LocaleError;
@@ -672,6 +677,46 @@ impl TryFrom<String> for Locale {
 impl From<Locale> for String {
     fn from(l: Locale) -> String {
         l.0
+    }
+}
+
+/// The site's wording of the widget's messages: `{"<language>": {"<key>": "<ICU message>"}}`,
+/// each language one the widget speaks, each key one of its messages, each message valid ICU
+/// MessageFormat using only the arguments of the message it replaces.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(
+    try_from = "BTreeMap<String, BTreeMap<String, String>>",
+    into = "BTreeMap<String, BTreeMap<String, String>>"
+)]
+pub struct Strings(BTreeMap<String, BTreeMap<String, String>>);
+
+impl Strings {
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl TryFrom<BTreeMap<String, BTreeMap<String, String>>> for Strings {
+    type Error = String;
+    fn try_from(all: BTreeMap<String, BTreeMap<String, String>>) -> Result<Self, String> {
+        for (language, messages) in &all {
+            if !i18n::LOCALES.contains(&language.as_str()) {
+                return Err(format!(
+                    "`{language}` is not one of the widget's languages ({})",
+                    i18n::LOCALES.join(", ")
+                ));
+            }
+            for (key, message) in messages {
+                i18n::check_override(key, message).map_err(|e| format!("{language}: {e}"))?;
+            }
+        }
+        Ok(Strings(all))
+    }
+}
+
+impl From<Strings> for BTreeMap<String, BTreeMap<String, String>> {
+    fn from(s: Strings) -> Self {
+        s.0
     }
 }
 
@@ -742,7 +787,8 @@ mod tests {
         assert_eq!(c.token_ttl_seconds.seconds(), 3600);
         assert_eq!(c.automation, Automation::None);
         assert_eq!(c.appearance, Appearance::default());
-        assert_eq!(c.locale.as_str(), "en-US");
+        assert_eq!(c.locale, None, "the browser decides");
+        assert!(c.strings.is_empty());
         assert_eq!(c.greeting, None);
         assert_eq!(c.push_credential_sid, None);
     }
@@ -809,6 +855,24 @@ mod tests {
     }
 
     #[test]
+    fn strings_are_the_sites_wording_and_reach_the_widget() {
+        let c = parse(&with(
+            "strings",
+            r#"{"en": {"composer.placeholder": "Ask us anything"}, "pt-BR": {"typing": "{name} digita…"}}"#,
+        ))
+        .unwrap();
+        let public = serde_json::to_value(c.public(&"acme".parse().unwrap(), None, None)).unwrap();
+        assert_eq!(
+            public["strings"]["en"]["composer.placeholder"],
+            "Ask us anything"
+        );
+        assert_eq!(public["strings"]["pt-BR"]["typing"], "{name} digita…");
+        assert!(parse(&minimal()).unwrap().strings.is_empty());
+        let e = error(&with("strings", r#"{"en": {"typing": 3}}"#));
+        assert_eq!(e.field, "strings.en.typing");
+    }
+
+    #[test]
     fn errors_name_the_field() {
         let e = error(r#"{"allowed_origins": ["https://a.com"], "service_sid": "IS123"}"#);
         assert_eq!(e.field, "service_sid");
@@ -824,6 +888,26 @@ mod tests {
             ("token_ttl_seconds", "-1", ""),
             ("locale", r#""english please""#, "BCP 47"),
             ("greeting", r#""   ""#, "blank"),
+            (
+                "strings",
+                r#"{"xx": {}}"#,
+                "not one of the widget's languages (en, de",
+            ),
+            (
+                "strings",
+                r#"{"de": {"composer.placeholdr": "Frag uns"}}"#,
+                "de: `composer.placeholdr` is not a message",
+            ),
+            (
+                "strings",
+                r#"{"en": {"typing": "{who} types"}}"#,
+                "no argument {who} (it has {name})",
+            ),
+            (
+                "strings",
+                r#"{"en": {"typing": "{name"}}"#,
+                "not ICU MessageFormat",
+            ),
             ("greeting", &format!("{:?}", "x".repeat(501)), "at most 500"),
             ("greeting", r#""bell\u0007""#, "control"),
         ];
@@ -984,7 +1068,7 @@ mod tests {
         }
         assert_eq!(
             json,
-            r##"{"site":"acme","appearance":{"title":"Chat with us","brand_color":"#0263E0","theme":"auto"},"greeting":"Hi","locale":"en-US","keep_page_query":false,"ask_rating":false,"sound":false,"sdk_url":"/vendor/sdk.js"}"##
+            r##"{"site":"acme","appearance":{"title":"Chat with us","brand_color":"#0263E0","theme":"auto"},"greeting":"Hi","keep_page_query":false,"ask_rating":false,"sound":false,"sdk_url":"/vendor/sdk.js"}"##
         );
     }
 

@@ -8,9 +8,11 @@ use edgechat_core::ids::sid::ConversationSid;
 use wasm_bindgen::JsValue;
 
 use super::{Ending, Failure, Phase, Session, GONE_STATUSES};
+use crate::i18n::{t, tf};
 use crate::net;
 use crate::sdk;
 use crate::{post, Event};
+use edgechat_core::i18n::Arg;
 
 impl Session {
     /// Resumes the stored conversation; without one (or with a notice when the stored one
@@ -55,7 +57,8 @@ impl Session {
                 // The conversation is created with the visitor's first message (`deliver`):
                 // a visitor who only looks leaves nothing behind for agents, webhooks or the bot.
                 self.store.save_conversation(None);
-                self.view.notice.clone().set(notice.map(str::to_owned));
+                // (The notice is core's English; the visitor reads it in their language.)
+                self.view.notice.clone().set(notice.map(|_| "ended.notice"));
                 self.state.borrow_mut().conversation = None;
                 self.view.active.clone().set(false);
                 self.view.log.clone().write().restart();
@@ -206,8 +209,8 @@ impl Session {
         if *self.view.phase.peek() != Phase::Ready {
             return;
         }
-        if let Some(c) = self.conversation() {
-            wasm_bindgen_futures::spawn_local(async move { c.read_all().await });
+        if let (Some(c), Some(newest)) = (self.conversation(), newest) {
+            wasm_bindgen_futures::spawn_local(async move { c.read_up_to(newest).await });
         }
     }
 
@@ -222,10 +225,7 @@ impl Session {
         // Bounded: 200 pages of 50 is more than any visitor's conversation.
         for _ in 0..200 {
             let Ok(page) = conversation.page(50, before).await else {
-                self.view.notice.clone().set(Some(
-                    "Couldn't download the transcript. Check your connection, then try again."
-                        .into(),
-                ));
+                self.view.notice.clone().set(Some("transcript.failed"));
                 return;
             };
             let oldest = page.messages.first().map(|m| m.index);
@@ -237,12 +237,12 @@ impl Session {
         }
         let me = self.identity().unwrap_or_default();
         let look = self.view.look.peek().clone();
-        let locale = look.locale.as_deref().unwrap_or("en-US");
+        let locale = look.locale.as_deref().unwrap_or("en");
         let rows: Vec<(String, String)> = all
             .iter()
             .map(|m| {
                 let who = if m.author == me {
-                    "You".to_owned()
+                    t("transcript.you")
                 } else {
                     super::display_author(&m.author)
                 };
@@ -250,7 +250,10 @@ impl Session {
             })
             .collect();
         let text = edgechat_core::chat::text::transcript(
-            &format!("Chat transcript: {}", look.title),
+            &tf(
+                "transcript.title",
+                &[("title", Arg::Str(&look.shown_title()))],
+            ),
             all.iter()
                 .zip(&rows)
                 .map(|(m, (when, who))| edgechat_core::chat::text::Said {

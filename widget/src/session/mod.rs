@@ -33,6 +33,7 @@ const INIT_TIMEOUT_MS: u32 = 8_000;
 /// A conversation the visitor may not be in any more answers with one of these statuses.
 const GONE_STATUSES: [f64; 3] = [403.0, 404.0, 410.0];
 
+use crate::i18n;
 pub use edgechat_core::chat::connection::{Failure, Phase};
 use edgechat_core::chat::locale;
 
@@ -46,11 +47,24 @@ pub struct Look {
     /// The widget is written right to left (its language is Arabic or Hebrew, or the page is).
     pub rtl: bool,
     pub greeting: Option<String>,
+    /// The tag dates and times are written in: the wanted tag (page, site or browser) that
+    /// gave the widget its language (`en-GB` writes 14:05 where `en` writes 2:05 PM).
     pub locale: Option<String>,
     /// The site asks for a rating as the visitor ends a conversation.
     pub ask_rating: bool,
     /// The site plays a sound for messages that arrive while the tab is hidden.
     pub sound: bool,
+}
+
+impl Look {
+    /// The panel's title: the site's, else "Chat" in the visitor's language.
+    pub fn shown_title(&self) -> String {
+        if self.title.is_empty() {
+            crate::i18n::t("title")
+        } else {
+            self.title.clone()
+        }
+    }
 }
 
 /// Where ending the conversation stands.
@@ -73,7 +87,8 @@ pub struct View {
     /// The connection's phase, as the session's [`Connection`] last said.
     pub phase: Signal<Phase>,
     pub log: Signal<MessageLog>,
-    pub notice: Signal<Option<String>>,
+    /// A notice above the messages: its message key.
+    pub notice: Signal<Option<&'static str>>,
     /// The highest message index an agent has read ("Seen" under the visitor's newest message).
     pub seen: Signal<Option<u64>>,
     /// A conversation is open (the visitor can end it).
@@ -230,12 +245,17 @@ impl Session {
     async fn try_connect(&self) -> Result<u64, Failure> {
         let stored = self.store.load();
         let need_config = !self.state.borrow().config_loaded;
+        // The config, then the language it decides (its catalogue fetched meanwhile).
         let config = async {
-            if need_config {
-                Some(net::config(&self.base, self.site.as_str()).await)
-            } else {
-                None
+            if !need_config {
+                return None;
             }
+            let config = net::config(&self.base, self.site.as_str()).await;
+            if let Ok(c) = &config {
+                let (language, _) = language(c.locale.as_deref());
+                i18n::speak(language, c.strings.clone(), &self.base).await;
+            }
+            Some(config)
         };
         // A first visit takes its credential under the browser's lock: tabs opened together
         // become one visitor (the first to hold it asks; the others find it stored).
@@ -256,14 +276,8 @@ impl Session {
             // The language: the page's `data-locale`, the site's, the browser's; right to left
             // for Arabic and Hebrew, or on a right-to-left page. The launcher sits at the end
             // side of that direction unless the site pinned it.
-            let (page_locale, page_rtl) = net::page_language();
-            let browser = net::browser_languages();
-            let wanted = page_locale
-                .iter()
-                .chain(config.locale.iter())
-                .chain(browser.iter())
-                .map(String::as_str);
-            let rtl = page_rtl || locale::is_rtl(locale::negotiate(wanted));
+            let (language, tag) = language(config.locale.as_deref());
+            let rtl = net::page_language().1 || locale::is_rtl(language);
             let bottom_left = if config.pinned {
                 config.bottom_left
             } else {
@@ -282,7 +296,7 @@ impl Session {
                 theme: config.theme,
                 rtl,
                 greeting: config.greeting,
-                locale: config.locale,
+                locale: Some(tag),
                 ask_rating: config.ask_rating,
                 sound: config.sound,
             });
@@ -460,10 +474,7 @@ impl Session {
                 Ok(()) => {}
                 Err(_) => {
                     session.view.ending.clone().set(Ending::No);
-                    session.view.notice.clone().set(Some(
-                        "Couldn't end the conversation. Check your connection, then try again."
-                            .into(),
-                    ));
+                    session.view.notice.clone().set(Some("end.failed"));
                 }
             }
         });
@@ -587,6 +598,25 @@ impl Session {
     }
 }
 
+/// The widget's language (the page's `data-locale`, the site's `locale`, the browser's
+/// languages, English), and the wanted tag that gave it, for dates and times.
+fn language(site: Option<&str>) -> (&'static str, String) {
+    let page = net::page_language().0;
+    let browser = net::browser_languages();
+    let wanted: Vec<&str> = page
+        .iter()
+        .map(String::as_str)
+        .chain(site)
+        .chain(browser.iter().map(String::as_str))
+        .collect();
+    let language = locale::negotiate(wanted.iter().copied());
+    let tag = wanted
+        .into_iter()
+        .find(|tag| locale::negotiate([*tag]) == language)
+        .unwrap_or(language);
+    (language, tag.to_owned())
+}
+
 /// An empty log for `identity`, its local ids numbered from the clock (unique across page loads).
 pub fn new_log(identity: String) -> MessageLog {
     MessageLog::new(identity).with_first_local_id(net::now_ms().saturating_mul(1000))
@@ -595,7 +625,7 @@ pub fn new_log(identity: String) -> MessageLog {
 /// How an author is shown: `agent:ana` as `ana`; Twilio identities otherwise as they are.
 pub fn display_author(author: &str) -> String {
     if author.starts_with("visitor:") {
-        return "Visitor".into();
+        return crate::i18n::t("visitor");
     }
     author.strip_prefix("agent:").unwrap_or(author).to_owned()
 }

@@ -5,11 +5,13 @@
 //! and the typing signal.
 
 use dioxus::prelude::*;
-use edgechat_core::chat::message_log::PAGE_SIZE;
+use edgechat_core::chat::message_log::{SendError, MAX_BODY_CHARS, PAGE_SIZE};
 use edgechat_core::chat::outbox::Pending;
+use edgechat_core::i18n::Arg;
 use edgechat_core::ids::sid::ConversationSid;
 
 use super::{Phase, Session};
+use crate::i18n::{t, tf};
 use crate::{net, tabs};
 
 /// How a send went.
@@ -41,7 +43,16 @@ impl Session {
     /// connection. A text that cannot be sent (empty, too long) is refused with the reason.
     pub fn send_text(&self, text: &str) -> Result<(), String> {
         let started = self.view.log.clone().write().start_send(text);
-        let (local_id, body) = started.map_err(|e| e.to_string())?;
+        let (local_id, body) = started.map_err(|e| match e {
+            SendError::Empty => t("composer.empty"),
+            SendError::TooLong { chars } => tf(
+                "composer.long",
+                &[
+                    ("max", Arg::Num(MAX_BODY_CHARS as f64)),
+                    ("count", Arg::Num(chars as f64)),
+                ],
+            ),
+        })?;
         self.store.save_pending(&Pending {
             local_id,
             typed_ms: net::now_ms(),

@@ -3,6 +3,8 @@
 
 use dioxus::prelude::*;
 
+use crate::i18n::t;
+
 use super::{html_element, Elements};
 use crate::session::{Phase, Session};
 
@@ -13,6 +15,8 @@ pub fn Composer() -> Element {
     let session = use_context::<Session>();
     let elements = use_context::<Elements>();
     let view = session.view;
+    // (The look changes with the language: the labels are said in it.)
+    let _ = view.look.read();
     let ready = (view.phase)() == Phase::Ready;
     let mut draft = view.draft;
     let mut draft_error = view.draft_error;
@@ -45,8 +49,8 @@ pub fn Composer() -> Element {
     rsx! {
         form { class: "composer", onsubmit: submit,
             textarea {
-                aria_label: "Message",
-                placeholder: "Type a message…",
+                aria_label: t("composer"),
+                placeholder: t("composer.placeholder"),
                 rows: "1",
                 value: "{draft}",
                 oninput: on_input,
@@ -62,7 +66,7 @@ pub fn Composer() -> Element {
             button {
                 class: "icon send",
                 r#type: "submit",
-                aria_label: "Send",
+                aria_label: t("composer.send"),
                 aria_disabled: "{!ready}",
                 svg { view_box: "0 0 24 24", "aria-hidden": "true", path { d: SEND_ICON } }
             }

@@ -3,17 +3,18 @@
 use dioxus::prelude::*;
 
 use super::{html_element, run, Elements, CLOSE_ICON};
+use crate::i18n::{t, tf};
 use crate::session::Session;
 use crate::Command;
+use edgechat_core::i18n::Arg;
 
 const CHAT_ICON: &str = "M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H8l-4 4V6a2 2 0 0 1 2-2z";
 
 fn label(open: bool, unread: usize) -> String {
     match (open, unread) {
-        (true, _) => "Close chat".to_owned(),
-        (false, 0) => "Open chat".to_owned(),
-        (false, 1) => "Open chat, 1 unread message".to_owned(),
-        (false, n) => format!("Open chat, {n} unread messages"),
+        (true, _) => t("close"),
+        (false, 0) => t("launcher.open"),
+        (false, n) => tf("launcher.unread", &[("count", Arg::Num(n as f64))]),
     }
 }
 
@@ -26,6 +27,8 @@ pub fn Launcher() -> Element {
     // `open` change, never on a keystroke.
     let unread = view.log.read().unread_after((view.read_horizon)());
     let open = (view.open)();
+    // (The look changes with the language: the label is said in it.)
+    let _ = view.look.read();
     // The host page hears of every change of the count (`edgechat:unread {count}`).
     let announced = use_hook(|| std::rc::Rc::new(std::cell::Cell::new(0usize)));
     if unread != announced.replace(unread) {

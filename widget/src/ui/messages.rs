@@ -9,7 +9,9 @@ use edgechat_core::chat::text::{pieces, Piece};
 use wasm_bindgen::JsValue;
 
 use super::Elements;
+use crate::i18n::{t, tf};
 use crate::session::{display_author, Ending, Phase, Session};
+use edgechat_core::i18n::Arg;
 
 /// One line of the log, owned, for rendering.
 #[derive(Clone, PartialEq)]
@@ -67,9 +69,9 @@ fn rows(log: &MessageLog, locale: &str, seen: Option<u64>) -> Vec<Row> {
                         time(message.created_ms, locale),
                         own && seen_own == Some(message.index),
                     ) {
-                        (t, true) if t.is_empty() => "Seen".to_owned(),
-                        (t, true) => format!("{t} · Seen"),
-                        (t, false) => t,
+                        (time, true) if time.is_empty() => t("message.seen"),
+                        (time, true) => tf("message.time.seen", &[("time", Arg::Str(&time))]),
+                        (time, false) => time,
                     },
                     retry: None,
                 }
@@ -77,11 +79,12 @@ fn rows(log: &MessageLog, locale: &str, seen: Option<u64>) -> Vec<Row> {
             Entry::Outgoing(o) => {
                 previous_author = None;
                 let (class, meta, retry) = match &o.state {
-                    SendState::Waiting => ("msg own", "Waiting for connection".to_owned(), None),
-                    SendState::Sending => ("msg own", "Sending…".to_owned(), None),
-                    SendState::Sent { .. } => ("msg own", "Sent".to_owned(), None),
-                    SendState::Failed { reason } => {
-                        ("msg own failed", reason.clone(), Some(o.local_id))
+                    // `out`: on its way (waiting or sending).
+                    SendState::Waiting => ("msg own out", t("message.waiting"), None),
+                    SendState::Sending => ("msg own out", t("message.sending"), None),
+                    SendState::Sent { .. } => ("msg own", t("message.sent"), None),
+                    SendState::Failed { .. } => {
+                        ("msg own failed", t("message.failed"), Some(o.local_id))
                     }
                 };
                 Row {
@@ -133,7 +136,7 @@ pub fn MessageList() -> Element {
             class: "log",
             role: "log",
             aria_live: "polite",
-            aria_label: "Messages",
+            aria_label: t("log"),
             tabindex: "0",
             onmounted: move |e| log_el.set(e.data().downcast::<web_sys::Element>().cloned()),
             onscroll: on_scroll,
@@ -144,21 +147,21 @@ pub fn MessageList() -> Element {
                     onclick: move |_| {
                         spawn(s.clone().load_older());
                     },
-                    if (view.loading_older)() { "Loading earlier messages…" } else { "Show earlier messages" }
+                    if (view.loading_older)() { {t("log.loading")} } else { {t("log.older")} }
                 }
             }
             if let Some(greeting) = greeting {
                 div { class: "msg", p { class: "bubble", dir: "auto", "{greeting}" } }
             }
             if let Some(notice) = (view.notice)() {
-                p { class: "notice", "{notice}" }
+                p { class: "notice", {t(notice)} }
             }
             for row in rows.read().iter() {
                 MessageRow { key: "{row.key}", row: row.clone() }
             }
             if (view.ending)() == Ending::Ended {
                 div { class: "ended", role: "status",
-                    p { "This conversation has ended" }
+                    p { {t("ended")} }
                     button {
                         class: "primary",
                         r#type: "button",
@@ -168,12 +171,12 @@ pub fn MessageList() -> Element {
                             view.log.clone().write().restart();
                             super::focus_later(elements.composer.peek().clone());
                         },
-                        "Start a new conversation"
+                        {t("ended.new")}
                     }
                 }
             }
             if phase == Phase::Connecting {
-                p { class: "status", "Connecting…" }
+                p { class: "status", {t("connecting")} }
             }
         }
     }
@@ -205,7 +208,7 @@ fn MessageRow(row: Row) -> Element {
                         class: "link",
                         r#type: "button",
                         onclick: move |_| session.retry(local_id),
-                        "Retry"
+                        {t("message.retry")}
                     }
                 }
             }
@@ -256,7 +259,14 @@ mod tests {
         let classes: Vec<_> = rows.iter().map(|r| r.class).collect();
         assert_eq!(
             classes,
-            ["msg", "msg", "msg own", "msg", "msg own", "msg own failed"]
+            [
+                "msg",
+                "msg",
+                "msg own",
+                "msg",
+                "msg own out",
+                "msg own failed"
+            ]
         );
         assert_eq!(rows[4].key, format!("o{sending}"));
         assert_eq!((rows[4].meta.as_str(), rows[4].retry), ("Sending…", None));

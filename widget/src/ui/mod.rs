@@ -201,10 +201,7 @@ pub fn App() -> Element {
         read_horizon: use_signal(|| None),
         typing: use_signal(|| None),
         reconnecting: use_signal(|| false),
-        look: use_signal(|| Look {
-            title: "Chat".into(),
-            ..Look::default()
-        }),
+        look: use_signal(|| Look { ..Look::default() }),
         draft: use_signal(String::new),
         draft_error: use_signal(|| None),
         loading_older: use_signal(|| false),

@@ -6,19 +6,19 @@ use dioxus::prelude::*;
 use super::composer::Composer;
 use super::messages::MessageList;
 use super::{set_open, Elements, CLOSE_ICON};
+use crate::i18n::{t, tf};
 use crate::session::{Ending, Failure, Phase, Session};
+use edgechat_core::i18n::Arg;
 
 /// Three dots: the panel's menu.
 const MORE_ICON: &str = "M5 10a2 2 0 1 0 0 4 2 2 0 0 0 0-4zm7 0a2 2 0 1 0 0 4 2 2 0 0 0 0-4zm7 0a2 2 0 1 0 0 4 2 2 0 0 0 0-4z";
 
 fn failure_text(failure: Failure) -> String {
     match failure {
-        Failure::Unavailable => "Chat is unavailable right now.".into(),
-        Failure::CantConnect => {
-            "Can't connect to chat. Check your connection, then try again.".into()
-        }
-        Failure::NotSetUp => "Chat isn't available on this page.".into(),
-        Failure::Busy(seconds) => format!("Chat is busy right now. Retrying in {seconds} s…"),
+        Failure::Unavailable => t("failure.unavailable"),
+        Failure::CantConnect => t("failure.connect"),
+        Failure::NotSetUp => t("failure.setup"),
+        Failure::Busy(seconds) => tf("failure.busy", &[("seconds", Arg::Num(seconds as f64))]),
     }
 }
 
@@ -33,7 +33,7 @@ pub fn Panel() -> Element {
     let open = (view.open)();
     let (title, ask_rating, sound) = {
         let look = view.look.read();
-        (look.title.clone(), look.ask_rating, look.sound)
+        (look.shown_title(), look.ask_rating, look.sound)
     };
     let mut menu = use_signal(|| false);
     let menu_open = menu();
@@ -63,7 +63,7 @@ pub fn Panel() -> Element {
                     button {
                         class: "icon",
                         r#type: "button",
-                        aria_label: "Chat options",
+                        aria_label: t("menu"),
                         aria_haspopup: "menu",
                         aria_expanded: "{menu_open}",
                         aria_controls: "ec-menu",
@@ -74,7 +74,7 @@ pub fn Panel() -> Element {
                 button {
                     class: "icon",
                     r#type: "button",
-                    aria_label: "Close chat",
+                    aria_label: t("close"),
                     onclick: {
                         let s = session.clone();
                         move |_| set_open(&s, elements, false)
@@ -83,7 +83,7 @@ pub fn Panel() -> Element {
                 }
             }
             if menu_open {
-                div { id: "ec-menu", class: "menu", role: "menu", aria_label: "Chat options",
+                div { id: "ec-menu", class: "menu", role: "menu", aria_label: t("menu"),
                     if sound {
                         button {
                             role: "menuitemcheckbox",
@@ -98,7 +98,7 @@ pub fn Panel() -> Element {
                                     muted.set(now);
                                 }
                             },
-                            "Sound for new messages"
+                            {t("menu.sound")}
                         }
                     }
                     if chat {
@@ -113,7 +113,7 @@ pub fn Panel() -> Element {
                                 spawn(s.clone().download_transcript());
                             }
                         },
-                        "Download transcript"
+                        {t("menu.transcript")}
                     }
                     }
                     if (view.active)() && (view.ending)() == Ending::No {
@@ -124,19 +124,19 @@ pub fn Panel() -> Element {
                                 menu.set(false);
                                 view.ending.clone().set(Ending::Asking);
                             },
-                            "End conversation"
+                            {t("menu.end")}
                         }
                     }
                 }
             }
             match (view.ending)() {
                 Ending::Asking => rsx! {
-                    div { class: "confirm", role: "group", aria_label: "End conversation",
-                        p { "End this conversation? You can start a new one afterwards." }
+                    div { class: "confirm", role: "group", aria_label: t("menu.end"),
+                        p { {t("end.confirm")} }
                         if ask_rating {
-                            div { class: "rate", role: "group", aria_label: "Rate this conversation (optional)",
-                                p { "How was it? (optional)" }
-                                for (up, label, face) in [(true, "Good", "👍"), (false, "Not good", "👎")] {
+                            div { class: "rate", role: "group", aria_label: t("end.rate"),
+                                p { {t("end.rate.ask")} }
+                                for (up, label, face) in [(true, t("end.good"), "👍"), (false, t("end.bad"), "👎")] {
                                     button {
                                         class: "icon",
                                         r#type: "button",
@@ -148,8 +148,8 @@ pub fn Panel() -> Element {
                                 }
                                 if score().is_some() {
                                     textarea {
-                                        aria_label: "Comment (optional)",
-                                        placeholder: "Tell us more (optional)",
+                                        aria_label: t("end.comment"),
+                                        placeholder: t("end.comment.placeholder"),
                                         maxlength: "1000",
                                         rows: "2",
                                         value: "{comment}",
@@ -172,25 +172,25 @@ pub fn Panel() -> Element {
                                     s.end_conversation(rating)
                                 }
                             },
-                            "End conversation"
+                            {t("end.submit")}
                         }
                         button {
                             class: "link",
                             r#type: "button",
                             onclick: move |_| view.ending.clone().set(Ending::No),
-                            "Cancel"
+                            {t("end.cancel")}
                         }
                     }
                 },
-                Ending::Working => rsx! { p { class: "confirm", role: "status", "Ending the conversation…" } },
+                Ending::Working => rsx! { p { class: "confirm", role: "status", {t("end.working")} } },
                 _ => rsx! {},
             }
             if (view.reconnecting)() {
-                p { class: "problem", role: "status", "Connection lost. Reconnecting…" }
+                p { class: "problem", role: "status", {t("reconnecting")} }
             }
             MessageList {}
             p { class: "typing",
-                if let Some(who) = (view.typing)() { "{who} is typing…" }
+                if let Some(who) = (view.typing)() { {tf("typing", &[("name", Arg::Str(&who))])} }
             }
             if let Phase::Failed(failure) = (view.phase)() {
                 div { class: "problem", role: "alert",
@@ -203,7 +203,7 @@ pub fn Panel() -> Element {
                                 let s = session.clone();
                                 move |_| s.retry_connect()
                             },
-                            "Try again"
+                            {t("retry.connect")}
                         }
                     }
                 }
