@@ -1,7 +1,7 @@
 // Every language: the widget speaks the language the page (data-locale), the site (locale) or the
 // browser asks for, from its catalogue (core/i18n, fetched on demand under a hashed name), with
 // the site's own wording over it; axe-core finds no violation in any language. Screenshots of
-// Arabic and Japanese go to target/screenshots for review. Catalogues are checked too: each has
+// Arabic and Japanese go to test-results/ for review. Catalogues are checked too: each has
 // exactly English's keys, and each message uses exactly the arguments its English one does.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -12,7 +12,7 @@ import { useWidgetEnv, config, quiet, host, worker, newPage, launcher, panel, co
 const require = createRequire(import.meta.url);
 const AXE = require.resolve('axe-core/axe.min.js');
 const LANGS = ['en', 'de', 'fr', 'es', 'pt-BR', 'ja', 'ar', 'he'];
-const SHOTS = new URL('../target/screenshots/', import.meta.url);
+const SHOTS = new URL('../test-results/', import.meta.url);
 
 useWidgetEnv({
   service: 'IS' + 'b8'.repeat(16),
@@ -90,4 +90,27 @@ test('a site\'s own wording replaces the catalogue\'s; English overrides fill in
   await launcher(en).click();
   await connected(en);
   await panel(en).getByRole('button', { name: 'Go', exact: true }).waitFor();
+});
+
+test('the next page\'s launcher and shell speak the visitor\'s language before the app loads (the app stored their words)', async (t) => {
+  const w = words('ar');
+  const first = await page(t, 'langar', 'data-locale="ar"');
+  await launcher(first).click();
+  await connected(first);
+  await first.close();
+  const next = await page(t, 'langar', 'data-locale="ar"');
+  let release;
+  const held = new Promise((resolve) => { release = resolve; });
+  t.after(() => release());
+  await next.route('**/widget/edgechat_widget.*.js', async (route) => { await held; await route.continue(); });
+  const placeholderLauncher = next.getByRole('button', { name: w['launcher.open'], exact: true });
+  await placeholderLauncher.click();
+  const shell = next.getByRole('dialog', { name: 'Support' });
+  await shell.waitFor();
+  assert.equal(await shell.getAttribute('dir'), 'rtl');
+  assert.equal(await shell.getByRole('textbox', { name: w.composer, exact: true }).getAttribute('placeholder'), w['composer.placeholder']);
+  await shell.getByRole('log', { name: w.log, exact: true }).getByText(w.connecting).waitFor();
+  await shell.getByRole('button', { name: w['composer.send'], exact: true }).waitFor();
+  release();
+  await connected(next);
 });

@@ -228,7 +228,7 @@ test('the Worker says busy (429): "busy, retrying in N s", then it connects on i
     });
   });
   await launcher(page).click();
-  await panel(page).getByText('Chat is busy right now. Retrying in 2 s…').waitFor();
+  await panel(page).getByText('Chat is busy right now. Retrying in 2 seconds…').waitFor();
   assert.equal(await panel(page).getByRole('button', { name: 'Try again' }).count(), 0, 'no button that would be refused too');
   await composer(page).fill('typed while busy');
   await connected(page);

@@ -149,7 +149,8 @@ test('GET config applies defaults and works without Origin (same-origin GET)', a
   assert.equal(res.headers.get('access-control-allow-origin'), null);
   const body = await res.json();
   assert.deepEqual(body.appearance, { title: 'Chat with us', brand_color: '#0263E0', theme: 'auto' });
-  assert.equal(body.locale, 'en-US');
+  assert.equal(body.locale, undefined, 'no site locale: the visitor\'s browser decides');
+  assert.equal(body.strings, undefined, 'no wording of its own');
   assert.equal(body.greeting, null);
 });
 

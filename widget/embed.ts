@@ -88,14 +88,19 @@ type Queue = { q?: ArrayLike<unknown>[] };
     (host.style.cssText = `all:initial!important;--ec-brand:${brand || '#0263e0'}!important;--vl:${vv?.offsetLeft || 0}px!important;--vt:${vv?.offsetTop || 0}px!important;--vw:${vv?.width || w.innerWidth}px!important;--vh:${vv?.height || w.innerHeight}px!important`);
   place();
   for (const e of ['resize', 'scroll']) (vv || w).addEventListener(e, place);
-  const title = read('title') || 'Chat';
+  // The shell's words in the visitor's language, as the app last stored them (English before it
+  // has run once): its direction, then the title, the launcher's name, Close, the log's name,
+  // "Connecting…", the composer's name and placeholder, Send. Escaped where they go into HTML.
+  const words = (read('words') || 'ltr\nChat\nOpen chat\nClose chat\nMessages\nConnecting…\nMessage\nType a message…\nSend').split('\n');
+  const word = (i: number) => (words[i] || '').replace(/[&<"]/g, (c) => `&#${c.charCodeAt(0)};`);
+  const title = read('title') || words[1];
   const root = host.attachShadow({ mode: 'open' });
   // Launcher styles (Paste: color-background-primary, shadow, border-radius-circle; the app's
   // launcher has the same class, its badge's and focus ring's rules are the app's; before, the
   // browser's own focus ring shows) and the shell's: the app's panel (widget/src/widget.css) in
   // short, which it replaces.
   // Trusted Types: on a page that enforces them, the two pieces of HTML this file writes (its own
-  // constants) go through a policy named `edgechat`, which the page's `trusted-types` must allow.
+  // constants, with the stored words escaped) go through a policy named `edgechat`, which the page's `trusted-types` must allow.
   // (Not allowed by the page's `trusted-types`: plain strings, refused where they are enforced.)
   let tt: any;
   try {
@@ -104,7 +109,7 @@ type Queue = { q?: ArrayLike<unknown>[] };
   const html = (s: string): string => tt?.createHTML(s) ?? s;
   root.innerHTML = html(
     '<style>button{margin:0;padding:0;border:0;color:#fff;background:var(--ec-brand);cursor:pointer}.launcher{position:fixed;z-index:2147483647;left:calc(var(--vl) + var(--vw) - 76px);top:calc(var(--vt) + var(--vh) - 76px - env(safe-area-inset-bottom,0px));width:56px;height:56px;border-radius:50%;display:flex;align-items:center;justify-content:center;box-shadow:0 4px 16px rgba(18,28,45,.2)}svg{width:28px;height:28px;fill:currentColor}.sh{position:fixed;z-index:2147483647;bottom:88px;right:20px;width:376px;height:min(640px,calc(100vh - 108px));display:flex;flex-direction:column;background:#f4f4f6;border-radius:8px;box-shadow:0 16px 24px rgba(18,28,45,.2);overflow:hidden;font:14px/20px sans-serif}.sh[hidden]{display:none}.sh *{box-sizing:border-box;margin:0}.sh h2{flex:1;font-size:16px}.hd,form{display:flex;gap:8px;padding:12px 16px;background:var(--ec-brand);color:#fff}.lg{flex:1;overflow:auto;padding:16px;display:flex;flex-direction:column;gap:8px}.lg p{align-self:center;color:#606b85}.q.q{align-self:flex-end;padding:8px 12px;border-radius:8px;background:var(--ec-brand);color:#fff;white-space:pre-wrap}form{background:#fff}textarea{flex:1;resize:none;padding:8px 12px;font:16px sans-serif;border:1px solid #8891aa}.sh button{width:44px;height:44px}.sh button,textarea{border-radius:4px}.left{right:auto;left:20px}.left .launcher{left:calc(var(--vl) + 20px)}@media (max-width:599px){.sh.sh{left:var(--vl);top:var(--vt);width:var(--vw);height:var(--vh);border-radius:0}}</style>' +
-    `<button class="launcher${left ? ' left' : ''}" aria-label="Open chat" aria-expanded="false" aria-haspopup="dialog"><svg viewBox="0 0 24 24" aria-hidden="true"><path d="M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H8l-4 4V6a2 2 0 0 1 2-2z"/></svg></button><div></div>`);
+    `<button class="launcher${left ? ' left' : ''}" aria-label="${word(2)}" aria-expanded="false" aria-haspopup="dialog"><svg viewBox="0 0 24 24" aria-hidden="true"><path d="M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H8l-4 4V6a2 2 0 0 1 2-2z"/></svg></button><div></div>`);
   const placeholder = root.querySelector('button')!;
   const mountPoint = root.querySelector('div')!;
 
@@ -150,7 +155,7 @@ type Queue = { q?: ArrayLike<unknown>[] };
     const open = name === 'toggle' ? !opened : name === 'open';
     if (open && !shell) {
       // The shell: the panel as the visitor will see it, taking typing until the app takes it over.
-      mountPoint.insertAdjacentHTML('beforebegin', html(`<div class="sh${left ? ' left' : ''}" role="dialog" aria-labelledby="ec-sh"><div class="hd"><h2 id="ec-sh"></h2><button aria-label="Close chat">✕</button></div><div class="lg" role="log" aria-label="Messages"><p>Connecting…</p></div><form><textarea aria-label="Message" placeholder="Type a message…" rows="1"></textarea><button aria-label="Send">➤</button></form></div>`));
+      mountPoint.insertAdjacentHTML('beforebegin', html(`<div class="sh${left ? ' left' : ''}" role="dialog" aria-labelledby="ec-sh" dir="${word(0)}"><div class="hd"><h2 id="ec-sh"></h2><button aria-label="${word(3)}">✕</button></div><div class="lg" role="log" aria-label="${word(4)}"><p>${word(5)}</p></div><form><textarea aria-label="${word(6)}" placeholder="${word(7)}" rows="1"></textarea><button aria-label="${word(8)}">➤</button></form></div>`));
       shell = mountPoint.previousSibling as HTMLElement;
       const [h2, text, logEl, form, close] = ['h2', 'textarea', '.lg', 'form', 'button'].map((s) => shell!.querySelector(s)!) as [HTMLElement, HTMLTextAreaElement, HTMLElement, HTMLElement, HTMLElement];
       h2.textContent = title;

@@ -98,6 +98,14 @@ impl Store {
         self.set(title_key(&self.site), Some(title.to_owned()));
     }
 
+    /// The shell's words in the visitor's language, for embed.js on the next page.
+    pub fn save_words(&self, words: String) {
+        self.set(
+            edgechat_core::chat::session::words_key(&self.site),
+            Some(words),
+        );
+    }
+
     /// The visitor muted the sound of messages arriving while the tab is hidden.
     pub fn muted(&self) -> bool {
         self.get(&muted_key(&self.site)).is_some()

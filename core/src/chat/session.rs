@@ -31,6 +31,35 @@ pub fn title_key(site: &SiteId) -> String {
     format!("edgechat:{site}:title")
 }
 
+/// The shell's words in the visitor's language, for embed.js (it draws the launcher and the
+/// shell before the app has loaded): [`shell_words`].
+pub fn words_key(site: &SiteId) -> String {
+    format!("edgechat:{site}:words")
+}
+
+/// The keys of the messages embed.js's shell shows, in the order it reads them.
+pub const SHELL_WORDS: [&str; 8] = [
+    "title",
+    "launcher.open",
+    "close",
+    "log",
+    "connecting",
+    "composer",
+    "composer.placeholder",
+    "composer.send",
+];
+
+/// The value of [`words_key`]: the direction (`rtl` or `ltr`), then the [`SHELL_WORDS`] as
+/// `word` gives them, one a line (a line break inside one becomes a space).
+pub fn shell_words(rtl: bool, word: impl Fn(&str) -> String) -> String {
+    let mut out = String::from(if rtl { "rtl" } else { "ltr" });
+    for key in SHELL_WORDS {
+        out.push('\n');
+        out.push_str(&word(key).replace(['\n', '\r'], " "));
+    }
+    out
+}
+
 /// `"#E01E5A left"`: the brand colour (empty for the default) and the side, one space apart
 /// (widget/embed.ts reads it).
 pub fn launcher_look(brand_color: Option<&str>, bottom_left: bool) -> String {
@@ -209,6 +238,11 @@ mod tests {
         assert_ne!(visitor_key(&site("acme")), visitor_key(&site("acme-2")));
         assert_eq!(look_key(&site("acme")), "edgechat:acme:look");
         assert_eq!(title_key(&site("acme")), "edgechat:acme:title");
+        assert_eq!(words_key(&site("acme")), "edgechat:acme:words");
+        assert_eq!(
+            shell_words(true, |k| if k == "log" { "two\nlines".into() } else { k.to_uppercase() }),
+            "rtl\nTITLE\nLAUNCHER.OPEN\nCLOSE\ntwo lines\nCONNECTING\nCOMPOSER\nCOMPOSER.PLACEHOLDER\nCOMPOSER.SEND"
+        );
     }
 
     #[test]

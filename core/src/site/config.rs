@@ -21,12 +21,14 @@
 //! Only `allowed_origins` and `service_sid` are required. `automation` is `"none"` (the default),
 //! `{"studio": {"flow_sid"}}`, `{"webhook": {"url"}}` or `{"auto_reply": {...}}`.
 
+#[cfg(feature = "check-strings")]
 use std::collections::BTreeMap;
 use std::fmt;
 
 use serde::de::{self, Deserializer};
 use serde::{Deserialize, Serialize};
 
+#[cfg(feature = "check-strings")]
 use crate::i18n;
 use crate::ids::sid::{FlowSid, PushCredentialSid, ServiceSid};
 use crate::ids::site::SiteId;
@@ -682,42 +684,62 @@ impl From<Locale> for String {
 
 /// The site's wording of the widget's messages: `{"<language>": {"<key>": "<ICU message>"}}`,
 /// each language one the widget speaks, each key one of its messages, each message valid ICU
-/// MessageFormat using only the arguments of the message it replaces.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(
-    try_from = "BTreeMap<String, BTreeMap<String, String>>",
-    into = "BTreeMap<String, BTreeMap<String, String>>"
-)]
-pub struct Strings(BTreeMap<String, BTreeMap<String, String>>);
+/// MessageFormat using only the arguments of the message it replaces. Kept as the JSON it was
+/// (the widget reads it); checked where the `check-strings` feature is on (see core's
+/// Cargo.toml: not in the Worker, which passes it through).
+#[derive(Debug, Clone, Default)]
+pub struct Strings(Option<Box<serde_json::value::RawValue>>);
 
 impl Strings {
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.0.as_ref().is_none_or(|raw| raw.get() == "{}")
     }
 }
 
-impl TryFrom<BTreeMap<String, BTreeMap<String, String>>> for Strings {
-    type Error = String;
-    fn try_from(all: BTreeMap<String, BTreeMap<String, String>>) -> Result<Self, String> {
-        for (language, messages) in &all {
-            if !i18n::LOCALES.contains(&language.as_str()) {
-                return Err(format!(
-                    "`{language}` is not one of the widget's languages ({})",
-                    i18n::LOCALES.join(", ")
-                ));
-            }
-            for (key, message) in messages {
-                i18n::check_override(key, message).map_err(|e| format!("{language}: {e}"))?;
-            }
+impl PartialEq for Strings {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.as_ref().map(|r| r.get()) == other.0.as_ref().map(|r| r.get())
+    }
+}
+
+impl Eq for Strings {}
+
+impl Serialize for Strings {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for Strings {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let raw = Box::<serde_json::value::RawValue>::deserialize(deserializer)?;
+        #[cfg(feature = "check-strings")]
+        check_strings(raw.get()).map_err(de::Error::custom)?;
+        Ok(Strings(Some(raw)))
+    }
+}
+
+/// Whether `json` is a valid `strings`: what is wrong, naming the language and the key.
+#[cfg(feature = "check-strings")]
+fn check_strings(json: &str) -> Result<(), String> {
+    let de = &mut serde_json::Deserializer::from_str(json);
+    let all: BTreeMap<String, BTreeMap<String, String>> = serde_path_to_error::deserialize(de)
+        .map_err(|e| {
+            let path = e.path().to_string();
+            format!("{path}: {}", e.into_inner())
+        })?;
+    for (language, messages) in &all {
+        if !i18n::LOCALES.contains(&language.as_str()) {
+            return Err(format!(
+                "`{language}` is not one of the widget's languages ({})",
+                i18n::LOCALES.join(", ")
+            ));
         }
-        Ok(Strings(all))
+        for (key, message) in messages {
+            i18n::check_override(key, message).map_err(|e| format!("{language}: {e}"))?;
+        }
     }
-}
-
-impl From<Strings> for BTreeMap<String, BTreeMap<String, String>> {
-    fn from(s: Strings) -> Self {
-        s.0
-    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -869,7 +891,8 @@ mod tests {
         assert_eq!(public["strings"]["pt-BR"]["typing"], "{name} digita…");
         assert!(parse(&minimal()).unwrap().strings.is_empty());
         let e = error(&with("strings", r#"{"en": {"typing": 3}}"#));
-        assert_eq!(e.field, "strings.en.typing");
+        assert_eq!(e.field, "strings");
+        assert!(e.message.starts_with("en.typing: invalid type"), "{e}");
     }
 
     #[test]

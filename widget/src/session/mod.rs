@@ -288,6 +288,8 @@ impl Session {
             if let Some(title) = &config.title {
                 self.store.save_title(title);
             }
+            self.store
+                .save_words(edgechat_core::chat::session::shell_words(rtl, i18n::t));
             let mut look = self.view.look;
             look.set(Look {
                 title: config.title.unwrap_or_else(|| look.peek().title.clone()),
