@@ -7,7 +7,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { useWidgetEnv, config, quiet, host, worker, newPage, launcher, panel, composer, log, connected, words } from './support/widget.mjs';
+import { useWidgetEnv, config, quiet, host, worker, newPage, launcher, panel, composer, log, connected, words, send, session, agentSays, until } from './support/widget.mjs';
+import MessageFormat from '@messageformat/core';
 
 const require = createRequire(import.meta.url);
 const AXE = require.resolve('axe-core/axe.min.js');
@@ -19,6 +20,7 @@ useWidgetEnv({
   sites: () => ({
     ...Object.fromEntries(LANGS.map((l) => [`lang${l.replace('-', '').toLowerCase()}`, config({ ...quiet, appearance: { title: 'Support' } })])),
     sitelocale: config({ ...quiet, locale: 'fr-CA' }),
+    plural: config({ ...quiet, appearance: { title: 'Support' } }),
     override: config({ ...quiet, strings: { de: { 'composer.placeholder': 'Fragen Sie uns' }, en: { 'composer.send': 'Go' } } }),
   }),
 });
@@ -113,4 +115,23 @@ test('the next page\'s launcher and shell speak the visitor\'s language before t
   await shell.getByRole('button', { name: w['composer.send'], exact: true }).waitFor();
   release();
   await connected(next);
+});
+
+// Plurals by the browser's Intl.PluralRules, against @messageformat/core (the messageformat
+// project's ICU formatter) on the same catalogue message: Arabic's two, few and many forms.
+test('Arabic plurals: the launcher counts unread messages as @messageformat/core formats them', async (t) => {
+  const expected = new MessageFormat('ar').compile(words('ar')['launcher.unread']);
+  const p = await page(t, 'plural', 'data-locale="ar"');
+  await launcher(p).click();
+  await connected(p);
+  await send(p, 'سؤال', 'ar');
+  const { conversation } = await session(p, 'plural');
+  await panel(p).getByRole('button', { name: words('ar').close, exact: true }).click();
+  let sent = 0;
+  for (const count of [2, 5, 11]) {
+    while (sent < count) await agentSays(conversation, `جواب ${++sent}`);
+    await until(async () => (await launcher(p).getAttribute('aria-label')) === expected({ count }),
+      `the launcher says ${expected({ count })}`, 10_000).catch(() => {});
+    assert.equal(await launcher(p).getAttribute('aria-label'), expected({ count }));
+  }
 });

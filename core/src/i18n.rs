@@ -511,6 +511,31 @@ mod tests {
     }
 
     #[test]
+    fn every_catalogue_has_the_english_keys_and_each_message_parses_with_its_arguments() {
+        let english = catalogue(ENGLISH).unwrap();
+        for locale in LOCALES {
+            let path = format!("{}/i18n/{locale}.json", env!("CARGO_MANIFEST_DIR"));
+            let json = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+            let messages = catalogue(&json).unwrap();
+            assert_eq!(
+                messages.keys().collect::<Vec<_>>(),
+                english.keys().collect::<Vec<_>>(),
+                "{locale}: the keys"
+            );
+            for (key, source) in &messages {
+                let parsed =
+                    Message::parse(source).unwrap_or_else(|e| panic!("{locale} {key}: {e}"));
+                let mut got = parsed.arguments();
+                let en = Message::parse(&english[key]).unwrap();
+                let mut want = en.arguments();
+                got.sort_unstable();
+                want.sort_unstable();
+                assert_eq!(got, want, "{locale} {key}: the arguments");
+            }
+        }
+    }
+
+    #[test]
     fn overrides_are_checked_against_english() {
         assert_eq!(
             check_override("composer.placeholder", "Ask us anything"),
