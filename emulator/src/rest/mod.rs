@@ -62,6 +62,9 @@ pub fn router(app: Arc<App>) -> Router {
     Router::new()
         .nest("/v1", conversations.clone())
         .nest("/v1/Services/{service}", conversations)
+        // The service itself (what `npm run doctor` and `npm run deploy` fetch to see that the
+        // site's service is in the account).
+        .route("/v1/Services/{service}", get(fetch_service))
         .route(
             "/v1/Services/{service}/Configuration/Webhooks",
             get(fetch_service_webhooks).post(update_service_webhooks),
@@ -690,6 +693,26 @@ async fn delete_webhook(State(app): State<Arc<App>>, ctx: Ctx) -> Response {
         Ok(()) => StatusCode::NO_CONTENT.into_response(),
         Err(_) => ctx.not_found(),
     }
+}
+
+/// The Conversations service resource (`GET /v1/Services/{IS}`); an unknown service is 20404,
+/// as at Twilio (`Ctx` checks it).
+async fn fetch_service(State(app): State<Arc<App>>, ctx: Ctx) -> Response {
+    let base = &ctx.urls.base;
+    let service = &ctx.service;
+    Json(json!({
+        "sid": service,
+        "account_sid": app.account.account_sid,
+        "friendly_name": service,
+        "date_created": "2026-01-01T00:00:00Z",
+        "date_updated": "2026-01-01T00:00:00Z",
+        "url": format!("{base}/v1/Services/{service}"),
+        "links": {
+            "conversations": format!("{base}/v1/Services/{service}/Conversations"),
+            "configuration": format!("{base}/v1/Services/{service}/Configuration"),
+        },
+    }))
+    .into_response()
 }
 
 async fn fetch_service_webhooks(State(app): State<Arc<App>>, ctx: Ctx) -> Response {
