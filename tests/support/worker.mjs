@@ -91,7 +91,7 @@ export async function startWorker({ secrets, sites = {} }) {
     }
   }
 
-  return { url, port, stop, logs: () => output, waitForLog };
+  return { url, port, stop, logs: () => output, waitForLog, state, envFile };
 }
 
 /** Secrets in the shapes Twilio uses, random for each call. */
