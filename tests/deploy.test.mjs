@@ -5,12 +5,13 @@
 // config stops it before anything changes.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startWorker, testSecrets, ROOT } from './support/worker.mjs';
 import { startEmulator } from './support/emulator.mjs';
+import { runScript } from './support/script.mjs';
 
 const SERVICE = 'IS' + 'd1'.repeat(16);
 const secrets = testSecrets();
@@ -30,21 +31,9 @@ after(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function deploy(extra = [], { envFile = worker.envFile, config = configFile } = {}) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(ROOT, 'scripts', 'deploy.mjs'), '--site', 'shop', '--config', config, '--base', worker.url,
-      '--local', '--env-file', envFile, '--persist-to', worker.state, ...extra], {
-      cwd: ROOT,
-      env: { PATH: process.env.PATH, HOME: process.env.HOME, TWILIO_ACCOUNT_SID: secrets.TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN: secrets.TWILIO_AUTH_TOKEN, TWILIO_API_BASE: emu.url },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    child.stdout.on('data', (d) => { out += d; });
-    child.stderr.on('data', (d) => { out += d; });
-    const timer = setTimeout(() => { child.kill(); reject(new Error(`deploy did not finish in 5 min:\n${out}`)); }, 300_000);
-    child.on('exit', (code) => { clearTimeout(timer); resolve({ code, out }); });
-  });
-}
+const deploy = (extra = [], { envFile = worker.envFile, config = configFile } = {}) => runScript('deploy',
+  ['--site', 'shop', '--config', config, '--base', worker.url, '--local', '--env-file', envFile, '--persist-to', worker.state, ...extra],
+  { env: { TWILIO_ACCOUNT_SID: secrets.TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN: secrets.TWILIO_AUTH_TOKEN, TWILIO_API_BASE: emu.url }, ms: 300_000 });
 
 const twilioSide = async () => {
   const client = emu.client();

@@ -5,10 +5,9 @@
 // whose auth token is not the account's.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { join } from 'node:path';
-import { startWorker, testSecrets, ROOT } from './support/worker.mjs';
+import { startWorker, testSecrets } from './support/worker.mjs';
 import { startEmulator } from './support/emulator.mjs';
+import { runScript } from './support/script.mjs';
 
 const SERVICE = 'IS' + 'd0'.repeat(16);
 const SITE = JSON.stringify({ allowed_origins: ['https://shop.test'], service_sid: SERVICE });
@@ -41,20 +40,10 @@ const pointWebhook = (url, filters = ['onConversationAdded', 'onMessageAdded']) 
   .services(SERVICE).configuration.webhooks().update({ postWebhookUrl: url, method: 'POST', filters });
 
 /** Runs the doctor (its own process, the account's credentials in its environment only). */
-function doctor(worker, { origin = 'https://shop.test', site = 'shop' } = {}) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(ROOT, 'scripts', 'doctor.mjs'), '--base', worker.url, '--site', site, '--origin', origin], {
-      cwd: '/', // no .dev.vars: the environment is all it has
-      env: { PATH: process.env.PATH, TWILIO_ACCOUNT_SID: secrets.TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN: secrets.TWILIO_AUTH_TOKEN, TWILIO_API_BASE: emu.url },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    child.stdout.on('data', (d) => { out += d; });
-    child.stderr.on('data', (d) => { out += d; });
-    const timer = setTimeout(() => { child.kill(); reject(new Error(`doctor did not finish in 60 s:\n${out}`)); }, 60_000);
-    child.on('exit', (code) => { clearTimeout(timer); resolve({ code, out }); });
-  });
-}
+const doctor = (worker, { origin = 'https://shop.test', site = 'shop' } = {}) => runScript('doctor',
+  ['--base', worker.url, '--site', site, '--origin', origin],
+  // Run from / (no .dev.vars there): the environment is all it has.
+  { cwd: '/', env: { TWILIO_ACCOUNT_SID: secrets.TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN: secrets.TWILIO_AUTH_TOKEN, TWILIO_API_BASE: emu.url } });
 
 const line = (out, name) => out.split('\n').find((l) => l.slice(2).startsWith(`${name}:`)) || '';
 

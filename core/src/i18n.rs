@@ -20,6 +20,19 @@ pub const LOCALES: [&str; 8] = ["en", "de", "fr", "es", "pt-BR", "ja", "ar", "he
 /// The English catalogue: the keys every catalogue has, and the fallback.
 pub const ENGLISH: &str = include_str!("../i18n/en.json");
 
+/// English's rules without a browser (native tests and tools): one for exactly 1, else other;
+/// numbers as Rust writes them. The widget asks the browser's `Intl` instead.
+pub struct English;
+
+impl Rules for English {
+    fn plural(&self, n: f64) -> String {
+        if n == 1.0 { "one" } else { "other" }.into()
+    }
+    fn number(&self, n: f64) -> String {
+        n.to_string()
+    }
+}
+
 /// A value for a message's argument.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Arg<'a> {
@@ -387,17 +400,6 @@ pub fn check_override(key: &str, message: &str) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// English's rules, written out for the tests (the widget asks the browser).
-    struct English;
-    impl Rules for English {
-        fn plural(&self, n: f64) -> String {
-            if n == 1.0 { "one" } else { "other" }.into()
-        }
-        fn number(&self, n: f64) -> String {
-            n.to_string()
-        }
-    }
 
     /// Arabic's six categories, as CLDR gives them, for the integers the tests use.
     struct Arabic;

@@ -88,15 +88,7 @@ pub fn tf(key: &str, args: &[(&str, Arg)]) -> String {
 
 #[cfg(not(target_arch = "wasm32"))]
 fn native_english(key: &str, args: &[(&str, Arg)]) -> String {
-    struct English;
-    impl Rules for English {
-        fn plural(&self, n: f64) -> String {
-            if n == 1.0 { "one" } else { "other" }.into()
-        }
-        fn number(&self, n: f64) -> String {
-            n.to_string()
-        }
-    }
+    use edgechat_core::i18n::English;
     let english = edgechat_core::i18n::catalogue(ENGLISH).expect("the English catalogue");
     Message::parse(&english[key])
         .expect("English messages parse")
