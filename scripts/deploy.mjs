@@ -20,7 +20,7 @@ import { spawnSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import twilio from 'twilio';
+import { accountClient } from './lib/twilio-account.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const WRANGLER = join(ROOT, 'node_modules', '.bin', 'wrangler');
@@ -115,10 +115,9 @@ if (current !== undefined && JSON.stringify(current) === JSON.stringify(config))
 }
 
 // 5. Twilio.
-const { TWILIO_ACCOUNT_SID: account, TWILIO_AUTH_TOKEN: token, TWILIO_API_BASE: apiBase } = process.env;
+const { TWILIO_ACCOUNT_SID: account, TWILIO_AUTH_TOKEN: token } = process.env;
 if (!account || !token) fail('Twilio', 'no account credentials', 'set TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN in the environment (the account\'s, as in the Twilio console)');
-const client = twilio(account, token);
-if (apiBase) client.conversations.baseUrl = client.chat.baseUrl = apiBase.replace(/\/$/, '');
+const client = accountClient(process.env);
 const service = config.service_sid;
 try {
   await client.conversations.v1.services(service).fetch();

@@ -9,6 +9,7 @@
 import { readFileSync, existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import twilio from 'twilio';
+import { accountClient } from './lib/twilio-account.mjs';
 
 const WEBHOOK_PATH = 'webhooks/conversations';
 const FILTERS = ['onConversationAdded', 'onMessageAdded'];
@@ -115,11 +116,7 @@ if (!vars.TWILIO_ACCOUNT_SID || !vars.TWILIO_AUTH_TOKEN) {
 } else if (!service) {
   report(null, 'Twilio service', 'skipped: no token named the service');
 } else {
-  const client = twilio(vars.TWILIO_ACCOUNT_SID, vars.TWILIO_AUTH_TOKEN);
-  if (vars.TWILIO_API_BASE) {
-    client.conversations.baseUrl = vars.TWILIO_API_BASE.replace(/\/$/, '');
-    client.chat.baseUrl = client.conversations.baseUrl;
-  }
+  const client = accountClient(vars);
   const conversations = client.conversations.v1.services(service);
   let reachable = false;
   try {

@@ -251,11 +251,14 @@ impl Session {
                 return None;
             }
             let config = net::config(&self.base, self.site.as_str()).await;
-            if let Ok(c) = &config {
-                let (language, _) = language(c.locale.as_deref());
-                i18n::speak(language, c.strings.clone(), &self.base).await;
-            }
-            Some(config)
+            Some(match config {
+                Ok(c) => {
+                    let spoken = language(c.locale.as_deref());
+                    i18n::speak(spoken.0, c.strings.clone(), &self.base).await;
+                    Ok((c, spoken))
+                }
+                Err(e) => Err(e),
+            })
         };
         // A first visit takes its credential under the browser's lock: tabs opened together
         // become one visitor (the first to hold it asks; the others find it stored).
@@ -272,11 +275,10 @@ impl Session {
         let realm = self.realm();
         let (config, token, realm) = futures_util::join!(config, token, realm);
         if let Some(config) = config {
-            let config = config.map_err(|f| self.failure(f))?;
+            let (config, (language, tag)) = config.map_err(|f| self.failure(f))?;
             // The language: the page's `data-locale`, the site's, the browser's; right to left
             // for Arabic and Hebrew, or on a right-to-left page. The launcher sits at the end
             // side of that direction unless the site pinned it.
-            let (language, tag) = language(config.locale.as_deref());
             let rtl = net::page_language().1 || locale::is_rtl(language);
             let bottom_left = if config.pinned {
                 config.bottom_left
