@@ -6,9 +6,11 @@
 //   3. `wrangler deploy` (its own `--dry-run` with --dry-run);
 //   4. the site config is stored as site:<id> unless it is already exactly that;
 //   5. Twilio, through the official `twilio` library: the config's service is in the account, its
-//      post-event webhook is the Worker's URL with the filters the Worker needs (POST), and its
-//      post-webhook retry count is 1;
-// then prints the snippet to paste. Idempotent: what is already as it should be is left alone and
+//      post-event webhook is the Worker's URL with the filters the Worker needs (POST), its
+//      post-webhook retry count is 1, and visitors get least privilege (two roles of ours, the
+//      service's defaults for new users and participants: scripts/lib/visitor-roles.mjs);
+// then prints the snippet to paste. The Worker's URL is the one `wrangler deploy` reports (or
+// --base, which wins; --local: http://127.0.0.1:8787/). Idempotent: what is already as it should be is left alone and
 // reported as unchanged. --dry-run prints the plan and changes nothing.
 //
 // The account's credentials come from the environment (TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN;
@@ -21,6 +23,7 @@ import { parseArgs } from 'node:util';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { accountClient } from './lib/twilio-account.mjs';
+import { planVisitorRoles, applyVisitorRoles } from './lib/visitor-roles.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const WRANGLER = join(ROOT, 'node_modules', '.bin', 'wrangler');
@@ -29,7 +32,7 @@ const FILTERS = ['onConversationAdded', 'onMessageAdded'];
 const RETRY_COUNT = 1;
 
 function usage(message) {
-  console.error(`deploy: ${message}\nusage: npm run deploy -- --site <id> --config <file> --base <worker url> [--dry-run] [--local [--env-file F] [--persist-to DIR]]`);
+  console.error(`deploy: ${message}\nusage: npm run deploy -- --site <id> --config <file> [--base <worker url>] [--dry-run] [--local [--env-file F] [--persist-to DIR]]`);
   process.exit(2);
 }
 
@@ -44,10 +47,17 @@ try {
 } catch (e) {
   usage(e.message);
 }
-for (const name of ['site', 'config', 'base']) if (!args[name]) usage(`--${name} is required`);
+for (const name of ['site', 'config']) if (!args[name]) usage(`--${name} is required`);
 const dry = !!args['dry-run'];
-const base = new URL(args.base).href;
-const webhookUrl = new URL('webhooks/conversations', base).href;
+let base;
+try {
+  base = args.base ? new URL(args.base).href : args.local ? 'http://127.0.0.1:8787/' : undefined;
+} catch {
+  usage(`--base ${args.base} is not a URL`);
+}
+/** The Worker's URL in `wrangler deploy`'s report: its workers.dev address, or a route's. */
+const reportedUrl = (text) => /https:\/\/[a-z0-9.-]+\.workers\.dev\b/i.exec(text)?.[0]
+  ?? /^\s+(https:\/\/\S+)\s*$/m.exec(text)?.[1];
 const wrangler = (argv, opts = {}) => spawnSync(WRANGLER, argv, {
   cwd: ROOT, encoding: 'utf8', timeout: 300_000,
   env: { ...process.env, WRANGLER_SEND_METRICS: 'false', NO_UPDATE_NOTIFIER: '1', FORCE_COLOR: '0' }, ...opts,
@@ -95,6 +105,11 @@ if (args.local) {
 } else {
   const deployed = wrangler(dry ? ['deploy', '--dry-run'] : ['deploy'], { stdio: ['ignore', 'pipe', 'pipe'] });
   if (deployed.status !== 0) fail('Worker', `wrangler deploy failed: ${(deployed.stderr || deployed.stdout).trim().split('\n').pop()}`);
+  if (!base && !dry) {
+    const reported = reportedUrl(deployed.stdout);
+    if (!reported) fail('Worker', 'deployed, but wrangler deploy reported no URL', 'pass the Worker\'s URL as --base https://…');
+    base = new URL(reported).href;
+  }
   step(dry ? 'change' : true, 'Worker', dry ? 'wrangler deploy --dry-run built it; it would be uploaded' : 'deployed');
   if (!dry) changes++;
 }
@@ -115,6 +130,7 @@ if (current !== undefined && JSON.stringify(current) === JSON.stringify(config))
 }
 
 // 5. Twilio.
+const webhookUrl = base ? new URL('webhooks/conversations', base).href : '<the URL wrangler deploy reports>/webhooks/conversations';
 const { TWILIO_ACCOUNT_SID: account, TWILIO_AUTH_TOKEN: token } = process.env;
 if (!account || !token) fail('Twilio', 'no account credentials', 'set TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN in the environment (the account\'s, as in the Twilio console)');
 const client = accountClient(process.env);
@@ -135,6 +151,7 @@ if (now.postWebhookUrl === webhookUrl && filtersOk && (now.method || '').toUpper
   changes++;
   const filters = [...new Set([...(now.filters || []), ...FILTERS])];
   if (!dry) await hooks.update({ postWebhookUrl: webhookUrl, method: 'POST', filters });
+  // (A dry run without --base names the URL it does not know yet.)
   step('change', 'post-event webhook', `${dry ? 'would be' : 'is now'} ${webhookUrl}, POST, filters ${filters.join(', ')} (was ${now.postWebhookUrl || 'none'}, ${JSON.stringify(now.filters || [])})`);
 }
 const chat = client.chat.v2.services(service);
@@ -147,8 +164,18 @@ if (retries === RETRY_COUNT) {
   step('change', 'webhook retries', `post-webhook retry count ${dry ? 'would be' : 'is now'} ${RETRY_COUNT} (was ${retries ?? 0})`);
 }
 
+const roleChanges = await planVisitorRoles(client, service);
+if (!roleChanges.length) {
+  step(true, 'visitor roles', 'new users and participants get the visitor roles (no creating or joining conversations)');
+} else {
+  changes += roleChanges.length;
+  if (!dry) await applyVisitorRoles(roleChanges);
+  for (const change of roleChanges) step('change', change.name, `${dry ? 'would set' : 'set'} ${change.detail}`);
+}
+
 console.log(changes === 0
   ? '\nNothing to change: everything is as it should be.'
   : dry ? `\n${changes} change${changes > 1 ? 's' : ''} to make; run again without --dry-run to make them.` : `\n${changes} change${changes > 1 ? 's' : ''} made.`);
-console.log(`\nPaste this on the site's pages:\n  <script src="${new URL('embed.js', base).href}" data-site="${args.site}" async></script>`);
+const embedUrl = base ? new URL('embed.js', base).href : '<the Worker\'s URL>/embed.js';
+console.log(`\nPaste this on the site's pages:\n  <script src="${embedUrl}" data-site="${args.site}" async></script>`);
 if (!dry) console.log(`\nThen check it end to end: npm run doctor -- --base ${base} --site ${args.site} --origin ${config.allowed_origins?.[0] ?? '<page origin>'}`);

@@ -9,6 +9,7 @@
 import { readFileSync, existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import twilio from 'twilio';
+import { checkVisitorRoles, SERVICE_ROLE, CONVERSATION_ROLE } from './lib/visitor-roles.mjs';
 import { accountClient } from './lib/twilio-account.mjs';
 
 const WEBHOOK_PATH = 'webhooks/conversations';
@@ -140,6 +141,9 @@ if (!vars.TWILIO_ACCOUNT_SID || !vars.TWILIO_AUTH_TOKEN) {
     } else {
       report(true, 'post-event webhook', `${webhookUrl}, POST, ${FILTERS.join(' and ')}`);
     }
+    const roles = await checkVisitorRoles(client, service);
+    report(roles.ok, 'visitor roles', roles.detail,
+      roles.ok ? '' : `npm run deploy${local ? ' -- --local' : ''} sets them (it creates the roles "${SERVICE_ROLE.friendlyName}" and "${CONVERSATION_ROLE.friendlyName}" and makes them the service's defaults)`);
   }
   // An event the Worker ignores (it changes nothing), signed as Twilio signs it.
   const params = { EventType: 'onUserUpdated', ChatServiceSid: service, AccountSid: vars.TWILIO_ACCOUNT_SID, Identity: 'edgechat-doctor' };

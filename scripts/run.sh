@@ -82,6 +82,8 @@ if [ "$use_emulator" = 1 ]; then
     if ! kill -0 "$emulator_pid" 2>/dev/null; then cat .edgechat/emulator.log; die "the emulator did not start"; fi
     sleep 0.2
   done
+  step "Least privilege for visitors on the emulator's service (the roles npm run deploy sets at Twilio)"
+  (set -a; source .dev.vars; set +a; node scripts/visitor-roles.mjs --service "$service_sid")
 else
   skip "TWILIO_API_BASE is not local: using Twilio itself, no emulator"
 fi

@@ -3,7 +3,10 @@
 // secret keep working.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { createRequire } from 'node:module';
 import { startWorker, testSecrets } from './support/worker.mjs';
+
+const twilio = createRequire(import.meta.url)('twilio');
 
 const SITE = JSON.stringify({ allowed_origins: ['https://shop.test'], service_sid: 'IS66666666666666666666666666666666' });
 const missing = testSecrets();
@@ -54,15 +57,41 @@ test('the logs never carry the secrets that are set', () => {
   }
 });
 
-test('a webhook to a Worker set up wrong is 500 webhook_misconfigured, naming what to fix (Twilio does not retry a 500)', async () => {
-  const res = await fetch(`${workers[1].url}/webhooks/conversations`, {
-    method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded', 'X-Twilio-Signature': 'unchecked' },
-    body: 'EventType=onMessageAdded',
+test('a webhook to a Worker set up wrong: an unsigned caller learns nothing; a signed one is told what to fix', async () => {
+  const url = `${workers[1].url}/webhooks/conversations`;
+  const body = 'EventType=onMessageAdded';
+  const send = (signature) => fetch(url, {
+    method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded', 'X-Twilio-Signature': signature }, body,
   });
+  const unsigned = await send('A'.repeat(27) + '=');
+  assert.equal(unsigned.status, 403);
+  const said = await unsigned.text();
+  assert.equal(JSON.parse(said).error.code, 'invalid_signature');
+  // The same words as any bad signature's: nothing about this Worker's secrets.
+  assert.ok(!/ACCOUNT_SID|VISITOR_|API_KEY|unusable|not set|missing|invalid_secret/i.test(said), said);
+  const signed = twilio.getExpectedTwilioSignature(malformed.TWILIO_AUTH_TOKEN, url, { EventType: 'onMessageAdded' });
+  const res = await send(signed);
   assert.equal(res.status, 500);
   const text = await res.text();
   const { error } = JSON.parse(text);
   assert.equal(error.code, 'webhook_misconfigured');
   assert.match(error.message, /^invalid_secret: .*TWILIO_ACCOUNT_SID/);
   assert.ok(!text.includes('SK-this-is-not-an-account'));
+});
+
+test('without an auth token, a webhook is refused without naming it (the log does)', async () => {
+  const noToken = await startWorker({ secrets: { ...testSecrets(), TWILIO_AUTH_TOKEN: '' }, sites: { shop: SITE } });
+  try {
+    const res = await fetch(`${noToken.url}/webhooks/conversations`, {
+      method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded', 'X-Twilio-Signature': 'A'.repeat(27) + '=' },
+      body: 'EventType=onMessageAdded',
+    });
+    const text = await res.text();
+    assert.equal(res.status, 500);
+    assert.equal(JSON.parse(text).error.code, 'webhook_misconfigured');
+    assert.ok(!/TWILIO_AUTH_TOKEN/.test(text), text);
+    await noToken.waitForLog(/TWILIO_AUTH_TOKEN/);
+  } finally {
+    noToken.stop();
+  }
 });

@@ -33,7 +33,6 @@ export interface SdkConversation {
   /** `notParticipating` for a conversation the SDK only peeked (the visitor is not in it). */
   readonly status: 'notParticipating' | 'joined' | 'unknown';
   readonly lastReadMessageIndex: number | null;
-  join(): Promise<SdkConversation>;
   getMessages(pageSize?: number, anchor?: number, direction?: 'backwards' | 'forward'): Promise<SdkPaginator<SdkMessage>>;
   sendMessage(message: string, messageAttributes?: any): Promise<number>;
   typing(): Promise<void>;
@@ -50,7 +49,6 @@ export interface SdkConversation {
 
 export interface SdkClient {
   readonly connectionState: ConnectionState;
-  createConversation(options?: { attributes?: any; friendlyName?: string }): Promise<SdkConversation>;
   getConversationBySid(conversationSid: string): Promise<SdkConversation>;
   updateToken(token: string): Promise<SdkClient>;
   shutdown(): Promise<void>;

@@ -2,10 +2,17 @@
 //!
 //! A visitor identity is `visitor:<site>:<uuid v4>`. The Worker mints the uuid (from the runtime's
 //! CSPRNG) and never accepts an identity a caller merely names: a returning visitor presents the
-//! *credential* it was given, `v1.<site>.<uuid>.<tag>`, where `tag` is the unpadded base64url
-//! HMAC-SHA256, under the visitor-signing secret, of `edgechat visitor v1`, the site and the uuid
-//! (newline separated). The site is inside both, so a credential cannot be moved to another site,
-//! and a webhook that carries the identity (`ClientIdentity`) names the site it belongs to.
+//! *credential* it was given, `v2.<site>.<uuid>.<epoch>.<issued>.<tag>`, where `tag` is the
+//! unpadded base64url HMAC-SHA256, under the visitor-signing secret, of `edgechat visitor v2`, the
+//! site, the uuid, the site's revocation epoch and the issue time in unix seconds (newline
+//! separated). The site is inside both, so a credential cannot be moved to another site, and a
+//! webhook that carries the identity (`ClientIdentity`) names the site it belongs to.
+//!
+//! A credential is renewed (issued anew) with every token, so one that is in use never ages; one
+//! left idle longer than the site's `visitor_idle_days` is refused, and so is every credential
+//! issued under an older `visitor_epoch` (the site's operator raises it to sign out that site's
+//! visitors, and no other site's). Credentials of the first format (`v1.`, no issue time) are
+//! refused: such a visitor starts again as a new one, as after a rotated secret.
 
 use std::fmt;
 
@@ -19,13 +26,28 @@ use crate::ids::site::SiteId;
 type HmacSha256 = hmac::Hmac<sha2::Sha256>;
 
 const IDENTITY_PREFIX: &str = "visitor:";
-const CREDENTIAL_VERSION: &str = "v1";
-const TAG_DOMAIN: &[u8] = b"edgechat visitor v1\n";
+const CREDENTIAL_VERSION: &str = "v2";
+const TAG_DOMAIN: &[u8] = b"edgechat visitor v2\n";
+/// Digits of a u32 epoch and of a u64 issue time, at most.
+const EPOCH_DIGITS: usize = 10;
+const ISSUED_DIGITS: usize = 20;
+/// A credential issued this far ahead of the verifier's clock is refused (clocks of isolates
+/// differ by little; anything more is not ours).
+const MAX_CLOCK_SKEW_SECONDS: u64 = 300;
 /// 32 bytes of HMAC-SHA256 in unpadded base64url.
 const TAG_LEN: usize = 43;
 /// Longest credential we ever mint; anything longer is rejected before any work.
-pub const MAX_CREDENTIAL_LEN: usize =
-    CREDENTIAL_VERSION.len() + 1 + crate::ids::site::MAX_SITE_ID_LEN + 1 + 36 + 1 + TAG_LEN;
+pub const MAX_CREDENTIAL_LEN: usize = CREDENTIAL_VERSION.len()
+    + 1
+    + crate::ids::site::MAX_SITE_ID_LEN
+    + 1
+    + 36
+    + 1
+    + EPOCH_DIGITS
+    + 1
+    + ISSUED_DIGITS
+    + 1
+    + TAG_LEN;
 /// The visitor-signing secret must carry at least this many bytes.
 pub const MIN_SECRET_LEN: usize = 32;
 
@@ -45,6 +67,20 @@ impl VisitorIdentity {
 
     pub fn site(&self) -> &SiteId {
         &self.site
+    }
+
+    /// The visitor a conversation's attributes name (`visitor`, as the Worker writes them on a
+    /// conversation it starts), if they name one of ours.
+    pub fn named_in_attributes(attributes: &str) -> Option<VisitorIdentity> {
+        let fields: std::collections::BTreeMap<String, Box<serde_json::value::RawValue>> =
+            serde_json::from_str(attributes).ok()?;
+        let visitor: String = serde_json::from_str(fields.get("visitor")?.get()).ok()?;
+        VisitorIdentity::parse(&visitor)
+    }
+
+    /// The random id, as the identity writes it.
+    pub fn id_text(&self) -> String {
+        self.id.hyphenated().to_string()
     }
 
     /// Reads an identity back, e.g. from a webhook's `ClientIdentity`. Anything that is not exactly
@@ -82,6 +118,26 @@ pub enum CredentialError {
     BadTag,
     /// Genuine, but minted for another site.
     OtherSite,
+    /// Genuine, but not renewed for longer than the site's idle time.
+    Expired,
+    /// Genuine, but issued under an older revocation epoch of the site.
+    Revoked,
+}
+
+/// What a site says about its visitors' credentials (`visitor_epoch`, `visitor_idle_days`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CredentialPolicy {
+    /// Only credentials issued under this epoch are accepted.
+    pub epoch: u32,
+    /// How long a credential may go without renewal.
+    pub idle_seconds: u64,
+}
+
+/// A credential that verified: whose it is and when it was issued.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verified {
+    pub identity: VisitorIdentity,
+    pub issued_s: u64,
 }
 
 impl fmt::Display for CredentialError {
@@ -90,6 +146,8 @@ impl fmt::Display for CredentialError {
             CredentialError::Malformed => "malformed",
             CredentialError::BadTag => "bad tag",
             CredentialError::OtherSite => "minted for another site",
+            CredentialError::Expired => "expired: not renewed within the site's idle time",
+            CredentialError::Revoked => "revoked: issued under an older visitor_epoch",
         })
     }
 }
@@ -114,68 +172,90 @@ impl VisitorSigner {
         })
     }
 
-    fn tag(&self, site: &SiteId, id: &Uuid) -> HmacSha256 {
+    fn tag(&self, site: &SiteId, id: &Uuid, epoch: u32, issued_s: u64) -> HmacSha256 {
         let mut mac = self.mac.clone();
         mac.update(TAG_DOMAIN);
         mac.update(site.as_str().as_bytes());
         mac.update(b"\n");
         mac.update(id.hyphenated().to_string().as_bytes());
+        mac.update(b"\n");
+        mac.update(epoch.to_string().as_bytes());
+        mac.update(b"\n");
+        mac.update(issued_s.to_string().as_bytes());
         mac
     }
 
-    /// The credential a visitor keeps (in localStorage) to prove `identity` later.
-    pub fn credential(&self, identity: &VisitorIdentity) -> String {
+    /// The credential a visitor keeps (in localStorage) to prove `identity` later, issued at
+    /// `issued_s` (unix seconds) under the site's `epoch`.
+    pub fn credential(&self, identity: &VisitorIdentity, epoch: u32, issued_s: u64) -> String {
         let tag = self
-            .tag(&identity.site, &identity.id)
+            .tag(&identity.site, &identity.id, epoch, issued_s)
             .finalize()
             .into_bytes();
         format!(
-            "{CREDENTIAL_VERSION}.{}.{}.{}",
+            "{CREDENTIAL_VERSION}.{}.{}.{epoch}.{issued_s}.{}",
             identity.site,
             identity.id.hyphenated(),
             URL_SAFE_NO_PAD.encode(tag)
         )
     }
 
-    /// The identity `credential` proves, if it is genuine and was minted for `site`.
-    /// The tag is compared in constant time.
+    /// The identity `credential` proves, if it is genuine, was minted for `site`, was issued
+    /// under the site's current epoch and renewed within its idle time (at `now_s`). The tag
+    /// is compared in constant time, before anything but the credential's shape is judged.
     pub fn verify(
         &self,
         credential: &str,
         site: &SiteId,
-    ) -> Result<VisitorIdentity, CredentialError> {
+        policy: CredentialPolicy,
+        now_s: u64,
+    ) -> Result<Verified, CredentialError> {
         if credential.len() > MAX_CREDENTIAL_LEN {
             return Err(CredentialError::Malformed);
         }
-        let mut parts = credential.split('.');
-        let (Some(version), Some(cred_site), Some(id), Some(tag), None) = (
-            parts.next(),
-            parts.next(),
-            parts.next(),
-            parts.next(),
-            parts.next(),
-        ) else {
+        let parts: Vec<&str> = credential.split('.').collect();
+        let [version, cred_site, id, epoch, issued, tag] = parts.as_slice() else {
             return Err(CredentialError::Malformed);
         };
-        if version != CREDENTIAL_VERSION || tag.len() != TAG_LEN {
+        if *version != CREDENTIAL_VERSION || tag.len() != TAG_LEN {
             return Err(CredentialError::Malformed);
         }
         let cred_site: SiteId = cred_site.parse().map_err(|_| CredentialError::Malformed)?;
         let id = parse_v4(id).ok_or(CredentialError::Malformed)?;
+        let epoch: u32 = canonical_number(epoch).ok_or(CredentialError::Malformed)?;
+        let issued_s: u64 = canonical_number(issued).ok_or(CredentialError::Malformed)?;
         let tag = URL_SAFE_NO_PAD
             .decode(tag)
             .map_err(|_| CredentialError::Malformed)?;
-        self.tag(&cred_site, &id)
+        self.tag(&cred_site, &id, epoch, issued_s)
             .verify_slice(&tag)
             .map_err(|_| CredentialError::BadTag)?;
         if &cred_site != site {
             return Err(CredentialError::OtherSite);
         }
-        Ok(VisitorIdentity {
-            site: cred_site,
-            id,
+        if epoch != policy.epoch {
+            return Err(CredentialError::Revoked);
+        }
+        if issued_s > now_s.saturating_add(MAX_CLOCK_SKEW_SECONDS)
+            || now_s.saturating_sub(issued_s) > policy.idle_seconds
+        {
+            return Err(CredentialError::Expired);
+        }
+        Ok(Verified {
+            identity: VisitorIdentity {
+                site: cred_site,
+                id,
+            },
+            issued_s,
         })
     }
+}
+
+/// A decimal number written as the signer writes it (no sign, no leading zero, no padding), so
+/// that one credential has one spelling.
+fn canonical_number<T: std::str::FromStr + ToString>(s: &str) -> Option<T> {
+    let n: T = s.parse().ok()?;
+    (n.to_string() == s).then_some(n)
 }
 
 #[cfg(test)]
@@ -193,10 +273,22 @@ mod tests {
         VisitorSigner::new(SECRET).unwrap()
     }
 
+    const NOW: u64 = 1_800_000_000;
+    const POLICY: CredentialPolicy = CredentialPolicy {
+        epoch: 0,
+        idle_seconds: 90 * 86_400,
+    };
+
     fn minted() -> (VisitorIdentity, String) {
         let identity = VisitorIdentity::new(site("acme"), UUID).unwrap();
-        let credential = signer().credential(&identity);
+        let credential = signer().credential(&identity, 0, NOW);
         (identity, credential)
+    }
+
+    fn verify(credential: &str, s: &str) -> Result<VisitorIdentity, CredentialError> {
+        signer()
+            .verify(credential, &site(s), POLICY, NOW)
+            .map(|v| v.identity)
     }
 
     #[test]
@@ -237,22 +329,16 @@ mod tests {
     fn genuine_credential_verifies_to_its_identity() {
         let (identity, credential) = minted();
         assert!(credential.len() <= MAX_CREDENTIAL_LEN);
-        assert_eq!(signer().verify(&credential, &site("acme")), Ok(identity));
+        assert_eq!(verify(&credential, "acme"), Ok(identity));
     }
 
     #[test]
     fn credential_cannot_move_to_another_site() {
         let (_, credential) = minted();
-        assert_eq!(
-            signer().verify(&credential, &site("evil")),
-            Err(CredentialError::OtherSite)
-        );
+        assert_eq!(verify(&credential, "evil"), Err(CredentialError::OtherSite));
         // Rewriting the site inside the credential breaks the tag.
-        let moved = credential.replacen("v1.acme.", "v1.evil.", 1);
-        assert_eq!(
-            signer().verify(&moved, &site("evil")),
-            Err(CredentialError::BadTag)
-        );
+        let moved = credential.replacen("v2.acme.", "v2.evil.", 1);
+        assert_eq!(verify(&moved, "evil"), Err(CredentialError::BadTag));
     }
 
     #[test]
@@ -266,10 +352,7 @@ mod tests {
                 if altered == credential {
                     continue;
                 }
-                assert!(
-                    signer().verify(&altered, &site("acme")).is_err(),
-                    "accepted {altered}"
-                );
+                assert!(verify(&altered, "acme").is_err(), "accepted {altered}");
             }
         }
     }
@@ -278,14 +361,14 @@ mod tests {
     fn truncated_and_extended_credentials_are_refused() {
         let (_, credential) = minted();
         for len in 0..credential.len() {
-            assert!(signer().verify(&credential[..len], &site("acme")).is_err());
+            assert!(verify(&credential[..len], "acme").is_err());
         }
         assert_eq!(
-            signer().verify(&format!("{credential}A"), &site("acme")),
+            verify(&format!("{credential}A"), "acme"),
             Err(CredentialError::Malformed)
         );
         assert_eq!(
-            signer().verify(&format!("{credential}.x"), &site("acme")),
+            verify(&format!("{credential}.x"), "acme"),
             Err(CredentialError::Malformed)
         );
     }
@@ -295,7 +378,9 @@ mod tests {
         let (_, credential) = minted();
         let other = VisitorSigner::new(b"another secret that is long enough!").unwrap();
         assert_eq!(
-            other.verify(&credential, &site("acme")),
+            other
+                .verify(&credential, &site("acme"), POLICY, NOW)
+                .map(|v| v.identity),
             Err(CredentialError::BadTag)
         );
     }
@@ -304,5 +389,61 @@ mod tests {
     fn short_secrets_are_refused() {
         assert!(VisitorSigner::new(b"short").is_err());
         assert!(VisitorSigner::new(&SECRET[..31]).is_err());
+    }
+
+    #[test]
+    fn a_credential_expires_when_idle_and_a_renewal_starts_its_time_again() {
+        let identity = VisitorIdentity::new(site("acme"), UUID).unwrap();
+        let idle = POLICY.idle_seconds;
+        let old = signer().credential(&identity, 0, NOW - idle);
+        assert!(
+            verify(&old, "acme").is_ok(),
+            "exactly the idle time is still in"
+        );
+        let older = signer().credential(&identity, 0, NOW - idle - 1);
+        assert_eq!(verify(&older, "acme"), Err(CredentialError::Expired));
+        let renewed = signer().credential(&identity, 0, NOW);
+        assert_eq!(verify(&renewed, "acme"), Ok(identity.clone()));
+        let ahead = signer().credential(&identity, 0, NOW + MAX_CLOCK_SKEW_SECONDS + 1);
+        assert_eq!(verify(&ahead, "acme"), Err(CredentialError::Expired));
+        let short = CredentialPolicy {
+            idle_seconds: 60,
+            ..POLICY
+        };
+        let minute_old = signer().credential(&identity, 0, NOW - 61);
+        assert_eq!(
+            signer().verify(&minute_old, &site("acme"), short, NOW),
+            Err(CredentialError::Expired)
+        );
+    }
+
+    #[test]
+    fn another_epoch_is_revoked_and_the_epoch_cannot_be_rewritten() {
+        let identity = VisitorIdentity::new(site("acme"), UUID).unwrap();
+        let at_0 = signer().credential(&identity, 0, NOW);
+        let bumped = CredentialPolicy { epoch: 1, ..POLICY };
+        assert_eq!(
+            signer().verify(&at_0, &site("acme"), bumped, NOW),
+            Err(CredentialError::Revoked)
+        );
+        let forged = at_0.replacen(".0.", ".1.", 1);
+        assert_eq!(
+            signer().verify(&forged, &site("acme"), bumped, NOW),
+            Err(CredentialError::BadTag)
+        );
+        let at_1 = signer().credential(&identity, 1, NOW);
+        assert!(signer().verify(&at_1, &site("acme"), bumped, NOW).is_ok());
+        // Numbers have one spelling: a padded one is not the signer's.
+        let padded = at_1.replacen(".1.", ".01.", 1);
+        assert_eq!(
+            signer().verify(&padded, &site("acme"), bumped, NOW),
+            Err(CredentialError::Malformed)
+        );
+    }
+
+    #[test]
+    fn first_format_credentials_are_refused() {
+        let v1 = format!("v1.acme.{UUID}.{}", "A".repeat(TAG_LEN));
+        assert_eq!(verify(&v1, "acme"), Err(CredentialError::Malformed));
     }
 }

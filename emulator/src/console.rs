@@ -16,7 +16,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::app::{App, Origin};
-use crate::model::{ConversationUpdate, Message};
+use crate::model::{ConversationUpdate, Message, NewParticipant};
 
 /// The identity console replies are written as.
 pub const AGENT: &str = "agent:console";
@@ -107,7 +107,10 @@ async fn reply(State(app): State<Arc<App>>, Path(sid): Path<String>, body: Bytes
     let result = app.write(origin, |m| {
         let mut changes = Vec::new();
         if m.find(&service, &sid)?.participant(AGENT).is_none() {
-            changes.extend(m.add_participant(&service, &sid, AGENT, None, false)?.1);
+            changes.extend(
+                m.add_participant(&service, &sid, NewParticipant::identity(AGENT), false)?
+                    .1,
+            );
         }
         let (message, more) =
             m.append_message(&service, &sid, AGENT, Some(reply.body), None, false)?;

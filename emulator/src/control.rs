@@ -271,7 +271,8 @@ async fn health(State(c): State<Arc<Controls>>) -> Json<serde_json::Value> {
 }
 
 /// Forgets every conversation, user, logged request, delivery and fault, and drops every
-/// realtime connection; services keep their webhook settings.
+/// realtime connection; services keep their setup: webhook settings, roles and the
+/// Configuration's default roles.
 async fn reset(State(c): State<Arc<Controls>>) -> StatusCode {
     {
         let mut world = c.app.world();

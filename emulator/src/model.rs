@@ -1,15 +1,22 @@
-//! The emulator's one model of Twilio Conversations: services, their users, conversations,
-//! participants, messages and conversation webhooks. Every write is a method here that checks
-//! the request as Twilio would and returns what changed ([`Change`]), so that one pipeline
-//! (`app::App::write`) can carry each change to the Sync projection and to every transport.
+//! The emulator's one model of Twilio Conversations: services, their roles, users,
+//! conversations, participants, messages and conversation webhooks. Every write is a method
+//! here that checks the request as Twilio would and returns what changed ([`Change`]), so that
+//! one pipeline (`app::App::write`) can carry each change to the Sync projection and to every
+//! transport. Roles and permissions live in [`roles`]; what an SDK client may do (each action
+//! checked against its roles) in [`client`]; the REST API (account credentials) calls the
+//! unchecked writes here directly, as Twilio never restricts it.
 //!
-//! Pure: no I/O, no locks. Time comes from the caller's [`Clock`] only where tests need to fix
-//! it; SIDs are random.
+//! Pure: no I/O, no locks. SIDs are random; dates are the wall clock's.
 
 use std::collections::BTreeMap;
 use std::time::SystemTime;
 
 use serde_json::Value;
+
+mod client;
+mod roles;
+
+pub use roles::{Role, RoleDefaults, RoleDefaultsUpdate, RoleKind};
 
 pub fn new_sid(prefix: &str) -> String {
     format!("{prefix}{}", uuid::Uuid::new_v4().simple())
@@ -55,6 +62,15 @@ impl TwilioError {
         TwilioError::new(404, 50350, format!("Conversation {id} not found"))
     }
 
+    /// A client acting in a conversation it is not in.
+    pub fn not_participant(identity: &str) -> TwilioError {
+        TwilioError::new(
+            403,
+            50400,
+            format!("{identity} is not a participant of this conversation"),
+        )
+    }
+
     pub fn closed() -> TwilioError {
         TwilioError::new(400, 50446, "Conversation is closed")
     }
@@ -85,6 +101,10 @@ pub struct ServiceWebhooks {
 #[derive(Clone, Debug)]
 pub struct Service {
     pub webhooks: ServiceWebhooks,
+    /// Creation order is list order; Twilio's four defaults first.
+    pub roles: Vec<Role>,
+    /// The Configuration's default roles.
+    pub role_defaults: RoleDefaults,
     /// Creation order is list order.
     pub conversations: Vec<Conversation>,
     /// Conversations users by identity; made on first use (a token's connection, a
@@ -96,6 +116,8 @@ pub struct Service {
 pub struct User {
     pub sid: String,
     pub identity: String,
+    /// Its service role.
+    pub role_sid: String,
     pub friendly_name: Option<String>,
     pub attributes: String,
     pub date_created: String,
@@ -125,6 +147,8 @@ pub struct Conversation {
 pub struct Participant {
     pub sid: String,
     pub identity: Option<String>,
+    /// Its conversation role.
+    pub role_sid: String,
     pub attributes: String,
     pub date_created: String,
     pub date_updated: String,
@@ -168,6 +192,10 @@ pub enum Change {
         service: String,
         identity: String,
     },
+    UserRemoved {
+        service: String,
+        identity: String,
+    },
     ConversationAdded {
         conversation: String,
     },
@@ -183,7 +211,7 @@ pub enum Change {
         conversation: String,
         participant: String,
     },
-    /// Attributes or read horizon.
+    /// Attributes, role or read horizon.
     ParticipantUpdated {
         conversation: String,
         participant: String,
@@ -220,6 +248,35 @@ pub struct NewConversation {
     pub state: Option<String>,
     pub created_by: Option<String>,
 }
+
+/// A chat participant to add: an identity, and optionally its attributes and conversation role
+/// (the service's default conversation role when `None`).
+#[derive(Clone, Debug, Default)]
+pub struct NewParticipant {
+    pub identity: String,
+    pub attributes: Option<String>,
+    pub role_sid: Option<String>,
+}
+
+impl NewParticipant {
+    pub fn identity(identity: &str) -> NewParticipant {
+        NewParticipant {
+            identity: identity.to_owned(),
+            ..NewParticipant::default()
+        }
+    }
+}
+
+/// Fields to change on a user; `None` leaves a field as it is.
+#[derive(Clone, Debug, Default)]
+pub struct UserUpdate {
+    pub friendly_name: Option<String>,
+    pub attributes: Option<String>,
+    pub role_sid: Option<String>,
+}
+
+/// Twilio's limit on the participants of one `ConversationWithParticipants` request.
+pub const MAX_NEW_PARTICIPANTS: usize = 10;
 
 /// Fields to change on a conversation; `None` leaves a field as it is.
 #[derive(Clone, Debug, Default)]
@@ -289,8 +346,11 @@ impl State {
         let services = services
             .into_iter()
             .map(|(sid, webhooks)| {
+                let (roles, role_defaults) = roles::default_roles();
                 let service = Service {
                     webhooks,
+                    roles,
+                    role_defaults,
                     conversations: Vec::new(),
                     users: BTreeMap::new(),
                 };
@@ -303,7 +363,9 @@ impl State {
         }
     }
 
-    /// Forgets every conversation and user; services keep their webhook settings.
+    /// Forgets every conversation and user (what tests make). Services keep their setup: webhook
+    /// settings, roles and the Configuration's default roles, as a Twilio service keeps them
+    /// when its data is deleted.
     pub fn reset(&mut self) {
         for service in self.services.values_mut() {
             service.conversations.clear();
@@ -352,52 +414,106 @@ impl State {
         self.services.get(service)?.users.get(identity)
     }
 
-    /// The user for `identity`, made if it does not exist yet.
-    pub fn ensure_user(&mut self, service: &str, identity: &str) -> Written<User> {
-        let service_sid = service.to_owned();
-        let users = &mut self.service_mut(service)?.users;
-        if let Some(user) = users.get(identity) {
-            return Ok((user.clone(), Vec::new()));
-        }
+    /// A user by SID (`US…`) or identity, as the REST API names one.
+    pub fn find_user(&self, service: &str, id: &str) -> Result<&User, TwilioError> {
+        let users = &self.service(service)?.users;
+        users
+            .get(id)
+            .or_else(|| users.values().find(|u| u.sid == id))
+            .ok_or_else(|| TwilioError::new(404, 20404, format!("User {id} not found")))
+    }
+
+    fn new_user(&self, service: &str, identity: &str) -> Result<User, TwilioError> {
         let now = now_iso();
-        let user = User {
+        Ok(User {
             sid: new_sid("US"),
             identity: identity.to_owned(),
+            role_sid: self
+                .service(service)?
+                .role_defaults
+                .chat_service_role
+                .clone(),
             friendly_name: None,
             attributes: "{}".into(),
             date_created: now.clone(),
             date_updated: now,
-        };
-        users.insert(identity.to_owned(), user.clone());
+        })
+    }
+
+    /// The user for `identity`, made with the default service role if it does not exist yet.
+    pub fn ensure_user(&mut self, service: &str, identity: &str) -> Written<User> {
+        if let Some(user) = self.user(service, identity) {
+            return Ok((user.clone(), Vec::new()));
+        }
+        let user = self.new_user(service, identity)?;
+        self.service_mut(service)?
+            .users
+            .insert(identity.to_owned(), user.clone());
         let change = Change::UserAdded {
-            service: service_sid,
+            service: service.to_owned(),
             identity: identity.to_owned(),
         };
         Ok((user, vec![change]))
     }
 
-    /// Changes a user's friendly name and/or attributes (made if missing).
+    /// Checks a user update before anything is written: attributes are JSON, a role is a
+    /// service role of `service`.
+    fn check_user_update(&self, service: &str, update: &UserUpdate) -> Result<(), TwilioError> {
+        if let Some(a) = &update.attributes {
+            check_attributes(a)?;
+        }
+        if let Some(role) = &update.role_sid {
+            self.check_role(service, role, RoleKind::Service, "RoleSid")?;
+        }
+        Ok(())
+    }
+
+    /// Makes a user over REST: refused (409 50201) if `identity` is one already.
+    pub fn create_user(
+        &mut self,
+        service: &str,
+        identity: &str,
+        update: UserUpdate,
+    ) -> Written<User> {
+        if identity.is_empty() {
+            return Err(TwilioError::invalid("Identity is required"));
+        }
+        if self.user(service, identity).is_some() {
+            return Err(TwilioError::new(
+                409,
+                50201,
+                format!("User already exists: {identity}"),
+            ));
+        }
+        self.check_user_update(service, &update)?;
+        let (_, mut changes) = self.ensure_user(service, identity)?;
+        let (user, more) = self.update_user(service, identity, update)?;
+        changes.extend(more);
+        Ok((user, changes))
+    }
+
+    /// Changes a user's friendly name, attributes and/or service role (made if missing).
     pub fn update_user(
         &mut self,
         service: &str,
         identity: &str,
-        friendly_name: Option<String>,
-        attributes: Option<String>,
+        update: UserUpdate,
     ) -> Written<User> {
-        if let Some(a) = &attributes {
-            check_attributes(a)?;
-        }
+        self.check_user_update(service, &update)?;
         let (_, mut changes) = self.ensure_user(service, identity)?;
         let user = self
             .service_mut(service)?
             .users
             .get_mut(identity)
-            .expect("ensured above");
-        if let Some(name) = friendly_name {
+            .ok_or_else(|| TwilioError::new(404, 20404, format!("User {identity} not found")))?;
+        if let Some(name) = update.friendly_name {
             user.friendly_name = Some(name);
         }
-        if let Some(a) = attributes {
+        if let Some(a) = update.attributes {
             user.attributes = a;
+        }
+        if let Some(role) = update.role_sid {
+            user.role_sid = role;
         }
         user.date_updated = now_iso();
         let user = user.clone();
@@ -406,6 +522,18 @@ impl State {
             identity: identity.to_owned(),
         });
         Ok((user, changes))
+    }
+
+    /// Deletes a user named by SID or identity; its participations stay (a later connection
+    /// makes a new user with the default role).
+    pub fn delete_user(&mut self, service: &str, id: &str) -> Written<()> {
+        let identity = self.find_user(service, id)?.identity.clone();
+        self.service_mut(service)?.users.remove(&identity);
+        let change = Change::UserRemoved {
+            service: service.to_owned(),
+            identity,
+        };
+        Ok(((), vec![change]))
     }
 
     pub fn create_conversation(
@@ -526,27 +654,41 @@ impl State {
         Ok(((), vec![change]))
     }
 
-    /// Adds a chat participant; refuses a second one with the same identity (50433) and a
-    /// closed conversation (50446, when `closed_refuses`: clients may not join one; the REST API
-    /// may add to it).
+    /// Checks a participant before anything is written: an identity, JSON attributes, a
+    /// conversation role of `service`.
+    fn check_new_participant(
+        &self,
+        service: &str,
+        new: &NewParticipant,
+    ) -> Result<(), TwilioError> {
+        if new.identity.is_empty() {
+            return Err(TwilioError::invalid("Identity must not be empty"));
+        }
+        if let Some(a) = &new.attributes {
+            check_attributes(a)?;
+        }
+        if let Some(role) = &new.role_sid {
+            self.check_role(service, role, RoleKind::Conversation, "RoleSid")?;
+        }
+        Ok(())
+    }
+
+    /// Adds a chat participant with its role (the default conversation role unless named);
+    /// refuses a second one with the same identity (50433) and a closed conversation (50446,
+    /// when `closed_refuses`: clients may not join one; the REST API may add to it).
     pub fn add_participant(
         &mut self,
         service: &str,
         id: &str,
-        identity: &str,
-        attributes: Option<String>,
+        new: NewParticipant,
         closed_refuses: bool,
     ) -> Written<Participant> {
-        if identity.is_empty() {
-            return Err(TwilioError::invalid("Identity must not be empty"));
-        }
-        if let Some(a) = &attributes {
-            check_attributes(a)?;
-        }
+        self.check_new_participant(service, &new)?;
         let c = self.find(service, id)?;
         if closed_refuses && c.state == "closed" {
             return Err(TwilioError::closed());
         }
+        let identity = new.identity.as_str();
         if c.participant(identity).is_some() {
             return Err(TwilioError::new(
                 409,
@@ -555,11 +697,20 @@ impl State {
             ));
         }
         let (_, mut changes) = self.ensure_user(service, identity)?;
+        let role_sid = match new.role_sid {
+            Some(role) => role,
+            None => self
+                .service(service)?
+                .role_defaults
+                .conversation_role
+                .clone(),
+        };
         let now = now_iso();
         let p = Participant {
             sid: new_sid("MB"),
-            identity: Some(identity.to_owned()),
-            attributes: attributes.unwrap_or_else(|| "{}".into()),
+            identity: Some(new.identity.clone()),
+            role_sid,
+            attributes: new.attributes.unwrap_or_else(|| "{}".into()),
             date_created: now.clone(),
             date_updated: now,
             last_read_message_index: None,
@@ -572,6 +723,80 @@ impl State {
             participant: p.sid.clone(),
         });
         Ok((p, changes))
+    }
+
+    /// Creates a conversation with its participants in one write (`ConversationWithParticipants`):
+    /// everything is checked first, so a refusal leaves nothing behind.
+    pub fn create_conversation_with(
+        &mut self,
+        service: &str,
+        new: NewConversation,
+        participants: Vec<NewParticipant>,
+    ) -> Written<Conversation> {
+        if participants.len() > MAX_NEW_PARTICIPANTS {
+            return Err(TwilioError::invalid(format!(
+                "At most {MAX_NEW_PARTICIPANTS} participants may be added with a conversation"
+            )));
+        }
+        for (at, p) in participants.iter().enumerate() {
+            self.check_new_participant(service, p)?;
+            if participants[..at].iter().any(|q| q.identity == p.identity) {
+                return Err(TwilioError::new(
+                    409,
+                    50433,
+                    format!("Participant already exists: {}", p.identity),
+                ));
+            }
+        }
+        let (conversation, mut changes) = self.create_conversation(service, new)?;
+        for p in participants {
+            changes.extend(
+                self.add_participant(service, &conversation.sid, p, false)?
+                    .1,
+            );
+        }
+        let conversation = self.find(service, &conversation.sid)?.clone();
+        Ok((conversation, changes))
+    }
+
+    /// Gives a participant (by SID or identity) another conversation role.
+    pub fn set_participant_role(
+        &mut self,
+        service: &str,
+        id: &str,
+        who: &str,
+        role_sid: &str,
+    ) -> Written<Participant> {
+        self.check_role(service, role_sid, RoleKind::Conversation, "RoleSid")?;
+        let c = self.find_mut(service, id)?;
+        let p = c
+            .participants
+            .iter_mut()
+            .find(|p| p.sid == who || p.identity.as_deref() == Some(who))
+            .ok_or_else(|| TwilioError::new(404, 50350, format!("Participant {who} not found")))?;
+        p.role_sid = role_sid.to_owned();
+        p.date_updated = now_iso();
+        let p = p.clone();
+        let change = Change::ParticipantUpdated {
+            conversation: c.sid.clone(),
+            participant: p.sid.clone(),
+        };
+        Ok((p, vec![change]))
+    }
+
+    /// Every conversation of `service` in which `identity` is a participant, with its
+    /// participant, in creation order (`ParticipantConversations`).
+    pub fn participations(
+        &self,
+        service: &str,
+        identity: &str,
+    ) -> Result<Vec<(&Conversation, &Participant)>, TwilioError> {
+        Ok(self
+            .service(service)?
+            .conversations
+            .iter()
+            .filter_map(|c| c.participant(identity).map(|p| (c, p)))
+            .collect())
     }
 
     /// Removes a participant named by SID (`MB…`) or identity.
@@ -607,11 +832,7 @@ impl State {
         }
         let c = self.find_mut(service, id)?;
         if member_only && c.participant(author).is_none() {
-            return Err(TwilioError::new(
-                403,
-                50400,
-                format!("{author} is not a participant of this conversation"),
-            ));
+            return Err(TwilioError::not_participant(author));
         }
         if c.state == "closed" {
             return Err(TwilioError::closed());
@@ -652,13 +873,7 @@ impl State {
             .participants
             .iter_mut()
             .find(|p| p.identity.as_deref() == Some(identity))
-            .ok_or_else(|| {
-                TwilioError::new(
-                    403,
-                    50400,
-                    format!("{identity} is not a participant of this conversation"),
-                )
-            })?;
+            .ok_or_else(|| TwilioError::not_participant(identity))?;
         p.last_read_message_index = index;
         p.last_read_timestamp = Some(now_iso());
         p.date_updated = now_iso();
@@ -674,11 +889,7 @@ impl State {
     pub fn typing(&self, service: &str, id: &str, identity: &str) -> Written<()> {
         let c = self.find(service, id)?;
         if c.participant(identity).is_none() {
-            return Err(TwilioError::new(
-                403,
-                50400,
-                format!("{identity} is not a participant of this conversation"),
-            ));
+            return Err(TwilioError::not_participant(identity));
         }
         let change = Change::Typing {
             conversation: c.sid.clone(),
@@ -742,13 +953,17 @@ mod tests {
     fn a_participant_is_a_user_made_on_first_use() {
         let mut s = state();
         let sid = conversation(&mut s);
-        let (_, changes) = s.add_participant(IS, &sid, "ana", None, true).unwrap();
+        let (_, changes) = s
+            .add_participant(IS, &sid, NewParticipant::identity("ana"), true)
+            .unwrap();
         assert!(matches!(changes[0], Change::UserAdded { .. }));
         assert!(matches!(changes[1], Change::ParticipantAdded { .. }));
         let other = conversation(&mut s);
-        let (_, changes) = s.add_participant(IS, &other, "ana", None, true).unwrap();
+        let (_, changes) = s
+            .add_participant(IS, &other, NewParticipant::identity("ana"), true)
+            .unwrap();
         assert_eq!(changes.len(), 1, "the user exists now");
-        let again = s.add_participant(IS, &other, "ana", None, true);
+        let again = s.add_participant(IS, &other, NewParticipant::identity("ana"), true);
         assert_eq!(again.unwrap_err().code, 50433);
     }
 
@@ -758,7 +973,8 @@ mod tests {
         let sid = conversation(&mut s);
         let stranger = s.append_message(IS, &sid, "eve", Some("hi".into()), None, true);
         assert_eq!(stranger.unwrap_err().status, 403);
-        s.add_participant(IS, &sid, "ana", None, true).unwrap();
+        s.add_participant(IS, &sid, NewParticipant::identity("ana"), true)
+            .unwrap();
         s.update_conversation(
             IS,
             &sid,
@@ -771,7 +987,7 @@ mod tests {
         let closed = s.append_message(IS, &sid, "ana", Some("hi".into()), None, true);
         assert_eq!(closed.unwrap_err().code, 50446);
         assert_eq!(
-            s.add_participant(IS, &sid, "bob", None, true)
+            s.add_participant(IS, &sid, NewParticipant::identity("bob"), true)
                 .unwrap_err()
                 .code,
             50446
@@ -791,7 +1007,8 @@ mod tests {
     fn indexes_grow_and_read_horizons_are_clamped_and_counted() {
         let mut s = state();
         let sid = conversation(&mut s);
-        s.add_participant(IS, &sid, "ana", None, true).unwrap();
+        s.add_participant(IS, &sid, NewParticipant::identity("ana"), true)
+            .unwrap();
         for i in 0..3 {
             let (m, _) = s
                 .append_message(IS, &sid, "ana", Some(format!("m{i}")), None, true)
@@ -873,5 +1090,94 @@ mod tests {
         let (_, changes) = s.delete_conversation(IS, "u1").unwrap();
         assert!(matches!(changes[0], Change::ConversationRemoved { .. }));
         assert_eq!(s.find(IS, "u1").unwrap_err().status, 404);
+    }
+
+    #[test]
+    fn a_conversation_with_participants_is_made_whole_or_not_at_all() {
+        let mut s = state();
+        let admin = s
+            .service(IS)
+            .unwrap()
+            .role_defaults
+            .conversation_creator_role
+            .clone();
+        let service_role = s
+            .service(IS)
+            .unwrap()
+            .role_defaults
+            .chat_service_role
+            .clone();
+        let with_role = |identity: &str, role: &str| NewParticipant {
+            role_sid: Some(role.to_owned()),
+            ..NewParticipant::identity(identity)
+        };
+        let new = || NewConversation {
+            unique_name: Some("u1".into()),
+            ..NewConversation::default()
+        };
+        let refusals = [
+            vec![with_role("ana", &admin), with_role("bo", &service_role)],
+            vec![with_role("ana", &admin), with_role("bo", "RL0")],
+            vec![
+                NewParticipant::identity("ana"),
+                NewParticipant::identity("ana"),
+            ],
+            vec![NewParticipant::identity(""); 1],
+            (0..11)
+                .map(|i| NewParticipant::identity(&format!("p{i}")))
+                .collect(),
+        ];
+        for participants in refusals {
+            assert!(s.create_conversation_with(IS, new(), participants).is_err());
+            let service = s.service(IS).unwrap();
+            assert!(service.conversations.is_empty() && service.users.is_empty());
+        }
+        let participants = vec![with_role("ana", &admin), NewParticipant::identity("bo")];
+        let (c, changes) = s.create_conversation_with(IS, new(), participants).unwrap();
+        assert!(matches!(changes[0], Change::ConversationAdded { .. }));
+        let added = changes
+            .iter()
+            .filter(|c| matches!(c, Change::ParticipantAdded { .. }))
+            .count();
+        assert_eq!(added, 2);
+        let roles: Vec<&str> = c.participants.iter().map(|p| p.role_sid.as_str()).collect();
+        let member = &s.service(IS).unwrap().role_defaults.conversation_role;
+        assert_eq!(roles, [admin.as_str(), member.as_str()]);
+        let taken = s.create_conversation_with(IS, new(), Vec::new());
+        assert_eq!(taken.unwrap_err().code, 50353);
+        let found = s.participations(IS, "bo").unwrap();
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].0.sid, c.sid);
+        assert!(s.participations(IS, "eve").unwrap().is_empty());
+    }
+
+    #[test]
+    fn users_are_made_once_found_by_sid_or_identity_and_deleted() {
+        let mut s = state();
+        let (u, _) = s.create_user(IS, "ana", UserUpdate::default()).unwrap();
+        assert_eq!(
+            u.role_sid,
+            s.service(IS).unwrap().role_defaults.chat_service_role
+        );
+        let again = s.create_user(IS, "ana", UserUpdate::default()).unwrap_err();
+        assert_eq!((again.status, again.code), (409, 50201));
+        assert_eq!(s.find_user(IS, &u.sid).unwrap().identity, "ana");
+        let member = s
+            .service(IS)
+            .unwrap()
+            .role_defaults
+            .conversation_role
+            .clone();
+        let wrong_scope = UserUpdate {
+            role_sid: Some(member),
+            ..UserUpdate::default()
+        };
+        assert_eq!(
+            s.update_user(IS, "ana", wrong_scope).unwrap_err().code,
+            20001
+        );
+        let (_, changes) = s.delete_user(IS, &u.sid).unwrap();
+        assert!(matches!(changes[0], Change::UserRemoved { .. }));
+        assert_eq!(s.find_user(IS, "ana").unwrap_err().status, 404);
     }
 }

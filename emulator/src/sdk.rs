@@ -1,8 +1,11 @@
 //! What a Conversations SDK client does, over plain HTTP, for a holder of an access token:
 //! create a conversation, join it, send and read messages (`/_sdk/...`, JSON in and out, the token
 //! in `X-Twilio-Token` or `Authorization: Bearer`). The Worker's webhook tests and benchmark use
-//! it as a light client; each action goes through the model as that client (`Source=SDK`,
-//! `ClientIdentity`). The real SDK speaks twilsock (`crate::twilsock`); this is for tests.
+//! it as a light client; each action goes through the model's client actions as that client
+//! (`Source=SDK`, `ClientIdentity`), checked against its roles as the real SDK's are (403 50107
+//! naming the permission). Reading a conversation or its messages is for its participants (403
+//! 50400 for anyone else, 404 for one that does not exist). The real SDK speaks twilsock
+//! (`crate::twilsock`); this is for tests.
 
 use std::sync::Arc;
 
@@ -17,7 +20,10 @@ use serde_json::{json, Value};
 
 use crate::app::{App, Origin};
 use crate::http::{error_response, twilio_error};
-use crate::model::{Conversation, Message, NewConversation, Participant};
+use crate::model::{
+    Conversation, Message, NewConversation, NewParticipant, Participant, State as Model,
+    TwilioError,
+};
 use crate::tokens::{self, Client};
 
 fn client(app: &App, headers: &HeaderMap) -> Result<Client, Response> {
@@ -70,7 +76,8 @@ fn conversation_json(c: &Conversation, base: &str) -> Value {
 
 fn participant_json(sid: &str, p: &Participant) -> Value {
     json!({"sid": p.sid, "conversation_sid": sid, "identity": p.identity, "attributes": p.attributes,
-           "date_created": p.date_created, "last_read_message_index": p.last_read_message_index})
+           "role_sid": p.role_sid, "date_created": p.date_created,
+           "last_read_message_index": p.last_read_message_index})
 }
 
 fn message_json(sid: &str, m: &Message) -> Value {
@@ -111,12 +118,14 @@ async fn create(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes) ->
         unique_name: body.unique_name,
         attributes: body.attributes.map(|a| a.to_string()),
         state: None,
-        created_by: Some(client.identity.clone()),
+        created_by: None,
     };
     let origin = Origin::Sdk {
         identity: client.identity.clone(),
     };
-    match app.write(origin, |m| m.create_conversation(&client.service_sid, new)) {
+    match app.write(origin, |m| {
+        m.client_create_conversation(&client.service_sid, &client.identity, new)
+    }) {
         Ok(c) => (
             StatusCode::CREATED,
             Json(conversation_json(&c, &base(&headers, &client.service_sid))),
@@ -130,6 +139,21 @@ fn not_found() -> Response {
     twilio_error(404, 50350, "Conversation not found")
 }
 
+/// Conversation `sid` if `identity` is in it: a missing one is 404, one they are not in 403
+/// 50400, as the client API answers.
+fn joined<'a>(
+    model: &'a Model,
+    service: &str,
+    identity: &str,
+    sid: &str,
+) -> Result<&'a Conversation, Response> {
+    match model.find(service, sid) {
+        Ok(c) if c.participant(identity).is_some() => Ok(c),
+        Ok(_) => Err(error_response(&TwilioError::not_participant(identity))),
+        Err(_) => Err(not_found()),
+    }
+}
+
 async fn fetch(
     State(app): State<Arc<App>>,
     headers: HeaderMap,
@@ -140,11 +164,9 @@ async fn fetch(
         Err(r) => return r,
     };
     let world = app.world();
-    match world.model.find(&client.service_sid, &sid) {
-        Ok(c) if c.participant(&client.identity).is_some() => {
-            Json(conversation_json(c, &base(&headers, &client.service_sid))).into_response()
-        }
-        _ => not_found(),
+    match joined(&world.model, &client.service_sid, &client.identity, &sid) {
+        Ok(c) => Json(conversation_json(c, &base(&headers, &client.service_sid))).into_response(),
+        Err(r) => r,
     }
 }
 
@@ -160,8 +182,9 @@ async fn join(
     let origin = Origin::Sdk {
         identity: client.identity.clone(),
     };
+    let me = NewParticipant::identity(&client.identity);
     match app.write(origin, |m| {
-        m.add_participant(&client.service_sid, &sid, &client.identity, None, true)
+        m.client_add_participant(&client.service_sid, &sid, &client.identity, me)
     }) {
         Ok(p) => (StatusCode::CREATED, Json(participant_json(&sid, &p))).into_response(),
         Err(e) if e.code == 50350 => not_found(),
@@ -199,18 +222,18 @@ async fn send(
     };
     let attributes = body.attributes.as_ref().map(Value::to_string);
     let result = app.write(origin, |m| {
-        m.append_message(
+        m.client_send(
             &client.service_sid,
             &sid,
             &client.identity,
-            Some(body.body.clone()),
+            body.body.clone(),
             attributes,
-            true,
         )
     });
     match result {
         Ok(m) => (StatusCode::CREATED, Json(message_json(&sid, &m))).into_response(),
-        Err(e) if e.code == 50350 || e.status == 403 => not_found(),
+        Err(e) if e.code == 50350 => not_found(),
+        // Not in it (403 50400) or without the permission (403 50107), as Twilio refuses.
         Err(e) => error_response(&e),
     }
 }
@@ -225,11 +248,11 @@ async fn messages(
         Err(r) => return r,
     };
     let world = app.world();
-    match world.model.find(&client.service_sid, &sid) {
-        Ok(c) if c.participant(&client.identity).is_some() => {
+    match joined(&world.model, &client.service_sid, &client.identity, &sid) {
+        Ok(c) => {
             let items: Vec<Value> = c.messages.iter().map(|m| message_json(&sid, m)).collect();
             Json(json!({"messages": items})).into_response()
         }
-        _ => not_found(),
+        Err(r) => r,
     }
 }

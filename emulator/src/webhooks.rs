@@ -231,6 +231,7 @@ impl Webhooks {
             }
             Change::UserAdded { .. }
             | Change::UserUpdated { .. }
+            | Change::UserRemoved { .. }
             | Change::Typing { .. }
             | Change::WebhookAdded { .. } => return,
         };

@@ -4,6 +4,7 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import { ROOT } from './worker.mjs';
+import { planVisitorRoles, applyVisitorRoles } from '../../scripts/lib/visitor-roles.mjs';
 
 const require = createRequire(import.meta.url);
 const twilio = require('twilio');
@@ -109,6 +110,12 @@ export async function startEmulator({ secrets, services }) {
       c.conversations.baseUrl = url;
       c.chat.baseUrl = url;
       return c;
+    },
+    /** Least privilege for visitors on `service` (default: the first), as `npm run deploy` sets it. */
+    async leastPrivilege(service = services[0]) {
+      const c = twilio(secrets.TWILIO_ACCOUNT_SID, secrets.TWILIO_AUTH_TOKEN);
+      c.conversations.baseUrl = url;
+      await applyVisitorRoles(await planVisitorRoles(c, service));
     },
     reset: () => control('reset', { method: 'POST' }),
     requests: async () => (await control('requests')).requests,

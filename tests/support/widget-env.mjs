@@ -11,6 +11,8 @@ export async function startWidgetEnv({ service, sites }) {
   const secrets = testSecrets();
   const host = await startHost();
   const emu = await startEmulator({ secrets, services: [service] });
+  // As deployed: visitors may neither create nor join conversations (the Worker starts them).
+  await emu.leastPrivilege(service);
   const worker = await startWorker({
     secrets: { ...secrets, TWILIO_API_BASE: emu.url, TWILIO_REALTIME_URL: emu.realtimeUri },
     sites: sites(host),

@@ -306,21 +306,46 @@ pub fn dispatch(name: &str, detail: &JsValue) {
     }
 }
 
-/// The site and the current page's URL and referrer, for the conversation's attributes.
-/// A new conversation's attributes: the site, and the page (and referrer) addresses as
-/// `page_address` keeps them (scheme, host, path; the query only when the site asks).
-pub fn page_attributes(site: &str, keep_query: bool) -> Vec<(&'static str, String)> {
-    let mut attributes = vec![("site", site.to_owned())];
-    if let Some(document) = web_sys::window().and_then(|w| w.document()) {
-        let href = document.location().and_then(|l| l.href().ok());
-        if let Some(url) = href.and_then(|u| page_address(&u, keep_query)) {
-            attributes.push(("page_url", url));
-        }
-        if let Some(referrer) = page_address(&document.referrer(), keep_query) {
-            attributes.push(("referrer", referrer));
+/// The page's address and its referrer, as `page_address` keeps them (scheme, host, path; the
+/// query only when the site asks), for the Worker to write into a new conversation's
+/// attributes (it checks and trims them again).
+pub fn page_facts(keep_query: bool) -> (Option<String>, Option<String>) {
+    let Some(document) = web_sys::window().and_then(|w| w.document()) else {
+        return (None, None);
+    };
+    let href = document.location().and_then(|l| l.href().ok());
+    (
+        href.and_then(|u| page_address(&u, keep_query)),
+        page_address(&document.referrer(), keep_query),
+    )
+}
+
+/// Asks the Worker to start the visitor's conversation (`POST /api/sites/{site}/conversations`):
+/// it creates it with the visitor in it and answers its SID. The same `key` again (a lost
+/// answer, another tab) answers the same conversation.
+pub async fn start_conversation(
+    base: &str,
+    site: &str,
+    visitor: &str,
+    key: &str,
+    keep_query: bool,
+    timeout_ms: u32,
+) -> Result<String, ApiFailure> {
+    let body = visitor_body(Some(visitor));
+    let _ = Reflect::set(&body, &"key".into(), &key.into());
+    let (page, referrer) = page_facts(keep_query);
+    for (name, value) in [("page_url", page), ("referrer", referrer)] {
+        if let Some(value) = value {
+            let _ = Reflect::set(&body, &name.into(), &value.into());
         }
     }
-    attributes
+    let json = request(
+        &format!("{base}api/sites/{site}/conversations"),
+        Some(&stringify(&body)),
+        timeout_ms,
+    )
+    .await?;
+    get_str(&json, "conversation").ok_or(ApiFailure::Network)
 }
 
 /// Whether the page's tab is visible (`document.visibilityState`).

@@ -27,9 +27,6 @@ extern "C" {
     #[wasm_bindgen(method)]
     pub fn on(this: &Client, event: &str, listener: &Function);
 
-    #[wasm_bindgen(method, js_name = createConversation)]
-    fn create_conversation(this: &Client, options: &JsValue) -> Promise;
-
     #[wasm_bindgen(method, js_name = getConversationBySid)]
     fn get_conversation_by_sid(this: &Client, sid: &str) -> Promise;
 
@@ -53,9 +50,6 @@ extern "C" {
 
     #[wasm_bindgen(method, getter, js_name = lastReadMessageIndex)]
     pub fn last_read_message_index(this: &Conversation) -> Option<f64>;
-
-    #[wasm_bindgen(method)]
-    fn join(this: &Conversation) -> Promise;
 
     #[wasm_bindgen(method, js_name = getMessages)]
     fn get_messages(this: &Conversation, page_size: u32, anchor: &JsValue) -> Promise;
@@ -133,17 +127,6 @@ impl Client {
         }
         let args = js_sys::Array::of2(&token.into(), &options);
         Ok(Reflect::construct(&ctor, &args)?.unchecked_into())
-    }
-
-    /// A new conversation with string `attributes` (made in the SDK's realm).
-    pub async fn create(
-        &self,
-        realm: &Realm,
-        attributes: &[(&str, &str)],
-    ) -> Result<Conversation, JsValue> {
-        let options = realm.object(&[])?;
-        Reflect::set(&options, &"attributes".into(), &realm.object(attributes)?)?;
-        call(self.create_conversation(&options)).await
     }
 
     pub async fn conversation(&self, sid: &str) -> Result<Conversation, JsValue> {
@@ -233,10 +216,6 @@ impl Conversation {
             .ok()
             .and_then(|v| v.as_string())
             .and_then(|s| ConversationState::parse(&s))
-    }
-
-    pub async fn join_now(&self) -> Result<(), JsValue> {
-        JsFuture::from(self.join()).await.map(drop)
     }
 
     /// The newest page (`before` = None) or the page of messages before index `before`.

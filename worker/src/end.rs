@@ -2,8 +2,8 @@
 //!
 //! Visitors' SDK role may not close a conversation, so the Worker does it over REST, for a
 //! visitor who proves their credential (`{"visitor": "..."}`, as the token route takes it) and
-//! is a participant of that conversation. Anyone else gets `unknown_conversation` (404),
-//! whether or not it exists. Ending an ended conversation is not an error (Retry is safe).
+//! whom the conversation's attributes name as its visitor (the Worker wrote them when it
+//! started it). Anyone else gets `unknown_conversation` (404), whether or not it exists. Ending an ended conversation is not an error (Retry is safe).
 //!
 //! On a site that asks for ratings, the body may carry the visitor's `rating`: it joins the
 //! conversation's attributes in the update that closes it (Twilio refuses any update of a closed
@@ -14,7 +14,8 @@ use edgechat_core::api::end::{self as body, EndRequest};
 use edgechat_core::api::limits::Budget;
 use edgechat_core::api::{ApiError, ErrorCode, MAX_BODY_BYTES};
 use edgechat_core::ids::sid::ConversationSid;
-use edgechat_core::twilio::rest::{self, ConversationState, ParticipantPage};
+use edgechat_core::twilio::rest::{self, ConversationState};
+use edgechat_core::visitor::VisitorIdentity;
 use worker::{Env, Request};
 
 use crate::http::{self, Reply};
@@ -49,17 +50,8 @@ async fn end(mut req: Request, env: &Env, site: &Site, raw_sid: &str) -> Result<
     if request.rating.is_some() && !site.config.ask_rating {
         return Err(invalid("this site does not ask for ratings".into()));
     }
-    let credential = request.visitor;
-    let identity = secrets
-        .visitor_signer
-        .verify(&credential, &site.id)
-        .map_err(|why| {
-            Reply::error(ApiError::new(
-                ErrorCode::InvalidVisitorCredential,
-                "this visitor credential is not valid for this site",
-            ))
-            .with_detail(format!("visitor credential {why}"))
-        })?;
+    let now_s = worker::Date::now().as_millis() / 1000;
+    let identity = crate::token::verified(&secrets, site, &request.visitor, now_s)?;
     // Each end costs the visitor a renewal: a credential cannot be used to flood Twilio.
     let budget = Budget::Renewal {
         site: site.id.clone(),
@@ -79,14 +71,23 @@ async fn end(mut req: Request, env: &Env, site: &Site, raw_sid: &str) -> Result<
     let now = worker::Date::now().as_millis();
     let mut twilio =
         TwilioClient::with_key(env, &secrets.api_key_sid, &secrets.api_key_secret, now);
-    let participants: ParticipantPage = twilio
-        .send_json(&rest::list_participants(service, &sid), "participant page")
+    // The conversation is the visitor's when the Worker wrote so: it started it with the
+    // visitor's identity in its attributes, which no visitor can edit (and none can join
+    // another's conversation to pass a participant check).
+    let text = twilio
+        .send(&rest::fetch_conversation(service, &sid))
         .await
         .map_err(|failure| match failure {
             RestFailure::Rejected(e) if e.status == 404 => unknown(),
             other => unavailable(other),
         })?;
-    if !participants.has(&identity.to_string()) {
+    let conversation = ConversationState::read(&text).ok_or_else(|| {
+        unavailable(RestFailure::Unreadable {
+            what: "conversation",
+            error: "no state".into(),
+        })
+    })?;
+    if VisitorIdentity::named_in_attributes(&conversation.attributes).as_ref() != Some(&identity) {
         return Err(unknown());
     }
     let ended = || {
@@ -97,20 +98,8 @@ async fn end(mut req: Request, env: &Env, site: &Site, raw_sid: &str) -> Result<
     };
     let attributes = match &request.rating {
         None => None,
+        Some(_) if conversation.state == "closed" => return Err(ended()),
         Some(rating) => {
-            let text = twilio
-                .send(&rest::fetch_conversation(service, &sid))
-                .await
-                .map_err(unavailable)?;
-            let conversation = ConversationState::read(&text).ok_or_else(|| {
-                unavailable(RestFailure::Unreadable {
-                    what: "conversation",
-                    error: "no state".into(),
-                })
-            })?;
-            if conversation.state == "closed" {
-                return Err(ended());
-            }
             let now = String::from(js_sys::Date::new_0().to_iso_string());
             Some(body::with_rating(&conversation.attributes, rating, &now))
         }

@@ -11,6 +11,7 @@ mod log;
 mod public_config;
 mod secrets;
 mod sites;
+mod start;
 mod token;
 mod twilio;
 mod webhook;
@@ -23,6 +24,8 @@ enum Route {
     Health,
     PublicConfig(String),
     Token(String),
+    /// A visitor's new conversation, on this site.
+    Start(String),
     /// The site, and the conversation's SID.
     End(String, String),
     ConversationsWebhook,
@@ -36,6 +39,7 @@ impl Route {
             ["health"] => Route::Health,
             ["api", "sites", site, "config"] => Route::PublicConfig((*site).to_owned()),
             ["api", "sites", site, "token"] => Route::Token((*site).to_owned()),
+            ["api", "sites", site, "conversations"] => Route::Start((*site).to_owned()),
             ["api", "sites", site, "conversations", sid, "end"] => {
                 Route::End((*site).to_owned(), (*sid).to_owned())
             }
@@ -50,6 +54,7 @@ impl Route {
             Route::Health => "/health",
             Route::PublicConfig(_) => "/api/sites/:site/config",
             Route::Token(_) => "/api/sites/:site/token",
+            Route::Start(_) => "/api/sites/:site/conversations",
             Route::End(..) => "/api/sites/:site/conversations/:sid/end",
             Route::ConversationsWebhook => "/webhooks/conversations",
             Route::NotFound => "(none)",
@@ -78,6 +83,10 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
             token::handle(req, &env, site).await
         }
         (Route::Token(_), _) => Reply::method_not_allowed("POST, OPTIONS"),
+        (Route::Start(site), Method::Post | Method::Options) => {
+            start::handle(req, &env, site).await
+        }
+        (Route::Start(_), _) => Reply::method_not_allowed("POST, OPTIONS"),
         (Route::End(site, sid), Method::Post | Method::Options) => {
             end::handle(req, &env, site, sid).await
         }

@@ -12,6 +12,9 @@ use crate::http::Reply;
 pub const NEW_VISITORS: &str = "NEW_VISITOR_LIMITER";
 /// Renewals of a valid credential, per site and visitor: 10 a bucket.
 pub const RENEWALS: &str = "RENEWAL_LIMITER";
+/// Whole-site budgets (new visitors, new conversations), and each visitor's new
+/// conversations: 100 a bucket.
+pub const SITE: &str = "SITE_LIMITER";
 /// Unknown site ids (each a KV read), per client address: 20 a minute.
 pub const SITE_LOOKUPS: &str = "SITE_LOOKUP_LIMITER";
 

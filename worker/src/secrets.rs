@@ -41,3 +41,14 @@ pub fn webhook(env: &Env) -> Result<Rc<WebhookSecrets>, Reply> {
     }
     cached(&SECRETS, env, |lookup| WebhookSecrets::load(lookup))
 }
+
+/// The auth token alone, which checks webhook signatures: read before the other webhook
+/// secrets, so that nothing about them is said to a caller whose signature is not checked yet.
+pub fn auth_token(env: &Env) -> Result<Rc<String>, Reply> {
+    thread_local! {
+        static TOKEN: OnceCell<Rc<String>> = const { OnceCell::new() };
+    }
+    cached(&TOKEN, env, |lookup| {
+        edgechat_core::api::secrets::read_auth_token(lookup)
+    })
+}

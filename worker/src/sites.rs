@@ -144,10 +144,15 @@ async fn load_at(
                  with `npm run site-config -- put {id} <file.json>`"
             ),
         ))),
+        // The caller learns the field and the rule; the stored value goes to the log only.
         Cached::Invalid(e) => Err(Reply::error(ApiError::new(
             ErrorCode::InvalidSiteConfig,
-            format!("{e}; fix it and upload it again with `npm run site-config -- put {id} <file.json>`"),
-        ))),
+            format!(
+                "{}; fix it and upload it again with `npm run site-config -- put {id} <file.json>`",
+                e.redacted()
+            ),
+        ))
+        .with_detail(e.to_string())),
     }
 }
 

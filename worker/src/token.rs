@@ -43,9 +43,15 @@ async fn issue(mut req: Request, env: &Env, site: &Site) -> Result<Reply, Reply>
     };
     let new_buckets = limits.new_visitors_per_minute.buckets();
 
+    let now = worker::Date::now().as_millis() / 1000;
+    let policy = site.config.credential_policy();
     let identity = match request.visitor {
-        Some(credential) => match secrets.visitor_signer.verify(&credential, &site.id) {
-            Ok(identity) => {
+        Some(credential) => match secrets
+            .visitor_signer
+            .verify(&credential, &site.id, policy, now)
+        {
+            Ok(verified) => {
+                let identity = verified.identity;
                 let renewal = Budget::Renewal {
                     site: site.id.clone(),
                     visitor: identity.to_string(),
@@ -88,6 +94,18 @@ async fn issue(mut req: Request, env: &Env, site: &Site) -> Result<Reply, Reply>
                 "new visitors from this address",
             )
             .await?;
+            // The whole site's new visitors too: many addresses (a /48 is 65,536 budgets of
+            // the one above) cannot run up the site's Twilio bill.
+            limits::take(
+                env,
+                limits::SITE,
+                &Budget::SiteNewVisitors {
+                    site: site.id.clone(),
+                },
+                limits.site_new_visitors_per_minute.buckets(),
+                "new visitors on this site this minute",
+            )
+            .await?;
             VisitorIdentity::new(site.id.clone(), &random_uuid()).ok_or_else(|| {
                 Reply::error(ApiError::new(
                     ErrorCode::Internal,
@@ -98,7 +116,6 @@ async fn issue(mut req: Request, env: &Env, site: &Site) -> Result<Reply, Reply>
         }
     };
 
-    let now = worker::Date::now().as_millis() / 1000;
     let claims = Claims::new(
         secrets.account_sid.clone(),
         secrets.api_key_sid.clone(),
@@ -115,7 +132,10 @@ async fn issue(mut req: Request, env: &Env, site: &Site) -> Result<Reply, Reply>
         &TokenResponse {
             token: claims.sign(secrets.api_key_secret.as_bytes()),
             identity: identity.to_string(),
-            visitor: secrets.visitor_signer.credential(&identity),
+            // Issued anew with every token: a credential in use never ages.
+            visitor: secrets
+                .visitor_signer
+                .credential(&identity, policy.epoch, now),
             expires_at: claims.exp,
             expires_in: site.config.token_ttl_seconds.seconds(),
         },
@@ -127,4 +147,25 @@ pub(crate) fn secrets(env: &Env) -> Result<Rc<TokenSecrets>, Reply> {
         static SECRETS: std::cell::OnceCell<Rc<TokenSecrets>> = const { std::cell::OnceCell::new() };
     }
     crate::secrets::cached(&SECRETS, env, |lookup| TokenSecrets::load(lookup))
+}
+
+/// The visitor `credential` proves on `site` at `now_s`, or 401 `invalid_visitor_credential`
+/// (why, in the log line only). Routes other than the token's (the start, the end) use it.
+pub(crate) fn verified(
+    secrets: &TokenSecrets,
+    site: &Site,
+    credential: &str,
+    now_s: u64,
+) -> Result<VisitorIdentity, Reply> {
+    secrets
+        .visitor_signer
+        .verify(credential, &site.id, site.config.credential_policy(), now_s)
+        .map(|v| v.identity)
+        .map_err(|why| {
+            Reply::error(ApiError::new(
+                ErrorCode::InvalidVisitorCredential,
+                "this visitor credential is not valid for this site: ask for a new token",
+            ))
+            .with_detail(format!("visitor credential {why}"))
+        })
 }

@@ -45,14 +45,14 @@ pub fn fields(json: &str) -> Option<Fields> {
 }
 
 /// `fields[name]` as a string, if it is one.
-fn string(fields: &Fields, name: &str) -> Result<Option<String>, String> {
+pub(crate) fn string(fields: &Fields, name: &str) -> Result<Option<String>, String> {
     fields
         .get(name)
         .map(|raw| serde_json::from_str(raw.get()).map_err(|_| format!("{name} must be a string")))
         .transpose()
 }
 
-fn only(fields: &Fields, known: &[&str]) -> Result<(), String> {
+pub(crate) fn only(fields: &Fields, known: &[&str]) -> Result<(), String> {
     match fields.keys().find(|k| !known.contains(&k.as_str())) {
         Some(k) => Err(format!("unknown field {k}")),
         None => Ok(()),

@@ -6,6 +6,8 @@
 //!   client address, an IPv6 address counted by its /64 (one household or phone has a whole /64).
 //! - Renewals of a valid credential: per site and visitor, so a shared address (an office, a
 //!   mobile carrier) does not share one budget.
+//! - New conversations: per site and visitor (a burst), and for the whole site, with new
+//!   visitors of the whole site (what caps a site's Twilio cost however many addresses ask).
 //! - Unknown site ids (a KV read each; the answer is cached briefly too): per client address,
 //!   for every site together, so that probing ids costs the prober, not the Worker. Over the
 //!   budget, the address's lookups of ids not in the cache are refused before any KV read.
@@ -36,9 +38,30 @@ pub fn client_address(ip: &str) -> String {
 /// What one token request is counted against.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Budget {
-    NewVisitor { site: SiteId, address: String },
-    Renewal { site: SiteId, visitor: String },
-    SiteLookup { address: String },
+    NewVisitor {
+        site: SiteId,
+        address: String,
+    },
+    Renewal {
+        site: SiteId,
+        visitor: String,
+    },
+    SiteLookup {
+        address: String,
+    },
+    /// New conversations of one visitor.
+    NewConversation {
+        site: SiteId,
+        visitor: String,
+    },
+    /// New visitors of a whole site, whatever their addresses.
+    SiteNewVisitors {
+        site: SiteId,
+    },
+    /// New conversations of a whole site.
+    SiteNewConversations {
+        site: SiteId,
+    },
 }
 
 impl Budget {
@@ -48,6 +71,9 @@ impl Budget {
             Budget::NewVisitor { site, address } => format!("new:{site}:{address}:{bucket}"),
             Budget::Renewal { site, visitor } => format!("renew:{site}:{visitor}:{bucket}"),
             Budget::SiteLookup { address } => format!("lookup:{address}:{bucket}"),
+            Budget::NewConversation { site, visitor } => format!("conv:{site}:{visitor}:{bucket}"),
+            Budget::SiteNewVisitors { site } => format!("site-new:{site}:{bucket}"),
+            Budget::SiteNewConversations { site } => format!("site-conv:{site}:{bucket}"),
         }
     }
 }

@@ -8,6 +8,7 @@
 pub mod end;
 pub mod limits;
 pub mod secrets;
+pub mod start;
 
 use serde::{Deserialize, Serialize};
 
@@ -63,10 +64,12 @@ pub enum ErrorCode {
     /// The conversation has ended already, and Twilio keeps a closed conversation as it is: a
     /// rating can only come with the end itself.
     ConversationEnded,
+    /// The visitor has as many open conversations as the site allows: one must end first.
+    TooManyConversations,
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 21] = [
+    pub const ALL: [ErrorCode; 22] = [
         ErrorCode::NotFound,
         ErrorCode::MethodNotAllowed,
         ErrorCode::UnknownSite,
@@ -88,6 +91,7 @@ impl ErrorCode {
         ErrorCode::UnknownConversation,
         ErrorCode::TwilioUnavailable,
         ErrorCode::ConversationEnded,
+        ErrorCode::TooManyConversations,
     ];
 
     /// The code an error body names (`None` for one this version does not know).
@@ -118,6 +122,7 @@ impl ErrorCode {
             ErrorCode::UnknownConversation => "unknown_conversation",
             ErrorCode::TwilioUnavailable => "twilio_unavailable",
             ErrorCode::ConversationEnded => "conversation_ended",
+            ErrorCode::TooManyConversations => "too_many_conversations",
         }
     }
 
@@ -132,7 +137,7 @@ impl ErrorCode {
             ErrorCode::MethodNotAllowed => 405,
             ErrorCode::ConversationEnded => 409,
             ErrorCode::BodyTooLarge => 413,
-            ErrorCode::RateLimited => 429,
+            ErrorCode::RateLimited | ErrorCode::TooManyConversations => 429,
             ErrorCode::Internal | ErrorCode::WebhookMisconfigured => 500,
             ErrorCode::MissingSecret
             | ErrorCode::InvalidSecret

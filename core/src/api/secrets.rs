@@ -125,6 +125,11 @@ impl fmt::Debug for WebhookSecrets {
     }
 }
 
+/// `TWILIO_AUTH_TOKEN` alone: what checks a webhook's signature.
+pub fn read_auth_token(lookup: impl Fn(&str) -> Option<String>) -> Result<String, SecretError> {
+    Reader(lookup).required(TWILIO_AUTH_TOKEN)
+}
+
 impl WebhookSecrets {
     pub fn load(lookup: impl Fn(&str) -> Option<String>) -> Result<WebhookSecrets, SecretError> {
         let read = Reader(lookup);

@@ -92,9 +92,15 @@ impl StoredSession {
         credential: Option<&str>,
         conversation: Option<&str>,
     ) -> StoredSession {
-        let prefix = format!("v1.{site}.");
+        // Either format: the Worker refuses a first-format one, and the visitor is then told
+        // their conversation ended, rather than left without a word.
+        let ours = |c: &str| {
+            ["v1", "v2"]
+                .iter()
+                .any(|v| c.starts_with(&format!("{v}.{site}.")))
+        };
         let visitor_credential = credential
-            .filter(|c| c.len() <= MAX_CREDENTIAL_LEN && c.starts_with(&prefix))
+            .filter(|c| c.len() <= MAX_CREDENTIAL_LEN && ours(c))
             .map(str::to_owned);
         // A conversation without the visitor who joined it cannot be resumed.
         let conversation = visitor_credential
@@ -106,6 +112,16 @@ impl StoredSession {
             conversation,
         }
     }
+}
+
+/// Whether two credentials are the same visitor's (their version, site and id agree; renewals
+/// differ only in issue time and tag). Not a check of either: the Worker verifies.
+pub fn same_visitor(a: &str, b: &str) -> bool {
+    fn visitor(c: &str) -> Vec<&str> {
+        c.splitn(4, '.').take(3).collect()
+    }
+    let (va, vb) = (visitor(a), visitor(b));
+    va.len() == 3 && va == vb
 }
 
 /// What looking up the stored conversation found (`client.getConversationBySid`).
@@ -169,31 +185,7 @@ pub fn refresh_delay_ms(expires_in_seconds: u64) -> u64 {
     life_ms.saturating_sub(before_expiry)
 }
 
-/// Keeps what agents need of a page address: scheme, host and path; the query and fragment
-/// (where sites put tokens, emails and tracking ids) only when the site asked to keep the query.
-/// Anything that is not an http(s) URL is dropped.
-pub fn page_address(url: &str, keep_query: bool) -> Option<String> {
-    // The browser's own serialization (location.href, document.referrer) is the input, so plain
-    // string work is exact here and keeps a URL parser out of the widget's wasm.
-    let (scheme, rest) = url.split_once("://")?;
-    if !matches!(scheme, "http" | "https") {
-        return None;
-    }
-    let rest = rest.split('#').next().unwrap_or_default();
-    let rest = if keep_query {
-        rest
-    } else {
-        rest.split('?').next().unwrap_or_default()
-    };
-    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
-    let (authority, tail) = rest.split_at(authority_end);
-    let host = authority.rsplit('@').next().unwrap_or_default();
-    if host.is_empty() || host.contains(char::is_whitespace) {
-        return None;
-    }
-    let path = if tail.is_empty() { "/" } else { tail };
-    Some(format!("{scheme}://{host}{path}"))
-}
+pub use crate::site::page::page_address;
 
 /// The page's title while its tab is hidden and `unread` messages came: `"(2) Title"`. `current`
 /// is the title now, which may carry an earlier count (this function's own prefix); the title
@@ -253,6 +245,20 @@ mod tests {
         assert_eq!(parse_launcher_look(" right"), (None, false));
         assert_eq!(parse_launcher_look("red;x:y left"), (None, true));
         assert_eq!(parse_launcher_look(""), (None, false));
+    }
+
+    #[test]
+    fn renewals_of_one_visitor_are_the_same_visitor() {
+        let a = "v2.acme.4f1c7c1e-8a4d-4c8e-9d53-2f0f3d0f9a11.0.1800000000.tagA";
+        let renewed = "v2.acme.4f1c7c1e-8a4d-4c8e-9d53-2f0f3d0f9a11.0.1800003600.tagB";
+        let other = "v2.acme.5f1c7c1e-8a4d-4c8e-9d53-2f0f3d0f9a11.0.1800000000.tagA";
+        assert!(same_visitor(a, renewed));
+        assert!(!same_visitor(a, other));
+        assert!(!same_visitor(
+            a,
+            "v2.other.4f1c7c1e-8a4d-4c8e-9d53-2f0f3d0f9a11.0.1.t"
+        ));
+        assert!(!same_visitor("junk", "junk"));
     }
 
     #[test]

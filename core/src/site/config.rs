@@ -59,6 +59,48 @@ impl fmt::Display for ConfigError {
 
 impl std::error::Error for ConfigError {}
 
+impl ConfigError {
+    /// The field and the rule it breaks, without the stored value: what the Worker tells a
+    /// caller (the whole message, value included, goes to its log line only).
+    pub fn redacted(&self) -> String {
+        let rule = rule_of(&self.message);
+        if self.field == "." {
+            format!("site config: {rule}")
+        } else {
+            format!("site config field `{}`: {rule}", self.field)
+        }
+    }
+}
+
+/// A validation message with the offending value cut out: our own messages end in
+/// `, got <value>`; serde's name it before `, expected …`.
+fn rule_of(message: &str) -> String {
+    let message = match message.find(" at line ") {
+        Some(at) if message[at..].contains(" column ") => &message[..at],
+        _ => message,
+    };
+    if let Some(at) = message.find(", got ") {
+        return message[..at].to_owned();
+    }
+    let named = [
+        "invalid value",
+        "invalid type",
+        "invalid length",
+        "unknown variant",
+        "unknown field",
+    ];
+    if let Some(kind) = named.iter().find(|k| message.starts_with(**k)) {
+        return match message.find(", expected") {
+            Some(at) => format!("{kind}{}", &message[at..]),
+            None => (*kind).to_owned(),
+        };
+    }
+    if message.starts_with("the ranges ") {
+        return "office hours' ranges of one day must not overlap".to_owned();
+    }
+    message.to_owned()
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SiteConfig {
@@ -94,15 +136,65 @@ pub struct SiteConfig {
     pub sound: bool,
     #[serde(default)]
     pub rate_limits: RateLimits,
+    /// A visitor credential not renewed for this many days is refused (the visitor starts
+    /// again as a new one).
+    #[serde(default)]
+    pub visitor_idle_days: IdleDays,
+    /// Raise by one to sign out every visitor of this site (credentials carry the epoch they
+    /// were issued under).
+    #[serde(default)]
+    pub visitor_epoch: u32,
 }
 
-/// How many token requests a site accepts, per minute: new visitors per client address (an
-/// IPv6 client's whole /64 counts as one address), renewals per visitor.
+impl SiteConfig {
+    /// How this site's visitor credentials are judged.
+    pub fn credential_policy(&self) -> crate::visitor::CredentialPolicy {
+        crate::visitor::CredentialPolicy {
+            epoch: self.visitor_epoch,
+            idle_seconds: u64::from(self.visitor_idle_days.0) * 86_400,
+        }
+    }
+}
+
+pub const DEFAULT_IDLE_DAYS: u16 = 90;
+pub const MAX_IDLE_DAYS: u16 = 400;
+
+/// Days a visitor credential may go without renewal: 1 to [`MAX_IDLE_DAYS`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "u16")]
+pub struct IdleDays(u16);
+
+impl Default for IdleDays {
+    fn default() -> Self {
+        IdleDays(DEFAULT_IDLE_DAYS)
+    }
+}
+
+impl TryFrom<u16> for IdleDays {
+    type Error = String;
+    fn try_from(n: u16) -> Result<Self, Self::Error> {
+        if (1..=MAX_IDLE_DAYS).contains(&n) {
+            Ok(IdleDays(n))
+        } else {
+            Err(format!(
+                "visitor_idle_days is 1 to {MAX_IDLE_DAYS}, got {n}"
+            ))
+        }
+    }
+}
+
+/// What a site accepts, per minute: new visitors per client address (an IPv6 client's whole
+/// /64 counts as one address), renewals per visitor; for the whole site, new visitors and new
+/// conversations (what caps its Twilio cost whatever the addresses); and how many open
+/// conversations one visitor may have.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct RateLimits {
     pub new_visitors_per_minute: PerMinute,
     pub renewals_per_minute: PerMinute,
+    pub site_new_visitors_per_minute: SitePerMinute,
+    pub site_new_conversations_per_minute: SitePerMinute,
+    pub open_conversations_per_visitor: OpenConversations,
 }
 
 impl Default for RateLimits {
@@ -110,6 +202,70 @@ impl Default for RateLimits {
         RateLimits {
             new_visitors_per_minute: PerMinute(30),
             renewals_per_minute: PerMinute(10),
+            site_new_visitors_per_minute: SitePerMinute(600),
+            site_new_conversations_per_minute: SitePerMinute(200),
+            open_conversations_per_visitor: OpenConversations(3),
+        }
+    }
+}
+
+/// The step site-wide limits are counted in (their binding counts buckets of this many).
+pub const SITE_LIMIT_STEP: u32 = 100;
+pub const MAX_SITE_PER_MINUTE: u32 = 3000;
+
+/// A site-wide limit per minute: a multiple of [`SITE_LIMIT_STEP`] up to [`MAX_SITE_PER_MINUTE`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "u32")]
+pub struct SitePerMinute(u32);
+
+impl SitePerMinute {
+    pub fn get(self) -> u32 {
+        self.0
+    }
+
+    pub fn buckets(self) -> u32 {
+        self.0 / SITE_LIMIT_STEP
+    }
+}
+
+impl TryFrom<u32> for SitePerMinute {
+    type Error = String;
+    fn try_from(n: u32) -> Result<Self, Self::Error> {
+        if n.is_multiple_of(SITE_LIMIT_STEP) && (SITE_LIMIT_STEP..=MAX_SITE_PER_MINUTE).contains(&n)
+        {
+            Ok(SitePerMinute(n))
+        } else {
+            Err(format!(
+                "a site-wide limit per minute is a multiple of {SITE_LIMIT_STEP} from \
+                 {SITE_LIMIT_STEP} to {MAX_SITE_PER_MINUTE}, got {n}"
+            ))
+        }
+    }
+}
+
+pub const MAX_OPEN_CONVERSATIONS: u8 = 10;
+
+/// Open (not closed) conversations one visitor may have at once: 1 to
+/// [`MAX_OPEN_CONVERSATIONS`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "u8")]
+pub struct OpenConversations(u8);
+
+impl OpenConversations {
+    pub fn get(self) -> u8 {
+        self.0
+    }
+}
+
+impl TryFrom<u8> for OpenConversations {
+    type Error = String;
+    fn try_from(n: u8) -> Result<Self, Self::Error> {
+        if (1..=MAX_OPEN_CONVERSATIONS).contains(&n) {
+            Ok(OpenConversations(n))
+        } else {
+            Err(format!(
+                "open_conversations_per_visitor is 1 to {MAX_OPEN_CONVERSATIONS}, got {n}"
+            ))
         }
     }
 }
@@ -1115,6 +1271,36 @@ mod tests {
             "",
         ] {
             assert!(RealtimeUrl::try_from(bad.to_owned()).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn redacted_errors_name_the_field_and_rule_never_the_value() {
+        let canary = "zq-canary-7319";
+        let origin = format!("https://{canary}.test");
+        let cases = [
+            format!(r#"{{"allowed_origins": ["{origin}/"], "service_sid": "IS0123456789abcdef0123456789abcdef"}}"#),
+            format!(r#"{{"allowed_origins": ["https://a.test"], "service_sid": "{canary}"}}"#),
+            format!(r#"{{"allowed_origins": ["https://a.test"], "service_sid": "IS0123456789abcdef0123456789abcdef", "appearance": {{"brand_color": "{canary}"}}}}"#),
+            format!(r#"{{"allowed_origins": ["https://a.test"], "service_sid": "IS0123456789abcdef0123456789abcdef", "automation": "{canary}"}}"#),
+            format!(r#"{{"allowed_origins": ["https://a.test"], "service_sid": "IS0123456789abcdef0123456789abcdef", "token_ttl_seconds": "{canary}"}}"#),
+            r#"{"allowed_origins": ["https://a.test"], "service_sid": "IS0123456789abcdef0123456789abcdef", "token_ttl_seconds": 7319123}"#.to_owned(),
+        ];
+        for json in cases {
+            let e = SiteConfig::from_json(&json).unwrap_err();
+            let shown = e.redacted();
+            assert!(
+                !shown.contains(canary) && !shown.contains("7319"),
+                "{shown} (from {e})"
+            );
+            assert!(
+                shown.contains(&format!("`{}`", e.field)) || e.field == ".",
+                "{shown}"
+            );
+            assert!(
+                e.to_string().contains("7319"),
+                "the log keeps the value: {e}"
+            );
         }
     }
 }

@@ -1,6 +1,7 @@
 //! A site's configuration: [`config`] (the KV document, validated with field paths, and its
 //! public part) and [`office_hours`] (weekly opening times, checked against a local time the
-//! caller supplies).
+//! caller supplies), and [`page`] (the page address kept in a conversation's attributes).
 
 pub mod config;
 pub mod office_hours;
+pub mod page;

@@ -6,7 +6,9 @@
 //! - `onMessageAdded`: `ConversationSid`, `MessageSid`, `Index`, `Author`, `Body`, ...
 //!
 //! The site a conversation belongs to is read from `ClientIdentity`, which Twilio takes from the
-//! access token the Worker signed, so a visitor cannot claim another site's automation.
+//! access token the Worker signed, or, for a conversation the Worker itself started over REST
+//! (`Source=API`), from the `visitor` its attributes name; either way a visitor cannot claim
+//! another site's automation.
 
 use crate::ids::sid::{ConversationSid, ServiceSid};
 use crate::ids::site::SiteId;
@@ -53,6 +55,17 @@ fn required<'a>(params: &'a [(String, String)], name: &str) -> Result<&'a str, E
     field(params, name).ok_or_else(|| EventError(format!("the event has no {name}")))
 }
 
+/// The visitor of a conversation the Worker started over REST (`Source=API`): the `visitor`
+/// its attributes name. Only holders of the account's credentials write over REST, and no
+/// visitor may edit a conversation's attributes (their roles lack the permission), so these
+/// attributes are the Worker's own.
+fn started_by_worker(params: &[(String, String)]) -> Option<VisitorIdentity> {
+    if field(params, "Source")? != "API" {
+        return None;
+    }
+    VisitorIdentity::named_in_attributes(field(params, "Attributes")?)
+}
+
 impl ConversationEvent {
     pub fn parse(params: &[(String, String)]) -> Result<ConversationEvent, EventError> {
         let event_type = required(params, "EventType")?;
@@ -66,7 +79,7 @@ impl ConversationEvent {
             "onConversationAdded" => ConversationEvent::ConversationAdded {
                 conversation_sid: conversation_sid()?,
                 chat_service_sid: field(params, "ChatServiceSid").and_then(|s| s.parse().ok()),
-                visitor,
+                visitor: visitor.or_else(|| started_by_worker(params)),
             },
             "onMessageAdded" => ConversationEvent::MessageAdded {
                 conversation_sid: conversation_sid()?,
@@ -136,6 +149,34 @@ mod tests {
         };
         assert_eq!(conversation_sid.as_str(), CH);
         assert!(chat_service_sid.is_some());
+    }
+
+    #[test]
+    fn a_conversation_the_worker_started_names_its_site_in_its_attributes() {
+        let event = |source: &str, client: Option<&str>| {
+            let mut pairs = vec![
+                ("AccountSid", "AC0123456789abcdef0123456789abcdef"),
+                ("EventType", "onConversationAdded"),
+                ("Source", source),
+                ("ConversationSid", CH),
+                (
+                    "Attributes",
+                    r#"{"site":"acme","visitor":"visitor:acme:4f1c7c1e-8a4d-4c8e-9d53-2f0f3d0f9a11"}"#,
+                ),
+            ];
+            if let Some(c) = client {
+                pairs.push(("ClientIdentity", c));
+            }
+            ConversationEvent::parse(&form(&pairs)).unwrap()
+        };
+        assert_eq!(event("API", None).site().map(|s| s.as_str()), Some("acme"));
+        // An SDK user's attributes are the user's own: never trusted.
+        assert_eq!(event("SDK", None).site(), None);
+        let by_other = "visitor:other:4f1c7c1e-8a4d-4c8e-9d53-2f0f3d0f9a11";
+        assert_eq!(
+            event("SDK", Some(by_other)).site().map(|s| s.as_str()),
+            Some("other")
+        );
     }
 
     #[test]

@@ -167,6 +167,57 @@ pub fn close_conversation(
 /// Twilio's error for an update of a closed conversation ("final closed state").
 pub const CLOSED_IS_FINAL: u32 = 50377;
 
+/// `GET /v1/Services/{IS}/ParticipantConversations?Identity=…`: the conversations `identity`
+/// is in, with their state and unique name (one page: a visitor has a few).
+pub fn list_participant_conversations(service: &ServiceSid, identity: &str) -> RestRequest {
+    let query = url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("Identity", identity)
+        .append_pair("PageSize", "50")
+        .finish();
+    let path = format!("/v1/Services/{service}/ParticipantConversations?{query}");
+    RestRequest::new(Method::Get, path, "list_participant_conversations")
+}
+
+/// `POST /v1/Services/{IS}/ConversationWithParticipants`: a conversation with `identity`
+/// already in it (the service's default conversation role), its attributes and its unique
+/// name, in one request. Announced, so that the service's webhook hears `onConversationAdded`
+/// (`Source=API`) and attaches the site's automation.
+pub fn create_conversation_with(
+    service: &ServiceSid,
+    unique_name: &str,
+    attributes: &str,
+    identity: &str,
+) -> RestRequest {
+    let participant = format!(
+        "{{\"identity\":{}}}",
+        serde_json::to_string(identity).unwrap_or_default()
+    );
+    let mut request = RestRequest::new(
+        Method::Post,
+        format!("/v1/Services/{service}/ConversationWithParticipants"),
+        "create_conversation",
+    )
+    .creating()
+    .param("UniqueName", unique_name)
+    .param("Attributes", attributes)
+    .param("Participant", &participant);
+    request.announce = true;
+    request
+}
+
+/// Twilio's error for a unique name another conversation of the service has.
+pub const UNIQUE_NAME_TAKEN: u32 = 50353;
+
+/// Fetches a conversation by its unique name.
+pub fn fetch_conversation_named(service: &ServiceSid, unique_name: &str) -> RestRequest {
+    let name: String = url::form_urlencoded::byte_serialize(unique_name.as_bytes()).collect();
+    RestRequest::new(
+        Method::Get,
+        format!("/v1/Services/{service}/Conversations/{name}"),
+        "fetch_conversation",
+    )
+}
+
 /// Fetches one conversation (its state and attributes).
 pub fn fetch_conversation(service: &ServiceSid, conversation: &ConversationSid) -> RestRequest {
     RestRequest::new(
@@ -179,6 +230,7 @@ pub fn fetch_conversation(service: &ServiceSid, conversation: &ConversationSid) 
 /// What the end route reads of a conversation.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConversationState {
+    pub sid: String,
     pub state: String,
     pub attributes: String,
 }
@@ -193,6 +245,7 @@ impl ConversationState {
         let text =
             |name: &str| -> Option<String> { serde_json::from_str(fields.get(name)?.get()).ok() };
         Some(ConversationState {
+            sid: text("sid").unwrap_or_default(),
             state: text("state")?,
             attributes: text("attributes").unwrap_or_else(|| "{}".into()),
         })

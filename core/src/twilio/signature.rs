@@ -30,27 +30,45 @@ pub fn expected_signature(auth_token: &str, url: &str, params: &[(String, String
     STANDARD.encode(signing_mac(auth_token, url, params).finalize().into_bytes())
 }
 
-/// The HMAC over everything Twilio signs, before finalizing.
+/// The HMAC over everything Twilio signs, before finalizing. Linear after one sort: the pairs
+/// are sorted by key, then value (JavaScript's order for both), and exact repeats dropped, which
+/// is the library's "keys sorted, each key's values de-duplicated and sorted".
 fn signing_mac(auth_token: &str, url: &str, params: &[(String, String)]) -> HmacSha1 {
-    let mut keys: Vec<&str> = params.iter().map(|(k, _)| k.as_str()).collect();
-    keys.sort_by(|a, b| js_order(a, b));
-    keys.dedup();
+    let mut pairs: Vec<(&str, &str)> = params
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    pairs.sort_by(|a, b| js_order(a.0, b.0).then_with(|| js_order(a.1, b.1)));
+    pairs.dedup();
     let mut mac = HmacSha1::new_from_slice(auth_token.as_bytes()).expect("HMAC takes any key size");
     mac.update(url.as_bytes());
-    for key in keys {
-        let mut values: Vec<&str> = params
-            .iter()
-            .filter(|(k, _)| k == key)
-            .map(|(_, v)| v.as_str())
-            .collect();
-        values.sort_by(|a, b| js_order(a, b));
-        values.dedup();
-        for value in values {
-            mac.update(key.as_bytes());
-            mac.update(value.as_bytes());
-        }
+    for (key, value) in pairs {
+        mac.update(key.as_bytes());
+        mac.update(value.as_bytes());
     }
     mac
+}
+
+/// Most parameters a webhook may carry. Twilio's Conversations events carry a few dozen; a
+/// request with more is refused before any signing work (sorting and hashing cost the Worker
+/// CPU for every key an unsigned caller sends).
+pub const MAX_PARAMS: usize = 300;
+
+/// Whether `header` can be an `X-Twilio-Signature` at all: base64 of a 20-byte HMAC-SHA1 is
+/// exactly 27 base64 characters and one `=`. Checked before any signing work.
+pub fn plausible_header(header: &str) -> bool {
+    let bytes = header.as_bytes();
+    bytes.len() == 28
+        && bytes[27] == b'='
+        && bytes[..27]
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/'))
+}
+
+/// How many parameters a form body holds at most (its `&`-separated pieces), counted without
+/// decoding it.
+pub fn form_param_count(body: &[u8]) -> usize {
+    body.iter().filter(|&&b| b == b'&').count() + 1
 }
 
 /// The URL split where the official library splits it: scheme, user info, host, port, rest.
@@ -292,6 +310,74 @@ mod tests {
         assert_eq!(without_port("https://[::1]:8443/x"), "https://[::1]/x");
         assert_eq!(with_default_port("https://[::1]/x"), "https://[::1]:443/x");
         assert_eq!(without_port("not a url"), "not a url");
+    }
+
+    #[test]
+    fn implausible_headers_and_oversized_forms_are_recognised_before_signing() {
+        assert!(plausible_header(LIB_DOC_SIGNATURE));
+        assert!(plausible_header(LIB_REPEATED_SIGNATURE));
+        for bad in [
+            "",
+            "unchecked",
+            &LIB_DOC_SIGNATURE[..27],
+            "0/KCTR6DLpKmkAf8muzZqo1nDgQ==",
+            "0/KCTR6DLpKmkAf8muzZqo1nDg-=",
+            "0/KCTR6DLpKmkAf8muzZqo1nDgQA",
+            " 0/KCTR6DLpKmkAf8muzZqo1nDgQ=",
+        ] {
+            assert!(!plausible_header(bad), "{bad:?}");
+        }
+        assert_eq!(form_param_count(b"a=1"), 1);
+        assert_eq!(form_param_count(b"a=1&b=2&c"), 3);
+        let big = "k=v&".repeat(MAX_PARAMS);
+        assert!(form_param_count(big.as_bytes()) > MAX_PARAMS);
+    }
+
+    /// The one-sort pass signs what the library signs, whatever the order of the pairs: the
+    /// vectors above, and many keys with repeated, shuffled values.
+    #[test]
+    fn one_sort_signs_like_the_per_key_pass() {
+        let mut p = Vec::new();
+        for i in 0..50 {
+            for v in ["b", "a", "b", "é", "Z"] {
+                p.push((format!("K{}", (i * 7) % 50), format!("{v}{}", i % 3)));
+            }
+        }
+        let mut shuffled = p.clone();
+        shuffled.reverse();
+        shuffled.rotate_left(17);
+        assert_eq!(
+            expected_signature(TOKEN, URL, &p),
+            expected_signature(TOKEN, URL, &shuffled)
+        );
+        assert_eq!(
+            expected_signature(TOKEN, URL, &p),
+            reference(TOKEN, URL, &p)
+        );
+    }
+
+    /// The library's definition, key by key (quadratic; for the test only).
+    fn reference(token: &str, url: &str, params: &[(String, String)]) -> String {
+        let mut keys: Vec<&str> = params.iter().map(|(k, _)| k.as_str()).collect();
+        keys.sort_by(|a, b| js_order(a, b));
+        keys.dedup();
+        let mut data = url.to_owned();
+        for key in keys {
+            let mut values: Vec<&str> = params
+                .iter()
+                .filter(|(k, _)| k == key)
+                .map(|(_, v)| v.as_str())
+                .collect();
+            values.sort_by(|a, b| js_order(a, b));
+            values.dedup();
+            for value in values {
+                data.push_str(key);
+                data.push_str(value);
+            }
+        }
+        let mut mac = HmacSha1::new_from_slice(token.as_bytes()).unwrap();
+        mac.update(data.as_bytes());
+        STANDARD.encode(mac.finalize().into_bytes())
     }
 
     const LIB_DOC_SIGNATURE: &str = "0/KCTR6DLpKmkAf8muzZqo1nDgQ=";

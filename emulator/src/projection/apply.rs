@@ -27,6 +27,13 @@ impl Projection {
                     self.set_item(&objects.info, ItemKey::Key(key.into()), value);
                 }
             }
+            Change::UserRemoved { service, identity } => {
+                let key = (service.clone(), identity.clone());
+                if let Some(objects) = self.users.remove(&key) {
+                    self.remove_object(&objects.my_conversations, None);
+                    self.remove_object(&objects.info, None);
+                }
+            }
             Change::ConversationAdded { conversation } => {
                 if let Some(c) = model.conversation(conversation) {
                     self.conversation_added(c);
@@ -224,7 +231,9 @@ impl Projection {
         let document = self.create(
             Kind::Document,
             format!("{}.channel", c.sid),
-            Access::Service(c.service_sid.clone()),
+            Access::Peekers {
+                conversation: c.sid.clone(),
+            },
             Value::Null,
         );
         let objects = ConversationObjects {

@@ -9,9 +9,10 @@
 //! client's `last_event_id` before it is established, so a client that reconnects hears what it
 //! missed. Live events go to every subscriber of the object.
 //!
-//! Who may read: anyone of the service may read a conversation's document (the SDK "peeks" a
-//! conversation it is not in); only its participants may read its messages and roster; only the
-//! user their own conversations map; anyone of the service a user's info map.
+//! Who may read: a conversation's document its participants and the users of the service who
+//! may peek at it (the model's `may_peek`: whoever may join it; the SDK "peeks" a conversation
+//! it is not in); only its participants its messages and roster; only the user their own
+//! conversations map; anyone of the service a user's info map.
 //!
 //! The module: this file holds the objects' types and the projection's state; [`objects`] how
 //! an object changes and logs events (and the JSON the SDK reads), [`apply`] how each model
@@ -97,6 +98,8 @@ impl Kind {
 enum Access {
     /// Any user of the service.
     Service(String),
+    /// A conversation's participants and the users of its service who may peek at it.
+    Peekers { conversation: String },
     /// One user.
     User { service: String, identity: String },
     /// The conversation's participants (as they were when it was removed, once it is gone).

@@ -210,7 +210,7 @@ pub(super) fn roster_item(p: &Participant, user_info: Option<&str>) -> Value {
     json!({
         "identity": p.identity,
         "attributes": p.attributes,
-        "roleSid": null,
+        "roleSid": p.role_sid,
         "dateCreated": p.date_created,
         "dateUpdated": p.date_updated,
         "lastConsumedMessageIndex": p.last_read_message_index,

@@ -11,6 +11,9 @@ impl Projection {
     pub(super) fn may_read(&self, o: &Object, model: &State, reader: Reader) -> bool {
         match &o.access {
             Access::Service(service) => service == reader.service,
+            Access::Peekers { conversation } => model.conversation(conversation).is_some_and(|c| {
+                c.service_sid == reader.service && model.may_peek(reader.identity, c)
+            }),
             Access::User { service, identity } => {
                 service == reader.service && identity == reader.identity
             }

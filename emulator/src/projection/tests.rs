@@ -6,7 +6,8 @@ use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver};
 
 use super::{ItemQuery, Kind, Notification, Projection, Reader, SubscriptionRequest, KEPT_EVENTS};
 use crate::model::{
-    ConversationUpdate, NewConversation, ServiceWebhooks, State, TwilioError, Written,
+    ConversationUpdate, NewConversation, NewParticipant, RoleKind, ServiceWebhooks, State,
+    TwilioError, UserUpdate, Written,
 };
 
 const IS: &str = "IS00000000000000000000000000000001";
@@ -47,7 +48,9 @@ impl World {
     }
 
     fn join(&mut self, conversation: &str, identity: &str) {
-        self.write(|m| m.add_participant(IS, conversation, identity, None, true));
+        self.write(|m| {
+            m.add_participant(IS, conversation, NewParticipant::identity(identity), true)
+        });
     }
 
     fn say(&mut self, conversation: &str, identity: &str, body: &str) {
@@ -367,7 +370,13 @@ fn each_write_reaches_subscribers_as_the_events_the_sdk_expects() {
         "the roster's item and ana's conversation item"
     );
 
-    w.write(|m| m.update_user(IS, "ana", Some("Ana".into()), None));
+    w.write(|m| {
+        let update = UserUpdate {
+            friendly_name: Some("Ana".into()),
+            ..UserUpdate::default()
+        };
+        m.update_user(IS, "ana", update)
+    });
     let heard = drain(&mut rx);
     assert_eq!(types(&heard), ["map_item_updated", "map_item_updated"]);
     assert!(
@@ -379,11 +388,18 @@ fn each_write_reaches_subscribers_as_the_events_the_sdk_expects() {
     assert_eq!(heard[1].1["item_key"], "attributes");
 
     w.join(&c, "bob");
+    let heard = drain(&mut rx);
+    assert_eq!(types(&heard), ["map_item_added"], "bob in the roster");
+    let defaults = w.model.service(IS).unwrap().role_defaults.clone();
     assert_eq!(
-        types(&drain(&mut rx)),
-        ["map_item_added"],
-        "bob in the roster"
+        heard[0].1["item_data"]["roleSid"],
+        json!(defaults.conversation_role)
     );
+    let admin = defaults.conversation_creator_role;
+    w.write(|m| m.set_participant_role(IS, &c, "bob", &admin));
+    let heard = drain(&mut rx);
+    assert_eq!(types(&heard), ["map_item_updated"], "bob's new role");
+    assert_eq!(heard[0].1["item_data"]["roleSid"], json!(admin));
     w.write(|m| m.typing(IS, &c, "bob"));
     let typing = drain(&mut rx);
     assert_eq!(types(&typing), ["twilio.ipmsg.typing_indicator"]);
@@ -487,8 +503,31 @@ fn who_may_read_what() {
             .map(|_| ())
             .map_err(|e| (e.status, e.code))
     };
-    // The document: anyone of the service (the SDK peeks), by SID or unique name.
+    // The document: participants and whoever of the service may join (the SDK peeks), by SID
+    // or unique name; not a user whose role may not join, until they are a participant.
     assert_eq!(read(&w, Kind::Document, &document, IS, "eve"), Ok(()));
+    let no_join = w.write(|m| {
+        m.create_role(
+            IS,
+            "no join",
+            RoleKind::Service,
+            vec!["editOwnUserInfo".into()],
+        )
+    });
+    w.write(|m| {
+        let update = UserUpdate {
+            role_sid: Some(no_join.sid.clone()),
+            ..UserUpdate::default()
+        };
+        m.update_user(IS, "vic", update)
+    });
+    assert_eq!(
+        read(&w, Kind::Document, &document, IS, "vic"),
+        Err((403, 54007))
+    );
+    w.join(&c, "vic");
+    assert_eq!(read(&w, Kind::Document, &document, IS, "vic"), Ok(()));
+    w.write(|m| m.remove_participant(IS, &c, "vic"));
     let name = w.projection.unique_name(&document).unwrap().to_owned();
     assert_eq!(name, format!("{c}.channel"));
     assert_eq!(read(&w, Kind::Document, &name, IS, "eve"), Ok(()));

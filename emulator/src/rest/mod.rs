@@ -1,6 +1,9 @@
 //! The Conversations REST API, account-level (`/v1/Conversations...`, the default service) and
 //! service-scoped (`/v1/Services/{IS}/Conversations...`): conversations, participants, messages,
-//! conversation webhooks, and the service's webhook configuration, in Twilio's JSON.
+//! conversation webhooks, and the service's webhook configuration, in Twilio's JSON; roles and
+//! the service's Configuration ([`roles`]); users ([`users`]); a conversation made with its
+//! participants and a user's conversations ([`participants`]). Account credentials are never
+//! restricted by roles: only SDK clients are (the model's client actions).
 //!
 //! Every write goes through [`App::write`]; it is announced to webhooks only when the request
 //! carries `X-Twilio-Webhook-Enabled: true`, as on Twilio. Authentication, the request log and
@@ -14,7 +17,7 @@ use axum::extract::{FromRequestParts, Path, Query, State};
 use axum::http::request::Parts;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::{json, Value};
 
@@ -22,8 +25,12 @@ use crate::app::{App, Origin};
 use crate::http::{error_response, twilio_error, Form};
 use crate::model::{
     new_sid, now_iso, Account, Conversation, ConversationUpdate, Message, NewConversation,
-    Participant, ServiceWebhooks, TwilioError, Webhook,
+    NewParticipant, Participant, ServiceWebhooks, TwilioError, Webhook,
 };
+
+mod participants;
+mod roles;
+mod users;
 
 pub fn router(app: Arc<App>) -> Router {
     let conversations = Router::new()
@@ -58,10 +65,36 @@ pub fn router(app: Arc<App>) -> Router {
         .route(
             "/Conversations/{sid}/Webhooks/{webhook}",
             get(fetch_webhook).delete(delete_webhook),
+        )
+        .route(
+            "/ConversationWithParticipants",
+            post(participants::create_with_participants),
+        )
+        .route(
+            "/ParticipantConversations",
+            get(participants::list_participant_conversations),
+        )
+        .route("/Roles", get(roles::list_roles).post(roles::create_role))
+        .route(
+            "/Roles/{role}",
+            get(roles::fetch_role)
+                .post(roles::update_role)
+                .delete(roles::delete_role),
+        )
+        .route("/Users", get(users::list_users).post(users::create_user))
+        .route(
+            "/Users/{user}",
+            get(users::fetch_user)
+                .post(users::update_user)
+                .delete(users::delete_user),
         );
     Router::new()
         .nest("/v1", conversations.clone())
         .nest("/v1/Services/{service}", conversations)
+        .route(
+            "/v1/Services/{service}/Configuration",
+            get(roles::fetch_configuration).post(roles::update_configuration),
+        )
         // The service itself (what `npm run doctor` and `npm run deploy` fetch to see that the
         // site's service is in the account).
         .route("/v1/Services/{service}", get(fetch_service))
@@ -91,6 +124,11 @@ struct Urls {
 impl Urls {
     fn conversation(&self, sid: &str) -> String {
         format!("{}{}/Conversations/{sid}", self.base, self.prefix)
+    }
+
+    /// A resource of the flavour the client called: `/Roles/RL…`, `/Users/US…`.
+    fn resource(&self, tail: &str) -> String {
+        format!("{}{}/{tail}", self.base, self.prefix)
     }
 }
 
@@ -127,7 +165,7 @@ fn participant_json(c: &Conversation, p: &Participant, account: &Account, urls: 
         "identity": p.identity,
         "attributes": p.attributes,
         "messaging_binding": null,
-        "role_sid": null,
+        "role_sid": p.role_sid,
         "date_created": p.date_created,
         "date_updated": p.date_updated,
         "url": format!("{}/Participants/{}", urls.conversation(&c.sid), p.sid),
@@ -334,10 +372,11 @@ fn page(items: Vec<Value>, key: &str, ctx: &Ctx, query: &HashMap<String, String>
         },
     };
     let number: usize = query.get("Page").and_then(|p| p.parse().ok()).unwrap_or(0);
-    let extra = query
-        .get("Order")
-        .map(|o| format!("&Order={o}"))
-        .unwrap_or_default();
+    // The query's own filters travel in every page's URL.
+    let extra: String = ["Order", "Identity"]
+        .iter()
+        .filter_map(|k| query.get(*k).map(|v| format!("&{k}={}", encode(v))))
+        .collect();
     let base = format!("{}{}", ctx.urls.base, ctx.path);
     let url_for = |n: usize, off: Option<usize>| match off {
         Some(off) if off > 0 => format!("{base}?PageSize={size}&Page={n}&PageToken=PT{off}{extra}"),
@@ -361,6 +400,11 @@ fn page(items: Vec<Value>, key: &str, ctx: &Ctx, query: &HashMap<String, String>
         }
     }))
     .into_response()
+}
+
+/// A query value as it goes into a URL.
+fn encode(value: &str) -> String {
+    url::form_urlencoded::byte_serialize(value.as_bytes()).collect()
 }
 
 /// Reads the conversation the path names.
@@ -447,9 +491,13 @@ async fn create_participant(State(app): State<Arc<App>>, ctx: Ctx, body: Bytes) 
             "Identity is required (SMS and WhatsApp bindings are not emulated)",
         );
     };
-    let attributes = form.get("Attributes").map(str::to_owned);
+    let new = NewParticipant {
+        identity: identity.to_owned(),
+        attributes: form.get("Attributes").map(str::to_owned),
+        role_sid: form.get("RoleSid").map(str::to_owned),
+    };
     let result = app.write(ctx.origin(), |m| {
-        m.add_participant(&ctx.service, ctx.sid(), identity, attributes, false)
+        m.add_participant(&ctx.service, ctx.sid(), new, false)
     });
     match result {
         Ok(p) => read(&app, &ctx, |c| {
@@ -493,28 +541,34 @@ async fn fetch_participant(State(app): State<Arc<App>>, ctx: Ctx) -> Response {
     .unwrap_or_else(|r| r)
 }
 
-/// `POST .../Participants/{MB or identity}`: `LastReadMessageIndex` (an agent's tool marks what
-/// the agent read; the visitor's widget shows "Seen"). Other fields are not emulated.
+/// `LastReadMessageIndex` as Twilio takes it: a message index, or empty to clear.
+fn read_index(raw: &str) -> Result<Option<u64>, TwilioError> {
+    if raw.is_empty() {
+        return Ok(None);
+    }
+    raw.parse()
+        .map(Some)
+        .map_err(|_| TwilioError::invalid("LastReadMessageIndex must be a message index"))
+}
+
+/// `POST .../Participants/{MB or identity}`: `RoleSid` (its conversation role) and/or
+/// `LastReadMessageIndex` (an agent's tool marks what the agent read; the visitor's widget
+/// shows "Seen"), in one write. Other fields are not emulated.
 async fn update_participant(State(app): State<Arc<App>>, ctx: Ctx, body: Bytes) -> Response {
     let form = Form::parse(&body);
     let wanted = participant_param(&ctx);
-    let Some(raw) = form.get("LastReadMessageIndex") else {
+    let role = form.get("RoleSid").map(str::to_owned);
+    let index = match form.get("LastReadMessageIndex").map(read_index).transpose() {
+        Ok(index) => index,
+        Err(e) => return error_response(&e),
+    };
+    if role.is_none() && index.is_none() {
         return twilio_error(
             400,
             20001,
-            "LastReadMessageIndex is required (the only field emulated)",
+            "RoleSid or LastReadMessageIndex is required (the fields emulated)",
         );
-    };
-    let index = if raw.is_empty() {
-        None
-    } else {
-        match raw.parse::<u64>() {
-            Ok(i) => Some(i),
-            Err(_) => {
-                return twilio_error(400, 20001, "LastReadMessageIndex must be a message index")
-            }
-        }
-    };
+    }
     let identity = read(&app, &ctx, |c| {
         c.participants
             .iter()
@@ -526,9 +580,28 @@ async fn update_participant(State(app): State<Arc<App>>, ctx: Ctx, body: Bytes) 
         Ok(None) => return ctx.not_found(),
         Err(r) => return r,
     };
-    match app.write(ctx.origin(), |m| {
-        m.set_read_horizon(&ctx.service, ctx.sid(), &identity, index)
-    }) {
+    let result = app.write(ctx.origin(), |m| {
+        let mut changes = Vec::new();
+        if let Some(role) = &role {
+            changes.extend(
+                m.set_participant_role(&ctx.service, ctx.sid(), &identity, role)?
+                    .1,
+            );
+        }
+        if let Some(index) = index {
+            changes.extend(
+                m.set_read_horizon(&ctx.service, ctx.sid(), &identity, index)?
+                    .1,
+            );
+        }
+        let c = m.find(&ctx.service, ctx.sid())?;
+        let p = c
+            .participant(&identity)
+            .cloned()
+            .ok_or_else(|| TwilioError::not_participant(&identity))?;
+        Ok((p, changes))
+    });
+    match result {
         Ok(p) => read(&app, &ctx, |c| {
             Json(participant_json(c, &p, &app.account, &ctx.urls)).into_response()
         })
@@ -710,6 +783,9 @@ async fn fetch_service(State(app): State<Arc<App>>, ctx: Ctx) -> Response {
         "links": {
             "conversations": format!("{base}/v1/Services/{service}/Conversations"),
             "configuration": format!("{base}/v1/Services/{service}/Configuration"),
+            "roles": format!("{base}/v1/Services/{service}/Roles"),
+            "users": format!("{base}/v1/Services/{service}/Users"),
+            "participant_conversations": format!("{base}/v1/Services/{service}/ParticipantConversations"),
         },
     }))
     .into_response()

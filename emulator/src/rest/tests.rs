@@ -354,3 +354,427 @@ async fn a_sixth_conversation_webhook_is_refused() {
         .await;
     refused("a sixth webhook", &sixth, 400, 50361, "(5)");
 }
+
+fn api(base: String) -> Api {
+    Api {
+        base,
+        http: reqwest::Client::new(),
+    }
+}
+
+fn text<'a>(body: &'a Value, key: &str) -> &'a str {
+    body[key].as_str().unwrap_or_default()
+}
+
+#[tokio::test]
+async fn roles_are_listed_made_changed_and_deleted_as_twilio_does() {
+    let (base, _app) = serve().await;
+    let api = api(base);
+    let roles = format!("/v1/Services/{IS}/Roles");
+    let (status, list) = api.call("GET", &roles, &[]).await;
+    assert_eq!(status, 200, "{list}");
+    assert_eq!(list["meta"]["key"], "roles");
+    let names: Vec<&str> = list["roles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| text(r, "friendly_name"))
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "service admin",
+            "service user",
+            "channel admin",
+            "channel user"
+        ]
+    );
+    let (_, default_flavour) = api.call("GET", "/v1/Roles", &[]).await;
+    assert_eq!(default_flavour["roles"].as_array().map(Vec::len), Some(4));
+
+    let bad = [
+        (
+            "no type",
+            vec![("FriendlyName", "r"), ("Permission", "sendMessage")],
+            "Type",
+        ),
+        (
+            "no name",
+            vec![("Type", "conversation"), ("Permission", "sendMessage")],
+            "FriendlyName",
+        ),
+        (
+            "no permission",
+            vec![("FriendlyName", "r"), ("Type", "conversation")],
+            "Permission",
+        ),
+        (
+            "an unknown permission",
+            vec![
+                ("FriendlyName", "r"),
+                ("Type", "conversation"),
+                ("Permission", "flyAway"),
+            ],
+            "\"flyAway\"",
+        ),
+        (
+            "a service permission on a conversation role",
+            vec![
+                ("FriendlyName", "r"),
+                ("Type", "conversation"),
+                ("Permission", "joinConversation"),
+            ],
+            "\"joinConversation\"",
+        ),
+    ];
+    for (case, form, says) in &bad {
+        let answer = api.call("POST", &roles, form).await;
+        refused(case, &answer, 400, 20001, says);
+    }
+
+    let made = api
+        .created(
+            &roles,
+            &[
+                ("FriendlyName", "visitor"),
+                ("Type", "conversation"),
+                ("Permission", "sendMessage"),
+                ("Permission", "sendMediaMessage"),
+            ],
+        )
+        .await;
+    let sid = text(&made, "sid").to_owned();
+    assert!(sid.starts_with("RL"));
+    assert_eq!(made["type"], "conversation");
+    assert_eq!(made["chat_service_sid"], IS);
+    assert_eq!(
+        made["permissions"],
+        serde_json::json!(["sendMessage", "sendMediaMessage"])
+    );
+    assert!(text(&made, "url").ends_with(&format!("/v1/Services/{IS}/Roles/{sid}")));
+    let one = format!("{roles}/{sid}");
+    let (status, fetched) = api.call("GET", &one, &[]).await;
+    assert_eq!((status, text(&fetched, "sid")), (200, sid.as_str()));
+    let (status, updated) = api
+        .call("POST", &one, &[("Permission", "leaveConversation")])
+        .await;
+    assert_eq!(status, 200, "{updated}");
+    assert_eq!(
+        updated["permissions"],
+        serde_json::json!(["leaveConversation"])
+    );
+    let emptied = api.call("POST", &one, &[]).await;
+    refused(
+        "an update with no permission",
+        &emptied,
+        400,
+        20001,
+        "Permission",
+    );
+    let (status, _) = api.call("DELETE", &one, &[]).await;
+    assert_eq!(status, 204);
+    let gone = api.call("GET", &one, &[]).await;
+    refused("a deleted role", &gone, 404, 20404, &sid);
+    let default_role = text(&list["roles"][3], "sid").to_owned();
+    let in_use = api
+        .call("DELETE", &format!("{roles}/{default_role}"), &[])
+        .await;
+    refused("a default role", &in_use, 400, 20001, "default");
+}
+
+#[tokio::test]
+async fn the_configuration_names_the_default_roles_and_takes_only_fitting_ones() {
+    let (base, _app) = serve().await;
+    let api = api(base);
+    let config = format!("/v1/Services/{IS}/Configuration");
+    let (status, before) = api.call("GET", &config, &[]).await;
+    assert_eq!(status, 200, "{before}");
+    assert_eq!(before["chat_service_sid"], IS);
+    assert_eq!(before["reachability_enabled"], false);
+    let (_, roles) = api
+        .call("GET", &format!("/v1/Services/{IS}/Roles"), &[])
+        .await;
+    let sid_of = |i: usize| text(&roles["roles"][i], "sid").to_owned();
+    assert_eq!(before["default_chat_service_role_sid"], sid_of(1));
+    assert_eq!(before["default_conversation_creator_role_sid"], sid_of(2));
+    assert_eq!(before["default_conversation_role_sid"], sid_of(3));
+    let admin = sid_of(0);
+    let wrong = api
+        .call("POST", &config, &[("DefaultConversationRoleSid", &admin)])
+        .await;
+    refused(
+        "a service role as the conversation default",
+        &wrong,
+        400,
+        20001,
+        "DefaultConversationRoleSid",
+    );
+    let unknown = api
+        .call("POST", &config, &[("DefaultChatServiceRoleSid", "RL0")])
+        .await;
+    refused(
+        "a role that is none",
+        &unknown,
+        400,
+        20001,
+        "DefaultChatServiceRoleSid",
+    );
+    let (status, after) = api
+        .call("POST", &config, &[("DefaultChatServiceRoleSid", &admin)])
+        .await;
+    assert_eq!(status, 200, "{after}");
+    assert_eq!(after["default_chat_service_role_sid"], admin);
+    assert_eq!(
+        after["default_conversation_role_sid"],
+        sid_of(3),
+        "the others stay"
+    );
+    let (status, hooks) = api.call("GET", &format!("{config}/Webhooks"), &[]).await;
+    assert_eq!(status, 200, "the webhook settings' route stays: {hooks}");
+}
+
+#[tokio::test]
+async fn users_are_made_with_a_role_found_changed_and_deleted() {
+    let (base, _app) = serve().await;
+    let api = api(base);
+    let users = format!("/v1/Services/{IS}/Users");
+    let (_, roles) = api
+        .call("GET", &format!("/v1/Services/{IS}/Roles"), &[])
+        .await;
+    let admin = text(&roles["roles"][0], "sid").to_owned();
+    let member = text(&roles["roles"][3], "sid").to_owned();
+    let nameless = api.call("POST", &users, &[]).await;
+    refused("a user with no identity", &nameless, 400, 20001, "Identity");
+    let wrong = api
+        .call("POST", &users, &[("Identity", "ana"), ("RoleSid", &member)])
+        .await;
+    refused(
+        "a conversation role for a user",
+        &wrong,
+        400,
+        20001,
+        "RoleSid",
+    );
+    let ana = api
+        .created(
+            &users,
+            &[
+                ("Identity", "ana"),
+                ("RoleSid", &admin),
+                ("FriendlyName", "Ana"),
+            ],
+        )
+        .await;
+    assert_eq!(ana["role_sid"], admin);
+    assert_eq!(ana["friendly_name"], "Ana");
+    let twice = api.call("POST", &users, &[("Identity", "ana")]).await;
+    refused("a user twice", &twice, 409, 50201, "ana");
+    let us = text(&ana, "sid").to_owned();
+    let (status, by_sid) = api.call("GET", &format!("{users}/{us}"), &[]).await;
+    assert_eq!((status, text(&by_sid, "identity")), (200, "ana"));
+    let default_role = text(&roles["roles"][1], "sid").to_owned();
+    let (status, changed) = api
+        .call(
+            "POST",
+            &format!("{users}/ana"),
+            &[("RoleSid", &default_role)],
+        )
+        .await;
+    assert_eq!(
+        (status, text(&changed, "role_sid")),
+        (200, default_role.as_str())
+    );
+    let (_, list) = api.call("GET", "/v1/Users", &[]).await;
+    assert_eq!(list["meta"]["key"], "users");
+    assert_eq!(list["users"].as_array().map(Vec::len), Some(1));
+    let (status, _) = api.call("DELETE", &format!("{users}/{us}"), &[]).await;
+    assert_eq!(status, 204);
+    let gone = api.call("GET", &format!("{users}/ana"), &[]).await;
+    refused("a deleted user", &gone, 404, 20404, "ana");
+}
+
+#[tokio::test]
+async fn a_conversation_is_made_with_its_participants_and_their_roles_in_one_write() {
+    let (base, app) = serve().await;
+    let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let log = seen.clone();
+    app.observe(Box::new(move |_, change, origin| {
+        let announced = matches!(origin, crate::app::Origin::Api { announce: true });
+        log.lock().unwrap().push((format!("{change:?}"), announced));
+    }));
+    let api = api(base);
+    let (_, roles) = api
+        .call("GET", &format!("/v1/Services/{IS}/Roles"), &[])
+        .await;
+    let admin = text(&roles["roles"][2], "sid").to_owned();
+    let member = text(&roles["roles"][3], "sid").to_owned();
+    let path = format!("/v1/Services/{IS}/ConversationWithParticipants");
+    let visitor =
+        format!(r#"{{"identity":"visitor:acme:1","roleSid":"{member}","attributes":"{{}}"}}"#);
+    let agent = format!(r#"{{"identity":"agent","role_sid":"{admin}"}}"#);
+    let bad_role = format!(
+        r#"{{"identity":"x","roleSid":"{}"}}"#,
+        text(&roles["roles"][0], "sid")
+    );
+    let refusals = [
+        (
+            "a participant that is no JSON",
+            "{nope".to_owned(),
+            400,
+            20001,
+            "not JSON",
+        ),
+        (
+            "a participant with no identity",
+            r#"{"roleSid":"RL0"}"#.to_owned(),
+            400,
+            20001,
+            "identity",
+        ),
+        (
+            "a service role for a participant",
+            bad_role,
+            400,
+            20001,
+            "RoleSid",
+        ),
+    ];
+    for (case, participant, status, code, says) in refusals {
+        let form = [
+            ("UniqueName", "u1"),
+            ("Participant", visitor.as_str()),
+            ("Participant", participant.as_str()),
+        ];
+        let answer = api.call("POST", &path, &form).await;
+        refused(case, &answer, status, code, says);
+    }
+    assert!(app
+        .world()
+        .model
+        .service(IS)
+        .unwrap()
+        .conversations
+        .is_empty());
+    assert!(
+        seen.lock().unwrap().is_empty(),
+        "nothing refused was written"
+    );
+
+    let url = format!("{}{path}", api.base);
+    let form = [
+        ("FriendlyName", "Support"),
+        ("UniqueName", "u1"),
+        ("Attributes", r#"{"site":"acme"}"#),
+        ("Participant", visitor.as_str()),
+        ("Participant", agent.as_str()),
+    ];
+    let response = api
+        .http
+        .post(&url)
+        .header("x-twilio-webhook-enabled", "true")
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 201);
+    let made: Value = serde_json::from_str(&response.text().await.unwrap()).unwrap();
+    assert_eq!(made["unique_name"], "u1");
+    assert_eq!(made["attributes"], r#"{"site":"acme"}"#);
+    let sid = text(&made, "sid").to_owned();
+    let (_, listed) = api
+        .call("GET", &format!("/v1/Conversations/{sid}/Participants"), &[])
+        .await;
+    let got: Vec<(&str, &str)> = listed["participants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| (text(p, "identity"), text(p, "role_sid")))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("visitor:acme:1", member.as_str()),
+            ("agent", admin.as_str())
+        ]
+    );
+    let seen = seen.lock().unwrap().clone();
+    assert!(seen.iter().all(|(_, announced)| *announced), "{seen:?}");
+    let kinds: Vec<&str> = seen
+        .iter()
+        .map(|(c, _)| c.split(' ').next().unwrap_or_default())
+        .filter(|k| !k.starts_with("User"))
+        .collect();
+    assert_eq!(
+        kinds,
+        ["ConversationAdded", "ParticipantAdded", "ParticipantAdded"]
+    );
+    let taken = api
+        .call(
+            "POST",
+            "/v1/ConversationWithParticipants",
+            &[("UniqueName", "u1")],
+        )
+        .await;
+    refused("a unique name taken", &taken, 409, 50353, "u1");
+}
+
+#[tokio::test]
+async fn a_users_conversations_are_listed_and_participants_take_roles() {
+    let (base, _app) = serve().await;
+    let api = api(base);
+    let (_, roles) = api
+        .call("GET", &format!("/v1/Services/{IS}/Roles"), &[])
+        .await;
+    let admin = text(&roles["roles"][2], "sid").to_owned();
+    let member = text(&roles["roles"][3], "sid").to_owned();
+    let c = api
+        .created("/v1/Conversations", &[("FriendlyName", "first")])
+        .await;
+    let sid = text(&c, "sid").to_owned();
+    let participants = format!("/v1/Conversations/{sid}/Participants");
+    let ana = api
+        .created(&participants, &[("Identity", "ana"), ("RoleSid", &admin)])
+        .await;
+    assert_eq!(ana["role_sid"], admin);
+    let bo = api.created(&participants, &[("Identity", "bo")]).await;
+    assert_eq!(bo["role_sid"], member, "the default conversation role");
+    let wrong = api
+        .call(
+            "POST",
+            &participants,
+            &[("Identity", "cy"), ("RoleSid", "RL0")],
+        )
+        .await;
+    refused("a role that is none", &wrong, 400, 20001, "RoleSid");
+    let (status, changed) = api
+        .call(
+            "POST",
+            &format!("{participants}/bo"),
+            &[("RoleSid", &admin)],
+        )
+        .await;
+    assert_eq!((status, text(&changed, "role_sid")), (200, admin.as_str()));
+    let nothing = api.call("POST", &format!("{participants}/bo"), &[]).await;
+    refused("an update of nothing", &nothing, 400, 20001, "RoleSid");
+
+    let list = format!("/v1/Services/{IS}/ParticipantConversations");
+    let nobody = api.call("GET", &list, &[]).await;
+    refused("no identity", &nobody, 400, 20001, "Identity");
+    let (status, mine) = api.call("GET", &format!("{list}?Identity=ana"), &[]).await;
+    assert_eq!(status, 200, "{mine}");
+    assert_eq!(mine["meta"]["key"], "conversations");
+    let item = &mine["conversations"][0];
+    assert_eq!(item["conversation_sid"], sid);
+    assert_eq!(item["participant_sid"], ana["sid"]);
+    assert_eq!(item["participant_identity"], "ana");
+    assert_eq!(item["conversation_friendly_name"], "first");
+    assert_eq!(item["conversation_created_by"], "system");
+    assert_eq!(item["conversation_state"], "active");
+    assert!(text(item, "participant_user_sid").starts_with("US"));
+    assert!(text(&item["links"], "participant").ends_with(text(&ana, "sid")));
+    assert!(text(&mine["meta"], "url").contains("Identity=ana"));
+    let (_, none) = api
+        .call("GET", "/v1/ParticipantConversations?Identity=eve", &[])
+        .await;
+    assert_eq!(none["conversations"], serde_json::json!([]));
+}

@@ -1,14 +1,18 @@
 //! The Conversations client API ("aim") as the SDK calls it through the twilsock tunnel. Only
 //! `Client/v2/Configuration` is fixed by the SDK; every other URL is one of the `links` that
 //! answer gives, so the routes below are the emulator's choice (they follow the test server the
-//! SDK was checked against). Writes go through the model as the caller (`Source=SDK`); what they
-//! change reaches clients as Sync events, not in these answers.
+//! SDK was checked against). Writes go through the model's client actions as the caller
+//! (`Source=SDK`), each checked against the caller's roles there (refused 403 50107 naming the
+//! permission, as Twilio refuses); what they change reaches clients as Sync events, not in these
+//! answers.
 
 use serde_json::{json, Value};
 
 use super::{Caller, Reply, Request};
 use crate::app::{App, Origin, World};
-use crate::model::{Conversation, ConversationUpdate, NewConversation, TwilioError};
+use crate::model::{
+    Conversation, ConversationUpdate, NewConversation, NewParticipant, TwilioError, UserUpdate,
+};
 use crate::projection::TYPING_TIMEOUT_SECONDS;
 
 /// Conversations per page of the caller's list.
@@ -180,20 +184,9 @@ fn member<'a>(
 ) -> Result<&'a Conversation, TwilioError> {
     let c = in_service(world, caller, sid)?;
     if c.participant(&caller.identity).is_none() {
-        return Err(not_member(caller));
+        return Err(TwilioError::not_participant(&caller.identity));
     }
     Ok(c)
-}
-
-fn not_member(caller: &Caller) -> TwilioError {
-    TwilioError::new(
-        403,
-        50400,
-        format!(
-            "{} is not a participant of this conversation",
-            caller.identity
-        ),
-    )
 }
 
 fn my_conversations(app: &App, caller: &Caller, req: &Request) -> Result<Reply, TwilioError> {
@@ -289,20 +282,23 @@ fn create(app: &App, caller: &Caller, req: &Request) -> Result<Reply, TwilioErro
         created_by: Some(caller.identity.clone()),
     };
     let c = app.write(caller.origin(), |m| {
-        m.create_conversation(&caller.service, new)
+        m.client_create_conversation(&caller.service, &caller.identity, new)
     })?;
     conversation_reply(app, caller, req, &c.sid, 201, false)
 }
 
-/// Any user of the service may read a conversation's properties by SID (the SDK "peeks" one
-/// it is not in, answered `status: notParticipating`); a deleted one is 404.
+/// A participant, or a user who may join it, reads a conversation's properties by SID (the
+/// SDK "peeks" one it is not in, answered `status: notParticipating`); anyone else is refused
+/// (403 50107, so `getConversationBySid` rejects); a deleted one is 404.
 fn peek(app: &App, caller: &Caller, req: &Request, sid: &str) -> Result<Reply, TwilioError> {
+    app.world()
+        .model
+        .client_peek(&caller.service, sid, &caller.identity)?;
     conversation_reply(app, caller, req, sid, 200, false)
 }
 
 fn update(app: &App, caller: &Caller, req: &Request, sid: &str) -> Result<Reply, TwilioError> {
     let body = req.json_object()?;
-    member(&app.world(), caller, sid)?;
     let update = ConversationUpdate {
         friendly_name: string_of(&body, "friendly_name"),
         unique_name: string_of(&body, "unique_name"),
@@ -310,31 +306,21 @@ fn update(app: &App, caller: &Caller, req: &Request, sid: &str) -> Result<Reply,
         state: None,
     };
     app.write(caller.origin(), |m| {
-        m.update_conversation(&caller.service, sid, update)
+        m.client_update_conversation(&caller.service, sid, &caller.identity, update)
     })?;
     conversation_reply(app, caller, req, sid, 200, false)
 }
 
-/// Only the conversation's creator may delete it from a client.
+/// Deletes the conversation, for a caller with `deleteConversation` (with the default roles:
+/// its creator, once joined).
 fn delete(app: &App, caller: &Caller, sid: &str) -> Result<Reply, TwilioError> {
-    {
-        let world = app.world();
-        let c = in_service(&world, caller, sid)?;
-        if c.created_by != caller.identity {
-            return Err(TwilioError::new(
-                403,
-                50107,
-                "Only the conversation's creator may delete it",
-            ));
-        }
-    }
     app.write(caller.origin(), |m| {
-        m.delete_conversation(&caller.service, sid)
+        m.client_delete_conversation(&caller.service, sid, &caller.identity)
     })?;
     Ok(Reply::with_status(204, Value::Null))
 }
 
-/// Joins (the caller's own identity) or, for a participant, adds someone else.
+/// Joins (the caller's own identity) or adds someone else.
 fn add_participant(
     app: &App,
     caller: &Caller,
@@ -344,12 +330,13 @@ fn add_participant(
     let body = req.json_object()?;
     let identity =
         string_of(&body, "identity").ok_or_else(|| TwilioError::invalid("identity is required"))?;
-    if identity != caller.identity {
-        member(&app.world(), caller, sid)?;
-    }
-    let attributes = attributes_of(&body)?;
+    let new = NewParticipant {
+        identity,
+        attributes: attributes_of(&body)?,
+        role_sid: None,
+    };
     let p = app.write(caller.origin(), |m| {
-        m.add_participant(&caller.service, sid, &identity, attributes, true)
+        m.client_add_participant(&caller.service, sid, &caller.identity, new)
     })?;
     let world = app.world();
     let c = in_service(&world, caller, sid)?;
@@ -360,7 +347,7 @@ fn add_participant(
             "conversation_sid": c.sid,
             "identity": p.identity,
             "attributes": p.attributes,
-            "role_sid": null,
+            "role_sid": p.role_sid,
             "date_created": p.date_created,
             "date_updated": p.date_updated,
             "messaging_binding": null,
@@ -368,18 +355,15 @@ fn add_participant(
     ))
 }
 
-/// Leaves (the caller's own identity) or, for a participant, removes someone.
+/// Leaves (the caller's own identity) or removes someone.
 fn remove_participant(
     app: &App,
     caller: &Caller,
     sid: &str,
     who: &str,
 ) -> Result<Reply, TwilioError> {
-    if who != caller.identity {
-        member(&app.world(), caller, sid)?;
-    }
     app.write(caller.origin(), |m| {
-        m.remove_participant(&caller.service, sid, who)
+        m.client_remove_participant(&caller.service, sid, &caller.identity, who)
     })?;
     Ok(Reply::with_status(204, Value::Null))
 }
@@ -391,6 +375,9 @@ fn send(app: &App, caller: &Caller, req: &Request, sid: &str) -> Result<Reply, T
         .and_then(Value::as_array)
         .is_some_and(|m| !m.is_empty())
     {
+        app.world()
+            .model
+            .client_may_send(&caller.service, sid, &caller.identity, true)?;
         return Err(TwilioError::new(
             400,
             50511,
@@ -403,14 +390,7 @@ fn send(app: &App, caller: &Caller, req: &Request, sid: &str) -> Result<Reply, T
     }
     let attributes = attributes_of(&body)?;
     let m = app.write(caller.origin(), |model| {
-        model.append_message(
-            &caller.service,
-            sid,
-            &caller.identity,
-            Some(text),
-            attributes,
-            true,
-        )
+        model.client_send(&caller.service, sid, &caller.identity, text, attributes)
     })?;
     Ok(Reply::with_status(
         201,
@@ -472,23 +452,21 @@ fn update_user(
     req: &Request,
     identity: &str,
 ) -> Result<Reply, TwilioError> {
-    if identity != "Me" && identity != caller.identity {
-        return Err(TwilioError::new(
-            403,
-            50107,
-            "A client may only change its own user",
-        ));
-    }
+    let identity = if identity == "Me" {
+        caller.identity.as_str()
+    } else {
+        identity
+    };
     let body = req.json_object()?;
+    let update = UserUpdate {
+        friendly_name: string_of(&body, "friendly_name"),
+        attributes: attributes_of(&body)?,
+        role_sid: None,
+    };
     app.write(caller.origin(), |m| {
-        m.update_user(
-            &caller.service,
-            &caller.identity,
-            string_of(&body, "friendly_name"),
-            attributes_of(&body)?,
-        )
+        m.client_update_user(&caller.service, &caller.identity, identity, update)
     })?;
-    user(app, caller, req, &caller.identity.clone())
+    user(app, caller, req, identity)
 }
 
 impl Caller {
@@ -508,7 +486,10 @@ mod tests {
 
     use super::route;
     use crate::app::{App, Origin};
-    use crate::model::{Account, ConversationUpdate, NewConversation, ServiceWebhooks, State};
+    use crate::model::{
+        Account, ConversationUpdate, NewConversation, NewParticipant, RoleKind, ServiceWebhooks,
+        State, UserUpdate,
+    };
     use crate::twilsock::codec::Frame;
     use crate::twilsock::{Caller, Reply, Request};
 
@@ -543,8 +524,10 @@ mod tests {
                 m.create_conversation(IS, NewConversation::default())
             })
             .unwrap();
-        app.write(api, |m| m.add_participant(IS, &c.sid, "ana", None, false))
-            .unwrap();
+        app.write(api, |m| {
+            m.add_participant(IS, &c.sid, NewParticipant::identity("ana"), false)
+        })
+        .unwrap();
         c.sid
     }
 
@@ -679,7 +662,7 @@ mod tests {
                 json!({"friendly_name": "x"}),
                 403,
                 50107,
-                "its own user",
+                "editAnyUserInfo",
             ),
             (
                 "an unknown user",
@@ -768,5 +751,181 @@ mod tests {
             &request("PUT", "/Client/v2/Conversations", b""),
         );
         assert!(wrong_method.is_none());
+    }
+
+    /// `visitor` with a service role that may not create or join, in a conversation made over
+    /// REST under a conversation role that may only send and edit or delete its own messages.
+    fn least_privilege(app: &App) -> String {
+        let api = Origin::Api { announce: false };
+        let names = |l: &[&str]| l.iter().map(|p| (*p).to_owned()).collect::<Vec<_>>();
+        let service_role = app
+            .write(api.clone(), |m| {
+                m.create_role(
+                    IS,
+                    "visitor",
+                    RoleKind::Service,
+                    names(&["editOwnUserInfo"]),
+                )
+            })
+            .unwrap();
+        let sender = names(&[
+            "sendMessage",
+            "sendMediaMessage",
+            "editOwnMessage",
+            "editOwnMessageAttributes",
+            "deleteOwnMessage",
+        ]);
+        let conversation_role = app
+            .write(api.clone(), |m| {
+                m.create_role(IS, "sender", RoleKind::Conversation, sender)
+            })
+            .unwrap();
+        let user = UserUpdate {
+            role_sid: Some(service_role.sid),
+            ..UserUpdate::default()
+        };
+        app.write(api.clone(), |m| m.update_user(IS, "visitor", user))
+            .unwrap();
+        let visitor = NewParticipant {
+            role_sid: Some(conversation_role.sid),
+            ..NewParticipant::identity("visitor")
+        };
+        let c = app
+            .write(api, |m| {
+                m.create_conversation_with(IS, NewConversation::default(), vec![visitor])
+            })
+            .unwrap();
+        c.sid
+    }
+
+    #[test]
+    fn a_least_privilege_visitor_is_refused_as_twilio_refuses_and_may_send() {
+        let app = app();
+        let mine = least_privilege(&app);
+        let theirs = conversation(&app);
+        let at = |sid: &str, tail: &str| format!("/Client/v2/Conversations/{sid}{tail}");
+        let cases: Vec<(&str, &str, String, Value, &str)> = vec![
+            (
+                "create",
+                "POST",
+                "/Client/v2/Conversations".into(),
+                json!({}),
+                "createConversation",
+            ),
+            (
+                "join",
+                "POST",
+                at(&theirs, "/Participants"),
+                json!({"identity": "visitor"}),
+                "joinConversation",
+            ),
+            (
+                "peek",
+                "GET",
+                at(&theirs, ""),
+                json!(null),
+                "joinConversation",
+            ),
+            (
+                "add another",
+                "POST",
+                at(&mine, "/Participants"),
+                json!({"identity": "eve"}),
+                "addParticipant",
+            ),
+            (
+                "attributes",
+                "POST",
+                at(&mine, ""),
+                json!({"attributes": "{}"}),
+                "editConversationAttributes",
+            ),
+            (
+                "friendly name",
+                "POST",
+                at(&mine, ""),
+                json!({"friendly_name": "x"}),
+                "editConversationName",
+            ),
+            (
+                "delete",
+                "DELETE",
+                at(&mine, ""),
+                json!(null),
+                "deleteConversation",
+            ),
+            (
+                "leave",
+                "DELETE",
+                at(&mine, "/Participants/visitor"),
+                json!(null),
+                "leaveConversation",
+            ),
+        ];
+        for (case, method, path, body, permission) in cases {
+            let reply = call(&app, "visitor", method, &path, body);
+            assert_eq!(reply.status, 403, "{case}: {}", reply.body);
+            refused(&reply, 403, 50107, permission);
+        }
+        let sent = call(
+            &app,
+            "visitor",
+            "POST",
+            &at(&mine, "/Messages"),
+            json!({"body": "hi"}),
+        );
+        assert_eq!(sent.status, 201, "{}", sent.body);
+        let read = call(&app, "visitor", "GET", &at(&mine, ""), json!(null));
+        assert_eq!(read.status, 200, "a participant reads its conversation");
+        let c = app.world().model.find(IS, &mine).unwrap().clone();
+        assert_eq!((c.participants.len(), c.messages.len()), (1, 1));
+        assert_eq!(
+            app.world().model.service(IS).unwrap().conversations.len(),
+            2
+        );
+    }
+
+    #[test]
+    fn the_creator_joins_as_its_admin_and_others_join_as_users() {
+        let app = app();
+        let made = call(&app, "ana", "POST", "/Client/v2/Conversations", json!({}));
+        let sid = made.body["sid"].as_str().unwrap().to_owned();
+        let participants = format!("/Client/v2/Conversations/{sid}/Participants");
+        let ana = call(
+            &app,
+            "ana",
+            "POST",
+            &participants,
+            json!({"identity": "ana"}),
+        );
+        let bo = call(
+            &app,
+            "ana",
+            "POST",
+            &participants,
+            json!({"identity": "bo"}),
+        );
+        let defaults = app.world().model.service(IS).unwrap().role_defaults.clone();
+        assert_eq!(
+            ana.body["role_sid"],
+            json!(defaults.conversation_creator_role)
+        );
+        assert_eq!(bo.body["role_sid"], json!(defaults.conversation_role));
+        let by_bo = call(
+            &app,
+            "bo",
+            "DELETE",
+            &format!("/Client/v2/Conversations/{sid}"),
+            json!(null),
+        );
+        refused(&by_bo, 403, 50107, "deleteConversation");
+        let peeked = call(
+            &app,
+            "eve",
+            "GET",
+            &format!("/Client/v2/Conversations/{sid}"),
+            json!(null),
+        );
+        assert_eq!(peeked.body["status"], json!("notParticipating"));
     }
 }

@@ -195,7 +195,10 @@ impl Session {
                     if let Some(client) = client {
                         if client.refresh(&token.token, expired).await.is_ok() {
                             let timer = self.renewal_timer(token.expires_in);
+                            // The credential comes anew with each token: kept, it never ages.
+                            self.store.save_visitor(Some(&token.visitor));
                             let mut state = self.state.borrow_mut();
+                            state.credential = Some(token.visitor.clone());
                             state.token = Some(token.token.clone());
                             state.connection.schedule(timer);
                             return;

@@ -14,6 +14,10 @@ use crate::sdk;
 use crate::{post, Event};
 use edgechat_core::i18n::Arg;
 
+/// How long the Worker may take to start a conversation (it lists the visitor's conversations
+/// and creates one over REST, each bounded by its own retry budget).
+const START_TIMEOUT_MS: u32 = 12_000;
+
 impl Session {
     /// Resumes the stored conversation; without one (or with a notice when the stored one
     /// ended, or belonged to the visitor this one `replaced`), the next message starts one.
@@ -67,31 +71,34 @@ impl Session {
         }
     }
 
+    /// Starts the visitor's conversation: the Worker creates it with the visitor in it (a
+    /// visitor may neither create nor join one), keyed by the first message's local id so that
+    /// a repeated request finds the same one; then the SDK opens it.
     pub(super) async fn start_conversation(
         &self,
         client: &sdk::Client,
-    ) -> Result<sdk::Conversation, Failure> {
-        let keep_query = self.state.borrow().keep_page_query;
-        let attributes = net::page_attributes(self.site.as_str(), keep_query);
-        let attributes: Vec<(&str, &str)> =
-            attributes.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        let realm = self
-            .state
-            .borrow()
-            .realm
-            .clone()
-            .ok_or(Failure::CantConnect)?;
+        key: u64,
+    ) -> Result<sdk::Conversation, net::ApiFailure> {
+        let (credential, keep_query) = {
+            let state = self.state.borrow();
+            (state.credential.clone(), state.keep_page_query)
+        };
+        let credential = credential.ok_or(net::ApiFailure::Network)?;
+        let sid = net::start_conversation(
+            &self.base,
+            self.site.as_str(),
+            &credential,
+            &key.to_string(),
+            keep_query,
+            START_TIMEOUT_MS,
+        )
+        .await?;
+        let sid: ConversationSid = sid.parse().map_err(|_| net::ApiFailure::Network)?;
+        self.store.save_conversation(Some(&sid));
         let conversation = client
-            .create(&realm, &attributes)
+            .conversation(sid.as_str())
             .await
-            .map_err(|_| Failure::CantConnect)?;
-        conversation
-            .join_now()
-            .await
-            .map_err(|_| Failure::CantConnect)?;
-        if let Ok(sid) = conversation.sid().parse::<ConversationSid>() {
-            self.store.save_conversation(Some(&sid));
-        }
+            .map_err(|_| net::ApiFailure::Network)?;
         Ok(conversation)
     }
 

@@ -510,10 +510,18 @@ impl Session {
                 }
             }
         } else if key == visitor_key(&self.site) {
+            use edgechat_core::chat::session::same_visitor;
             let stored = self.store.load().visitor_credential;
             let mine = self.state.borrow().credential.clone();
-            if stored.is_some() && mine.is_some() && stored != mine {
-                spawn(self.clone().start_over());
+            match (stored, mine) {
+                // Another tab renewed the same visitor's credential: the newer one is kept.
+                (Some(stored), Some(mine)) if same_visitor(&stored, &mine) => {
+                    self.state.borrow_mut().credential = Some(stored);
+                }
+                (Some(_), Some(_)) => {
+                    spawn(self.clone().start_over());
+                }
+                _ => {}
             }
         }
     }

@@ -241,9 +241,9 @@ impl Session {
         };
         let conversation = match self.conversation() {
             Some(c) => c,
-            None => match self.join_or_start(&client).await {
-                Some(c) => c,
-                None => return Sent::Failed,
+            None => match self.join_or_start(&client, local_id).await {
+                Ok(c) => c,
+                Err(sent) => return sent,
             },
         };
         // No RefCell borrow may live across the await (an SDK event borrows mutably).
@@ -264,17 +264,35 @@ impl Session {
         }
     }
 
-    /// No conversation on this page: the one another tab started (it is stored), or a new one.
-    async fn join_or_start(&self, client: &crate::sdk::Client) -> Option<crate::sdk::Conversation> {
+    /// No conversation on this page: the one another tab started (it is stored), or a new one
+    /// the Worker starts for the message `local_id` (its key: asked again, it answers the
+    /// same conversation). A refusal the Worker means (a 4xx but a rate limit) waits for the
+    /// visitor's Retry; anything else goes again.
+    async fn join_or_start(
+        &self,
+        client: &crate::sdk::Client,
+        local_id: u64,
+    ) -> Result<crate::sdk::Conversation, Sent> {
         if let Some(c) = self.join_stored(client).await {
-            return Some(c);
+            return Ok(c);
         }
-        let c = self.start_conversation(client).await.ok()?;
-        self.attach(c.clone()).await.ok()?;
+        let c =
+            self.start_conversation(client, local_id)
+                .await
+                .map_err(|failure| match failure {
+                    net::ApiFailure::Refused { status, code, .. }
+                        if (400..500).contains(&status)
+                            && code != Some(edgechat_core::api::ErrorCode::RateLimited) =>
+                    {
+                        Sent::Refused
+                    }
+                    _ => Sent::Failed,
+                })?;
+        self.attach(c.clone()).await.map_err(|_| Sent::Failed)?;
         let detail = js_sys::Object::new();
         let _ = js_sys::Reflect::set(&detail, &"conversation".into(), &c.sid().into());
         net::dispatch("conversation-started", &detail);
-        Some(c)
+        Ok(c)
     }
 
     /// The conversation another tab started and stored, attached here (its newest page loaded).

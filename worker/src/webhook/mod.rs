@@ -51,16 +51,19 @@ fn ignored(site: Option<&SiteId>, why: Ignored) -> Reply {
 
 async fn handle_checked(mut req: Request, env: &Env) -> Result<Reply, Reply> {
     let received_ms = worker::Date::now().as_millis();
-    let secrets = crate::secrets::webhook(env).map_err(misconfigured)?;
+    // Before any signing work: what Twilio never sends is refused at once, and nothing about
+    // the Worker's secrets or config is said until the signature verifies.
     let signature = req
         .headers()
         .get("X-Twilio-Signature")
         .ok()
         .flatten()
+        .filter(|s| signature::plausible_header(s))
         .ok_or_else(|| {
             Reply::error(ApiError::new(
                 ErrorCode::InvalidSignature,
-                "this URL takes Twilio's webhooks only: the request has no X-Twilio-Signature",
+                "this URL takes Twilio's webhooks only: the request has no valid \
+                 X-Twilio-Signature",
             ))
         })?;
     let url = req.url().map_err(|e| {
@@ -68,7 +71,17 @@ async fn handle_checked(mut req: Request, env: &Env) -> Result<Reply, Reply> {
             .with_detail(e.to_string())
     })?;
     let body = http::read_body(&mut req, MAX_WEBHOOK_BYTES, ErrorCode::InvalidEvent).await?;
-    let params = signed_params(&secrets.auth_token, &signature, &url, &body)?;
+    let auth_token = crate::secrets::auth_token(env).map_err(|reply| {
+        // The caller is not known to be Twilio yet: the log names the secret, the answer not.
+        let mut generic = Reply::error(ApiError::new(
+            ErrorCode::WebhookMisconfigured,
+            "the Worker is not set up to take webhooks: its log names what to fix",
+        ));
+        generic.detail = reply.outcome.err().map(|e| e.message);
+        generic
+    })?;
+    let params = signed_params(&auth_token, &signature, &url, &body)?;
+    let secrets = crate::secrets::webhook(env).map_err(misconfigured)?;
     let route = automation::route(&secrets.account_sid, &params).map_err(|e| {
         Reply::error(ApiError::new(
             ErrorCode::InvalidEvent,
@@ -184,11 +197,15 @@ fn signed_params(
 ) -> Result<Vec<(String, String)>, Reply> {
     let json_body = url.query_pairs().any(|(k, _)| k == "bodySHA256");
     if json_body {
+        let params = json_params(body)?;
         if !signature::is_valid_json(auth_token, given, url.as_str(), body) {
             return Err(bad_signature());
         }
-        json_params(body)
+        Ok(params)
     } else {
+        if signature::form_param_count(body) > signature::MAX_PARAMS {
+            return Err(too_many_params());
+        }
         let params: Vec<(String, String)> =
             url::form_urlencoded::parse(body).into_owned().collect();
         if !signature::is_valid(auth_token, given, url.as_str(), &params) {
@@ -198,12 +215,21 @@ fn signed_params(
     }
 }
 
+fn too_many_params() -> Reply {
+    Reply::error(ApiError::new(
+        ErrorCode::InvalidEvent,
+        format!(
+            "a Conversations webhook carries at most {} parameters",
+            signature::MAX_PARAMS
+        ),
+    ))
+}
+
 fn bad_signature() -> Reply {
     Reply::error(ApiError::new(
         ErrorCode::InvalidSignature,
         "X-Twilio-Signature does not match: the request was not signed by Twilio with this \
-         account's auth token (check TWILIO_AUTH_TOKEN, and that the webhook URL in the Twilio \
-         console is exactly this Worker's URL)",
+         account's auth token for exactly this URL (`npm run doctor` checks both)",
     ))
 }
 
@@ -216,6 +242,9 @@ fn json_params(body: &[u8]) -> Result<Vec<(String, String)>, Reply> {
                 format!("a JSON webhook body must be an object: {e}"),
             ))
         })?;
+    if object.len() > signature::MAX_PARAMS {
+        return Err(too_many_params());
+    }
     Ok(object
         .into_iter()
         .map(|(k, raw)| {
