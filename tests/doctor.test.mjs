@@ -47,11 +47,23 @@ const doctor = (worker, { origin = 'https://shop.test', site = 'shop' } = {}) =>
 
 const line = (out, name) => out.split('\n').find((l) => l.slice(2).startsWith(`${name}:`)) || '';
 
-test('a healthy stack passes every check, and the report carries no secret', async () => {
+test('a service whose defaults let visitors create and join is found, with its fix', async () => {
   await pointWebhook(`${healthy.url}/webhooks/conversations`);
   const { code, out } = await doctor(healthy);
+  assert.equal(code, 1, out);
+  const roles = line(out, 'visitor roles');
+  assert.ok(roles.startsWith('✗'), out);
+  assert.match(roles, /createConversation/);
+  assert.match(roles, /joinConversation/);
+  assert.match(out, /fix: npm run deploy/);
+});
+
+test('a healthy stack passes every check, and the report carries no secret', async () => {
+  await pointWebhook(`${healthy.url}/webhooks/conversations`);
+  await emu.leastPrivilege();
+  const { code, out } = await doctor(healthy);
   assert.equal(code, 0, out);
-  for (const name of ['health', 'site config', 'token', 'Twilio service', 'post-event webhook', 'signed webhook', 'widget files']) {
+  for (const name of ['health', 'site config', 'token', 'Twilio service', 'post-event webhook', 'visitor roles', 'signed webhook', 'widget files']) {
     assert.ok(line(out, name).startsWith('✓'), `${name}:\n${out}`);
   }
   assert.match(out, /All checks passed/);

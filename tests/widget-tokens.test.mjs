@@ -163,9 +163,9 @@ test('the visitor secret rotated mid-session: the renewal on the token\'s expiry
   const before = await session(page, 'rotating');
   // From now on the Worker this page talks to is the rotated one (its answers, unchanged).
   const b = await startRotated();
-  const path = '/api/sites/rotating/token';
-  await page.route(`${worker.url}${path}`, async (route) => {
-    const response = await route.fetch({ url: `${b.url}${path}` });
+  // Every visitor route (the token, the conversation's start): a rotation is the whole Worker's.
+  await page.route(`${worker.url}/api/sites/rotating/**`, async (route) => {
+    const response = await route.fetch({ url: route.request().url().replace(worker.url, b.url) });
     await route.fulfill({ response });
   });
   // Twilio warns that the token is about to expire (now, by the emulator's control, rather than a

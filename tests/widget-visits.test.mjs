@@ -105,7 +105,10 @@ test('a returning visitor: same identity and conversation after a reload, histor
   await log(page).getByText('Welcome back!').waitFor();
   await log(page).getByText('First visit').waitFor();
   assert.equal(await stored(page, 'back', 'conversation'), sid, 'the same conversation');
-  assert.equal(await stored(page, 'back', 'visitor'), visitor, 'the same visitor credential');
+  // The same visitor: the credential is issued anew with each token (its issue time and tag
+  // change), its version, site and id stay.
+  const visitorOf = (credential) => credential.split('.').slice(0, 3).join('.');
+  assert.equal(visitorOf(await stored(page, 'back', 'visitor')), visitorOf(visitor), 'the same visitor');
   const participants = await client.conversations.v1.services(service).conversations(sid).participants.list();
   assert.equal(participants.length, 1, 'the same identity: no second participant');
   await send(page, 'Second visit');

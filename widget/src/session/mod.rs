@@ -629,9 +629,13 @@ fn language(site: Option<&str>) -> (&'static str, String) {
     (language, tag.to_owned())
 }
 
-/// An empty log for `identity`, its local ids numbered from the clock (unique across page loads).
+/// An empty log for `identity`, its local ids numbered from the clock (unique across page loads)
+/// plus a random offset within the millisecond: two tabs opened in the same millisecond would
+/// otherwise number their messages alike, and one tab's outbox entry would overwrite the
+/// other's (the outbox keys messages by local id). Ids stay below 2^53, exact in JavaScript.
 pub fn new_log(identity: String) -> MessageLog {
-    MessageLog::new(identity).with_first_local_id(net::now_ms().saturating_mul(1000))
+    let offset = (js_sys::Math::random() * 1000.0) as u64;
+    MessageLog::new(identity).with_first_local_id(net::now_ms().saturating_mul(1000) + offset)
 }
 
 /// How an author is shown: `agent:ana` as `ana`; Twilio identities otherwise as they are.
