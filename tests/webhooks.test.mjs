@@ -83,8 +83,8 @@ async function visitor(siteId) {
     method: 'POST', headers: { Origin: ORIGIN, 'Content-Type': 'application/json' }, body: '{}',
   });
   assert.equal(res.status, 200, await res.clone().text());
-  const { token, identity } = await res.json();
-  return { identity, sdk: emu.sdk(token) };
+  const { token, identity, visitor: credential } = await res.json();
+  return { identity, credential, sdk: emu.sdk(token) };
 }
 
 /** A visitor of `siteId` opens a conversation (create + join) and the events settle. */
@@ -173,19 +173,31 @@ test("bot site: a webhook to the site's bot URL, which then receives the visitor
   assert.ok(twilio.validateRequest(secrets.TWILIO_AUTH_TOKEN, botRequests[0].headers['x-twilio-signature'], botUrl, params));
 });
 
-test('a conversation created and written to at once (the widget creates it with the first message): the bot and the flow still hear that message, once', async () => {
+test('a conversation the Worker starts and the visitor writes to at once (the widget\'s first message): the bot and the flow still hear that message, once', async () => {
   for (const site of ['bot', 'studio']) {
     await emu.reset();
     botRequests.length = 0;
     // The Worker's attach is slow, so the visitor's first messages are stored before it.
     await emu.fault({ method: 'POST', path_contains: '/Webhooks', delay_ms: 600, times: 1 });
     const v = await visitor(site);
-    const conversation = await v.sdk.createConversation({ site });
-    await v.sdk.join(conversation.sid);
+    // As the widget does: the Worker starts it, with the visitor in it (no SDK create or join).
+    const started = await fetch(`${worker.url}/api/sites/${site}/conversations`, {
+      method: 'POST', headers: { Origin: ORIGIN, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ visitor: v.credential, key: 'first' }),
+    });
+    assert.equal(started.status, 201, await started.clone().text());
+    const conversation = { sid: (await started.json()).conversation };
     await v.sdk.send(conversation.sid, 'first, before the bot');
     await v.sdk.send(conversation.sid, 'second, before the bot');
     await emu.settled();
     await until(async () => (await webhooksOf(conversation.sid)).length === 1, 'the automation is attached');
+    // Twilio announced a REST creation: no ClientIdentity; the site came from the attributes the
+    // Worker wrote.
+    const added = (await emu.deliveries()).find((d) => d.event_type === 'onConversationAdded');
+    const params = Object.fromEntries(added.params);
+    assert.equal(params.Source, 'API');
+    assert.equal(params.ClientIdentity, undefined);
+    assert.equal(JSON.parse(params.Attributes).visitor, v.identity);
     await v.sdk.send(conversation.sid, 'third, after');
     const deliveries = await emu.settled();
     if (site === 'bot') {
