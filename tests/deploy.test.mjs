@@ -56,7 +56,7 @@ test('the dry run plans each change and makes none; the run makes them; a second
   assert.match(out, /^~ webhook retries: post-webhook retry count would be 1 \(was 0\)$/m);
   assert.match(out, /^~ visitor roles: would set role "edgechat visitor" \(service: editOwnMessage\)$/m);
   assert.match(out, /^~ visitor roles: would set role "edgechat visitor in a conversation" \(conversation: sendMessage, /m);
-  assert.match(out, /^~ visitor roles: would set the service's default roles/m);
+  assert.match(out, /^~ visitor roles: would set the visitor roles as the service's default roles/m);
   assert.match(out, /6 changes to make/);
   assert.deepEqual(await twilioSide(), before, 'Twilio unchanged');
   assert.equal(storedConfig(), null, 'nothing stored');

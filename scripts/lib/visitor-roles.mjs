@@ -61,7 +61,7 @@ export async function planVisitorRoles(client, service) {
     && config.defaultConversationCreatorRoleSid === sids.conversation;
   if (!defaultsOk) {
     changes.push({
-      name: 'visitor roles', detail: 'the service\'s default roles for new users and participants are the visitor roles',
+      name: 'visitor roles', detail: 'the visitor roles as the service\'s default roles for new users and participants',
       apply: () => svc.configuration().update({
         defaultChatServiceRoleSid: sids.service,
         defaultConversationRoleSid: sids.conversation,
