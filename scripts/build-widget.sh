@@ -21,7 +21,8 @@ sdk_src=node_modules/@twilio/conversations/builds/twilio-conversations.min.js
 stamp_file="target/widget-out/.edgechat-stamp"
 stamp="$( { find core/src core/i18n widget/src -type f -print0 | sort -z | xargs -0 sha256sum;
             sha256sum Cargo.toml Cargo.lock core/Cargo.toml widget/Cargo.toml widget/build.rs \
-              widget/embed.ts widget/look.ts widget/realm.js widget/locks.js package-lock.json scripts/build-widget.sh \
+              widget/embed.ts widget/look.ts widget/realm.js widget/locks.js widget/sound.js widget/crash.js \
+              package-lock.json scripts/build-widget.sh \
               scripts/lib/wasm-opt-widget.flags; } | sha256sum | cut -d' ' -f1)"
 manifest_ok() {
   [ -f public/widget-manifest.json ] && [ -f public/embed.js ] && node -e '

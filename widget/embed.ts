@@ -150,7 +150,7 @@ type Queue = { q?: ArrayLike<unknown>[] };
       ));
 
   const command = (name: unknown) => {
-    if (!/^(open|close|toggle)$/.test(name as string)) return warn('unknown command ' + name);
+    if (!/^(open|close|toggle|fail)$/.test(name as string)) return warn('unknown command ' + name);
     if (widget) return widget.command(name);
     const open = name === 'toggle' ? !opened : name === 'open';
     if (open && !shell) {
@@ -194,7 +194,13 @@ type Queue = { q?: ArrayLike<unknown>[] };
   w.edgechat = command;
   for (const args of early) command(args[0]);
 
-  d.body.appendChild(host);
+  // Into <html>, after <body>: a page that swaps or re-renders its body (Turbo Drive replaces the
+  // element on every visit; frameworks that own <body> re-render its children) leaves the chat
+  // where it is, open panel, history, draft and focus included. Should the page remove it anyway,
+  // it goes back as it was (its SDK realm, an iframe, reloads then, and the app reconnects).
+  const page = d.documentElement;
+  page.appendChild(host);
+  new MutationObserver(() => host.isConnected || (page.appendChild(host), widget?.command('reattached'))).observe(page, { childList: true });
   // A returning visitor with a conversation: load in the next idle period, to show unread.
   if (read('conversation')) idle(() => load());
   }

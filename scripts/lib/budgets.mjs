@@ -7,9 +7,11 @@
  * 2560 bytes until placing the launcher and the phone's panel in the visual viewport cost 157
  * (2539 -> 2696), so that they are in view on a page wider than a phone's screen, and its
  * Trusted Types policy 61 (2757), then the launcher's and the shell's words in the visitor's
- * language (stored by the app, escaped into the HTML) and the shell's direction 104 (2861).
+ * language (stored by the app, escaped into the HTML) and the shell's direction 104 (2861), then
+ * its host element in <html> beside <body>, put back if a page removes it (and the app told, to
+ * reconnect), 60 (2921), so that no body swap (Turbo Drive) or re-render silences the chat.
  */
-export const EMBED_GZIP_BYTES = 2870;
+export const EMBED_GZIP_BYTES = 2930;
 
 /**
  * The widget fetched on open (wasm with its CSS, and its JS glue; not the SDK): CI's ceiling,
@@ -28,11 +30,14 @@ export const EMBED_GZIP_BYTES = 2870;
  * re-render on a language change cost 2.2 more and was cut: components read the look instead),
  * the shell's words stored for embed.js +0.4 (209.2); conversations started by the Worker (the
  * start request, the credential kept at each renewal) +0.1 (209.8, with the SDK's create and
- * join bindings gone).
+ * join bindings gone); no page, locale or quirk that silences it +2.6 (212.4: the panic's
+ * panel, words and event 0.9 of it, std's panic hook most of that; language tags read leniently
+ * and canonicalized by Intl, and every Intl call caught; reconnecting after a page removed the
+ * element).
  */
-export const WIDGET_CEILING_KIB = 209.9;
-/** The most the ceiling may reach with this round's features (the aim is under 190). */
-export const WIDGET_MAX_KIB = 210;
+export const WIDGET_CEILING_KIB = 212.5;
+/** The most the ceiling may reach (decided 12-07: the shell made typing independent of the wasm's weight, so features every peer has outrank kilobytes; the aim is under 225). */
+export const WIDGET_MAX_KIB = 240;
 
 /**
  * The Worker's upload, as `wrangler deploy --dry-run` reports it, KiB gzip: 270 until the

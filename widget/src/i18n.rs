@@ -126,4 +126,5 @@ pub async fn speak(locale: &'static str, overrides: JsValue, base: &str) {
         let tags = Array::of1(&JsValue::from_str(locale));
         words.plural = Some(js_sys::Intl::PluralRules::new(&tags, &Object::new()));
     });
+    let _ = crate::crash_words(&t("crash.text"), &t("crash.reload"));
 }

@@ -51,6 +51,9 @@ pub(crate) enum Event {
     Stored(String),
     /// The page's tab became visible (`true`) or hidden.
     Visible(bool),
+    /// The page removed the widget's element and embed.js put it back: the SDK's realm (an
+    /// iframe) reloaded, and the session connects again, as the same visitor.
+    Reattached,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -73,6 +76,30 @@ pub(crate) struct Start {
     pub events: UnboundedReceiver<Event>,
     /// The shadow root the widget is mounted in: the SDK's realm goes there too.
     pub realm_parent: web_sys::Node,
+}
+
+#[wasm_bindgen(module = "/crash.js")]
+extern "C" {
+    #[wasm_bindgen(catch)]
+    fn crashed(root: &web_sys::Element, site: &str, why: &str) -> Result<(), JsValue>;
+    /// Hands `crash.js` the words it shows, in the visitor's language.
+    #[wasm_bindgen(catch, js_name = crashWords)]
+    pub(crate) fn crash_words(text: &str, reload: &str) -> Result<(), JsValue>;
+}
+
+/// If the app panics (it can run nothing more: the wasm aborts), `crash.js` puts a panel in its
+/// place that says so and offers to reload, keeps the composer's text in the outbox, and tells
+/// the host page (`edgechat:error`, `widget_failed`). Nothing here may panic again: the root is
+/// read with `try_` calls, and the message is the panic's own text, unformatted.
+fn on_panic(root: web_sys::Element, site: String) {
+    std::panic::set_hook(Box::new(move |info| {
+        let why = info
+            .payload()
+            .downcast_ref::<&str>()
+            .copied()
+            .unwrap_or_default();
+        let _ = crashed(&root, &site, why);
+    }));
 }
 
 thread_local! {
@@ -122,6 +149,7 @@ pub fn mount(
     if already {
         return Err(JsValue::from_str("edgechat: the widget is already mounted"));
     }
+    on_panic(root.clone(), site.to_string());
     let (tx, rx) = unbounded();
     EVENTS.with(|e| *e.borrow_mut() = Some(tx));
     tabs::on_storage_change(|key| post(Event::Stored(key)));
@@ -148,6 +176,14 @@ pub fn command(name: &str) -> Result<(), JsValue> {
         "open" => Command::Open,
         "close" => Command::Close,
         "toggle" => Command::Toggle,
+        // Tests only: a page whose storage says so can make its own widget fail, so that what
+        // a visitor sees then is tested (no visitor can reach another's widget through it).
+        "fail" if net::test_faults() => panic!("a failure the test asked for"),
+        // embed.js, after putting back the element a page removed.
+        "reattached" => {
+            post(Event::Reattached);
+            return Ok(());
+        }
         other => {
             return Err(JsValue::from_str(&format!(
                 "edgechat: unknown command {other:?}; use 'open', 'close' or 'toggle'"

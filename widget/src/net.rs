@@ -403,11 +403,66 @@ pub fn download_text(parent: &web_sys::Node, name: &str, text: &str) -> Result<(
     Ok(())
 }
 
-/// `ms` as the visitor's clock and `locale` show a date and time ("4 Dec 2026, 14:02").
+/// `ms` as the visitor's clock and `locale` show a date and time ("4 Dec 2026, 14:02"); in the
+/// browser's own format if `Intl` refuses the locale (it throws rather than fall back).
 pub fn date_time(ms: u64, locale: &str) -> String {
-    js_sys::Date::new(&JsValue::from_f64(ms as f64))
-        .to_locale_string(locale, &JsValue::UNDEFINED)
-        .into()
+    local_time(ms, locale, &JsValue::UNDEFINED, false)
+}
+
+/// `ms` as `locale` writes it (`toLocaleString`, or `toLocaleTimeString` for `time_only`) with
+/// `options`: caught where it is made, and the browser's default locale where `locale` is
+/// refused, or nothing where even that throws (a page that broke `Date`'s methods).
+pub fn local_time(ms: u64, locale: &str, options: &JsValue, time_only: bool) -> String {
+    let date: CheckedDate = js_sys::Date::new(&JsValue::from_f64(ms as f64)).unchecked_into();
+    let format = |locale: &JsValue| {
+        if time_only {
+            date.to_locale_time_string(locale, options)
+        } else {
+            date.to_locale_string(locale, options)
+        }
+    };
+    format(&JsValue::from_str(locale))
+        .or_else(|_| format(&JsValue::UNDEFINED))
+        .ok()
+        .and_then(|s| s.as_string())
+        .unwrap_or_default()
+}
+
+#[wasm_bindgen]
+extern "C" {
+    /// A `Date`, for the checked calls below (js_sys' throw into the wasm: a refused locale would
+    /// end the app).
+    #[wasm_bindgen(js_name = Date)]
+    type CheckedDate;
+    #[wasm_bindgen(catch, method, js_name = toLocaleString)]
+    fn to_locale_string(
+        this: &CheckedDate,
+        locale: &JsValue,
+        options: &JsValue,
+    ) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(catch, method, js_name = toLocaleTimeString)]
+    fn to_locale_time_string(
+        this: &CheckedDate,
+        locale: &JsValue,
+        options: &JsValue,
+    ) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(catch, js_namespace = Intl, js_name = getCanonicalLocales)]
+    fn canonical_locales(tag: &str) -> Result<js_sys::Array, JsValue>;
+}
+
+/// Whether this page allows tests' forced failures (`localStorage["edgechat:test-faults"]`).
+pub fn test_faults() -> bool {
+    web_sys::window()
+        .and_then(|w| w.local_storage().ok().flatten())
+        .and_then(|s| s.get_item("edgechat:test-faults").ok().flatten())
+        .is_some_and(|v| v == "1")
+}
+
+/// A language tag as a page, a site or a browser gives it (`de_DE`, `C`, anything), as `Intl`
+/// takes it, or `None`: read leniently by core, then canonicalized by the browser itself.
+pub fn intl_tag(raw: &str) -> Option<String> {
+    let tag = edgechat_core::chat::locale::lenient_tag(raw)?;
+    canonical_locales(&tag).ok()?.get(0).as_string()
 }
 
 // With `catch`: an import wasm could call directly (no arguments to convert) is imported as a

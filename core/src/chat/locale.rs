@@ -7,6 +7,47 @@
 
 pub use crate::i18n::LOCALES;
 
+/// A language tag as pages, sites and browsers write them, read leniently and written as BCP 47
+/// (the form `Intl` accepts): `de_DE` and `de_DE.UTF-8@euro` (POSIX, as WordPress's
+/// `get_locale()` and many CMSs print) are `de-DE`, subtags take their usual case (`zh-hant-tw`
+/// is `zh-Hant-TW`). `None` for what is no language at all: empty, `C` and `POSIX` (a system
+/// without a locale, as WebKit reports it), or anything not shaped like a tag. The caller asks
+/// `Intl.getCanonicalLocales` last, so that nothing it refuses reaches `Intl`.
+pub fn lenient_tag(raw: &str) -> Option<String> {
+    let tag = raw.trim();
+    // POSIX's codeset and modifier: `de_DE.UTF-8@euro`.
+    let tag = tag.split(['.', '@']).next().unwrap_or_default();
+    if tag.eq_ignore_ascii_case("c") || tag.eq_ignore_ascii_case("posix") || tag.len() > 35 {
+        return None;
+    }
+    let mut out = String::with_capacity(tag.len());
+    for (i, part) in tag.split(['-', '_']).enumerate() {
+        let alpha = part.bytes().all(|b| b.is_ascii_alphabetic());
+        let shaped =
+            (1..=8).contains(&part.len()) && part.bytes().all(|b| b.is_ascii_alphanumeric());
+        if !shaped || (i == 0 && !(alpha && matches!(part.len(), 2 | 3 | 5..=8))) {
+            return None;
+        }
+        if i > 0 {
+            out.push('-');
+        }
+        match (i, part.len()) {
+            (0, _) => out.push_str(&part.to_ascii_lowercase()),
+            // A script: `Hant`.
+            (_, 4) if alpha => {
+                out.push_str(&part[..1].to_ascii_uppercase());
+                out.push_str(&part[1..].to_ascii_lowercase());
+            }
+            // A region: `DE`, `419`.
+            (_, 2) | (_, 3) if alpha || part.bytes().all(|b| b.is_ascii_digit()) => {
+                out.push_str(&part.to_ascii_uppercase())
+            }
+            _ => out.push_str(&part.to_ascii_lowercase()),
+        }
+    }
+    Some(out)
+}
+
 /// The widget's language for `wanted`, in order of preference.
 pub fn negotiate<'a>(wanted: impl IntoIterator<Item = &'a str>) -> &'static str {
     for tag in wanted {
@@ -56,6 +97,41 @@ mod tests {
         assert_eq!(negotiate(["", "  ", "fr-CA"]), "fr");
         assert_eq!(negotiate(["zh-Hans", "ko"]), "en");
         assert_eq!(negotiate([]), "en");
+    }
+
+    #[test]
+    fn tags_are_read_leniently_and_written_as_bcp_47() {
+        for (raw, tag) in [
+            ("de_DE", "de-DE"),
+            ("de_DE.UTF-8", "de-DE"),
+            ("de_DE.UTF-8@euro", "de-DE"),
+            (" en-us ", "en-US"),
+            ("ZH_hant_tw", "zh-Hant-TW"),
+            ("es-419", "es-419"),
+            ("pt", "pt"),
+            ("sr-Latn-RS", "sr-Latn-RS"),
+        ] {
+            assert_eq!(lenient_tag(raw).as_deref(), Some(tag), "{raw}");
+        }
+        for none in [
+            "",
+            "C",
+            "c",
+            "POSIX",
+            "C.UTF-8",
+            "e",
+            "de_DE_x_toolongsubtag",
+            "1de",
+            "de--DE",
+            "de-",
+            "de DE",
+            "<script>",
+            "😀",
+        ] {
+            assert_eq!(lenient_tag(none), None, "{none:?}");
+        }
+        // What it keeps, the widget speaks: de_DE is German.
+        assert_eq!(negotiate([lenient_tag("de_DE").unwrap().as_str()]), "de");
     }
 
     #[test]

@@ -813,7 +813,10 @@ pub struct LocaleError;
 
 impl fmt::Display for LocaleError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a locale is a BCP 47 language tag such as \"en\", \"en-US\" or \"pt-BR\"")
+        f.write_str(
+            "a locale is a BCP 47 language tag such as \"en\", \"en-US\" or \"pt-BR\": \
+             language, then region, joined by a hyphen (\"de-DE\", not the POSIX \"de_DE\")",
+        )
     }
 }
 

@@ -395,6 +395,9 @@ impl Session {
                 self.retry_connect();
             }
             Event::TokenExpiring(expired) => self.renewal_due(expired),
+            Event::Reattached => {
+                spawn(self.clone().reconnect());
+            }
             Event::Stored(key) => self.stored_elsewhere(&key),
             Event::Participants(sid) if Some(&sid) == current.as_ref() => {
                 let session = self.clone();
@@ -564,6 +567,28 @@ impl Session {
     /// The Worker refused the visitor's credential mid-session (its secret was rotated): no new
     /// token will come for this identity, so the page connects again, as a new visitor
     /// (`fetch_token` drops the stored credential) in a new conversation, with the "ended" notice.
+    /// Connects again as the same visitor, to the same conversation, when the SDK's realm was
+    /// lost (the page moved or removed the widget's element, and its iframe reloaded).
+    async fn reconnect(self) {
+        let alive = self
+            .state
+            .borrow()
+            .realm
+            .as_ref()
+            .is_some_and(|r| r.alive());
+        if alive {
+            return;
+        }
+        {
+            let mut state = self.state.borrow_mut();
+            state.connection.reset();
+            state.conversation = None;
+            state.client = None;
+        }
+        self.show();
+        self.connect().await;
+    }
+
     async fn start_over(self) {
         let client = {
             let mut state = self.state.borrow_mut();
@@ -613,14 +638,16 @@ impl Session {
 /// The widget's language (the page's `data-locale`, the site's `locale`, the browser's
 /// languages, English), and the wanted tag that gave it, for dates and times.
 fn language(site: Option<&str>) -> (&'static str, String) {
-    let page = net::page_language().0;
-    let browser = net::browser_languages();
-    let wanted: Vec<&str> = page
-        .iter()
-        .map(String::as_str)
-        .chain(site)
-        .chain(browser.iter().map(String::as_str))
+    // Every tag read leniently and written as `Intl` takes it, or dropped: the one chosen
+    // formats dates and numbers, and `Intl` throws on one it refuses (`de_DE`, `C`).
+    let wanted: Vec<String> = net::page_language()
+        .0
+        .into_iter()
+        .chain(site.map(str::to_owned))
+        .chain(net::browser_languages())
+        .filter_map(|tag| net::intl_tag(&tag))
         .collect();
+    let wanted: Vec<&str> = wanted.iter().map(String::as_str).collect();
     let language = locale::negotiate(wanted.iter().copied());
     let tag = wanted
         .into_iter()

@@ -6,7 +6,6 @@
 use dioxus::prelude::*;
 use edgechat_core::chat::message_log::{Entry, MessageLog, SendState};
 use edgechat_core::chat::text::{pieces, Piece};
-use wasm_bindgen::JsValue;
 
 use super::Elements;
 use crate::i18n::{t, tf};
@@ -36,11 +35,7 @@ fn time(ms: u64, locale: &str) -> String {
             options
         };
     }
-    OPTIONS.with(|options| {
-        js_sys::Date::new(&JsValue::from_f64(ms as f64))
-            .to_locale_time_string_with_options(locale, options)
-            .into()
-    })
+    OPTIONS.with(|options| crate::net::local_time(ms, locale, options, true))
 }
 
 fn rows(log: &MessageLog, locale: &str, seen: Option<u64>) -> Vec<Row> {
