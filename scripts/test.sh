@@ -8,18 +8,26 @@ cd "$ROOT"
 
 bash scripts/setup.sh
 
-step "Chromium (Debian's package) for the browser tests"
-if [ -x /usr/bin/chromium ]; then
+step "Browsers (Debian's packages): Chromium, Firefox ESR, WebKitGTK's WebDriver and MiniBrowser under Xvfb"
+missing=""
+[ -x /usr/bin/chromium ] || missing="$missing chromium"
+[ -x /usr/bin/firefox-esr ] || missing="$missing firefox-esr"
+[ -x /usr/bin/WebKitWebDriver ] || missing="$missing webkit2gtk-driver"
+command -v xvfb-run >/dev/null || missing="$missing xvfb"
+if [ -z "$missing" ]; then
   skip "installed"
 else
   as_root=""
   if [ "$(id -u)" != 0 ]; then
-    command -v sudo >/dev/null || die "the browser tests need Debian's chromium: run 'apt-get install -y chromium' as root"
+    command -v sudo >/dev/null || die "the browser tests need Debian's$missing: run 'apt-get install -y$missing' as root"
     as_root=sudo
   fi
   $as_root apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $as_root apt-get install -y -qq chromium >/dev/null
-  [ -x /usr/bin/chromium ] || die "apt-get did not install /usr/bin/chromium"
+  # shellcheck disable=SC2086
+  DEBIAN_FRONTEND=noninteractive $as_root apt-get install -y -qq $missing >/dev/null
+  for bin in /usr/bin/chromium /usr/bin/firefox-esr /usr/bin/WebKitWebDriver; do
+    [ -x "$bin" ] || die "apt-get did not install $bin"
+  done
 fi
 
 step "Rust unit tests (native: core, the emulator, and the pure parts of the Worker and the widget)"
