@@ -2,7 +2,8 @@
 # `npm run bench`: Worker throughput (token route vs /health), upload size, webhook handling
 # time and REST calls per event against the local Twilio emulator, and the widget: its bytes (raw,
 # gzip, brotli) and, in headless Chromium, its load and open timings (scripts/bench-widget.mjs)
-# and a keystroke's cost with 500 messages in the log (scripts/bench-keystroke.mjs), the open on
+# and a keystroke's cost with 500 messages in the log (scripts/bench-keystroke.mjs), click to
+# typing and to ready in Chromium, Firefox ESR and WebKitGTK (scripts/bench-engines.mjs), the open on
 # Lighthouse's slow 4G (scripts/bench-open.mjs), the size account by crate and function
 # (scripts/size-account.mjs, with twiggy) and Dioxus' own floor (scripts/size-floor.sh), the host page
 # with and without it, Lighthouse included (scripts/bench-pageload.mjs); the real
@@ -40,6 +41,9 @@ trap 'rm -f "$out"' EXIT
   echo "## Widget"
   node --experimental-websocket scripts/bench-widget.mjs "${WIDGET_BENCH_RUNS:-10}"
   node --experimental-websocket scripts/bench-keystroke.mjs "${KEYSTROKE_BENCH_MESSAGES:-500}"
+  echo
+  echo "### Every engine"
+  node --experimental-websocket scripts/bench-engines.mjs "${ENGINE_BENCH_RUNS:-5}"
   echo
   echo "### The open on a slow network"
   node --experimental-websocket scripts/bench-open.mjs "${OPEN_BENCH_RUNS:-5}"
