@@ -13,7 +13,7 @@ import {
 useWidgetEnv({
   service: 'IS' + 'c4'.repeat(16),
   sites: () => ({
-    posix: config(), garbled: config(quiet), swapped: config(quiet), rerendered: config(quiet), failing: config(quiet),
+    posix: config(), garbled: config(quiet), empty: config(quiet), swapped: config(quiet), rerendered: config(quiet), failing: config(quiet),
   }),
 });
 
@@ -23,7 +23,7 @@ const recordErrors = () => {
   addEventListener('edgechat:error', (e) => window.__errorEvents.push(e.detail));
 };
 
-for (const [site, tag, lang] of [['posix', 'de_DE', 'de'], ['garbled', '<&>', 'en']]) {
+for (const [site, tag, lang] of [['posix', 'de_DE', 'de'], ['garbled', '<&>', 'en'], ['empty', '', 'en']]) {
   test(`data-locale="${tag}": the widget speaks ${lang}, draws the replies' times, and a reload still works`, async (t) => {
     const { page } = await newPage(t);
     await page.addInitScript(recordErrors);
