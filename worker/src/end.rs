@@ -125,6 +125,10 @@ async fn end(mut req: Request, env: &Env, site: &Site, raw_sid: &str) -> Result<
 }
 
 fn unavailable(failure: RestFailure) -> Reply {
+    crate::twilio::refused_or(failure, unreachable)
+}
+
+fn unreachable(failure: RestFailure) -> Reply {
     Reply::error(ApiError::new(
         ErrorCode::TwilioUnavailable,
         "Twilio could not be reached to end the conversation; try again",

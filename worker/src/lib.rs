@@ -5,6 +5,7 @@ use worker::{event, Context, Env, Method, Request, Response, Result};
 
 mod clock;
 mod end;
+mod faults;
 mod http;
 mod limits;
 mod log;

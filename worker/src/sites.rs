@@ -33,7 +33,11 @@ enum Cached {
 }
 
 thread_local! {
+    /// Configs (or their errors) of sites that exist. Ids with no config have a cache of their
+    /// own (`MISSING`): anyone can ask for many unknown ids, and those must not push real
+    /// sites' configs out.
     static CACHE: RefCell<HashMap<SiteId, (u64, Cached)>> = RefCell::new(HashMap::new());
+    static MISSING: RefCell<HashMap<SiteId, (u64, Cached)>> = RefCell::new(HashMap::new());
     /// Client addresses over their budget of unknown site ids, until when (ms): their lookups of
     /// ids not in the cache are refused before any KV read.
     static PROBING: RefCell<HashMap<String, u64>> = RefCell::new(HashMap::new());
@@ -46,12 +50,30 @@ fn probing(address: &str, now_ms: u64) -> bool {
 fn block(address: String, now_ms: u64) {
     PROBING.with(|p| {
         let mut p = p.borrow_mut();
-        if p.len() >= CACHE_CAPACITY {
-            p.retain(|_, until| *until > now_ms);
-        }
+        p.retain(|_, until| *until > now_ms);
         let until = now_ms + u64::from(edgechat_core::api::limits::RETRY_AFTER_SECONDS) * 1000;
-        p.insert(address, until);
+        insert_capped(&mut p, address, until, |until| *until);
     });
+}
+
+/// Inserts into a map of at most [`CACHE_CAPACITY`] entries: when it is full, the entry whose
+/// `age` is smallest (the oldest) goes first. A hard cap, whatever callers send.
+fn insert_capped<K: std::hash::Hash + Eq + Clone, V>(
+    map: &mut HashMap<K, V>,
+    key: K,
+    value: V,
+    age: impl Fn(&V) -> u64,
+) {
+    if map.len() >= CACHE_CAPACITY && !map.contains_key(&key) {
+        let oldest = map
+            .iter()
+            .min_by_key(|(_, v)| age(v))
+            .map(|(k, _)| k.clone());
+        if let Some(oldest) = oldest {
+            map.remove(&oldest);
+        }
+    }
+    map.insert(key, value);
 }
 
 fn too_many_unknown() -> Reply {
@@ -64,30 +86,48 @@ fn too_many_unknown() -> Reply {
 }
 
 fn cached(id: &SiteId, now_ms: u64) -> Option<Cached> {
-    CACHE.with(|cache| {
+    let fresh = |cache: &RefCell<HashMap<SiteId, (u64, Cached)>>| {
         let cache = cache.borrow();
         let (loaded_ms, entry) = cache.get(id)?;
         (now_ms.saturating_sub(*loaded_ms) < CACHE_SECONDS * 1000).then(|| entry.clone())
-    })
+    };
+    CACHE.with(fresh).or_else(|| MISSING.with(fresh))
 }
 
 fn remember(id: SiteId, now_ms: u64, entry: Cached) {
-    CACHE.with(|cache| {
+    let store = |cache: &RefCell<HashMap<SiteId, (u64, Cached)>>| {
         let mut cache = cache.borrow_mut();
-        if cache.len() >= CACHE_CAPACITY {
-            cache.retain(|_, (loaded_ms, _)| {
-                now_ms.saturating_sub(*loaded_ms) < CACHE_SECONDS * 1000
-            });
-            if cache.len() >= CACHE_CAPACITY {
-                cache.clear();
-            }
-        }
-        cache.insert(id, (now_ms, entry));
-    });
+        cache.retain(|_, (loaded_ms, _)| now_ms.saturating_sub(*loaded_ms) < CACHE_SECONDS * 1000);
+        insert_capped(
+            &mut cache,
+            id.clone(),
+            (now_ms, entry.clone()),
+            |(loaded, _)| *loaded,
+        );
+    };
+    if matches!(entry, Cached::Missing) {
+        MISSING.with(store);
+        CACHE.with(|c| c.borrow_mut().remove(&id));
+    } else {
+        CACHE.with(store);
+        MISSING.with(|c| c.borrow_mut().remove(&id));
+    }
 }
 
 pub async fn load(env: &Env, id: &SiteId) -> Result<Rc<SiteConfig>, Reply> {
     load_at(env, id, worker::Date::now().as_millis(), None).await
+}
+
+/// `load`, failing as a KV read fails when the test fault `fault` fires (`faults.rs`).
+pub async fn load_or_fault(env: &Env, id: &SiteId, fault: &str) -> Result<Rc<SiteConfig>, Reply> {
+    if crate::faults::fire(env, fault) {
+        return Err(Reply::error(ApiError::new(
+            ErrorCode::Internal,
+            "could not read the site config; try again",
+        ))
+        .with_detail("KV read failed: a test fault"));
+    }
+    load(env, id).await
 }
 
 /// `load` at `now_ms`; `on_kv_miss` runs before a KV read (and may refuse it).
@@ -294,5 +334,26 @@ async fn checked(
             )))
         }
         _ => Ok(Site { id, config }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_full_map_loses_its_oldest_entry_and_never_grows() {
+        let mut map = HashMap::new();
+        for i in 0..CACHE_CAPACITY as u64 {
+            insert_capped(&mut map, i, 1_000 + i, |v| *v);
+        }
+        insert_capped(&mut map, 9_999, 5_000, |v| *v);
+        assert_eq!(map.len(), CACHE_CAPACITY);
+        assert!(!map.contains_key(&0), "the oldest went");
+        assert!(map.contains_key(&1) && map.contains_key(&9_999));
+        // Replacing a key that is there removes nothing else.
+        insert_capped(&mut map, 1, 6_000, |v| *v);
+        assert_eq!(map.len(), CACHE_CAPACITY);
+        assert!(map.contains_key(&2));
     }
 }

@@ -143,6 +143,10 @@ fn started(sid: String, created: bool) -> Reply {
 }
 
 fn unavailable(failure: RestFailure) -> Reply {
+    crate::twilio::refused_or(failure, unreachable)
+}
+
+fn unreachable(failure: RestFailure) -> Reply {
     Reply::error(ApiError::new(
         ErrorCode::TwilioUnavailable,
         "Twilio could not be reached to start the conversation; try again with the same key",

@@ -44,6 +44,29 @@ pub enum RestFailure {
     Unreadable { what: &'static str, error: String },
 }
 
+/// `failure` as a visitor route answers it: Twilio's own refusal (a 4xx but 429: attributes
+/// over its size limit, say) is the Worker's 422 `twilio_refused` with Twilio's code and words,
+/// since repeating the request cannot help; anything else is `otherwise`'s answer.
+pub fn refused_or(
+    failure: RestFailure,
+    otherwise: impl FnOnce(RestFailure) -> crate::http::Reply,
+) -> crate::http::Reply {
+    match failure {
+        RestFailure::Rejected(e) if e.status != 429 && (400..500).contains(&e.status) => {
+            crate::http::Reply::error(edgechat_core::api::ApiError::new(
+                edgechat_core::api::ErrorCode::TwilioRefused,
+                format!(
+                    "Twilio refused it ({}{}): {}",
+                    e.status,
+                    e.code.map(|c| format!(", error {c}")).unwrap_or_default(),
+                    e.message
+                ),
+            ))
+        }
+        other => otherwise(other),
+    }
+}
+
 /// Why one attempt got no HTTP answer.
 #[derive(Debug)]
 enum AttemptError {

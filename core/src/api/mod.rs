@@ -66,10 +66,17 @@ pub enum ErrorCode {
     ConversationEnded,
     /// The visitor has as many open conversations as the site allows: one must end first.
     TooManyConversations,
+    /// Something the Worker depends on failed for a moment (its storage, a Durable Object, the
+    /// KV store): 503, which Twilio retries (when the service's retry count is set) and
+    /// browsers may retry; nothing was lost.
+    TemporarilyUnavailable,
+    /// Twilio refused what the visitor asked for (a 4xx of its own: attributes over its size
+    /// limit, say): retrying the same request cannot help. The message carries Twilio's.
+    TwilioRefused,
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 22] = [
+    pub const ALL: [ErrorCode; 24] = [
         ErrorCode::NotFound,
         ErrorCode::MethodNotAllowed,
         ErrorCode::UnknownSite,
@@ -92,6 +99,8 @@ impl ErrorCode {
         ErrorCode::TwilioUnavailable,
         ErrorCode::ConversationEnded,
         ErrorCode::TooManyConversations,
+        ErrorCode::TemporarilyUnavailable,
+        ErrorCode::TwilioRefused,
     ];
 
     /// The code an error body names (`None` for one this version does not know).
@@ -123,6 +132,8 @@ impl ErrorCode {
             ErrorCode::TwilioUnavailable => "twilio_unavailable",
             ErrorCode::ConversationEnded => "conversation_ended",
             ErrorCode::TooManyConversations => "too_many_conversations",
+            ErrorCode::TemporarilyUnavailable => "temporarily_unavailable",
+            ErrorCode::TwilioRefused => "twilio_refused",
         }
     }
 
@@ -136,6 +147,7 @@ impl ErrorCode {
             ErrorCode::NotFound | ErrorCode::UnknownSite | ErrorCode::UnknownConversation => 404,
             ErrorCode::MethodNotAllowed => 405,
             ErrorCode::ConversationEnded => 409,
+            ErrorCode::TwilioRefused => 422,
             ErrorCode::BodyTooLarge => 413,
             ErrorCode::RateLimited | ErrorCode::TooManyConversations => 429,
             ErrorCode::Internal | ErrorCode::WebhookMisconfigured => 500,
@@ -144,7 +156,8 @@ impl ErrorCode {
             | ErrorCode::InvalidVar
             | ErrorCode::MissingBinding
             | ErrorCode::InvalidSiteConfig
-            | ErrorCode::TwilioUnavailable => 503,
+            | ErrorCode::TwilioUnavailable
+            | ErrorCode::TemporarilyUnavailable => 503,
         }
     }
 }

@@ -32,6 +32,7 @@ use crate::http::{self, Reply};
 
 mod object;
 mod outcome;
+mod pending;
 
 use outcome::{acknowledged, Done};
 
@@ -70,6 +71,7 @@ async fn handle_checked(mut req: Request, env: &Env) -> Result<Reply, Reply> {
         Reply::error(ApiError::new(ErrorCode::Internal, "unreadable request URL"))
             .with_detail(e.to_string())
     })?;
+    let url = signed_url(env, url)?;
     let body = http::read_body(&mut req, MAX_WEBHOOK_BYTES, ErrorCode::InvalidEvent).await?;
     let auth_token = crate::secrets::auth_token(env).map_err(|reply| {
         // The caller is not known to be Twilio yet: the log names the secret, the answer not.
@@ -116,6 +118,34 @@ async fn handle_checked(mut req: Request, env: &Env) -> Result<Reply, Reply> {
     }
 }
 
+/// The URL Twilio signed: the request's own, or, behind a proxy that changes it, the Worker var
+/// `WEBHOOK_PUBLIC_URL` (the URL set in Twilio's console) with the request's query.
+fn signed_url(env: &Env, requested: url::Url) -> Result<url::Url, Reply> {
+    let Ok(public) = env.var(PUBLIC_URL_VAR) else {
+        return Ok(requested);
+    };
+    let public = public.to_string();
+    let mut url = url::Url::parse(&public)
+        .ok()
+        .filter(|u| matches!(u.scheme(), "https" | "http"))
+        .ok_or_else(|| {
+            // Said to no one before the signature: the log names it.
+            Reply::error(ApiError::new(
+                ErrorCode::WebhookMisconfigured,
+                "the Worker is not set up to take webhooks: its log names what to fix",
+            ))
+            .with_detail(format!(
+                "the Worker var {PUBLIC_URL_VAR} is not an http(s) URL: set it to the webhook \
+                 URL in Twilio's console"
+            ))
+        })?;
+    url.set_query(requested.query());
+    Ok(url)
+}
+
+/// The Worker var naming the URL Twilio signs, when a proxy in front changes it.
+const PUBLIC_URL_VAR: &str = "WEBHOOK_PUBLIC_URL";
+
 /// A misconfiguration the route itself found (a secret, the site's config, a binding): 500
 /// `webhook_misconfigured`, whose message keeps what the Worker's own error said to fix. Twilio
 /// does not retry a 500; a retry could not help before the fix.
@@ -153,7 +183,7 @@ async fn in_conversation_object(
 ) -> Result<Done, Reply> {
     let internal = |what: &str, e: worker::Error| {
         let mut reply = Reply::error(ApiError::new(
-            ErrorCode::Internal,
+            ErrorCode::TemporarilyUnavailable,
             "the conversation's Durable Object could not be reached; redeliver the event",
         ))
         .with_detail(format!("{what}: {e}"));
@@ -174,6 +204,12 @@ async fn in_conversation_object(
         .get_by_name(conversation.as_str())
         .map_err(|e| internal("stub", e))?;
     let request = object::work_request(params, received_ms).map_err(|e| internal("request", e))?;
+    if crate::faults::fire(env, "object_unreachable") {
+        return Err(internal(
+            "fetch",
+            worker::Error::RustError("a test fault".into()),
+        ));
+    }
     let mut response = stub
         .fetch_with_request(request)
         .await
@@ -257,12 +293,22 @@ fn json_params(body: &[u8]) -> Result<Vec<(String, String)>, Reply> {
 
 /// The config of the site bound into the visitor's identity, or `None` when it has none.
 async fn site_config(env: &Env, site: &SiteId) -> Result<Option<Rc<SiteConfig>>, Reply> {
-    match crate::sites::load(env, site).await {
+    match crate::sites::load_or_fault(env, site, "kv_read_route").await {
         Ok(config) => Ok(Some(config)),
         Err(reply) => match reply.error_code() {
             // A site deleted since the visitor's token: nothing to do, ever.
             Some(ErrorCode::UnknownSite) => Ok(None),
-            // A broken config: Twilio's retry may find it fixed; the log says what to fix.
+            // KV failed for a moment: 503, which Twilio retries.
+            Some(ErrorCode::Internal) => {
+                let mut unavailable = Reply::error(ApiError::new(
+                    ErrorCode::TemporarilyUnavailable,
+                    "the site's config could not be read; redeliver the event",
+                ));
+                unavailable.detail = reply.detail.clone();
+                unavailable.site = Some(site.to_string());
+                Err(unavailable)
+            }
+            // A broken config: the log says what to fix.
             _ => {
                 let mut reply = reply;
                 reply.site = Some(site.to_string());

@@ -29,7 +29,9 @@ use serde::Serialize;
 use worker::{durable_object, DurableObject, Env, Request, Response, State};
 
 use super::outcome::Done;
+use super::pending;
 use crate::twilio::{RestFailure, TwilioClient};
+use edgechat_core::api::ErrorCode;
 
 /// The Worker's binding to the objects.
 pub const BINDING: &str = "CONVERSATIONS";
@@ -54,12 +56,11 @@ pub fn work_request(params: &[(String, String)], received_ms: u64) -> worker::Re
     )
 }
 
-/// Storage: events whose work Twilio's API could not take in time, as their form bodies one
-/// per line (form encoding escapes line breaks), in arrival order, and how many alarms have
-/// tried them (plain text: no JSON codec for either, which keeps the upload small).
+/// Storage: every event whose work is not done yet, kept before its work starts, with its own
+/// count of alarm tries (`pending.rs`; plain text: no JSON codec, which keeps the upload small).
 const PENDING: &str = "pending";
-const PENDING_TRIES: &str = "pending_tries";
-/// The alarm's tries before it gives up (with its backoff, about six minutes in all).
+/// The alarm's tries of one event before it gives up on it (with its backoff, about six
+/// minutes in all), with a log line that names the event.
 const ALARM_TRIES: u32 = 8;
 
 /// The wait before alarm try `n` (from 1): 5 s, doubling, at most a minute. The first wait
@@ -97,53 +98,95 @@ impl DurableObject for ConversationObject {
             .into_owned()
             .collect();
         let _turn = self.turn.lock().await;
-        let done = self.handle(&params, received_ms).await;
-        if matches!(done, Done::Deferred { .. }) {
-            self.defer(body).await;
+        // Kept before any work: whatever happens from here (a crash, an isolate evicted), the
+        // alarm finds the event and finishes it. Not kept, nothing is done: Twilio redelivers.
+        if let Err(e) = self.keep(&body).await {
+            let detail = format!("could not keep the event before its work: {e}");
+            return Response::ok(Done::Unavailable { detail }.encode());
+        }
+        let done = self.handle(&params, received_ms).await?;
+        if !matches!(done, Done::Deferred { .. }) {
+            self.release(&body).await;
         }
         Response::ok(done.encode())
     }
 
     /// Finishes what webhooks could not: each kept event is handled again, in order, with a
-    /// fresh budget; those Twilio's API still could not take wait for the next alarm.
+    /// fresh budget; those Twilio's API (or the object's own dependencies) still could not take
+    /// wait for the next alarm, each counting its own tries, until it gives up on one.
     async fn alarm(&self) -> worker::Result<Response> {
         let _turn = self.turn.lock().await;
-        let pending = self.text(PENDING).await.unwrap_or_default();
-        let tries: u32 = self
-            .text(PENDING_TRIES)
-            .await
-            .and_then(|t| t.parse().ok())
-            .unwrap_or(0)
-            + 1;
+        let kept = pending::read(&self.text(PENDING).await.unwrap_or_default());
         let mut left = Vec::new();
-        for body in pending.lines().filter(|l| !l.is_empty()) {
-            let params: Vec<(String, String)> = url::form_urlencoded::parse(body.as_bytes())
+        for event in kept {
+            let params: Vec<(String, String)> = url::form_urlencoded::parse(event.body.as_bytes())
                 .into_owned()
                 .collect();
-            let done = self.handle(&params, worker::Date::now().as_millis()).await;
+            let done = match self.handle(&params, worker::Date::now().as_millis()).await {
+                Ok(done) => done,
+                Err(e) => Done::Unavailable {
+                    detail: format!("the handling failed: {e}"),
+                },
+            };
+            let tries = event.tries + 1;
             let answer = done.encode().replace('\n', " ");
             worker::console_log!("conversation object, alarm try {tries}: {answer}");
-            if matches!(done, Done::Deferred { .. }) {
-                left.push(body);
+            if !matches!(done, Done::Deferred { .. } | Done::Unavailable { .. }) {
+                continue;
+            }
+            if tries >= ALARM_TRIES {
+                worker::console_error!(
+                    "{{\"dead_letter\":{:?},\"tries\":{tries},\"detail\":{:?}}}",
+                    event_name(&params),
+                    answer
+                );
+            } else {
+                left.push(pending::Kept {
+                    tries,
+                    body: event.body,
+                });
             }
         }
-        if left.is_empty() {
-            self.forget_pending().await;
-        } else if tries >= ALARM_TRIES {
-            worker::console_error!(
-                "conversation object: gave up on {} events after {tries} alarms: Twilio's REST API                  kept failing",
-                left.len()
-            );
-            self.forget_pending().await;
-        } else {
-            self.keep_text(PENDING, left.join("\n")).await;
-            self.keep_text(PENDING_TRIES, tries.to_string()).await;
+        self.store_pending(&left).await?;
+        if let Some(fewest) = left.iter().map(|k| k.tries).min() {
             self.state
                 .storage()
-                .set_alarm(alarm_backoff_ms(tries + 1))
+                .set_alarm(alarm_backoff_ms(fewest + 1))
                 .await?;
         }
         Response::ok("")
+    }
+}
+
+/// What a dead-lettered event was, for its log line (never its body: visitors' words).
+fn event_name(params: &[(String, String)]) -> String {
+    let field = |name: &str| {
+        params
+            .iter()
+            .find(|(k, _)| k == name)
+            .map_or("", |(_, v)| v.as_str())
+    };
+    format!(
+        "{} {} {}",
+        field("EventType"),
+        field("ConversationSid"),
+        field("Index")
+    )
+    .trim()
+    .to_owned()
+}
+
+/// Why an event's work stopped short.
+enum Stopped {
+    Failed(RestFailure),
+    /// A test fault: the object dies mid-work (`faults.rs`).
+    Crash,
+}
+use Stopped::{Crash, Failed};
+
+impl From<RestFailure> for Stopped {
+    fn from(failure: RestFailure) -> Stopped {
+        Failed(failure)
     }
 }
 
@@ -182,23 +225,40 @@ fn misconfigured(reply: &crate::http::Reply, what: &str) -> Done {
 }
 
 impl ConversationObject {
-    async fn handle(&self, params: &[(String, String)], received_ms: u64) -> Done {
+    /// An event's work. `Err` only for a crash (a test fault): the event stays kept.
+    async fn handle(&self, params: &[(String, String)], received_ms: u64) -> worker::Result<Done> {
         let secrets = match crate::secrets::webhook(&self.env) {
             Ok(secrets) => secrets,
-            Err(reply) => return misconfigured(&reply, "a Worker secret"),
+            Err(reply) => return Ok(misconfigured(&reply, "a Worker secret")),
         };
         let ForSite { site, event } = match automation::route(&secrets.account_sid, params) {
             Ok(Route::Site(for_site)) => for_site,
-            Ok(Route::Ignore(why)) => return finished(Outcome::Ignored(why), 0),
+            Ok(Route::Ignore(why)) => return Ok(finished(Outcome::Ignored(why), 0)),
             Err(e) => {
-                return Done::Dropped {
+                return Ok(Done::Dropped {
                     detail: format!("not a readable Conversations event: {e}"),
-                }
+                })
             }
         };
-        let config = match crate::sites::load(&self.env, &site).await {
+        let config = match crate::sites::load_or_fault(&self.env, &site, "kv_read_object").await {
             Ok(config) => config,
-            Err(reply) => return misconfigured(&reply, "the site's config"),
+            Err(reply) => {
+                return Ok(match reply.error_code() {
+                    // A site deleted since: nothing to do, ever.
+                    Some(ErrorCode::UnknownSite) => {
+                        finished(Outcome::Ignored(automation::Ignored::UnknownSite), 0)
+                    }
+                    // KV failed for a moment: the alarm tries again.
+                    Some(ErrorCode::Internal) => Done::Deferred {
+                        detail: format!(
+                            "the site's config could not be read ({}); the conversation's object \
+                             finishes it",
+                            reply.detail.as_deref().unwrap_or("KV failed")
+                        ),
+                    },
+                    _ => misconfigured(&reply, "the site's config"),
+                });
+            }
         };
         let mut twilio = TwilioClient::new(&self.env, &secrets, received_ms);
         let result = match automation::decide(event, &config) {
@@ -231,47 +291,60 @@ impl ConversationObject {
             }
         };
         match result {
-            Ok(outcome) => finished(outcome, twilio.calls),
-            Err(failure) => failed(failure, twilio.calls),
+            Ok(outcome) => Ok(finished(outcome, twilio.calls)),
+            Err(Crash) => Err(worker::Error::RustError(
+                "a test fault: the object died after a reply, before recording it".into(),
+            )),
+            Err(Failed(failure)) => Ok(failed(failure, twilio.calls)),
         }
     }
 
-    /// Keeps an event whose work could not finish, and makes sure an alarm will come for it.
-    async fn defer(&self, body: String) {
-        let mut pending = self.text(PENDING).await.unwrap_or_default();
-        if !pending.lines().any(|l| l == body) {
-            if !pending.is_empty() {
-                pending.push('\n');
-            }
-            pending.push_str(&body);
+    /// Keeps an event before its work, and makes sure an alarm will come for it.
+    async fn keep(&self, body: &str) -> worker::Result<()> {
+        let kept = pending::with(
+            pending::read(&self.text(PENDING).await.unwrap_or_default()),
+            body,
+        );
+        if kept.len() > 1 {
+            worker::console_log!("conversation object: holds {} events", kept.len());
         }
-        self.keep_text(PENDING, pending).await;
-        let scheduled = self.state.storage().get_alarm().await.ok().flatten();
-        if scheduled.is_none() {
-            self.keep_text(PENDING_TRIES, "0".to_owned()).await;
-            if let Err(e) = self.state.storage().set_alarm(alarm_backoff_ms(1)).await {
-                worker::console_error!("conversation object: could not set its alarm: {e}");
-            }
-        }
-    }
-
-    async fn forget_pending(&self) {
+        self.store_pending(&kept).await?;
         let storage = self.state.storage();
-        for key in [PENDING, PENDING_TRIES] {
-            if let Err(e) = storage.delete(key).await {
-                worker::console_error!("conversation object: could not delete {key}: {e}");
-            }
+        if storage.get_alarm().await?.is_none() {
+            storage.set_alarm(alarm_backoff_ms(1)).await?;
+        }
+        Ok(())
+    }
+
+    /// The event's work is done (or it was dropped): it is kept no more, and with nothing
+    /// kept, no alarm is needed. A failure here is only logged: the alarm, finding the event
+    /// still kept, handles it again, and finds nothing left to do.
+    async fn release(&self, body: &str) {
+        let kept = pending::without(
+            pending::read(&self.text(PENDING).await.unwrap_or_default()),
+            body,
+        );
+        let empty = kept.is_empty();
+        let released = match self.store_pending(&kept).await {
+            Ok(()) if empty => self.state.storage().delete_alarm().await,
+            other => other,
+        };
+        if let Err(e) = released {
+            worker::console_error!("conversation object: could not release an event: {e}");
+        }
+    }
+
+    async fn store_pending(&self, kept: &[pending::Kept]) -> worker::Result<()> {
+        let storage = self.state.storage();
+        if kept.is_empty() {
+            storage.delete(PENDING).await.map(drop)
+        } else {
+            storage.put(PENDING, pending::write(kept)).await
         }
     }
 
     async fn text(&self, key: &str) -> Option<String> {
         self.state.storage().get::<String>(key).await.ok().flatten()
-    }
-
-    async fn keep_text(&self, key: &str, value: String) {
-        if let Err(e) = self.state.storage().put(key, value).await {
-            worker::console_error!("conversation object: could not store {key}: {e}");
-        }
     }
 
     /// A stored value, kept as JSON text (one string codec for every value: small wasm).
@@ -292,7 +365,7 @@ impl ConversationObject {
         service: &ServiceSid,
         conversation: &ConversationSid,
         attachment: &Attachment,
-    ) -> Result<Outcome, RestFailure> {
+    ) -> Result<Outcome, Stopped> {
         let what = describe(attachment);
         if let Some(webhook) = self.stored::<WebhookSid>(ATTACHED).await {
             return Ok(Outcome::AlreadyAttached {
@@ -339,7 +412,7 @@ impl ConversationObject {
             Err(RestFailure::Rejected(e)) if e.code == Some(ERROR_WEBHOOK_LIMIT) => {
                 Ok(limit_reached(what))
             }
-            Err(e) => Err(e),
+            Err(e) => Err(e.into()),
         }
     }
 
@@ -363,7 +436,7 @@ impl ConversationObject {
         conversation: &ConversationSid,
         visitor: &str,
         message: (u64, &str),
-    ) -> Result<Outcome, RestFailure> {
+    ) -> Result<Outcome, Stopped> {
         let state: ResponderState = self.stored(RESPONDER).await.unwrap_or_default();
         if state.last_index.is_some_and(|last| message.0 <= last) {
             // A redelivery, or a message an earlier event already judged: no REST call.
@@ -410,6 +483,9 @@ impl ConversationObject {
                     ))
                     .await?;
                 replies += 1;
+                if crate::faults::fire(&self.env, "crash_after_reply") {
+                    return Err(Crash);
+                }
             }
             self.remember(RESPONDER, &step.state).await;
         }

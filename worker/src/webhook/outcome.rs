@@ -1,8 +1,9 @@
 //! What the conversation's object did with an event ([`Done`]), how that travels back to the
 //! webhook route, and which answer Twilio gets for it ([`Done::answer`]): 200 for everything a
 //! redelivery would not change (handled, ignored, refused by Twilio, or deferred to the object's
-//! alarm), 500 `webhook_misconfigured` for a setup a site owner must fix. No outcome answers 503:
-//! nothing waits on Twilio redelivering.
+//! alarm), 500 `webhook_misconfigured` for a setup a site owner must fix, and 503
+//! `temporarily_unavailable` when the object could not even keep the event (its storage failed):
+//! then, and only then, Twilio's retry is what can save it.
 
 use edgechat_core::api::{ApiError, ErrorCode};
 use edgechat_core::ids::site::SiteId;
@@ -27,6 +28,9 @@ pub enum Done {
     /// The Worker is set up wrong (a secret, the site's config): 500 with the code and a message
     /// that says what to fix; a retry cannot help until it is fixed.
     Misconfigured { code: String, detail: String },
+    /// The object could not keep the event before its work (its storage failed): 503, so that
+    /// Twilio redelivers it (a service with a retry count does).
+    Unavailable { detail: String },
 }
 
 impl Done {
@@ -36,6 +40,7 @@ impl Done {
             Done::Deferred { detail } => ("deferred", "", detail),
             Done::Dropped { detail } => ("dropped", "", detail),
             Done::Misconfigured { code, detail } => ("misconfigured", code.as_str(), detail),
+            Done::Unavailable { detail } => ("unavailable", "", detail),
         };
         format!("{kind}\n{code}\n{detail}")
     }
@@ -50,6 +55,7 @@ impl Done {
             },
             "deferred" => Done::Deferred { detail },
             "dropped" => Done::Dropped { detail },
+            "unavailable" => Done::Unavailable { detail },
             "misconfigured" => Done::Misconfigured {
                 code: code.to_owned(),
                 detail,
@@ -94,6 +100,15 @@ impl Done {
                 reply.site = Some(site.to_string());
                 reply
             }
+            Done::Unavailable { detail } => {
+                let mut reply = Reply::error(ApiError::new(
+                    ErrorCode::TemporarilyUnavailable,
+                    "the event could not be kept; redeliver it",
+                ))
+                .with_detail(detail);
+                reply.site = Some(site.to_string());
+                reply
+            }
         }
     }
 }
@@ -128,6 +143,9 @@ mod tests {
                 code: "missing_secret".into(),
                 detail: "a Worker secret: TWILIO_AUTH_TOKEN is not set".into(),
             },
+            Done::Unavailable {
+                detail: "storage put failed".into(),
+            },
         ];
         for done in all {
             assert_eq!(Done::decode(&done.encode()), Some(done));
@@ -159,9 +177,12 @@ mod tests {
                 code: "missing_secret".into(),
                 detail: "set it".into(),
             },
+            Done::Unavailable {
+                detail: String::new(),
+            },
         ]
         .map(|d| d.answer(&site));
-        assert_eq!(answers.each_ref().map(status), [200, 200, 200, 500]);
+        assert_eq!(answers.each_ref().map(status), [200, 200, 200, 500, 503]);
         assert_eq!(
             answers[3].error_code(),
             Some(ErrorCode::WebhookMisconfigured)
