@@ -170,22 +170,23 @@ for (const name of ['firefox', 'webkit']) {
       });
     }
 
-    test('a send that fails (503), then a reload: stored once, without a click', async (t) => {
+    test('a send that fails (503, three times), and a reload meanwhile: stored once, without a click', async (t) => {
       const p = await page(t);
       await p.goto(hostUrl('failing'));
       await open(p);
       const [, , uuid] = (await p.js(stored('failing', 'visitor'))).split('.');
-      await emu.realtimeFault('fail', { identity: `visitor:failing:${uuid}`, method: 'POST', path_contains: '/Messages', status: 503 });
+      await emu.realtimeFault('fail', { identity: `visitor:failing:${uuid}`, method: 'POST', path_contains: '/Messages', status: 503, times: 3 });
       await p.js(`${inWidget('.panel textarea')}.focus() || true`);
       await p.type('Do not lose me');
       await p.press('Enter');
-      await until(p, `!!${inWidget('.msg.own.failed')}`, 'shown as not sent');
+      await until(p, `${inWidget('.msg.own.out')}?.textContent.includes('Sending')`, 'going again by itself');
       await p.reload();
       await open(p);
       const sid = await until(p, stored('failing', 'conversation'), 'the conversation');
       await eventually(async () => (await visitorBodies(sid)).length === 1, 'sent after the reload');
-      assert.deepEqual(await visitorBodies(sid), ['Do not lose me']);
       await until(p, `!document.querySelector('edgechat-widget').shadowRoot.querySelector('.msg.own.out, .msg.own.failed')`, 'delivered');
+      await new Promise((r) => setTimeout(r, 1500));
+      assert.deepEqual(await visitorBodies(sid), ['Do not lose me'], 'once');
       await noErrors(p);
     });
 

@@ -19,7 +19,7 @@ useWidgetEnv({
   }),
 });
 
-const waiting = (page, text) => log(page).locator('.msg.own', { hasText: text }).getByText('Waiting for connection');
+const waiting = (page, text) => log(page).locator('.msg.own', { hasText: text }).getByText('Waiting for the network…');
 const outboxKeys = (page, site) => page.evaluate((s) => Object.keys(localStorage).filter((k) => k.startsWith(`edgechat:${s}:outbox:`)), site);
 
 /** Types `text` and presses Enter, without waiting for it to go out. */

@@ -16,7 +16,7 @@ import { launchBrowser } from './support/browser.mjs';
 useWidgetEnv({
   service: 'IS' + 'b2'.repeat(16),
   sites: () => ({
-    stale: config(quiet), nosdk: config(quiet), nostore: config(quiet), retry: config(quiet), lost: config(quiet),
+    stale: config(quiet), nosdk: config(quiet), nostore: config(quiet), retry: config(quiet), retrylong: config(quiet), lost: config(quiet),
     ended: config(quiet), drop: config(quiet), left: config(quiet),
   }),
 });
@@ -96,7 +96,7 @@ test('with the real SDK and Twilio unreachable: a clear "can\'t connect" state, 
     // Sent while not connected: it waits in the log for the connection, with its text.
     await composer(page).press('Enter');
     const waiting = log(page).locator('.msg.own', { hasText: 'Please keep this text' });
-    await waiting.getByText('Waiting for connection').waitFor();
+    await waiting.getByText('Waiting for the network…').waitFor();
     assert.equal(await composer(page).inputValue(), '');
     await page.getByRole('button', { name: 'Try again' }).waitFor();
   } finally {
@@ -105,31 +105,51 @@ test('with the real SDK and Twilio unreachable: a clear "can\'t connect" state, 
   }
 });
 
-test('a send that fails keeps its text, marked "Not sent." with Retry; Retry sends it once', async (t) => {
+test('a send that fails (503, three times) goes again by itself: "Sending…" meanwhile, stored once, no click', async (t) => {
   const { page } = await visit(t, 'retry');
   await openAndConnect(page);
-  // The emulator answers the next message the visitor sends with an error (nothing stored).
-  await emu.realtimeFault('fail', { identity: await identityOf(page, 'retry'), method: 'POST', path_contains: '/Messages', status: 503 });
+  // The emulator answers the visitor's next three sends with an error (nothing stored).
+  await emu.realtimeFault('fail', { identity: await identityOf(page, 'retry'), method: 'POST', path_contains: '/Messages', status: 503, times: 3 });
   await composer(page).fill('Please do not lose me');
   await composer(page).press('Enter');
-  const failed = page.locator('.msg.own.failed');
-  await failed.getByText('Not sent.').waitFor();
-  assert.equal(await failed.locator('.bubble').innerText(), 'Please do not lose me');
-  await failed.getByRole('button', { name: 'Retry' }).click();
-  await failed.waitFor({ state: 'detached' });
-  await noneSending(page);
+  const mine = log(page).locator('.msg.own', { hasText: 'Please do not lose me' });
+  await mine.getByText('Sending…').waitFor();
+  await allDelivered(page);
   const sid = await stored(page, 'retry', 'conversation');
-  const bodies = await bodiesIn(sid);
-  assert.deepEqual(bodies, ['Please do not lose me']);
+  assert.deepEqual(await bodiesIn(sid), ['Please do not lose me']);
   assert.deepEqual((await bubbles(page)).filter((b) => b.startsWith('Please')), ['Please do not lose me'], 'shown once');
-  await page.close();
+  assert.equal(await page.locator('.msg.own.failed').count(), 0, 'never "Not sent."');
 });
 
-test('a send whose answer is lost: "Not sent." with Retry, and Retry finds it stored instead of sending it twice', async (t) => {
+test('a send that keeps failing goes again for two minutes ("Waiting for the network…" after a while), then "Not sent." with Retry; Retry sends it once', async (t) => {
+  // The page's clock is Playwright's, moved on by the test: the retries' waits pass at once.
+  const { page } = await visit(t, 'retrylong', { setup: (p) => p.clock.install() });
+  await openAndConnect(page);
+  const identity = await identityOf(page, 'retrylong');
+  await emu.realtimeFault('fail', { identity, method: 'POST', path_contains: '/Messages', status: 503, times: 1000 });
+  await composer(page).fill('Still here');
+  await composer(page).press('Enter');
+  const mine = log(page).locator('.msg.own', { hasText: 'Still here' });
+  await mine.getByText('Sending…').waitFor();
+  let waited = false;
+  for (let i = 0; i < 40 && !(await mine.getByText('Not sent.').count()); i++) {
+    await page.clock.runFor(10_000);
+    await new Promise((r) => setTimeout(r, 150));
+    waited ||= (await mine.getByText('Waiting for the network…').count()) > 0;
+  }
+  assert.ok(waited, '"Waiting for the network…" was shown while it went again');
+  await mine.getByText('Not sent.').waitFor();
+  const tries = (await emu.realtimeReport()).requests?.filter?.((r) => r.identity === identity && /Messages/.test(r.path)).length;
+  await emu.realtimeFault('unfail', { identity });
+  await mine.getByRole('button', { name: 'Retry' }).click();
+  await allDelivered(page);
+  assert.deepEqual(await bodiesIn(await stored(page, 'retrylong', 'conversation')), ['Still here'], `sent once (after ${tries ?? 'many'} tries)`);
+});
+
+test('a send whose answer is lost goes again by itself, finds it stored, and does not send it twice', async (t) => {
   const { page, errors } = await visit(t, 'lost');
   // The first message the visitor sends is stored, but its answer is lost (the emulator answers
-  // with an error after storing it) and its push is held back: only Retry can find out that it
-  // was stored.
+  // with an error after storing it) and its push is held back: only the newest page shows it.
   const body = 'Stored but unconfirmed';
   await openAndConnect(page);
   const identity = await identityOf(page, 'lost');
@@ -137,21 +157,12 @@ test('a send whose answer is lost: "Not sent." with Retry, and Retry finds it st
   await emu.realtimeFault('hold', { identity });
   await composer(page).fill(body);
   await composer(page).press('Enter');
-  const failed = page.locator('.msg.own.failed');
-  await failed.getByText('Not sent.').waitFor();
-  // From the keyboard, pressed on the page: the placeholder goes as soon as the stored copy is
-  // found, which can be before an element-bound click or press finishes its own checks.
-  await failed.getByRole('button', { name: 'Retry' }).focus();
-  await page.keyboard.press('Enter');
-  await failed.waitFor({ state: 'detached' });
-  await noneSending(page);
+  await allDelivered(page);
   await emu.realtimeFault('release', { identity });
   const sid = await stored(page, 'lost', 'conversation');
-  const bodies = await bodiesIn(sid);
-  assert.deepEqual(bodies, [body], 'sent once');
-  assert.deepEqual((await bubbles(page)).filter((b) => b === body), [body], 'shown once');
+  assert.deepEqual(await bodiesIn(sid), [body], 'sent once');
+  await until(async () => (await bubbles(page)).filter((b) => b === body).length === 1, 'shown once');
   assert.deepEqual(errors, []);
-  await page.close();
 });
 
 test('a conversation closed over REST while the panel is open: "This conversation has ended", and the next message starts a new one', async (t) => {

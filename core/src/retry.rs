@@ -27,6 +27,18 @@ impl RetryPolicy {
         budget_ms: 60_000,
     };
 
+    /// The widget's sends: a message whose send failed for a reason that can pass (no answer, a
+    /// 5xx, a 429, the realtime link down) goes again by itself, after about a second, doubling
+    /// to at most 30 s, for at least two minutes (the budget governs: no retry starts past
+    /// 150 s, and the last one starts after 120 s), before it shows "Not sent." with Retry.
+    pub const SEND: RetryPolicy = RetryPolicy {
+        max_attempts: 40,
+        base_delay_ms: 1_000,
+        max_delay_ms: 30_000,
+        attempt_timeout_ms: 20_000,
+        budget_ms: 150_000,
+    };
+
     pub const DEFAULT: RetryPolicy = RetryPolicy {
         max_attempts: 3,
         base_delay_ms: 200,
@@ -59,6 +71,9 @@ impl RetryPolicy {
         (elapsed_ms + delay < self.budget_ms).then_some(delay)
     }
 }
+
+/// After this long going again, a message shows "Waiting for the network…", not "Sending…".
+pub const SEND_PATIENT_MS: u64 = 10_000;
 
 /// A retry loop that a server may ask to wait (429 with `Retry-After`): the widget's token
 /// renewal. A wait the server asked for is taken whole, however long (up to
@@ -225,6 +240,27 @@ mod tests {
         for jitter in [0.0, 0.3, 0.99, 1.0, 7.0, -1.0] {
             let d = p.delay_before(3, jitter, None, 0).unwrap();
             assert!((200..=400).contains(&d), "{jitter}: {d}");
+        }
+    }
+
+    #[test]
+    fn a_failing_send_goes_again_for_at_least_two_minutes() {
+        for jitter in [0.0, 0.5, 1.0] {
+            let mut retried = Retried::new(RetryPolicy::SEND, 0);
+            let mut now = 0;
+            let mut waits = Vec::new();
+            while let Some(wait) = retried.after(AttemptFailure::Failed, now, jitter) {
+                waits.push(wait);
+                now += wait;
+            }
+            assert!(
+                now >= 120_000 && now < 150_000,
+                "gave up at {now} ms ({jitter})"
+            );
+            assert!(
+                waits[0] <= 1_000 && waits.iter().all(|&w| w <= 30_000),
+                "{waits:?}"
+            );
         }
     }
 }

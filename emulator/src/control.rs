@@ -354,7 +354,7 @@ struct RealtimeFault {
     ms: Option<u64>,
 }
 
-/// `POST /_emulator/realtime/{drop|expire|warn|hold|release|delay|refuse|fail}`.
+/// `POST /_emulator/realtime/{drop|expire|warn|hold|release|delay|refuse|fail|unfail}`.
 async fn realtime_fault(
     State(c): State<Arc<Controls>>,
     Path(action): Path<String>,
@@ -390,6 +390,8 @@ async fn realtime_fault(
         "expire" => c.twilsock.expire_tokens(who),
         "warn" => c.twilsock.warn_tokens(who),
         "hold" => c.twilsock.hold_pushes(who, true),
+        // The request faults `fail` set (for this identity, or all): the service is back.
+        "unfail" => c.twilsock.unfail_requests(who),
         "release" => c.twilsock.hold_pushes(who, false),
         "delay" => match ms() {
             Ok(ms) => c.twilsock.delay_pushes(who, ms),

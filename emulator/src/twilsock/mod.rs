@@ -333,6 +333,14 @@ impl Twilsock {
         self.request_faults.lock().unwrap().push(fault);
     }
 
+    /// Forgets the request faults for `identity` (every identity's with `None`); how many.
+    pub fn unfail_requests(&self, identity: Option<&str>) -> usize {
+        let mut faults = self.request_faults.lock().unwrap();
+        let before = faults.len();
+        faults.retain(|f| identity.is_some_and(|i| f.identity.as_deref() != Some(i)));
+        before - faults.len()
+    }
+
     fn take_request_fault(&self, identity: &str, req: &Request) -> Option<RequestFault> {
         crate::countdown::take_first(&mut self.request_faults.lock().unwrap(), |f| {
             f.identity.as_deref().is_none_or(|i| i == identity)

@@ -127,14 +127,34 @@ struct State {
     realm: Option<Realm>,
     /// Local ids this page typed (they need no check that they went out before).
     typed_here: HashSet<u64>,
-    /// Local ids whose send failed on this page: not sent again until the next connection,
-    /// reload or Retry.
+    /// Local ids whose send failed on this page for two minutes of retries: not sent again
+    /// until the next connection, reload or Retry.
     failed_here: HashSet<u64>,
+    /// Local ids whose send failed for a reason that can pass, going again by themselves: their
+    /// retry loop, when it started, and not before when they go next (`RetryPolicy::SEND`).
+    retrying: std::collections::HashMap<u64, Retrying>,
     /// Messages that came while the page's tab was hidden (the title counts them).
     hidden_unread: u32,
     /// A task is sending the outbox; `flush_again`: asked again meanwhile.
     delivering: bool,
     flush_again: bool,
+}
+
+/// A message going again by itself after a send that failed for a reason that can pass.
+pub(super) struct Retrying {
+    pub retried: edgechat_core::retry::Retried,
+    pub since_ms: u64,
+    pub not_before_ms: u64,
+}
+
+impl State {
+    /// A connection (back): what failed goes again now, those that gave up too.
+    fn go_again_now(&mut self) {
+        self.failed_here.clear();
+        for retrying in self.retrying.values_mut() {
+            retrying.not_before_ms = 0;
+        }
+    }
 }
 
 /// The session controller; cheap to clone into event handlers and tasks.
@@ -223,7 +243,7 @@ impl Session {
                     self.mark_read();
                 }
                 self.stick_to_bottom(true);
-                self.state.borrow_mut().failed_here.clear();
+                self.state.borrow_mut().go_again_now();
                 spawn(self.clone().flush());
             }
             Err(failure) => {
@@ -387,7 +407,7 @@ impl Session {
                 if came_back {
                     spawn(self.clone().catch_up());
                     // What waited for the link goes now (and what failed with it, again).
-                    self.state.borrow_mut().failed_here.clear();
+                    self.state.borrow_mut().go_again_now();
                     spawn(self.clone().flush());
                 }
             }

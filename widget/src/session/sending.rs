@@ -10,9 +10,10 @@ use edgechat_core::chat::outbox::Pending;
 use edgechat_core::i18n::Arg;
 use edgechat_core::ids::sid::ConversationSid;
 
-use super::{Phase, Session};
+use super::{Phase, Retrying, Session};
 use crate::i18n::{t, tf};
 use crate::{net, tabs};
+use edgechat_core::retry::{AttemptFailure, Retried, RetryPolicy, SEND_PATIENT_MS};
 
 /// How a send went.
 enum Sent {
@@ -134,11 +135,25 @@ impl Session {
                 }
                 break;
             }
+            // Going again by itself, but not yet: it waits (and what came after it, in order).
+            let not_before = self
+                .state
+                .borrow()
+                .retrying
+                .get(&next.local_id)
+                .map(|r| r.not_before_ms);
+            if not_before.is_some_and(|t| t > net::now_ms()) {
+                break;
+            }
             // A message this page did not type (typed before a reload, or in another tab) may
             // have gone out already, its answer lost with its page; one typed here, when another
             // tab held the lock first, may have gone out from there (this tab's storage can
-            // still show it, late): the newest page says.
-            if !checked && (waited || !self.state.borrow().typed_here.contains(&next.local_id)) {
+            // still show it, late); one whose last send failed may have been stored anyway:
+            // the newest page says.
+            let unsure = waited
+                || not_before.is_some()
+                || !self.state.borrow().typed_here.contains(&next.local_id);
+            if !checked && unsure {
                 checked = true;
                 self.check_newest().await;
             }
@@ -146,14 +161,18 @@ impl Session {
                 self.store.remove_pending(next.local_id);
                 continue;
             }
-            log.write().sending(next.local_id);
+            if not_before.is_none() {
+                log.write().sending(next.local_id);
+            }
             match self.deliver(next.local_id, &next.body).await {
                 Sent::Stored(index) => {
+                    self.state.borrow_mut().retrying.remove(&next.local_id);
                     self.store.remove_pending(next.local_id);
                     self.view.notice.clone().set(None);
                     log.write().send_succeeded(next.local_id, index);
                 }
                 Sent::Refused => {
+                    self.state.borrow_mut().retrying.remove(&next.local_id);
                     self.store.save_pending(&Pending {
                         refused: true,
                         ..next.clone()
@@ -164,12 +183,61 @@ impl Session {
                     // The connection went: it waits for it (the loop marks it).
                 }
                 Sent::Failed => {
-                    // It goes again on the next connection, the next reload, or Retry.
-                    self.state.borrow_mut().failed_here.insert(next.local_id);
-                    log.write().send_failed(next.local_id, "Not sent.");
+                    // It goes again by itself, with backoff, for two minutes; then on the next
+                    // connection, the next reload, or Retry.
+                    if !self.go_again(next.local_id) {
+                        self.state.borrow_mut().failed_here.insert(next.local_id);
+                        log.write().send_failed(next.local_id, "Not sent.");
+                        continue;
+                    }
+                    break;
                 }
             }
         }
+    }
+
+    /// A send of `local_id` failed for a reason that can pass: schedules its next try (the
+    /// bubble says "Sending…", and after a while "Waiting for the network…"), or says it gave
+    /// up (`false`: it shows "Not sent." with Retry).
+    fn go_again(&self, local_id: u64) -> bool {
+        let now = net::now_ms();
+        let scheduled = {
+            let mut state = self.state.borrow_mut();
+            let retrying = state.retrying.entry(local_id).or_insert_with(|| Retrying {
+                retried: Retried::new(RetryPolicy::SEND, now),
+                since_ms: now,
+                not_before_ms: 0,
+            });
+            let wait = retrying
+                .retried
+                .after(AttemptFailure::Failed, now, js_sys::Math::random());
+            match wait {
+                Some(wait) => {
+                    retrying.not_before_ms = now + wait;
+                    Some((
+                        wait,
+                        now.saturating_sub(retrying.since_ms) >= SEND_PATIENT_MS,
+                    ))
+                }
+                None => None,
+            }
+        };
+        let Some((wait, patient)) = scheduled else {
+            self.state.borrow_mut().retrying.remove(&local_id);
+            return false;
+        };
+        let mut log = self.view.log;
+        if patient {
+            log.write().waiting(local_id);
+        } else {
+            log.write().sending(local_id);
+        }
+        let session = self.clone();
+        spawn(async move {
+            net::sleep(wait.min(u64::from(u32::MAX)) as u32).await;
+            session.flush().await;
+        });
+        true
     }
 
     /// Before sending what another tab may have sent: the newest page of this page's
@@ -229,6 +297,7 @@ impl Session {
                 })
             });
             session.state.borrow_mut().failed_here.remove(&local_id);
+            session.state.borrow_mut().retrying.remove(&local_id);
             session.flush().await;
         });
     }
