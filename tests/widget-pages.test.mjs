@@ -13,7 +13,7 @@ import {
 useWidgetEnv({
   service: 'IS' + 'c4'.repeat(16),
   sites: () => ({
-    posix: config(), garbled: config(quiet), empty: config(quiet), swapped: config(quiet), rerendered: config(quiet), failing: config(quiet),
+    posix: config(), garbled: config(quiet), empty: config(quiet), toplayer: config(quiet), swapped: config(quiet), rerendered: config(quiet), failing: config(quiet),
   }),
 });
 
@@ -133,3 +133,37 @@ test('a widget that fails for good: the visitor is told and can reload, nothing 
   assert.ok(!(await bubbles(page)).includes(undefined));
   assert.equal(await stored(page, 'failing', 'test-faults'), null);
 });
+
+// Pages whose root or body would capture position: fixed (page-transition libraries transform
+// them; dark-mode extensions filter the root): the launcher and the panel are in the top layer,
+// in view, at desktop and phone sizes, on a tall page scrolled down.
+for (const [what, css] of [
+  ['a transformed root', 'html{transform:translateY(0)}'],
+  ['a filtered root', 'html{filter:invert(1)}'],
+  ['a zoomed body', 'body{zoom:1.5}'],
+  ['a transformed body that clips', 'html,body{overflow:hidden;height:100%}body{transform:scale(1)}main{overflow:auto;height:100%}'],
+  ['contain: paint on the root', 'html{contain:paint}'],
+]) {
+  for (const [width, height] of [[1280, 720], [375, 667]]) {
+    test(`${what}, ${width} x ${height}: the launcher and the panel are in view`, async (t) => {
+      const { page } = await visit(t, 'toplayer', {
+        path: `/toplayer-${what.replace(/\W+/g, '-')}-${width}`, width, height,
+        head: `<style>${css}</style>`, body: '<main><div style="height:4000px">A tall page</div></main>',
+      });
+      await page.evaluate(() => { scrollTo(0, 2000); document.querySelector('main').scrollTop = 2000; });
+      const inView = async (locator) => {
+        const box = await locator.boundingBox();
+        assert.ok(box, 'laid out');
+        assert.ok(box.x >= 0 && box.y >= 0 && box.x + box.width <= width + 1 && box.y + box.height <= height + 1,
+          `in the ${width} x ${height} view: ${JSON.stringify(box)}`);
+      };
+      await launcher(page).waitFor();
+      await inView(launcher(page));
+      await launcher(page).click();
+      await connected(page);
+      await inView(page.locator('.panel'));
+      // (On a phone the open panel fills the screen, the launcher under it.)
+      if (width > 600) await inView(launcher(page));
+    });
+  }
+}

@@ -108,9 +108,18 @@ type Queue = { q?: ArrayLike<unknown>[] };
   } catch {}
   const html = (s: string): string => tt?.createHTML(s) ?? s;
   root.innerHTML = html(
-    '<style>button{margin:0;padding:0;border:0;color:#fff;background:var(--ec-brand);cursor:pointer}.launcher{position:fixed;z-index:2147483647;left:calc(var(--vl) + var(--vw) - 76px);top:calc(var(--vt) + var(--vh) - 76px - env(safe-area-inset-bottom,0px));width:56px;height:56px;border-radius:50%;display:flex;align-items:center;justify-content:center;box-shadow:0 4px 16px rgba(18,28,45,.2)}svg{width:28px;height:28px;fill:currentColor}.sh{position:fixed;z-index:2147483647;bottom:88px;right:20px;width:376px;height:min(640px,calc(100vh - 108px));display:flex;flex-direction:column;background:#f4f4f6;border-radius:8px;box-shadow:0 16px 24px rgba(18,28,45,.2);overflow:hidden;font:14px/20px sans-serif}.sh[hidden]{display:none}.sh *{box-sizing:border-box;margin:0}.sh h2{flex:1;font-size:16px}.hd,form{display:flex;gap:8px;padding:12px 16px;background:var(--ec-brand);color:#fff}.lg{flex:1;overflow:auto;padding:16px;display:flex;flex-direction:column;gap:8px}.lg p{align-self:center;color:#606b85}.q.q{align-self:flex-end;padding:8px 12px;border-radius:8px;background:var(--ec-brand);color:#fff;white-space:pre-wrap}form{background:#fff}textarea{flex:1;resize:none;padding:8px 12px;font:16px sans-serif;border:1px solid #8891aa}.sh button{width:44px;height:44px}.sh button,textarea{border-radius:4px}.left{right:auto;left:20px}.left .launcher{left:calc(var(--vl) + 20px)}@media (max-width:599px){.sh.sh{left:var(--vl);top:var(--vt);width:var(--vw);height:var(--vh);border-radius:0}}</style>' +
+    '<style>[popover]{margin:0;padding:0;border:0;inset:auto;overflow:visible}button{margin:0;padding:0;border:0;color:#fff;background:var(--ec-brand);cursor:pointer}.launcher{position:fixed;z-index:2147483647;left:calc(var(--vl) + var(--vw) - 76px);top:calc(var(--vt) + var(--vh) - 76px - env(safe-area-inset-bottom,0px));width:56px;height:56px;border-radius:50%;display:flex;align-items:center;justify-content:center;box-shadow:0 4px 16px rgba(18,28,45,.2)}svg{width:28px;height:28px;fill:currentColor}.sh{position:fixed;z-index:2147483647;bottom:88px;right:20px;width:376px;height:min(640px,calc(100vh - 108px));display:flex;flex-direction:column;background:#f4f4f6;border-radius:8px;box-shadow:0 16px 24px rgba(18,28,45,.2);overflow:hidden;font:14px/20px sans-serif}.sh[hidden]{display:none}.sh *{box-sizing:border-box;margin:0}.sh h2{flex:1;font-size:16px}.hd,form{display:flex;gap:8px;padding:12px 16px;background:var(--ec-brand);color:#fff}.lg{flex:1;overflow:auto;padding:16px;display:flex;flex-direction:column;gap:8px}.lg p{align-self:center;color:#606b85}.q.q{align-self:flex-end;padding:8px 12px;border-radius:8px;background:var(--ec-brand);color:#fff;white-space:pre-wrap}form{background:#fff}textarea{flex:1;resize:none;padding:8px 12px;font:16px sans-serif;border:1px solid #8891aa}.sh button{width:44px;height:44px}.sh button,textarea{border-radius:4px}.left{right:auto;left:20px}.left .launcher{left:calc(var(--vl) + 20px)}@media (max-width:599px){.sh.sh{left:var(--vl);top:var(--vt);width:var(--vw);height:var(--vh);border-radius:0}}</style>' +
     `<button class="launcher${left ? ' left' : ''}" aria-label="${word(2)}" aria-expanded="false" aria-haspopup="dialog"><svg viewBox="0 0 24 24" aria-hidden="true"><path d="M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H8l-4 4V6a2 2 0 0 1 2-2z"/></svg></button><div></div>`);
   const placeholder = root.querySelector('button')!;
+  // The top layer (popover), where no transform, filter, zoom or overflow of the page's root or
+  // body reaches: what the widget puts on screen stays in view. Where popovers are missing,
+  // position: fixed as before.
+  const top = (e: Element) => {
+    e.setAttribute('popover', 'manual');
+    try {
+      (e as any).showPopover?.();
+    } catch {}
+  };
   const mountPoint = root.querySelector('div')!;
 
   let files = __FILES__;
@@ -157,6 +166,7 @@ type Queue = { q?: ArrayLike<unknown>[] };
       // The shell: the panel as the visitor will see it, taking typing until the app takes it over.
       mountPoint.insertAdjacentHTML('beforebegin', html(`<div class="sh${left ? ' left' : ''}" role="dialog" aria-labelledby="ec-sh" dir="${word(0)}"><div class="hd"><h2 id="ec-sh"></h2><button aria-label="${word(3)}">✕</button></div><div class="lg" role="log" aria-label="${word(4)}"><p>${word(5)}</p></div><form><textarea aria-label="${word(6)}" placeholder="${word(7)}" rows="1"></textarea><button aria-label="${word(8)}">➤</button></form></div>`));
       shell = mountPoint.previousSibling as HTMLElement;
+      top(shell);
       const [h2, text, logEl, form, close] = ['h2', 'textarea', '.lg', 'form', 'button'].map((s) => shell!.querySelector(s)!) as [HTMLElement, HTMLTextAreaElement, HTMLElement, HTMLElement, HTMLElement];
       h2.textContent = title;
       const send = (e: Event) => {
@@ -191,8 +201,6 @@ type Queue = { q?: ArrayLike<unknown>[] };
   placeholder.onclick = () => command('open');
   for (const intent of ['pointerenter', 'focus', 'touchstart']) placeholder.addEventListener(intent, load, { once: true, passive: true });
 
-  w.edgechat = command;
-  for (const args of early) command(args[0]);
 
   // Into <html>, after <body>: a page that swaps or re-renders its body (Turbo Drive replaces the
   // element on every visit; frameworks that own <body> re-render its children) leaves the chat
@@ -200,7 +208,10 @@ type Queue = { q?: ArrayLike<unknown>[] };
   // it goes back as it was (its SDK realm, an iframe, reloads then, and the app reconnects).
   const page = d.documentElement;
   page.appendChild(host);
-  new MutationObserver(() => host.isConnected || (page.appendChild(host), widget?.command('reattached'))).observe(page, { childList: true });
+  top(placeholder);
+  new MutationObserver(() => host.isConnected || (page.appendChild(host), root.querySelectorAll('[popover]').forEach(top), widget?.command('reattached'))).observe(page, { childList: true });
+  w.edgechat = command;
+  for (const args of early) command(args[0]);
   // A returning visitor with a conversation: load in the next idle period, to show unread.
   if (read('conversation')) idle(() => load());
   }

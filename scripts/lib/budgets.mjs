@@ -9,9 +9,11 @@
  * Trusted Types policy 61 (2757), then the launcher's and the shell's words in the visitor's
  * language (stored by the app, escaped into the HTML) and the shell's direction 104 (2861), then
  * its host element in <html> beside <body>, put back if a page removes it (and the app told, to
- * reconnect), 60 (2921), so that no body swap (Turbo Drive) or re-render silences the chat.
+ * reconnect), 60 (2921), so that no body swap (Turbo Drive) or re-render silences the chat;
+ * then the launcher and the shell in the top layer (popover), out of reach of a transformed,
+ * filtered or zoomed root, 79 (3000). The design's maximum, with the host API to come, is 3.3 KiB.
  */
-export const EMBED_GZIP_BYTES = 2930;
+export const EMBED_GZIP_BYTES = 3010;
 
 /**
  * The widget fetched on open (wasm with its CSS, and its JS glue; not the SDK): CI's ceiling,
@@ -33,9 +35,9 @@ export const EMBED_GZIP_BYTES = 2930;
  * join bindings gone); no page, locale or quirk that silences it +2.6 (212.4: the panic's
  * panel, words and event 0.9 of it, std's panic hook most of that; language tags read leniently
  * and canonicalized by Intl, and every Intl call caught; reconnecting after a page removed the
- * element).
+ * element); sends that go again by themselves for two minutes, and the top layer, +1.7 (214.1).
  */
-export const WIDGET_CEILING_KIB = 212.5;
+export const WIDGET_CEILING_KIB = 214.2;
 /** The most the ceiling may reach (decided 12-07: the shell made typing independent of the wasm's weight, so features every peer has outrank kilobytes; the aim is under 225). */
 export const WIDGET_MAX_KIB = 240;
 

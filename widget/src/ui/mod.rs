@@ -42,6 +42,17 @@ fn focus_composer(elements: Elements) {
     }
 }
 
+/// `showPopover()` on the element, where the browser has it (caught: it throws on one shown).
+fn to_top_layer(event: &MountedEvent) {
+    if let Some(el) = event.data().downcast::<web_sys::Element>() {
+        if let Ok(show) = js_sys::Reflect::get(el, &"showPopover".into()) {
+            if let Ok(show) = show.dyn_into::<js_sys::Function>() {
+                let _ = show.call0(el);
+            }
+        }
+    }
+}
+
 pub(crate) fn html_element(event: &MountedEvent) -> Option<HtmlElement> {
     event
         .data()
@@ -267,6 +278,11 @@ pub fn App() -> Element {
     rsx! {
         style { {CSS} }
         div { class: "ec {theme}{side}", style: "{brand}", dir: if look.rtl { "rtl" } else { "ltr" },
+            // In the top layer: no transform, filter, zoom or overflow of the page's root or
+            // body can move the launcher and the panel off the screen (they were laid out
+            // against a transformed root: 1,670 px above the view).
+            "popover": "manual",
+            onmounted: move |e| to_top_layer(&e),
             launcher::Launcher {}
             panel::Panel {}
         }
