@@ -74,6 +74,25 @@ test('typed while the connection is down: waiting, then sent once when it is bac
   assert.deepEqual(await bodiesIn(conversation), ['Before the drop', 'While offline 1', 'While offline 2']);
 });
 
+test('the realtime connection refused, then a reload while it still is: sent once when it is back, without a click', async (t) => {
+  const { page } = await visit(t, 'offline', { path: '/offline-refused' });
+  await openAndConnect(page);
+  const identity = await identityOf(page, 'offline');
+  await emu.realtimeFault('refuse', { identity, ms: 60_000 });
+  await emu.realtimeFault('drop', { identity });
+  await page.getByText(/Reconnecting/).first().waitFor();
+  await type(page, 'Typed while refused');
+  await waiting(page, 'Typed while refused').waitFor();
+  await page.reload();
+  await launcher(page).click();
+  await waiting(page, 'Typed while refused').waitFor();
+  await emu.realtimeFault('refuse', { identity, ms: 0 });
+  await allDelivered(page);
+  const { conversation } = await session(page, 'offline');
+  await new Promise((r) => setTimeout(r, 1000));
+  assert.deepEqual((await bodiesIn(conversation)).filter((b) => b === 'Typed while refused'), ['Typed while refused'], 'once');
+});
+
 test('reloaded while offline and while sending: each message goes out once after the reload', async (t) => {
   let { page } = await visit(t, 'reload');
   await openAndConnect(page);
