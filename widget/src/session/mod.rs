@@ -133,6 +133,9 @@ struct State {
     /// Local ids whose send failed for a reason that can pass, going again by themselves: their
     /// retry loop, when it started, and not before when they go next (`RetryPolicy::SEND`).
     retrying: std::collections::HashMap<u64, Retrying>,
+    /// Connecting again by itself after a failure that can pass (the Worker, Twilio or the SDK's
+    /// file unreachable): on `RetryPolicy::SEND`, as sends are; "Try again" meanwhile too.
+    reconnecting: Option<edgechat_core::retry::Retried>,
     /// Messages that came while the page's tab was hidden (the title counts them).
     hidden_unread: u32,
     /// A task is sending the outbox; `flush_again`: asked again meanwhile.
@@ -233,6 +236,7 @@ impl Session {
         let result = self.try_connect().await;
         match result {
             Ok(expires_in) => {
+                self.state.borrow_mut().reconnecting = None;
                 let timer = self.renewal_timer(expires_in);
                 if !self.state.borrow_mut().connection.ready(timer) {
                     // Overtaken (the session started over meanwhile): that attempt shows.
@@ -255,6 +259,32 @@ impl Session {
                         net::sleep(seconds.saturating_mul(1000)).await;
                         crate::post(Event::RetryConnect(failure));
                     });
+                } else if matches!(failure, Failure::CantConnect | Failure::Unavailable) {
+                    // A failure that can pass: connect again by itself, with backoff, for two
+                    // minutes (what waits in the outbox goes then), as a messaging app does.
+                    let now = net::now_ms();
+                    let wait = {
+                        let mut state = self.state.borrow_mut();
+                        let retried = state.reconnecting.get_or_insert_with(|| {
+                            edgechat_core::retry::Retried::new(
+                                edgechat_core::retry::RetryPolicy::SEND,
+                                now,
+                            )
+                        });
+                        retried.after(
+                            edgechat_core::retry::AttemptFailure::Failed,
+                            now,
+                            js_sys::Math::random(),
+                        )
+                    };
+                    if let Some(wait) = wait {
+                        wasm_bindgen_futures::spawn_local(async move {
+                            net::sleep(wait.min(u64::from(u32::MAX)) as u32).await;
+                            crate::post(Event::RetryConnect(failure));
+                        });
+                    } else {
+                        self.state.borrow_mut().reconnecting = None;
+                    }
                 }
             }
         }
