@@ -25,11 +25,17 @@ useWidgetEnv({
 /** axe-core's violations inside the widget (its shadow root, through the host element). */
 async function violations(page) {
   await page.addScriptTag({ path: AXE });
+  await page.evaluate(() => {
+    // axe judges contrast only under <body> and outside the top layer: the widget lives beside
+    // <body>, in the top layer (so that no page can remove or displace it), where axe reports
+    // every colour pair as one it cannot judge. For the check it is moved in and taken out of
+    // the top layer; it renders the same. (Its SDK realm reloads with the move; the app, not
+    // told, shows what it showed.)
+    const host = document.querySelector('edgechat-widget');
+    document.body.appendChild(host);
+    for (const e of host.shadowRoot.querySelectorAll('[popover]')) { try { e.hidePopover(); } catch {} e.removeAttribute('popover'); }
+  });
   const found = await page.evaluate(async () => {
-    // axe judges contrast only under <body>: the widget lives beside it (so that no body swap
-    // removes it), where axe reports every colour pair as one it cannot judge. Moved in for
-    // the check; it renders the same there.
-    document.body.appendChild(document.querySelector('edgechat-widget'));
     const result = await window.axe.run({ include: [['edgechat-widget']] }, { resultTypes: ['violations'] });
     return result.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' > ') + ' ' + (n.failureSummary || '').split('\n').slice(1, 2).join('')).join(' | ')}`);
   });
