@@ -346,6 +346,16 @@ fn created(value: Value) -> Response {
 }
 
 /// Renders a model refusal; a missing conversation is reported at the requested path.
+/// A handler's answer, or its refusal; a missing resource (a role, a user) is reported at the
+/// requested path, as Twilio reports one.
+fn answer(ctx: &Ctx, result: Result<Response, TwilioError>) -> Response {
+    match result {
+        Ok(r) => r,
+        Err(e) if e.status == 404 => ctx.not_found(),
+        Err(e) => error_response(&e),
+    }
+}
+
 fn refused(ctx: &Ctx, e: TwilioError) -> Response {
     if e.status == 404 && e.code == 50350 {
         ctx.not_found()

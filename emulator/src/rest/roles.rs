@@ -13,7 +13,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Value};
 
-use super::{created, page, Ctx};
+use super::{answer, created, page, Ctx};
 use crate::app::App;
 use crate::http::{error_response, twilio_error, Form};
 use crate::model::{Account, Role, RoleDefaults, RoleDefaultsUpdate, RoleKind};
@@ -34,15 +34,6 @@ fn role_json(r: &Role, account: &Account, ctx: &Ctx) -> Value {
 
 fn role_param(ctx: &Ctx) -> &str {
     ctx.params.get("role").map(String::as_str).unwrap_or("")
-}
-
-/// A missing role is reported at the requested path, as Twilio reports a missing resource.
-fn answer(ctx: &Ctx, result: Result<Response, crate::model::TwilioError>) -> Response {
-    match result {
-        Ok(r) => r,
-        Err(e) if e.status == 404 => ctx.not_found(),
-        Err(e) => error_response(&e),
-    }
 }
 
 pub(super) async fn list_roles(

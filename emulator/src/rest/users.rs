@@ -13,10 +13,10 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Value};
 
-use super::{created, page, Ctx};
+use super::{answer, created, page, Ctx};
 use crate::app::App;
 use crate::http::{error_response, twilio_error, Form};
-use crate::model::{Account, TwilioError, User, UserUpdate};
+use crate::model::{Account, User, UserUpdate};
 
 fn user_json(u: &User, account: &Account, ctx: &Ctx) -> Value {
     let url = ctx.urls.resource(&format!("Users/{}", u.sid));
@@ -47,15 +47,6 @@ fn update_from(form: &Form) -> UserUpdate {
 
 fn user_param(ctx: &Ctx) -> &str {
     ctx.params.get("user").map(String::as_str).unwrap_or("")
-}
-
-/// A missing user is reported at the requested path, as Twilio reports a missing resource.
-fn answer(ctx: &Ctx, result: Result<Response, TwilioError>) -> Response {
-    match result {
-        Ok(r) => r,
-        Err(e) if e.status == 404 => ctx.not_found(),
-        Err(e) => error_response(&e),
-    }
 }
 
 pub(super) async fn list_users(
