@@ -66,7 +66,13 @@ async function launchFirefox() {
         errors: async () => [...errors, ...((await js('window.__pageErrors || []').catch(() => [])))],
         clearErrors: async () => { errors.length = 0; await js('(window.__pageErrors = []) && true'); },
         goto: (url) => page.goto(url),
-        reload: () => page.reload(),
+        // What the old page reports while it unloads (the SDK's requests cut short: 'SyncError:
+        // disconnected') is not an error of the page; what it reported before still counts.
+        reload: async () => {
+          const before = errors.length;
+          await page.reload();
+          errors.splice(before);
+        },
         js,
         click: (expr) => retried(async () => {
           const element = (await page.evaluateHandle(expr)).asElement();
