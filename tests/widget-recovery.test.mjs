@@ -17,7 +17,7 @@ useWidgetEnv({
   service: 'IS' + 'b2'.repeat(16),
   sites: () => ({
     stale: config(quiet), nosdk: config(quiet), nostore: config(quiet), retry: config(quiet), retrylong: config(quiet), lost: config(quiet),
-    ended: config(quiet), drop: config(quiet), left: config(quiet),
+    ended: config(quiet), drop: config(quiet), left: config(quiet), unannounced: config(quiet),
   }),
 });
 
@@ -162,6 +162,32 @@ test('a send whose answer is lost goes again by itself, finds it stored, and doe
   const sid = await stored(page, 'lost', 'conversation');
   assert.deepEqual(await bodiesIn(sid), [body], 'sent once');
   await until(async () => (await bubbles(page)).filter((b) => b === body).length === 1, 'shown once');
+  assert.deepEqual(errors, []);
+});
+
+test('a message the SDK never announces (a page showed it before its push) still shows, from the conversation\'s lastMessage', async (t) => {
+  const { page, errors } = await visit(t, 'unannounced');
+  await openAndConnect(page);
+  await send(page, 'Hello');
+  await allDelivered(page);
+  const sid = await stored(page, 'unannounced', 'conversation');
+  const identity = await identityOf(page, 'unannounced');
+  const conversation = client.conversations.v1.services(service).conversations(sid);
+  // The push held back, a page query (the transcript reads every page) shows the agent's answer
+  // first: the SDK then takes its push for one it already knows, and messageAdded never fires.
+  await emu.realtimeFault('hold', { identity });
+  await conversation.messages.create({ author: 'agent:ana', body: 'Paged before pushed' });
+  await panel(page).getByRole('button', { name: 'Chat options' }).click();
+  await Promise.all([
+    page.waitForEvent('download'),
+    panel(page).getByRole('menuitem', { name: 'Download transcript' }).click(),
+  ]);
+  await emu.realtimeFault('release', { identity });
+  await log(page).getByText('Paged before pushed').waitFor();
+  await conversation.messages.create({ author: 'agent:ana', body: 'And the next' });
+  await log(page).getByText('And the next').waitFor();
+  const shown = await bubbles(page);
+  assert.deepEqual(shown.slice(shown.indexOf('Hello') + 1), ['Paged before pushed', 'And the next'], `each once, in order: ${JSON.stringify(shown)}`);
   assert.deepEqual(errors, []);
 });
 

@@ -210,6 +210,13 @@ impl Conversation {
             .max()
     }
 
+    /// `lastMessage.index`: the newest message the conversation names (it moves with every
+    /// message, in the conversation's own update, apart from `messageAdded`).
+    pub fn last_message_index(&self) -> Option<u64> {
+        let last = Reflect::get(self.as_ref(), &"lastMessage".into()).ok()?;
+        crate::net::get(&last, "index").as_f64().map(|i| i as u64)
+    }
+
     /// `state.current`, when the SDK knows it (and names a state we know).
     pub fn current_state(&self) -> Option<ConversationState> {
         Reflect::get(&self.state(), &"current".into())

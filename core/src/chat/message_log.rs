@@ -287,21 +287,15 @@ impl MessageLog {
         stored.chain(self.outgoing.iter().map(Entry::Outgoing))
     }
 
-    /// After a dropped connection, the conversation's newest page: returns the messages in it
-    /// that are newer than anything the log held or had sent, to be treated as just arrived.
-    /// When the page does not reach back to those (more than a page was written meanwhile), the
-    /// log starts again from the page, keeping unsent messages, so that it has no hole; older
-    /// pages then load as usual.
+    /// After a dropped connection, or when the conversation names a newest message the log does
+    /// not store, the conversation's newest page: returns the messages in it that the log has not
+    /// stored from its oldest message on (newer ones, any the SDK never announced in between, and
+    /// the stored copies of the visitor's sent ones), to be treated as just arrived. When the page does not reach back to the newest the log held or
+    /// had sent (more than a page was written meanwhile), the log starts again from the page,
+    /// keeping unsent messages, so that it has no hole; older pages then load as usual.
     pub fn catch_up(&mut self, page: Vec<Message>, has_older: bool) -> Vec<Message> {
-        let sent = self
-            .outgoing
-            .iter()
-            .filter_map(|o| match o.state {
-                SendState::Sent { index } => Some(index),
-                _ => None,
-            })
-            .max();
-        let known = self.newest_index().max(sent);
+        let sent: Vec<u64> = self.sent_indexes().collect();
+        let known = self.newest_index().max(sent.iter().max().copied());
         let first = page.iter().map(|m| m.index).min();
         match (known, first) {
             (Some(known), Some(first)) if first > known + 1 => {
@@ -311,9 +305,28 @@ impl MessageLog {
             (None, Some(_)) => self.has_older = has_older,
             _ => {}
         }
+        // Older than what the log shows is history (it loads on scroll), not news.
+        let floor = match (self.oldest_index(), sent.iter().min().copied()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
         page.into_iter()
-            .filter(|m| known.is_none_or(|k| m.index > k))
+            .filter(|m| floor.is_none_or(|f| m.index >= f))
+            .filter(|m| !self.stored.contains_key(&m.index))
             .collect()
+    }
+
+    /// Whether the log has stored the message at `index` (a sent one waiting for its stored
+    /// copy does not count: until it comes, later messages would show before it).
+    pub fn has_stored(&self, index: u64) -> bool {
+        self.stored.contains_key(&index)
+    }
+
+    fn sent_indexes(&self) -> impl Iterator<Item = u64> + '_ {
+        self.outgoing.iter().filter_map(|o| match o.state {
+            SendState::Sent { index } => Some(index),
+            _ => None,
+        })
     }
 
     pub fn oldest_index(&self) -> Option<u64> {
@@ -615,6 +628,35 @@ mod tests {
             "a hole after it: the log starts again from the page"
         );
         assert!(log.has_older());
+    }
+
+    #[test]
+    fn catching_up_fills_a_message_the_sdk_never_announced_and_nothing_else() {
+        let mut log = MessageLog::new(ME);
+        log.add_page(page(5..10), true);
+        log.add(msg(11, "agent")); // 10 came first in a page query: its messageAdded was dropped
+        let (id, _) = log.start_send("mine").unwrap();
+        log.send_succeeded(id, 12); // stored copy not here yet
+        assert!(!log.has_stored(10) && log.has_stored(11) && !log.has_stored(12));
+        let fresh: Vec<u64> = log
+            .catch_up(page(0..14), false)
+            .iter()
+            .map(|m| m.index)
+            .collect();
+        assert_eq!(
+            fresh,
+            [10, 12, 13],
+            "the hole, the sent one's copy and the new one; not history, not what it stores"
+        );
+        assert_eq!(log.oldest_index(), Some(5), "no restart");
+
+        // The visitor's own first message, sent before the greeting, its copy never announced.
+        let mut log = MessageLog::new(ME);
+        let (id, _) = log.start_send("hello").unwrap();
+        log.send_succeeded(id, 0);
+        log.add(msg(1, "agent"));
+        let fresh = log.catch_up(page(0..2), false);
+        assert_eq!(fresh.iter().map(|m| m.index).collect::<Vec<_>>(), [0]);
     }
 
     #[test]

@@ -471,6 +471,13 @@ impl Session {
                         .is_some_and(|s| s == ConversationState::Closed);
                 if closed {
                     self.ended(&sid);
+                    return;
+                }
+                // The SDK drops the messageAdded of a message a page query brought before its
+                // push (its own race); the conversation's lastMessage still names it.
+                let missing = self.conversation().and_then(|c| c.last_message_index());
+                if missing.is_some_and(|i| !view.log.peek().has_stored(i)) {
+                    spawn(self.clone().catch_up());
                 }
             }
             _ => {}
