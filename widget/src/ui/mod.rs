@@ -45,12 +45,31 @@ fn focus_composer(elements: Elements) {
 /// `showPopover()` on the element, where the browser has it (caught: it throws on one shown).
 fn to_top_layer(event: &MountedEvent) {
     if let Some(el) = event.data().downcast::<web_sys::Element>() {
-        if let Ok(show) = js_sys::Reflect::get(el, &"showPopover".into()) {
-            if let Ok(show) = show.dyn_into::<js_sys::Function>() {
-                let _ = show.call0(el);
-            }
+        show_popover(el);
+    }
+}
+
+/// Puts the app's root in the top layer if it is not there yet. Until then it is not drawn
+/// (`[popover]` hides it), and nothing in it takes focus: a focus given before its `onmounted`
+/// ran was lost (about 1 visit in 25 on a slow CPU ended with the panel open and focus nowhere).
+fn show_popover(el: &web_sys::Element) {
+    if el.matches(":popover-open").unwrap_or(true) {
+        return;
+    }
+    if let Ok(show) = js_sys::Reflect::get(el, &"showPopover".into()) {
+        if let Ok(show) = show.dyn_into::<js_sys::Function>() {
+            let _ = show.call0(el);
         }
     }
+}
+
+/// Whether `el` has focus (within its shadow root).
+fn has_focus(el: &web_sys::Element) -> bool {
+    el.get_root_node()
+        .dyn_into::<web_sys::ShadowRoot>()
+        .ok()
+        .and_then(|root| root.active_element())
+        .is_some_and(|active| &active == el)
 }
 
 pub(crate) fn html_element(event: &MountedEvent) -> Option<HtmlElement> {
@@ -77,13 +96,7 @@ pub(crate) fn focus_later(el: Option<HtmlElement>) {
             for _ in 0..30 {
                 net::next_frame().await;
                 let _ = el.focus();
-                let has_focus = el
-                    .get_root_node()
-                    .dyn_into::<web_sys::ShadowRoot>()
-                    .ok()
-                    .and_then(|root| root.active_element())
-                    .is_some_and(|active| &active == el.unchecked_ref::<web_sys::Element>());
-                if has_focus {
+                if has_focus(&el) {
                     break;
                 }
             }
@@ -177,9 +190,15 @@ fn adopt_shell(session: &Session, shell: web_sys::Element) {
         // At once, not after a frame: a key pressed meanwhile must land in the composer.
         composer.set_value(&draft);
         if had_focus {
+            if let Ok(Some(root)) = composer.closest(".ec") {
+                show_popover(&root);
+            }
             let _ = composer.focus();
             if let Some(caret) = caret {
                 let _ = composer.set_selection_range(caret, caret);
+            }
+            if !has_focus(&composer) {
+                focus_later(Some(composer.unchecked_into()));
             }
         }
     }
