@@ -18,6 +18,7 @@ pub mod automation;
 pub mod chat;
 pub mod i18n;
 pub mod ids;
+pub mod jwt;
 pub mod responder;
 pub mod retry;
 pub mod site;

@@ -59,10 +59,11 @@ pub struct VisitorIdentity {
 }
 
 impl VisitorIdentity {
-    /// A new visitor of `site`. `random_uuid` must come from a CSPRNG (the Worker uses
-    /// `crypto.randomUUID()`); anything but a v4 uuid is refused.
-    pub fn new(site: SiteId, random_uuid: &str) -> Option<VisitorIdentity> {
-        parse_v4(random_uuid).map(|id| VisitorIdentity { site, id })
+    /// A new visitor of `site`, their id a v4 uuid made (by `uuid`) from 16 bytes of a CSPRNG (the
+    /// Worker's `getrandom`, that is `crypto.getRandomValues`).
+    pub fn new(site: SiteId, random: [u8; 16]) -> VisitorIdentity {
+        let id = uuid::Builder::from_random_bytes(random).into_uuid();
+        VisitorIdentity { site, id }
     }
 
     pub fn site(&self) -> &SiteId {
@@ -280,7 +281,7 @@ mod tests {
     };
 
     fn minted() -> (VisitorIdentity, String) {
-        let identity = VisitorIdentity::new(site("acme"), UUID).unwrap();
+        let identity = VisitorIdentity::parse(&format!("visitor:acme:{UUID}")).unwrap();
         let credential = signer().credential(&identity, 0, NOW);
         (identity, credential)
     }
@@ -318,11 +319,16 @@ mod tests {
     }
 
     #[test]
-    fn only_v4_uuids_are_minted() {
-        assert!(
-            VisitorIdentity::new(site("acme"), "00000000-0000-0000-0000-000000000000").is_none()
+    fn minted_ids_are_v4_uuids_whatever_the_bytes() {
+        for bytes in [[0u8; 16], [0xff; 16], *b"0123456789abcdef"] {
+            let minted = VisitorIdentity::new(site("acme"), bytes);
+            let parsed = VisitorIdentity::parse(&minted.to_string());
+            assert_eq!(parsed, Some(minted), "a v4 uuid, as parse accepts");
+        }
+        assert_ne!(
+            VisitorIdentity::new(site("acme"), [1; 16]),
+            VisitorIdentity::new(site("acme"), [2; 16])
         );
-        assert!(VisitorIdentity::new(site("acme"), "not a uuid").is_none());
     }
 
     #[test]
@@ -393,7 +399,7 @@ mod tests {
 
     #[test]
     fn a_credential_expires_when_idle_and_a_renewal_starts_its_time_again() {
-        let identity = VisitorIdentity::new(site("acme"), UUID).unwrap();
+        let identity = VisitorIdentity::parse(&format!("visitor:acme:{UUID}")).unwrap();
         let idle = POLICY.idle_seconds;
         let old = signer().credential(&identity, 0, NOW - idle);
         assert!(
@@ -419,7 +425,7 @@ mod tests {
 
     #[test]
     fn another_epoch_is_revoked_and_the_epoch_cannot_be_rewritten() {
-        let identity = VisitorIdentity::new(site("acme"), UUID).unwrap();
+        let identity = VisitorIdentity::parse(&format!("visitor:acme:{UUID}")).unwrap();
         let at_0 = signer().credential(&identity, 0, NOW);
         let bumped = CredentialPolicy { epoch: 1, ..POLICY };
         assert_eq!(

@@ -37,9 +37,10 @@ export const EMBED_GZIP_BYTES = 3010;
  * and canonicalized by Intl, and every Intl call caught; reconnecting after a page removed the
  * element); sends that go again by themselves for two minutes, and the top layer, +1.7 (214.1);
  * connecting again by itself after a failure that can pass +0.3 (214.4); filling in a message the
- * SDK never announced, from the conversation's lastMessage, +0.3 (214.7).
+ * SDK never announced, from the conversation's lastMessage, +0.3 (214.7); the root put in the top
+ * layer before the shell's focus is handed over, +0.3 (215.0).
  */
-export const WIDGET_CEILING_KIB = 214.8;
+export const WIDGET_CEILING_KIB = 215.1;
 /** The most the ceiling may reach (decided 12-07: the shell made typing independent of the wasm's weight, so features every peer has outrank kilobytes; the aim is under 225). */
 export const WIDGET_MAX_KIB = 240;
 
@@ -56,7 +57,9 @@ export const WIDGET_MAX_KIB = 240;
  * issue time and epoch, the whole-site limits, and the webhook route's checks before signing.
  * Then nothing lost 4.7 (285.0 -> 289.7): every webhook event kept before any work with its own
  * try count, 503s where Twilio's redelivery is what saves an event, Twilio's refusals as 422,
- * WEBHOOK_PUBLIC_URL, the capped caches and the test fault switches.
+ * WEBHOOK_PUBLIC_URL, the capped caches and the test fault switches. Then one JWT library 3.9
+ * (289.7 -> 293.6): jsonwebtoken signing the access tokens on an HS256-only provider of ours
+ * (its rust_crypto provider would link RSA and EC), visitor ids and jitter from getrandom.
  * Cloudflare's own limit is 3 MiB on the free plan; this round's maximum is 330.
  */
-export const WORKER_GZIP_KIB = 290;
+export const WORKER_GZIP_KIB = 294;

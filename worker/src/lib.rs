@@ -19,6 +19,16 @@ mod webhook;
 
 use http::Reply;
 
+/// A uniform number in [0, 1) from `crypto.getRandomValues` (retry jitter); the middle of the
+/// range if the runtime has no randomness to give.
+pub(crate) fn random_fraction() -> f64 {
+    let mut bytes = [0u8; 4];
+    match getrandom::getrandom(&mut bytes) {
+        Ok(()) => f64::from(u32::from_le_bytes(bytes)) / 4_294_967_296.0,
+        Err(_) => 0.5,
+    }
+}
+
 /// Every route the Worker answers, with its path parameters. Static assets (the demo page, the
 /// widget, `embed.js`) never reach this: Workers assets serves them first.
 enum Route {

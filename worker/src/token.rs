@@ -10,19 +10,11 @@ use edgechat_core::twilio::access_token::{ChatGrant, Claims};
 use edgechat_core::visitor::VisitorIdentity;
 use std::rc::Rc;
 
-use wasm_bindgen::prelude::wasm_bindgen;
 use worker::{Env, Request};
 
 use crate::http::{self, Reply};
 use crate::limits;
 use crate::sites::{self, Site};
-
-#[wasm_bindgen]
-extern "C" {
-    /// The runtime's CSPRNG-backed v4 uuid.
-    #[wasm_bindgen(js_namespace = crypto, js_name = randomUUID)]
-    fn random_uuid() -> String;
-}
 
 pub async fn handle(req: Request, env: &Env, raw_site: &str) -> Reply {
     sites::post(req, env, raw_site, |req, site| async move {
@@ -106,13 +98,15 @@ async fn issue(mut req: Request, env: &Env, site: &Site) -> Result<Reply, Reply>
                 "new visitors on this site this minute",
             )
             .await?;
-            VisitorIdentity::new(site.id.clone(), &random_uuid()).ok_or_else(|| {
+            let mut random = [0u8; 16];
+            getrandom::getrandom(&mut random).map_err(|e| {
                 Reply::error(ApiError::new(
                     ErrorCode::Internal,
                     "could not mint a visitor id",
                 ))
-                .with_detail("crypto.randomUUID() did not return a v4 uuid")
-            })?
+                .with_detail(format!("crypto.getRandomValues failed: {e}"))
+            })?;
+            VisitorIdentity::new(site.id.clone(), random)
         }
     };
 

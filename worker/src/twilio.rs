@@ -185,7 +185,7 @@ impl TwilioClient {
                 });
             }
             let elapsed = worker::Date::now().as_millis().saturating_sub(started);
-            let jitter = js_sys::Math::random();
+            let jitter = crate::random_fraction();
             attempt += 1;
             let Some(delay) = self
                 .policy

@@ -160,7 +160,7 @@ mod tests {
     const UUID: &str = "4f1c7c1e-8a4d-4c8e-9d53-2f0f3d0f9a11";
 
     fn visitor() -> VisitorIdentity {
-        VisitorIdentity::new("acme".parse().unwrap(), UUID).unwrap()
+        VisitorIdentity::parse(&format!("visitor:acme:{UUID}")).unwrap()
     }
 
     #[test]

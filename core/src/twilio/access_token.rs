@@ -10,16 +10,14 @@
 //! ```
 //!
 //! Field order is part of the format: the structs below declare their fields in the library's order
-//! and serde_json writes them in declaration order.
+//! and serde_json writes them in declaration order. The header is written here for that reason
+//! (`jsonwebtoken`'s own header puts `typ` before `alg`); the signature is `jsonwebtoken`'s.
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use hmac::{KeyInit, Mac};
 use serde::{Deserialize, Serialize};
 
 use crate::ids::sid::{AccountSid, ApiKeySid, PushCredentialSid, ServiceSid};
-
-type HmacSha256 = hmac::Hmac<sha2::Sha256>;
 
 /// Twilio refuses tokens that live longer than a day.
 pub const MAX_TTL_SECONDS: u32 = 24 * 60 * 60;
@@ -90,11 +88,9 @@ impl Claims {
         jwt.push_str(&URL_SAFE_NO_PAD.encode(header));
         jwt.push('.');
         jwt.push_str(&URL_SAFE_NO_PAD.encode(payload));
-        let mut mac = HmacSha256::new_from_slice(api_key_secret).expect("HMAC takes any key size");
-        mac.update(jwt.as_bytes());
-        let signature = mac.finalize().into_bytes();
+        let signature = crate::jwt::sign_hs256(jwt.as_bytes(), api_key_secret);
         jwt.push('.');
-        jwt.push_str(&URL_SAFE_NO_PAD.encode(signature));
+        jwt.push_str(&signature);
         jwt
     }
 }
@@ -102,6 +98,9 @@ impl Claims {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use hmac::{KeyInit, Mac};
+
+    type HmacSha256 = hmac::Hmac<sha2::Sha256>;
 
     fn claims(push: Option<&str>) -> Claims {
         Claims::new(
