@@ -23,4 +23,5 @@ pub mod responder;
 pub mod retry;
 pub mod site;
 pub mod twilio;
+pub mod user_token;
 pub mod visitor;

@@ -51,11 +51,30 @@ pub const MAX_CREDENTIAL_LEN: usize = CREDENTIAL_VERSION.len()
 /// The visitor-signing secret must carry at least this many bytes.
 pub const MIN_SECRET_LEN: usize = 32;
 
-/// A visitor the Worker minted: which site they chat on and their random id.
+/// Who chats on a site: a visitor the Worker minted (`visitor:<site>:<uuid>`, proven by a
+/// credential), or a user the site signed in (`user:<site>:<sub>`, proven by the site's user
+/// token, see [`crate::user_token`]).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct VisitorIdentity {
     site: SiteId,
-    id: Uuid,
+    who: Who,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum Who {
+    Anonymous(Uuid),
+    User(String),
+}
+
+const USER_PREFIX: &str = "user:";
+/// The longest `sub` of a signed-in user.
+pub const MAX_SUB_CHARS: usize = 128;
+
+fn valid_sub(sub: &str) -> bool {
+    (1..=MAX_SUB_CHARS).contains(&sub.len())
+        && sub
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"._@+-".contains(&b))
 }
 
 impl VisitorIdentity {
@@ -63,7 +82,26 @@ impl VisitorIdentity {
     /// Worker's `getrandom`, that is `crypto.getRandomValues`).
     pub fn new(site: SiteId, random: [u8; 16]) -> VisitorIdentity {
         let id = uuid::Builder::from_random_bytes(random).into_uuid();
-        VisitorIdentity { site, id }
+        VisitorIdentity {
+            site,
+            who: Who::Anonymous(id),
+        }
+    }
+
+    /// The user the site calls `sub` (1–128 of `A-Za-z0-9._@+-`), signed in on `site`.
+    pub fn user(site: SiteId, sub: &str) -> Option<VisitorIdentity> {
+        valid_sub(sub).then(|| VisitorIdentity {
+            site,
+            who: Who::User(sub.to_owned()),
+        })
+    }
+
+    /// The site's own id of a signed-in user; `None` for an anonymous visitor.
+    pub fn user_sub(&self) -> Option<&str> {
+        match &self.who {
+            Who::User(sub) => Some(sub),
+            Who::Anonymous(_) => None,
+        }
     }
 
     pub fn site(&self) -> &SiteId {
@@ -79,26 +117,36 @@ impl VisitorIdentity {
         VisitorIdentity::parse(&visitor)
     }
 
-    /// The random id, as the identity writes it.
+    /// The id within the site, as unique names write it: the random id, or `user-<sub>`.
     pub fn id_text(&self) -> String {
-        self.id.hyphenated().to_string()
+        match &self.who {
+            Who::Anonymous(id) => id.hyphenated().to_string(),
+            Who::User(sub) => format!("user-{sub}"),
+        }
     }
 
     /// Reads an identity back, e.g. from a webhook's `ClientIdentity`. Anything that is not exactly
     /// the format the Worker mints is `None`: agents' identities and other apps' users included.
     pub fn parse(identity: &str) -> Option<VisitorIdentity> {
+        if let Some(rest) = identity.strip_prefix(USER_PREFIX) {
+            let (site, sub) = rest.split_once(':')?;
+            return VisitorIdentity::user(site.parse().ok()?, sub);
+        }
         let rest = identity.strip_prefix(IDENTITY_PREFIX)?;
         let (site, id) = rest.split_once(':')?;
         Some(VisitorIdentity {
             site: site.parse().ok()?,
-            id: parse_v4(id)?,
+            who: Who::Anonymous(parse_v4(id)?),
         })
     }
 }
 
 impl fmt::Display for VisitorIdentity {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{IDENTITY_PREFIX}{}:{}", self.site, self.id.hyphenated())
+        match &self.who {
+            Who::Anonymous(id) => write!(f, "{IDENTITY_PREFIX}{}:{}", self.site, id.hyphenated()),
+            Who::User(sub) => write!(f, "{USER_PREFIX}{}:{sub}", self.site),
+        }
     }
 }
 
@@ -187,18 +235,27 @@ impl VisitorSigner {
     }
 
     /// The credential a visitor keeps (in localStorage) to prove `identity` later, issued at
-    /// `issued_s` (unix seconds) under the site's `epoch`.
-    pub fn credential(&self, identity: &VisitorIdentity, epoch: u32, issued_s: u64) -> String {
+    /// `issued_s` (unix seconds) under the site's `epoch`. A signed-in user has none: the site's
+    /// user token proves them, each time.
+    pub fn credential(
+        &self,
+        identity: &VisitorIdentity,
+        epoch: u32,
+        issued_s: u64,
+    ) -> Option<String> {
+        let Who::Anonymous(id) = &identity.who else {
+            return None;
+        };
         let tag = self
-            .tag(&identity.site, &identity.id, epoch, issued_s)
+            .tag(&identity.site, id, epoch, issued_s)
             .finalize()
             .into_bytes();
-        format!(
+        Some(format!(
             "{CREDENTIAL_VERSION}.{}.{}.{epoch}.{issued_s}.{}",
             identity.site,
-            identity.id.hyphenated(),
+            id.hyphenated(),
             URL_SAFE_NO_PAD.encode(tag)
-        )
+        ))
     }
 
     /// The identity `credential` proves, if it is genuine, was minted for `site`, was issued
@@ -245,7 +302,7 @@ impl VisitorSigner {
         Ok(Verified {
             identity: VisitorIdentity {
                 site: cred_site,
-                id,
+                who: Who::Anonymous(id),
             },
             issued_s,
         })
@@ -282,7 +339,7 @@ mod tests {
 
     fn minted() -> (VisitorIdentity, String) {
         let identity = VisitorIdentity::parse(&format!("visitor:acme:{UUID}")).unwrap();
-        let credential = signer().credential(&identity, 0, NOW);
+        let credential = signer().credential(&identity, 0, NOW).unwrap();
         (identity, credential)
     }
 
@@ -316,6 +373,29 @@ mod tests {
         ] {
             assert_eq!(VisitorIdentity::parse(other), None, "{other}");
         }
+    }
+
+    #[test]
+    fn signed_in_users_have_an_identity_and_no_credential() {
+        let user = VisitorIdentity::user(site("acme"), "ada@acme.com").unwrap();
+        assert_eq!(user.to_string(), "user:acme:ada@acme.com");
+        assert_eq!(
+            VisitorIdentity::parse("user:acme:ada@acme.com"),
+            Some(user.clone())
+        );
+        assert_eq!(user.site().as_str(), "acme");
+        assert_eq!(user.id_text(), "user-ada@acme.com");
+        assert_eq!(signer().credential(&user, 0, NOW), None);
+        for bad in [
+            "user:acme:",
+            "user:acme:has space",
+            "user:acme:a:b",
+            "user::x",
+            "user:acme",
+        ] {
+            assert_eq!(VisitorIdentity::parse(bad), None, "{bad}");
+        }
+        assert_eq!(VisitorIdentity::user(site("acme"), &"x".repeat(129)), None);
     }
 
     #[test]
@@ -401,22 +481,24 @@ mod tests {
     fn a_credential_expires_when_idle_and_a_renewal_starts_its_time_again() {
         let identity = VisitorIdentity::parse(&format!("visitor:acme:{UUID}")).unwrap();
         let idle = POLICY.idle_seconds;
-        let old = signer().credential(&identity, 0, NOW - idle);
+        let old = signer().credential(&identity, 0, NOW - idle).unwrap();
         assert!(
             verify(&old, "acme").is_ok(),
             "exactly the idle time is still in"
         );
-        let older = signer().credential(&identity, 0, NOW - idle - 1);
+        let older = signer().credential(&identity, 0, NOW - idle - 1).unwrap();
         assert_eq!(verify(&older, "acme"), Err(CredentialError::Expired));
-        let renewed = signer().credential(&identity, 0, NOW);
+        let renewed = signer().credential(&identity, 0, NOW).unwrap();
         assert_eq!(verify(&renewed, "acme"), Ok(identity.clone()));
-        let ahead = signer().credential(&identity, 0, NOW + MAX_CLOCK_SKEW_SECONDS + 1);
+        let ahead = signer()
+            .credential(&identity, 0, NOW + MAX_CLOCK_SKEW_SECONDS + 1)
+            .unwrap();
         assert_eq!(verify(&ahead, "acme"), Err(CredentialError::Expired));
         let short = CredentialPolicy {
             idle_seconds: 60,
             ..POLICY
         };
-        let minute_old = signer().credential(&identity, 0, NOW - 61);
+        let minute_old = signer().credential(&identity, 0, NOW - 61).unwrap();
         assert_eq!(
             signer().verify(&minute_old, &site("acme"), short, NOW),
             Err(CredentialError::Expired)
@@ -426,7 +508,7 @@ mod tests {
     #[test]
     fn another_epoch_is_revoked_and_the_epoch_cannot_be_rewritten() {
         let identity = VisitorIdentity::parse(&format!("visitor:acme:{UUID}")).unwrap();
-        let at_0 = signer().credential(&identity, 0, NOW);
+        let at_0 = signer().credential(&identity, 0, NOW).unwrap();
         let bumped = CredentialPolicy { epoch: 1, ..POLICY };
         assert_eq!(
             signer().verify(&at_0, &site("acme"), bumped, NOW),
@@ -437,7 +519,7 @@ mod tests {
             signer().verify(&forged, &site("acme"), bumped, NOW),
             Err(CredentialError::BadTag)
         );
-        let at_1 = signer().credential(&identity, 1, NOW);
+        let at_1 = signer().credential(&identity, 1, NOW).unwrap();
         assert!(signer().verify(&at_1, &site("acme"), bumped, NOW).is_ok());
         // Numbers have one spelling: a padded one is not the signer's.
         let padded = at_1.replacen(".1.", ".01.", 1);

@@ -15,7 +15,6 @@ use edgechat_core::api::limits::Budget;
 use edgechat_core::api::{ApiError, ErrorCode, MAX_BODY_BYTES};
 use edgechat_core::ids::sid::ConversationSid;
 use edgechat_core::twilio::rest::{self, ConversationState};
-use edgechat_core::visitor::VisitorIdentity;
 use worker::{Env, Request};
 
 use crate::http::{self, Reply};
@@ -51,7 +50,7 @@ async fn end(mut req: Request, env: &Env, site: &Site, raw_sid: &str) -> Result<
         return Err(invalid("this site does not ask for ratings".into()));
     }
     let now_s = worker::Date::now().as_millis() / 1000;
-    let identity = crate::token::verified(&secrets, site, &request.visitor, now_s)?;
+    let identity = crate::token::verified(env, &secrets, site, &request.visitor, now_s)?;
     // Each end costs the visitor a renewal: a credential cannot be used to flood Twilio.
     let budget = Budget::Renewal {
         site: site.id.clone(),
@@ -87,7 +86,7 @@ async fn end(mut req: Request, env: &Env, site: &Site, raw_sid: &str) -> Result<
             error: "no state".into(),
         })
     })?;
-    if VisitorIdentity::named_in_attributes(&conversation.attributes).as_ref() != Some(&identity) {
+    if !edgechat_core::api::start::belongs_to(&conversation.attributes, &identity) {
         return Err(unknown());
     }
     let ended = || {

@@ -7,6 +7,7 @@ use edgechat_core::api::limits::Budget;
 use edgechat_core::api::secrets::TokenSecrets;
 use edgechat_core::api::{ApiError, ErrorCode, TokenRequest, TokenResponse, MAX_BODY_BYTES};
 use edgechat_core::twilio::access_token::{ChatGrant, Claims};
+use edgechat_core::user_token::{self, UserTokenError, VerifiedUser};
 use edgechat_core::visitor::VisitorIdentity;
 use std::rc::Rc;
 
@@ -37,6 +38,17 @@ async fn issue(mut req: Request, env: &Env, site: &Site) -> Result<Reply, Reply>
 
     let now = worker::Date::now().as_millis() / 1000;
     let policy = site.config.credential_policy();
+    if let Some(user_token) = &request.user_token {
+        return signed_in(
+            env,
+            site,
+            &secrets,
+            user_token,
+            request.visitor.as_deref(),
+            now,
+        )
+        .await;
+    }
     let identity = match request.visitor {
         Some(credential) => match secrets
             .visitor_signer
@@ -110,6 +122,12 @@ async fn issue(mut req: Request, env: &Env, site: &Site) -> Result<Reply, Reply>
         }
     };
 
+    Ok(token_for(&identity, site, &secrets, now))
+}
+
+/// The token response for `identity`: a Twilio token, and for an anonymous visitor a credential
+/// issued anew (a credential in use never ages).
+fn token_for(identity: &VisitorIdentity, site: &Site, secrets: &TokenSecrets, now: u64) -> Reply {
     let claims = Claims::new(
         secrets.account_sid.clone(),
         secrets.api_key_sid.clone(),
@@ -121,19 +139,53 @@ async fn issue(mut req: Request, env: &Env, site: &Site) -> Result<Reply, Reply>
         now,
         site.config.token_ttl_seconds.seconds(),
     );
-    Ok(Reply::json(
+    let epoch = site.config.credential_policy().epoch;
+    Reply::json(
         200,
         &TokenResponse {
             token: claims.sign(secrets.api_key_secret.as_bytes()),
             identity: identity.to_string(),
-            // Issued anew with every token: a credential in use never ages.
-            visitor: secrets
-                .visitor_signer
-                .credential(&identity, policy.epoch, now),
+            visitor: secrets.visitor_signer.credential(identity, epoch, now),
             expires_at: claims.exp,
             expires_in: site.config.token_ttl_seconds.seconds(),
         },
-    ))
+    )
+}
+
+/// A signed-in user's token. With the credential of the anonymous visitor they were until now,
+/// that visitor's open conversations become the user's too: the user joins each, and its
+/// attributes say so (`user`), so that the same conversation follows them to every device.
+async fn signed_in(
+    env: &Env,
+    site: &Site,
+    secrets: &TokenSecrets,
+    user_token: &str,
+    visitor: Option<&str>,
+    now: u64,
+) -> Result<Reply, Reply> {
+    let user = verified_user(env, site, user_token, now)?;
+    let limits = site.config.rate_limits;
+    limits::take(
+        env,
+        limits::RENEWALS,
+        &Budget::Renewal {
+            site: site.id.clone(),
+            visitor: user.identity.to_string(),
+        },
+        limits.renewals_per_minute.buckets(),
+        "token renewals for this user",
+    )
+    .await?;
+    if let Some(credential) = visitor {
+        // A credential that no longer verifies is simply not carried over: the user still
+        // signs in (a stale anonymous visit must not lock them out).
+        if let Ok(was) = verified(env, secrets, site, credential, now) {
+            if was.user_sub().is_none() {
+                crate::start::carry_over(env, site, secrets, &was, &user, now * 1000).await?;
+            }
+        }
+    }
+    Ok(token_for(&user.identity, site, secrets, now))
 }
 
 pub(crate) fn secrets(env: &Env) -> Result<Rc<TokenSecrets>, Reply> {
@@ -146,11 +198,17 @@ pub(crate) fn secrets(env: &Env) -> Result<Rc<TokenSecrets>, Reply> {
 /// The visitor `credential` proves on `site` at `now_s`, or 401 `invalid_visitor_credential`
 /// (why, in the log line only). Routes other than the token's (the start, the end) use it.
 pub(crate) fn verified(
+    env: &Env,
     secrets: &TokenSecrets,
     site: &Site,
     credential: &str,
     now_s: u64,
 ) -> Result<VisitorIdentity, Reply> {
+    // A signed-in user proves themselves with the site's user token (a JWT: `eyJ…`), not with
+    // a credential of ours (`v2.…`).
+    if credential.starts_with("eyJ") {
+        return verified_user(env, site, credential, now_s).map(|u| u.identity);
+    }
     secrets
         .visitor_signer
         .verify(credential, &site.id, site.config.credential_policy(), now_s)
@@ -162,4 +220,38 @@ pub(crate) fn verified(
             ))
             .with_detail(format!("visitor credential {why}"))
         })
+}
+
+/// The user a site's user token names, verified with the secrets the site's
+/// `identity_verification` names; 401 `invalid_user_token` saying why, or 503 naming a secret
+/// the config names but the Worker lacks.
+pub(crate) fn verified_user(
+    env: &Env,
+    site: &Site,
+    token: &str,
+    now_s: u64,
+) -> Result<VerifiedUser, Reply> {
+    let refused =
+        |e: UserTokenError| Reply::error(ApiError::new(ErrorCode::InvalidUserToken, e.to_string()));
+    let Some(verification) = &site.config.identity_verification else {
+        return Err(refused(UserTokenError::NotConfigured));
+    };
+    let mut secrets = Vec::new();
+    for name in verification.names() {
+        match env.secret(name) {
+            Ok(value) => secrets.push(value.to_string()),
+            Err(_) => {
+                return Err(Reply::error(ApiError::new(
+                    ErrorCode::MissingSecret,
+                    format!(
+                        "the Worker secret {name}, which this site's identity_verification \
+                         names, is not set: run `npx wrangler secret put {name}` (locally, add \
+                         it to .dev.vars)"
+                    ),
+                )))
+            }
+        }
+    }
+    let keys: Vec<&[u8]> = secrets.iter().map(|s| s.as_bytes()).collect();
+    user_token::verify(token, &keys, &site.id, now_s).map_err(refused)
 }

@@ -33,6 +33,8 @@ pub enum ErrorCode {
     BodyTooLarge,
     /// The visitor credential is forged, altered, truncated or from another site.
     InvalidVisitorCredential,
+    /// A signed-in user's token the site's secret does not vouch for (the message says why).
+    InvalidUserToken,
     /// Too many requests from this client; `Retry-After` says when to try again.
     RateLimited,
     /// A Worker secret is not set.
@@ -76,7 +78,7 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 24] = [
+    pub const ALL: [ErrorCode; 25] = [
         ErrorCode::NotFound,
         ErrorCode::MethodNotAllowed,
         ErrorCode::UnknownSite,
@@ -85,6 +87,7 @@ impl ErrorCode {
         ErrorCode::InvalidJson,
         ErrorCode::BodyTooLarge,
         ErrorCode::InvalidVisitorCredential,
+        ErrorCode::InvalidUserToken,
         ErrorCode::RateLimited,
         ErrorCode::MissingSecret,
         ErrorCode::InvalidSecret,
@@ -118,6 +121,7 @@ impl ErrorCode {
             ErrorCode::InvalidJson => "invalid_json",
             ErrorCode::BodyTooLarge => "body_too_large",
             ErrorCode::InvalidVisitorCredential => "invalid_visitor_credential",
+            ErrorCode::InvalidUserToken => "invalid_user_token",
             ErrorCode::RateLimited => "rate_limited",
             ErrorCode::MissingSecret => "missing_secret",
             ErrorCode::InvalidSecret => "invalid_secret",
@@ -140,7 +144,7 @@ impl ErrorCode {
     pub fn status(self) -> u16 {
         match self {
             ErrorCode::InvalidJson | ErrorCode::InvalidEvent => 400,
-            ErrorCode::InvalidVisitorCredential => 401,
+            ErrorCode::InvalidVisitorCredential | ErrorCode::InvalidUserToken => 401,
             ErrorCode::OriginRequired
             | ErrorCode::OriginNotAllowed
             | ErrorCode::InvalidSignature => 403,
@@ -203,13 +207,19 @@ pub struct ErrorDetail {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TokenRequest {
+    /// The visitor credential from an earlier token (absent: a new visitor). With a
+    /// `user_token`, the anonymous visitor who is signing in (their open conversations become
+    /// the user's).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub visitor: Option<String>,
+    /// A signed-in user: the HS256 JWT the site's backend signed (see `user_token`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_token: Option<String>,
 }
 
 impl TokenRequest {
     /// Reads a request body. An empty body is a new visitor, like `{}`; anything but a JSON object
-    /// with at most the `visitor` field is refused with a message saying what was expected.
+    /// with at most the `visitor` and `user_token` fields is refused with a message saying what was expected.
     pub fn from_body(body: &[u8]) -> Result<TokenRequest, BodyError> {
         let text = std::str::from_utf8(body).map_err(|_| BodyError::NotUtf8)?;
         let text = text.trim();
@@ -252,8 +262,10 @@ pub struct TokenResponse {
     pub token: String,
     /// The Conversations identity the token is for (`visitor:<site>:<uuid>`).
     pub identity: String,
-    /// The credential to keep and send back next time to stay the same visitor.
-    pub visitor: String,
+    /// The credential to keep and send back next time to stay the same visitor (none for a
+    /// signed-in user: their user token proves them each time).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub visitor: Option<String>,
     /// When the token expires, in unix seconds (by the Worker's clock).
     pub expires_at: u64,
     /// How long the token lives from now, in seconds: what the widget times its renewal by

@@ -122,13 +122,40 @@ pub fn attributes(
     out
 }
 
+/// A conversation's attributes with `user` set to the signed-in user it now belongs to (the
+/// anonymous visitor who started it signed in); `None` if they are not a JSON object.
+pub fn with_user(attributes: &str, user: &VisitorIdentity) -> Option<String> {
+    let mut fields: std::collections::BTreeMap<String, Box<serde_json::value::RawValue>> =
+        serde_json::from_str(attributes).ok()?;
+    let quoted = serde_json::to_string(&user.to_string()).ok()?;
+    fields.insert(
+        "user".into(),
+        serde_json::value::RawValue::from_string(quoted).ok()?,
+    );
+    serde_json::to_string(&fields).ok()
+}
+
+/// Whether `caller` is the conversation's visitor by its attributes: the `visitor` who started
+/// it, or the `user` that visitor signed in as.
+pub fn belongs_to(attributes: &str, caller: &VisitorIdentity) -> bool {
+    let Some(fields) = fields(attributes) else {
+        return false;
+    };
+    let me = caller.to_string();
+    ["visitor", "user"]
+        .iter()
+        .any(|k| string(&fields, k).ok().flatten().as_deref() == Some(me.as_str()))
+}
+
 /// What the Worker reads of the visitor's conversations (`ParticipantConversations`).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct VisitorConversations {
     /// The conversation already made under the request's unique name, if any.
     pub existing: Option<String>,
     /// How many are not closed.
     pub open: usize,
+    /// The SIDs of those not closed.
+    pub open_sids: Vec<String>,
 }
 
 /// Reads a `ParticipantConversations` page for `unique_name`; `None` if it is not one.
@@ -139,6 +166,7 @@ pub fn visitor_conversations(page: &str, unique_name: &str) -> Option<VisitorCon
     let mut found = VisitorConversations {
         existing: None,
         open: 0,
+        open_sids: Vec::new(),
     };
     for item in list {
         let item = fields(item.get())?;
@@ -148,6 +176,7 @@ pub fn visitor_conversations(page: &str, unique_name: &str) -> Option<VisitorCon
         }
         if text("conversation_state").as_deref() != Some("closed") {
             found.open += 1;
+            found.open_sids.extend(text("conversation_sid"));
         }
     }
     Some(found)
@@ -161,6 +190,21 @@ mod tests {
 
     fn visitor() -> VisitorIdentity {
         VisitorIdentity::parse(&format!("visitor:acme:{UUID}")).unwrap()
+    }
+
+    #[test]
+    fn a_visitor_who_signs_in_owns_their_conversation_as_the_user_too() {
+        let user = VisitorIdentity::user("acme".parse().unwrap(), "ada").unwrap();
+        let before = attributes(&visitor(), Some("https://acme.com/p"), None);
+        assert!(belongs_to(&before, &visitor()) && !belongs_to(&before, &user));
+        let after = with_user(&before, &user).unwrap();
+        assert!(belongs_to(&after, &visitor()) && belongs_to(&after, &user));
+        assert!(
+            after.contains("\"page_url\":\"https://acme.com/p\""),
+            "{after}"
+        );
+        assert_eq!(with_user("[]", &user), None);
+        assert!(!belongs_to("not json", &user));
     }
 
     #[test]
@@ -242,7 +286,8 @@ mod tests {
             visitor_conversations(&page, &name),
             Some(VisitorConversations {
                 existing: Some("CH3".into()),
-                open: 2
+                open: 2,
+                open_sids: vec!["CH1".into(), "CH3".into()],
             })
         );
         assert_eq!(visitor_conversations("{}", &name), None);

@@ -144,6 +144,66 @@ pub struct SiteConfig {
     /// were issued under).
     #[serde(default)]
     pub visitor_epoch: u32,
+    /// Signed-in users: the Worker secret(s) the site's backend signs user tokens with.
+    #[serde(default)]
+    pub identity_verification: Option<IdentityVerification>,
+}
+
+/// Which Worker secrets verify this site's user tokens: `secret`, and during a rotation the
+/// `previous_secret` too (both accepted until the previous one is removed). Names, never values.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IdentityVerification {
+    pub secret: SecretName,
+    #[serde(default)]
+    pub previous_secret: Option<SecretName>,
+}
+
+impl IdentityVerification {
+    /// The secrets' names, the current one first.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        std::iter::once(self.secret.0.as_str())
+            .chain(self.previous_secret.iter().map(|s| s.0.as_str()))
+    }
+}
+
+/// The name of a Worker secret a site's config may point at: 3–64 of `A-Z 0-9 _`, starting with
+/// a letter, and none of the Worker's own secrets (a site must not be able to verify tokens
+/// with Twilio's credentials or the visitor-signing key).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "String")]
+pub struct SecretName(String);
+
+impl TryFrom<String> for SecretName {
+    type Error = String;
+    fn try_from(name: String) -> Result<Self, Self::Error> {
+        use crate::api::secrets;
+        let shaped = (3..=64).contains(&name.len())
+            && name.starts_with(|c: char| c.is_ascii_uppercase())
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_');
+        if !shaped {
+            return Err(format!(
+                "a secret's name is 3 to 64 of A-Z, 0-9 and _, starting with a letter (the name of a \
+                 Worker secret, never its value), got {} characters",
+                name.chars().count()
+            ));
+        }
+        let own = [
+            secrets::TWILIO_ACCOUNT_SID,
+            secrets::TWILIO_API_KEY_SID,
+            secrets::TWILIO_API_KEY_SECRET,
+            secrets::TWILIO_AUTH_TOKEN,
+            secrets::VISITOR_SIGNING_SECRET,
+        ];
+        if own.contains(&name.as_str()) {
+            return Err(format!(
+                "{name} is one of the Worker's own secrets: give user tokens a secret of their own"
+            ));
+        }
+        Ok(SecretName(name))
+    }
 }
 
 impl SiteConfig {
@@ -919,6 +979,43 @@ mod tests {
         format!(
             r#"{{"allowed_origins": ["https://www.acme.com"], "service_sid": "{SERVICE}", "{field}": {value}}}"#
         )
+    }
+
+    #[test]
+    fn identity_verification_names_secrets_never_the_worker_s_own() {
+        let config = parse(&with(
+            "identity_verification",
+            r#"{"secret": "ACME_USERS_2", "previous_secret": "ACME_USERS"}"#,
+        ))
+        .unwrap();
+        let names: Vec<&str> = config
+            .identity_verification
+            .as_ref()
+            .unwrap()
+            .names()
+            .collect();
+        assert_eq!(names, ["ACME_USERS_2", "ACME_USERS"]);
+        assert_eq!(parse(&minimal()).unwrap().identity_verification, None);
+        for (value, says) in [
+            (r#"{"secret": "TWILIO_AUTH_TOKEN"}"#, "own secrets"),
+            (r#"{"secret": "VISITOR_SIGNING_SECRET"}"#, "own secrets"),
+            (
+                r#"{"secret": "s3cr3t-value-pasted-here"}"#,
+                "never its value",
+            ),
+            (r#"{"secret": "AB"}"#, "3 to 64"),
+            (r#"{"secret": "ACME", "extra": 1}"#, "extra"),
+            (r#"{}"#, "secret"),
+        ] {
+            let e = parse(&with("identity_verification", value))
+                .unwrap_err()
+                .to_string();
+            assert!(
+                e.contains("identity_verification") && e.contains(says),
+                "{value}: {e}"
+            );
+            assert!(!e.contains("s3cr3t"), "the value is never echoed: {e}");
+        }
     }
 
     #[test]

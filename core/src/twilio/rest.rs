@@ -205,6 +205,62 @@ pub fn create_conversation_with(
     request
 }
 
+/// `POST .../Conversations/{CH}/Participants` with `Identity`: `identity` joins (the service's
+/// default conversation role).
+pub fn add_participant(
+    service: &ServiceSid,
+    conversation: &ConversationSid,
+    identity: &str,
+) -> RestRequest {
+    RestRequest::new(
+        Method::Post,
+        format!("{}/Participants", conversation_path(service, conversation)),
+        "add_participant",
+    )
+    .creating()
+    .param("Identity", identity)
+}
+
+/// Twilio's error for a participant already in the conversation.
+pub const PARTICIPANT_EXISTS: u32 = 50433;
+
+/// `POST .../Conversations/{CH}` with `Attributes`: replaces them.
+pub fn set_attributes(
+    service: &ServiceSid,
+    conversation: &ConversationSid,
+    attributes: &str,
+) -> RestRequest {
+    RestRequest::new(
+        Method::Post,
+        conversation_path(service, conversation),
+        "set_attributes",
+    )
+    .param("Attributes", attributes)
+}
+
+/// `POST /v1/Services/{IS}/Users/{identity}` with `FriendlyName`: how agents see a user.
+pub fn name_user(service: &ServiceSid, identity: &str, friendly_name: &str) -> RestRequest {
+    let id: String = url::form_urlencoded::byte_serialize(identity.as_bytes()).collect();
+    RestRequest::new(
+        Method::Post,
+        format!("/v1/Services/{service}/Users/{id}"),
+        "name_user",
+    )
+    .param("FriendlyName", friendly_name)
+}
+
+/// `POST /v1/Services/{IS}/Users`: the user, named, when [`name_user`] found none.
+pub fn create_user(service: &ServiceSid, identity: &str, friendly_name: &str) -> RestRequest {
+    RestRequest::new(
+        Method::Post,
+        format!("/v1/Services/{service}/Users"),
+        "create_user",
+    )
+    .creating()
+    .param("Identity", identity)
+    .param("FriendlyName", friendly_name)
+}
+
 /// Twilio's error for a unique name another conversation of the service has.
 pub const UNIQUE_NAME_TAKEN: u32 = 50353;
 
