@@ -17,9 +17,11 @@
 // the current names into this file. A page holding an older embed.js after a deploy, whose files
 // are gone, asks `widget-manifest.json` for the current names and tries once more.
 //
-// `window.edgechat('open' | 'close' | 'toggle')` works at any time (calls made before the start
-// are queued in `edgechat.q`, as the recommended snippet queues them); `edgechat:ready`,
-// `edgechat:open`, `edgechat:close` and `edgechat:message` are dispatched on window.
+// The host API (README, "The host page's API"; types in edgechat.d.ts): `window.edgechat(command,
+// argument)` works at any time (calls made before the start are queued in `edgechat.q`, as the
+// recommended snippet queues them): open, close, toggle, show, hide, identify, reset,
+// send, setLocale, and on / off over the `edgechat:*` events dispatched on window. Before the
+// app has loaded, what needs it waits for it. A bad command or argument is a console warning.
 import { parseLook } from './look';
 
 /** The build's content-hashed file names (replaced by scripts/build-widget.sh). */
@@ -33,13 +35,13 @@ interface Files {
 interface Widget {
   default(init: { module_or_path: Promise<Response> }): Promise<unknown>;
   preload(parent: ShadowRoot, sdk: string): void;
-  mount(root: Element, site: string, base: string, sdk: string, focusLauncher: boolean, shell: Element | null): void;
-  command(name: string): void;
+  mount(root: Element, site: string, base: string, sdk: string, focusLauncher: boolean, shell: Element | null, userToken?: string): void;
+  command(name: string, arg?: unknown): void;
 }
 
 type Queue = { q?: ArrayLike<unknown>[] };
 
-((w: Window & { edgechat?: ((command: string) => void) & Queue; edgechatLoaded?: boolean }, d: Document) => {
+((w: Window & { edgechat?: ((command: string, arg?: unknown, more?: unknown) => void) & Queue; edgechatLoaded?: boolean }, d: Document) => {
   const script = (d.currentScript || d.querySelector('script[data-site][src*="embed.js"]')) as HTMLScriptElement | null;
   const site = script?.dataset.site;
   if (!script || !site || w.edgechatLoaded) return;
@@ -127,6 +129,11 @@ type Queue = { q?: ArrayLike<unknown>[] };
   let loading: Promise<void> | undefined;
   let shell: HTMLElement | undefined;
   let opened = false;
+  // A signed-in user (`data-user-token`, or `identify` before the app loaded), and what waits
+  // for the app.
+  let userToken = script.dataset.userToken;
+  const later: any[][] = [];
+  const handlers = new Map<Function, EventListener>();
 
   // The module and the wasm are fetched side by side; the module compiles the wasm as it streams,
   // and the SDK loads into its realm meanwhile.
@@ -148,8 +155,9 @@ type Queue = { q?: ArrayLike<unknown>[] };
       .then(
         (mod) => {
           w.addEventListener('edgechat:ready', () => placeholder.remove());
-          mod.mount(mountPoint, site, base, files.sdk, !shell && root.activeElement === placeholder, shell || null);
+          mod.mount(mountPoint, site, base, files.sdk, !shell && root.activeElement === placeholder, shell || null, userToken);
           widget = mod;
+          for (const [name, arg] of later.splice(0)) command(name, arg);
         },
         (e) => {
           // Offline, or the Worker is down: the next intent tries again.
@@ -158,9 +166,35 @@ type Queue = { q?: ArrayLike<unknown>[] };
         },
       ));
 
-  const command = (name: unknown) => {
-    if (!/^(open|close|toggle|fail)$/.test(name as string)) return warn('unknown command ' + name);
-    if (widget) return widget.command(name);
+  const command = (name: unknown, arg?: unknown, more?: unknown): void => {
+    if (name === 'on' || name === 'off') {
+      if (typeof arg !== 'string' || typeof more !== 'function') return warn(name + ' needs (event, function)');
+      const type = 'edgechat:' + arg;
+      if (name === 'on' && !handlers.has(more)) handlers.set(more, (e) => more((e as CustomEvent).detail));
+      const listener = handlers.get(more);
+      if (listener) name === 'on' ? w.addEventListener(type, listener) : (w.removeEventListener(type, listener), handlers.delete(more));
+      return;
+    }
+    if (widget) {
+      try {
+        return widget.command(name as string, arg);
+      } catch (e) {
+        return warn('' + e);
+      }
+    }
+    if (name === 'identify') return void (userToken = (arg as any)?.token ?? arg);
+    if (name === 'reset') {
+      userToken = undefined;
+      for (const key of ['visitor', 'conversation']) try { localStorage.removeItem(`edgechat:${site}:${key}`); } catch {}
+      return;
+    }
+    if (name === 'show' || name === 'hide') return void (later.push([name]), (placeholder.style.display = name === 'hide' ? 'none' : ''));
+    if (!/^(open|close|toggle|fail)$/.test(name as string)) {
+      if (!/^(send|setLocale)$/.test(name as string)) return warn(`unknown command ${name}; valid: open close toggle show hide identify reset send setLocale on off`);
+      later.push([name, arg]);
+      if (name === 'send') command('open');
+      return;
+    }
     const open = name === 'toggle' ? !opened : name === 'open';
     if (open && !shell) {
       // The shell: the panel as the visitor will see it, taking typing until the app takes it over.
@@ -211,7 +245,7 @@ type Queue = { q?: ArrayLike<unknown>[] };
   top(placeholder);
   new MutationObserver(() => host.isConnected || (page.appendChild(host), root.querySelectorAll('[popover]').forEach(top), widget?.command('reattached'))).observe(page, { childList: true });
   w.edgechat = command;
-  for (const args of early) command(args[0]);
+  for (const args of early) command(args[0], args[1], args[2]);
   // A returning visitor with a conversation: load in the next idle period, to show unread.
   if (read('conversation')) idle(() => load());
   }

@@ -33,6 +33,8 @@ export interface SdkConversation {
   /** `notParticipating` for a conversation the SDK only peeked (the visitor is not in it). */
   readonly status: 'notParticipating' | 'joined' | 'unknown';
   readonly lastReadMessageIndex: number | null;
+  readonly lastMessage: { readonly index?: number } | undefined;
+  readonly dateUpdated: Date | null;
   getMessages(pageSize?: number, anchor?: number, direction?: 'backwards' | 'forward'): Promise<SdkPaginator<SdkMessage>>;
   sendMessage(message: string, messageAttributes?: any): Promise<number>;
   typing(): Promise<void>;
@@ -50,6 +52,7 @@ export interface SdkConversation {
 export interface SdkClient {
   readonly connectionState: ConnectionState;
   getConversationBySid(conversationSid: string): Promise<SdkConversation>;
+  getSubscribedConversations(): Promise<SdkPaginator<SdkConversation> & { readonly hasNextPage: boolean; nextPage(): Promise<SdkPaginator<SdkConversation>> }>;
   updateToken(token: string): Promise<SdkClient>;
   shutdown(): Promise<void>;
   on(event: 'initialized', listener: () => void): unknown;

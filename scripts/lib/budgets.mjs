@@ -11,9 +11,11 @@
  * its host element in <html> beside <body>, put back if a page removes it (and the app told, to
  * reconnect), 60 (2921), so that no body swap (Turbo Drive) or re-render silences the chat;
  * then the launcher and the shell in the top layer (popover), out of reach of a transformed,
- * filtered or zoomed root, 79 (3000). The design's maximum, with the host API to come, is 3.3 KiB.
+ * filtered or zoomed root, 79 (3000); then the host API 377 (3377): show/hide, identify/reset,
+ * send and setLocale before the app loads, on/off over the edgechat:* events, a user token from
+ * data-user-token, warnings naming the valid commands. The issue's maximum, 3.3 KiB (3379 bytes).
  */
-export const EMBED_GZIP_BYTES = 3010;
+export const EMBED_GZIP_BYTES = 3379;
 
 /**
  * The widget fetched on open (wasm with its CSS, and its JS glue; not the SDK): CI's ceiling,
@@ -38,9 +40,11 @@ export const EMBED_GZIP_BYTES = 3010;
  * element); sends that go again by themselves for two minutes, and the top layer, +1.7 (214.1);
  * connecting again by itself after a failure that can pass +0.3 (214.4); filling in a message the
  * SDK never announced, from the conversation's lastMessage, +0.3 (214.7); the root put in the top
- * layer before the shell's focus is handed over, +0.3 (215.0).
+ * layer before the shell's focus is handed over, +0.3 (215.0); verified users and the host API
+ * (identify, reset, a user's conversation from another device, show/hide, send, setLocale, the
+ * commands' checks) +3.9 (218.9).
  */
-export const WIDGET_CEILING_KIB = 215.1;
+export const WIDGET_CEILING_KIB = 219.0;
 /** The most the ceiling may reach (decided 12-07: the shell made typing independent of the wasm's weight, so features every peer has outrank kilobytes; the aim is under 225). */
 export const WIDGET_MAX_KIB = 240;
 

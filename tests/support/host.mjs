@@ -27,6 +27,6 @@ export async function startHost() {
 }
 
 /** A host page that embeds the widget with the one script tag. */
-export function hostPage({ workerUrl, site, head = '', body = '<main><h1>A host page</h1><p id="content">Some content.</p></main>', before = '' }) {
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>host</title>${head}</head><body>${body}${before}<script src="${workerUrl}/embed.js" data-site="${site}" async></script></body></html>`;
+export function hostPage({ workerUrl, site, head = '', body = '<main><h1>A host page</h1><p id="content">Some content.</p></main>', before = '', attrs = '' }) {
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>host</title>${head}</head><body>${body}${before}<script src="${workerUrl}/embed.js" data-site="${site}"${attrs} async></script></body></html>`;
 }

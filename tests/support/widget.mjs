@@ -83,9 +83,9 @@ export async function newPage(t, inBrowser = browser) {
 }
 
 /** Opens a host page for `site` in test `t`, recording requests, page errors and the widget's events from the start. */
-export async function visit(t, site, { head = '', body, before: beforeTag = '', width = 1280, height = 800, init, setup, path = `/${site}`, headers, workerUrl = worker.url } = {}) {
-  const url = host.page(path, hostPage({ workerUrl, site, head, body, before: beforeTag }), headers);
-  const { page, requests, errors } = await newPage(t);
+export async function visit(t, site, { head = '', body, before: beforeTag = '', attrs = '', width = 1280, height = 800, init, setup, path = `/${site}`, headers, workerUrl = worker.url, inBrowser = browser } = {}) {
+  const url = host.page(path, hostPage({ workerUrl, site, head, body, before: beforeTag, attrs }), headers);
+  const { page, requests, errors } = await newPage(t, inBrowser);
   await page.setViewportSize({ width, height });
   // No opening animation: positions are compared and screenshots taken right after opening.
   await page.emulateMedia({ reducedMotion: 'reduce' });
@@ -93,7 +93,7 @@ export async function visit(t, site, { head = '', body, before: beforeTag = '', 
   if (setup) await setup(page);
   await page.addInitScript(() => {
     window.__events = [];
-    for (const name of ['ready', 'open', 'close', 'message', 'conversation-started', 'conversation-ended', 'unread']) {
+    for (const name of ['ready', 'open', 'close', 'message', 'conversation-started', 'conversation-ended', 'unread', 'error']) {
       addEventListener(`edgechat:${name}`, (e) => window.__events.push({ name, detail: e.detail ?? null }));
     }
   });

@@ -103,5 +103,7 @@ export function testSecrets() {
     TWILIO_API_KEY_SECRET: hex(16),
     TWILIO_AUTH_TOKEN: hex(16),
     VISITOR_SIGNING_SECRET: hex(32),
+    // What a site's backend signs user tokens with (sites that name it in identity_verification).
+    DEMO_IDENTITY_SECRET: hex(32),
   };
 }

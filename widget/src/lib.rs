@@ -56,11 +56,19 @@ pub(crate) enum Event {
     Reattached,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Command {
     Open,
     Close,
     Toggle,
+    /// The launcher shown or hidden (`show` / `hide`).
+    Launcher(bool),
+    /// A signed-in user's token (`identify`), or `None`: forget them (`reset`).
+    Identify(Option<String>),
+    /// Open the panel and send this text as the visitor.
+    Send(String),
+    /// Speak this language (a tag as `Intl` takes it).
+    SetLocale(String),
 }
 
 pub(crate) struct Start {
@@ -76,6 +84,8 @@ pub(crate) struct Start {
     pub events: UnboundedReceiver<Event>,
     /// The shadow root the widget is mounted in: the SDK's realm goes there too.
     pub realm_parent: web_sys::Node,
+    /// A signed-in user's token the page gave before the app loaded.
+    pub user_token: Option<String>,
 }
 
 #[wasm_bindgen(module = "/crash.js")]
@@ -141,6 +151,7 @@ pub fn mount(
     sdk: &str,
     focus_launcher: bool,
     shell: Option<web_sys::Element>,
+    user_token: Option<String>,
 ) -> Result<(), JsValue> {
     let site: SiteId = site
         .parse()
@@ -163,19 +174,42 @@ pub fn mount(
             shell,
             events: rx,
             realm_parent: root.get_root_node(),
+            user_token: user_token.filter(|t| !t.is_empty()),
         })
     });
     dioxus::web::launch::launch_cfg(ui::App, dioxus::web::Config::new().rootelement(root));
     Ok(())
 }
 
-/// `window.edgechat(name)` once the app is loaded.
+/// `window.edgechat(name, argument)` once the app is loaded. A bad name or argument is an error
+/// naming what is valid (embed.js shows it as a console warning, never an exception).
 #[wasm_bindgen]
-pub fn command(name: &str) -> Result<(), JsValue> {
+pub fn command(name: &str, arg: JsValue) -> Result<(), JsValue> {
+    let text = |what: &str| {
+        arg.as_string()
+            .or_else(|| net::get(&arg, what).as_string())
+            .filter(|s| !s.trim().is_empty())
+    };
+    let bad = |message: String| Err(JsValue::from_str(&message));
     let command = match name {
         "open" => Command::Open,
         "close" => Command::Close,
         "toggle" => Command::Toggle,
+        "show" => Command::Launcher(true),
+        "hide" => Command::Launcher(false),
+        "identify" => match text("token") {
+            Some(token) => Command::Identify(Some(token)),
+            None => return bad("identify takes {token: '<the user token your backend signed>'}".into()),
+        },
+        "reset" => Command::Identify(None),
+        "send" => match text("text") {
+            Some(body) => Command::Send(body),
+            None => return bad("send takes the message's text, e.g. edgechat('send', 'Is this in stock?')".into()),
+        },
+        "setLocale" => match text("locale").and_then(|t| net::intl_tag(&t)) {
+            Some(tag) => Command::SetLocale(tag),
+            None => return bad("setLocale takes a language tag, e.g. edgechat('setLocale', 'de')".into()),
+        },
         // Tests only: a page whose storage says so can make its own widget fail, so that what
         // a visitor sees then is tested (no visitor can reach another's widget through it).
         "fail" if net::test_faults() => panic!("a failure the test asked for"),
@@ -185,9 +219,10 @@ pub fn command(name: &str) -> Result<(), JsValue> {
             return Ok(());
         }
         other => {
-            return Err(JsValue::from_str(&format!(
-                "edgechat: unknown command {other:?}; use 'open', 'close' or 'toggle'"
-            )))
+            return bad(format!(
+                "unknown command {other:?}; use open, close, toggle, show, hide, identify, reset, send, \
+                 setLocale, on or off"
+            ))
         }
     };
     post(Event::Command(command));

@@ -189,7 +189,8 @@ pub async fn catalogue(url: &str) -> Result<JsValue, ApiFailure> {
 pub struct Token {
     pub token: String,
     pub identity: String,
-    pub visitor: String,
+    /// The visitor credential to keep (none for a signed-in user).
+    pub visitor: Option<String>,
     /// The token's lifetime from now, in seconds, as the Worker states it.
     pub expires_in: u64,
 }
@@ -252,12 +253,16 @@ pub async fn token(
     base: &str,
     site: &str,
     visitor: Option<&str>,
+    user_token: Option<&str>,
     timeout_ms: u32,
 ) -> Result<Token, ApiFailure> {
-    let body = stringify(&visitor_body(visitor));
+    let body = visitor_body(visitor);
+    if let Some(user_token) = user_token {
+        let _ = Reflect::set(&body, &"user_token".into(), &user_token.into());
+    }
     let json = request(
         &format!("{base}api/sites/{site}/token"),
-        Some(&body),
+        Some(&stringify(&body)),
         timeout_ms,
     )
     .await?;
@@ -265,9 +270,17 @@ pub async fn token(
     Ok(Token {
         token: field("token")?,
         identity: field("identity")?,
-        visitor: field("visitor")?,
+        visitor: get_str(&json, "visitor"),
         expires_in: get(&json, "expires_in").as_f64().unwrap_or(0.0) as u64,
     })
+}
+
+/// Tells the page (`edgechat:error`, `{code, message}`).
+pub fn report_error(code: &str, message: &str) {
+    let detail = Object::new();
+    let _ = Reflect::set(&detail, &"code".into(), &code.into());
+    let _ = Reflect::set(&detail, &"message".into(), &message.into());
+    dispatch("error", &detail);
 }
 
 /// Resolves after `ms` milliseconds.

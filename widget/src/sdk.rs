@@ -33,6 +33,9 @@ extern "C" {
     #[wasm_bindgen(method, js_name = updateToken)]
     fn update_token(this: &Client, token: &str) -> Promise;
 
+    #[wasm_bindgen(method, js_name = getSubscribedConversations)]
+    fn get_subscribed_conversations(this: &Client) -> Promise;
+
     #[wasm_bindgen(method)]
     fn shutdown(this: &Client) -> Promise;
 
@@ -131,6 +134,31 @@ impl Client {
 
     pub async fn conversation(&self, sid: &str) -> Result<Conversation, JsValue> {
         call(self.get_conversation_by_sid(sid)).await
+    }
+
+    /// The newest open conversation of `site` the user is in (their conversation on another
+    /// device): the first page of those the SDK follows, by attributes' `site`, newest updated.
+    pub async fn newest_open(&self, site: &str) -> Option<Conversation> {
+        let page: JsValue = call(self.get_subscribed_conversations()).await.ok()?;
+        Array::from(&crate::net::get(&page, "items"))
+            .iter()
+            .map(JsCast::unchecked_into::<Conversation>)
+            .filter(|c| c.current_state() != Some(ConversationState::Closed))
+            .filter(|c| {
+                crate::net::get(
+                    &Reflect::get(c.as_ref(), &"attributes".into()).unwrap_or_default(),
+                    "site",
+                )
+                .as_string()
+                .as_deref()
+                    == Some(site)
+            })
+            .max_by_key(|c| {
+                let updated = Reflect::get(c.as_ref(), &"dateUpdated".into()).unwrap_or_default();
+                updated
+                    .dyn_ref::<js_sys::Date>()
+                    .map_or(0, |d| d.get_time() as u64)
+            })
     }
 
     /// `updateToken`, when the SDK can take it: after `tokenExpired` (`expired`; Twilio's

@@ -18,6 +18,8 @@ use gloo_storage::{LocalStorage, Storage};
 pub struct Store {
     site: SiteId,
     memory: RefCell<HashMap<String, Option<String>>>,
+    /// The page signed a user in: their conversation is kept without a visitor credential.
+    pub signed_in: std::cell::Cell<bool>,
 }
 
 /// Whether localStorage can be touched: gloo's accessors throw (not return an error) where a
@@ -34,6 +36,7 @@ impl Store {
         Store {
             site,
             memory: RefCell::new(HashMap::new()),
+            signed_in: std::cell::Cell::new(false),
         }
     }
 
@@ -73,6 +76,7 @@ impl Store {
             &self.site,
             raw_visitor.as_deref(),
             raw_conversation.as_deref(),
+            self.signed_in.get(),
         );
         if raw_visitor.is_some() && stored.visitor_credential.is_none() {
             self.set(vk, None);

@@ -87,10 +87,13 @@ pub struct StoredSession {
 }
 
 impl StoredSession {
+    /// `signed_in`: the page signed a user in, who has no credential of ours (their user token
+    /// proves them), so their conversation stands without one.
     pub fn from_storage(
         site: &SiteId,
         credential: Option<&str>,
         conversation: Option<&str>,
+        signed_in: bool,
     ) -> StoredSession {
         // Either format: the Worker refuses a first-format one, and the visitor is then told
         // their conversation ended, rather than left without a word.
@@ -103,9 +106,9 @@ impl StoredSession {
             .filter(|c| c.len() <= MAX_CREDENTIAL_LEN && ours(c))
             .map(str::to_owned);
         // A conversation without the visitor who joined it cannot be resumed.
-        let conversation = visitor_credential
-            .as_ref()
-            .and(conversation)
+        let conversation = (visitor_credential.is_some() || signed_in)
+            .then_some(conversation)
+            .flatten()
             .and_then(|c| c.parse().ok());
         StoredSession {
             visitor_credential,
@@ -264,21 +267,27 @@ mod tests {
     #[test]
     fn stored_session_keeps_only_well_formed_values_for_this_site() {
         let acme = site("acme");
-        let s = StoredSession::from_storage(&acme, Some("v1.acme.x.y"), Some(CH));
+        let s = StoredSession::from_storage(&acme, Some("v1.acme.x.y"), Some(CH), false);
         assert_eq!(s.visitor_credential.as_deref(), Some("v1.acme.x.y"));
         assert_eq!(s.conversation.as_ref().map(|c| c.as_str()), Some(CH));
-        let other = StoredSession::from_storage(&acme, Some("v1.acme-2.x.y"), Some(CH));
+        let other = StoredSession::from_storage(&acme, Some("v1.acme-2.x.y"), Some(CH), false);
         assert_eq!(other, StoredSession::default(), "another site's credential");
-        let junk = StoredSession::from_storage(&acme, Some("v1.acme.x.y"), Some("CH123"));
+        let junk = StoredSession::from_storage(&acme, Some("v1.acme.x.y"), Some("CH123"), false);
         assert_eq!(junk.conversation, None);
-        let orphan = StoredSession::from_storage(&acme, None, Some(CH));
+        let orphan = StoredSession::from_storage(&acme, None, Some(CH), false);
         assert_eq!(
             orphan.conversation, None,
             "no conversation without its visitor"
         );
+        let user = StoredSession::from_storage(&acme, None, Some(CH), true);
+        assert_eq!(
+            user.conversation.as_ref().map(|c| c.as_str()),
+            Some(CH),
+            "a signed-in user's stands without a credential"
+        );
         let huge = "v1.acme.".to_owned() + &"a".repeat(MAX_CREDENTIAL_LEN);
         assert_eq!(
-            StoredSession::from_storage(&acme, Some(&huge), None),
+            StoredSession::from_storage(&acme, Some(&huge), None, false),
             StoredSession::default()
         );
     }

@@ -44,25 +44,46 @@ impl Session {
         let mut credential = credential;
         let mut dropped = false;
         loop {
+            let user = self.state.borrow().user_token.clone();
+            // A signed-in user's token, with the anonymous visitor's credential the first time:
+            // the Worker carries that visitor's conversation over to the user.
+            let visitor = credential.as_deref().filter(|c| !is_user_token(c));
             match net::token(
                 &self.base,
                 self.site.as_str(),
-                credential.as_deref(),
+                visitor,
+                user.as_deref(),
                 RENEWAL.attempt_timeout_ms as u32,
             )
             .await
             {
                 Ok(token) => {
-                    self.store.save_visitor(Some(&token.visitor));
+                    // A user keeps no credential of ours (their visitor's was carried over).
+                    self.store.save_visitor(token.visitor.as_deref());
                     let mut state = self.state.borrow_mut();
                     let replaced = match state.identity.as_deref() {
-                        Some(identity) => identity != token.identity,
+                        // Signing in keeps the conversation (carried over); anything else does not.
+                        Some(before) => {
+                            before != token.identity
+                                && !(before.starts_with("visitor:") && user.is_some())
+                        }
                         None => dropped,
                     };
                     self.view.log.clone().write().set_identity(&token.identity);
                     state.identity = Some(token.identity.clone());
-                    state.credential = Some(token.visitor.clone());
+                    state.credential = token.visitor.clone().or(user);
                     return Ok((token, replaced));
+                }
+                Err(ApiFailure::Refused {
+                    code: Some(ErrorCode::InvalidUserToken),
+                    message,
+                    ..
+                }) if user.is_some() => {
+                    // The page's user token is refused: the visitor chats anonymously, and the
+                    // page hears why.
+                    net::report_error("user_token_refused", &message);
+                    self.state.borrow_mut().user_token = None;
+                    self.store.signed_in.set(false);
                 }
                 Err(ApiFailure::Refused {
                     code: Some(ErrorCode::InvalidVisitorCredential),
@@ -172,12 +193,17 @@ impl Session {
     /// connection said a renewal is due and marked it running).
     async fn refresh_token(self) {
         let credential = self.state.borrow().credential.clone();
+        let (visitor, user) = match credential.as_deref() {
+            Some(c) if is_user_token(c) => (None, Some(c)),
+            other => (other, None),
+        };
         let mut retried = Retried::new(RENEWAL, net::now_ms());
         loop {
             let outcome = net::token(
                 &self.base,
                 self.site.as_str(),
-                credential.as_deref(),
+                visitor,
+                user,
                 RENEWAL.attempt_timeout_ms as u32,
             )
             .await;
@@ -196,15 +222,28 @@ impl Session {
                         if client.refresh(&token.token, expired).await.is_ok() {
                             let timer = self.renewal_timer(token.expires_in);
                             // The credential comes anew with each token: kept, it never ages.
-                            self.store.save_visitor(Some(&token.visitor));
                             let mut state = self.state.borrow_mut();
-                            state.credential = Some(token.visitor.clone());
+                            if let Some(visitor) = &token.visitor {
+                                self.store.save_visitor(Some(visitor));
+                                state.credential = Some(visitor.clone());
+                            }
                             state.token = Some(token.token.clone());
                             state.connection.schedule(timer);
                             return;
                         }
                     }
                     AttemptFailure::Failed
+                }
+                Err(ApiFailure::Refused {
+                    code: Some(ErrorCode::InvalidUserToken),
+                    message,
+                    ..
+                }) => {
+                    // The user token the page gave has expired or was revoked: the page hears
+                    // it (and may identify again); the connection lasts as long as its token.
+                    net::report_error("user_token_refused", &message);
+                    self.state.borrow_mut().connection.renewal_gave_up();
+                    return;
                 }
                 Err(ApiFailure::Refused {
                     code: Some(ErrorCode::InvalidVisitorCredential),
@@ -251,4 +290,9 @@ impl Session {
         });
         timer
     }
+}
+
+/// A signed-in user's token (a JWT) rather than a visitor credential of ours (`v2.…`).
+pub(super) fn is_user_token(proof: &str) -> bool {
+    proof.starts_with("eyJ")
 }

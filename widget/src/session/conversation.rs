@@ -29,6 +29,20 @@ impl Session {
     ) -> Result<(), Failure> {
         let mut found = None;
         let mut lookup = None;
+        let mut stored = stored;
+        // A signed-in user with nothing stored here: their open conversation from another
+        // device (or one carried over from their anonymous visit), if they have one.
+        let user = self
+            .identity()
+            .is_some_and(|identity| identity.starts_with("user:"));
+        if stored.is_none() && user && !replaced {
+            if let Some(theirs) = client.newest_open(self.site.as_str()).await {
+                if let Ok(sid) = theirs.sid().parse::<ConversationSid>() {
+                    self.store.save_conversation(Some(&sid));
+                    stored = Some(sid);
+                }
+            }
+        }
         if replaced {
             lookup = Some(Lookup::Rejected);
         } else if let Some(sid) = &stored {

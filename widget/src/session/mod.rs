@@ -105,6 +105,8 @@ pub struct View {
     pub loading_older: Signal<bool>,
     /// The log element, for scrolling.
     pub log_el: Signal<Option<web_sys::Element>>,
+    /// The page's `show` / `hide` of the launcher.
+    pub launcher_shown: Signal<bool>,
 }
 
 #[derive(Default)]
@@ -119,6 +121,10 @@ struct State {
     config_loaded: bool,
     /// The token the Client holds: a renewal must bring another (the SDK ignores the same one).
     token: Option<String>,
+    /// The signed-in user's token the page gave (`identify`, `data-user-token`); never stored.
+    user_token: Option<String>,
+    /// The site's own wording (its config's `strings`), for a language switched to later.
+    strings: wasm_bindgen::JsValue,
     sdk_url: Option<String>,
     realtime_url: Option<String>,
     /// Keep the page address's query in a new conversation's attributes (the site's choice).
@@ -181,8 +187,10 @@ impl Session {
         base: String,
         sdk_url: String,
         realm_parent: web_sys::Node,
+        user_token: Option<String>,
     ) -> Session {
         let store = Store::new(site.clone());
+        store.signed_in.set(user_token.is_some());
         if let Some(stored) = store.load_look() {
             let (brand, bottom_left) = parse_launcher_look(&stored);
             let mut look = view.look;
@@ -198,6 +206,7 @@ impl Session {
             realm_parent,
             state: Rc::new(RefCell::new(State {
                 sdk_url: Some(sdk_url),
+                user_token,
                 ..State::default()
             })),
         }
@@ -304,6 +313,7 @@ impl Session {
             Some(match config {
                 Ok(c) => {
                     let spoken = language(c.locale.as_deref());
+                    self.state.borrow_mut().strings = c.strings.clone();
                     i18n::speak(spoken.0, c.strings.clone(), &self.base).await;
                     Ok((c, spoken))
                 }
@@ -644,6 +654,57 @@ impl Session {
         }
         self.show();
         self.connect().await;
+    }
+
+    /// The page signed the visitor in (`identify`: `Some` user token) or out (`reset`: `None`).
+    /// Signing in keeps the conversation (the Worker carries it over to the user); signing out
+    /// forgets the user, the visitor and the conversation in this browser, and starts anonymous.
+    /// Either way the session connects again with a new Client (its identity changes).
+    pub async fn identify(self, user_token: Option<String>) {
+        let reset = user_token.is_none();
+        let client = {
+            let mut state = self.state.borrow_mut();
+            if !reset && state.user_token == user_token {
+                return;
+            }
+            self.store.signed_in.set(user_token.is_some());
+            state.user_token = user_token;
+            state.connection.reset();
+            state.conversation = None;
+            if reset {
+                state.credential = None;
+                state.identity = None;
+            }
+            state.client.take()
+        };
+        if reset {
+            self.store.save_visitor(None);
+            self.store.save_conversation(None);
+            self.view.log.clone().write().restart();
+            self.view.notice.clone().set(None);
+            self.view.active.clone().set(false);
+            self.view.ending.clone().set(Ending::No);
+        }
+        if let Some(client) = client {
+            client.close().await;
+        }
+        self.view.typing.clone().set(None);
+        self.show();
+        self.connect().await;
+    }
+
+    /// `setLocale`: the widget speaks `tag`'s language from now on (its catalogue fetched);
+    /// `tag` as `Intl` takes it.
+    pub async fn set_locale(self, tag: String) {
+        let language = locale::negotiate([tag.as_str()]);
+        let strings = self.state.borrow().strings.clone();
+        i18n::speak(language, strings, &self.base).await;
+        let mut look = self.view.look;
+        let rtl = locale::is_rtl(language);
+        look.write().rtl = rtl;
+        look.write().locale = Some(tag);
+        self.store
+            .save_words(edgechat_core::chat::session::shell_words(rtl, i18n::t));
     }
 
     async fn start_over(self) {

@@ -41,6 +41,8 @@ pub fn Launcher() -> Element {
         button {
             class: "launcher",
             r#type: "button",
+            // The page's `hide` (its own button opens the chat); the open panel stays.
+            hidden: !(view.launcher_shown)(),
             aria_label: "{label(open, unread)}",
             aria_expanded: "{open}",
             aria_haspopup: "dialog",

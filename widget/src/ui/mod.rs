@@ -212,6 +212,26 @@ pub(crate) fn run(session: &Session, elements: Elements, command: Command) {
         Command::Open => true,
         Command::Close => false,
         Command::Toggle => !*session.view.open.peek(),
+        Command::Launcher(shown) => {
+            session.view.launcher_shown.clone().set(shown);
+            return;
+        }
+        Command::Identify(user_token) => {
+            spawn(session.clone().identify(user_token));
+            return;
+        }
+        Command::SetLocale(tag) => {
+            spawn(session.clone().set_locale(tag));
+            return;
+        }
+        Command::Send(text) => {
+            set_open(session, elements, true);
+            if let Err(reason) = session.send_text(&text) {
+                session.view.draft.clone().set(text);
+                session.view.draft_error.clone().set(Some(reason));
+            }
+            return;
+        }
     };
     set_open(session, elements, open);
 }
@@ -236,6 +256,7 @@ pub fn App() -> Element {
         draft_error: use_signal(|| None),
         loading_older: use_signal(|| false),
         log_el: use_signal(|| None),
+        launcher_shown: use_signal(|| true),
     };
     let elements = use_context_provider(|| Elements {
         launcher: Signal::new(None),
@@ -250,6 +271,7 @@ pub fn App() -> Element {
             start.base,
             start.sdk_url,
             start.realm_parent,
+            start.user_token,
         );
         let handler = session.clone();
         let mut events = start.events;

@@ -1,0 +1,162 @@
+// Known visitors and the host page, in Chromium with the real SDK, the Worker and the emulator:
+// a signed-in user (a user token the site's backend signs, here with npm's `jsonwebtoken`) has
+// one conversation on every browser; `reset` starts anonymous again; an anonymous visitor who
+// signs in mid-chat keeps the conversation; a refused user token is an `error` event and the
+// visitor chats anonymously; and the host API (window.edgechat) before and after the app loads:
+// show/hide, send, setLocale, on/off, and warnings (never exceptions) for bad commands.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import jwt from 'jsonwebtoken';
+import { launchBrowser } from './support/browser.mjs';
+import {
+  useWidgetEnv, config, quiet, client, service, secrets, until, visit, launcher, composer, log, panel, connected,
+  stored, bubbles, allDelivered, openAndConnect, send, words,
+} from './support/widget.mjs';
+
+useWidgetEnv({
+  service: 'IS' + 'c3'.repeat(16),
+  sites: () => {
+    const users = config({ ...quiet, identity_verification: { secret: 'DEMO_IDENTITY_SECRET' } });
+    return { users, midchat: users, refused: users, api: config(quiet) };
+  },
+});
+
+const userToken = (site, sub, claims = {}) => jwt.sign(
+  { sub, aud: site, name: `${sub} (test)`, exp: Math.floor(Date.now() / 1000) + 3600, ...claims },
+  secrets.DEMO_IDENTITY_SECRET,
+);
+/** A page script that queues `edgechat(...args)` before embed.js runs, as the snippet does. */
+const queued = (...calls) => `<script>window.edgechat=window.edgechat||function(){(edgechat.q=edgechat.q||[]).push(arguments)};${calls.map((c) => `edgechat(${c});`).join('')}</script>`;
+const participants = async (sid) => (await client.conversations.v1.services(service).conversations(sid).participants.list()).map((p) => p.identity).sort();
+const warnings = (page) => {
+  const seen = [];
+  page.on('console', (m) => m.type() === 'warning' && seen.push(m.text()));
+  return seen;
+};
+
+test('a signed-in user has one conversation on two browsers; reset forgets them and starts anonymous', async (t) => {
+  const token = userToken('users', 'ada');
+  const { page: laptop } = await visit(t, 'users', { attrs: ` data-user-token="${token}"` });
+  await openAndConnect(laptop);
+  await send(laptop, 'From the laptop');
+  await allDelivered(laptop);
+  const sid = await stored(laptop, 'users', 'conversation');
+  assert.deepEqual(await participants(sid), ['user:users:ada']);
+  assert.equal(await stored(laptop, 'users', 'visitor'), null, 'a user keeps no visitor credential');
+  const named = await client.conversations.v1.services(service).users('user:users:ada').fetch();
+  assert.equal(named.friendlyName, 'ada (test)', 'agents see the name the token carries');
+
+  // Another browser (its own profile: nothing of the laptop's storage): the token given with
+  // `identify`, queued before load.
+  const other = await launchBrowser();
+  t.after(() => other.close());
+  const { page: phone } = await visit(t, 'users', { inBrowser: other, before: queued(`'identify', {token: ${JSON.stringify(token)}}`) });
+  await openAndConnect(phone);
+  await log(phone).getByText('From the laptop').waitFor();
+  assert.equal(await stored(phone, 'users', 'conversation'), sid, 'the same conversation');
+  await send(phone, 'From the phone');
+  await log(laptop).getByText('From the phone').waitFor();
+
+  await phone.evaluate(() => window.edgechat('reset'));
+  await until(async () => (await stored(phone, 'users', 'visitor')) !== null, 'a new anonymous visitor');
+  await connected(phone);
+  assert.equal(await stored(phone, 'users', 'conversation'), null, 'the conversation is forgotten here');
+  assert.ok(!(await bubbles(phone)).includes('From the laptop'), 'and no longer shown');
+  await send(phone, 'Anonymous now');
+  await allDelivered(phone);
+  const anonymous = await stored(phone, 'users', 'conversation');
+  assert.notEqual(anonymous, sid);
+  assert.match((await participants(anonymous))[0], /^visitor:users:/);
+});
+
+test('an anonymous visitor who signs in mid-chat keeps the conversation, now as the user', async (t) => {
+  const { page } = await visit(t, 'midchat');
+  await openAndConnect(page);
+  await send(page, 'Before signing in');
+  await allDelivered(page);
+  const sid = await stored(page, 'midchat', 'conversation');
+  const visitor = (await participants(sid))[0];
+  await page.evaluate((token) => window.edgechat('identify', { token }), userToken('midchat', 'bob'));
+  await until(async () => (await participants(sid)).includes('user:midchat:bob'), 'the user joined the conversation');
+  await until(async () => (await stored(page, 'midchat', 'visitor')) === null, 'the visitor credential is dropped');
+  await connected(page);
+  assert.ok((await bubbles(page)).includes('Before signing in'), 'the history stays');
+  await send(page, 'After signing in');
+  await allDelivered(page);
+  assert.equal(await stored(page, 'midchat', 'conversation'), sid, 'the same conversation');
+  const messages = await client.conversations.v1.services(service).conversations(sid).messages.list();
+  assert.deepEqual(messages.map((m) => [m.author, m.body]), [[visitor, 'Before signing in'], ['user:midchat:bob', 'After signing in']]);
+  const attributes = JSON.parse((await client.conversations.v1.services(service).conversations(sid).fetch()).attributes);
+  assert.equal(attributes.user, 'user:midchat:bob');
+});
+
+test('a refused user token: an error event says why, and the visitor chats anonymously', async (t) => {
+  const expired = userToken('refused', 'eve', { exp: Math.floor(Date.now() / 1000) - 60 });
+  const { page } = await visit(t, 'refused', { attrs: ` data-user-token="${expired}"` });
+  await openAndConnect(page);
+  const errors = await page.evaluate(() => window.__events.filter((e) => e.name === 'error').map((e) => e.detail));
+  assert.equal(errors.length, 1, JSON.stringify(errors));
+  assert.equal(errors[0].code, 'user_token_refused');
+  assert.match(errors[0].message, /expired/);
+  await send(page, 'Still here');
+  await allDelivered(page);
+  assert.match((await participants(await stored(page, 'refused', 'conversation')))[0], /^visitor:refused:/);
+});
+
+test('the host API before and after load: show/hide, send, setLocale, on/off, and warnings for bad calls', async (t) => {
+  const before = queued(
+    "'hide'",
+    "'on', 'open', (d) => { window.__opened = (window.__opened || 0) + 1; }",
+    "'frobnicate'",
+    "'on', 'message'",
+  );
+  const { page, errors } = await visit(t, 'api', { before, init: () => { window.__warnings = []; } });
+  const warned = warnings(page);
+  await page.waitForFunction(() => typeof window.edgechat === 'function' && !window.edgechat.q);
+  const placeholder = page.locator('button.launcher').first();
+  await until(async () => (await placeholder.isHidden()), 'hidden before load');
+  await page.evaluate(() => window.edgechat('show'));
+  await placeholder.waitFor({ state: 'visible' });
+  // `send` before the app is there opens the panel; the message goes out once connected.
+  await page.evaluate(() => window.edgechat('send', 'Is this in stock?'));
+  await panel(page).waitFor();
+  await log(page).locator('.msg.own .bubble', { hasText: 'Is this in stock?' }).waitFor();
+  await allDelivered(page);
+  assert.equal(await page.evaluate(() => window.__opened), 1, 'on("open") heard the open');
+  assert.ok(warned.some((w) => /unknown command frobnicate; valid: open close toggle/.test(w)), warned.join('\n'));
+  assert.ok(warned.some((w) => /on needs \(event, function\)/.test(w)), warned.join('\n'));
+
+  // After load: the app's launcher hides and shows; the language switches at once.
+  await page.evaluate(() => window.edgechat('hide'));
+  await until(async () => (await launcher(page).isHidden()), 'the app\'s launcher hidden');
+  assert.ok(await panel(page).isVisible(), 'the open panel stays');
+  await page.evaluate(() => window.edgechat('show'));
+  await launcher(page).waitFor({ state: 'visible' });
+  await page.evaluate(() => window.edgechat('setLocale', 'de'));
+  await composer(page, 'de').waitFor();
+  assert.notEqual(words('de').composer, words('en').composer);
+  // off: the handler hears no more.
+  await page.evaluate(() => {
+    window.__closed = 0;
+    window.__onClose = () => { window.__closed += 1; };
+    window.edgechat('on', 'close', window.__onClose);
+    window.edgechat('close');
+  });
+  await until(async () => (await page.evaluate(() => window.__closed)) === 1, 'on("close")');
+  await page.evaluate(() => {
+    window.edgechat('off', 'close', window.__onClose);
+    window.edgechat('open');
+    window.edgechat('close');
+  });
+  await page.waitForFunction(() => window.__events.filter((e) => e.name === 'close').length >= 2);
+  assert.equal(await page.evaluate(() => window.__closed), 1, 'off stopped it');
+  // Bad arguments after load: warnings, no exception on the page.
+  await page.evaluate(() => {
+    window.edgechat('identify', {});
+    window.edgechat('setLocale', 42);
+    window.edgechat('send', '   ');
+    window.edgechat('nope');
+  });
+  await until(() => warned.filter((w) => /edgechat: (identify takes|setLocale takes|send takes|unknown command "nope")/.test(w)).length === 4, `4 warnings: ${warned.join('\n')}`);
+  assert.deepEqual(errors, []);
+});
