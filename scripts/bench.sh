@@ -34,6 +34,7 @@ trap 'rm -f "$out"' EXIT
   echo
   echo "## Worker"
   node scripts/bench-worker.mjs "$@"
+  node scripts/bench-worker-startup.mjs "${WORKER_STARTUP_RUNS:-15}"
   echo
   echo "## Webhooks"
   node scripts/bench-webhooks.mjs "${WEBHOOK_BENCH_EVENTS:-100}"

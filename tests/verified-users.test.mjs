@@ -167,3 +167,18 @@ test('a visitor who signs in mid-chat keeps the conversation: the user joins it 
   const end = await post(`/api/sites/shop/conversations/${conversation}/end`, { visitor: token });
   assert.equal(end.status, 200, 'the user may end it');
 });
+
+test('against the local emulator, the demo page\'s test user gets a user token the site\'s secret signed', async () => {
+  const res = await post('/api/sites/shop/demo/user-token', { sub: 'tester', name: 'Test User' });
+  assert.equal(res.status, 200, await res.clone().text());
+  const { user_token: token } = await res.json();
+  const claims = jwt.verify(token, SECRET, { algorithms: ['HS256'], audience: 'shop' });
+  assert.equal(claims.sub, 'tester');
+  assert.ok(claims.exp - claims.iat <= 3600);
+  const signedIn = await post('/api/sites/shop/token', { user_token: token });
+  assert.equal((await signedIn.json()).identity, 'user:shop:tester');
+  const bad = await post('/api/sites/shop/demo/user-token', { sub: 'not ok' });
+  assert.equal(bad.status, 400);
+  const plain = await post('/api/sites/plain/demo/user-token', { sub: 'tester' });
+  assert.equal((await plain.json()).error.code, 'invalid_user_token');
+});

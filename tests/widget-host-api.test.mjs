@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import jwt from 'jsonwebtoken';
 import { launchBrowser } from './support/browser.mjs';
 import {
-  useWidgetEnv, config, quiet, client, service, secrets, until, visit, launcher, composer, log, panel, connected,
+  useWidgetEnv, config, quiet, client, service, secrets, worker, until, visit, launcher, composer, log, panel, connected,
   stored, bubbles, allDelivered, openAndConnect, send, words,
 } from './support/widget.mjs';
 
@@ -17,7 +17,12 @@ useWidgetEnv({
   service: 'IS' + 'c3'.repeat(16),
   sites: () => {
     const users = config({ ...quiet, identity_verification: { secret: 'DEMO_IDENTITY_SECRET' } });
-    return { users, midchat: users, refused: users, api: config(quiet) };
+    // Closed now: open only 09:00-10:00 UTC on the day after tomorrow; open: all week, all day.
+    const days = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'];
+    const later = days[(new Date().getUTCDay() + 2) % 7];
+    const away = config({ ...quiet, office_hours: { time_zone: 'UTC', hours: { [later]: ['09:00-10:00'] }, away_message: 'We are away right now.' } });
+    const open = config({ ...quiet, office_hours: { time_zone: 'UTC', hours: Object.fromEntries(days.map((d) => [d, ['00:00-24:00']])), away_message: 'Never shown.' } });
+    return { users, midchat: users, refused: users, api: config(quiet), away, open };
   },
 });
 
@@ -159,4 +164,26 @@ test('the host API before and after load: show/hide, send, setLocale, on/off, an
   });
   await until(() => warned.filter((w) => /edgechat: (identify takes|setLocale takes|send takes|unknown command "nope")/.test(w)).length === 4, `4 warnings: ${warned.join('\n')}`);
   assert.deepEqual(errors, []);
+});
+
+test('away: outside office hours the panel says so, and when people are back, before the visitor types', async (t) => {
+  const now = new Date();
+  const opens = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() + 2, 9, 0);
+  const config = await (await fetch(`${worker.url}/api/sites/away/config`)).json();
+  assert.equal(config.away.message, 'We are away right now.');
+  assert.equal(config.away.opens_at, opens, 'the day after tomorrow, 09:00 UTC');
+  assert.equal((await (await fetch(`${worker.url}/api/sites/open/config`)).json()).away, undefined, 'open now: no away');
+  assert.equal(config.office_hours, undefined, 'the hours themselves stay private');
+
+  const { page } = await visit(t, 'away');
+  await launcher(page).click();
+  await panel(page).waitFor();
+  const notice = page.locator('.away');
+  await notice.getByText('We are away right now.').waitFor();
+  const when = new Date(opens).toLocaleString('en-US', { weekday: 'long', hour: 'numeric', minute: '2-digit' });
+  const spaces = (x) => x.replace(/[\s\u202f]+/g, ' ');
+  assert.equal(spaces(await notice.locator('.back').innerText()), spaces(`Back ${when}.`));
+  await connected(page);
+  await send(page, 'Hello, anyone?');
+  await allDelivered(page);
 });

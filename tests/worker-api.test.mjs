@@ -427,3 +427,11 @@ test('one log line per request, and no secret, token or credential in any log', 
     assert.ok(!logs.includes(secret), 'a secret, token or credential reached the log');
   }
 });
+
+test('the demo page\'s test-user route does not exist on a Worker that is not on the local emulator', async () => {
+  const site = Object.keys(SITES)[0];
+  const res = await fetch(`${worker.url}/api/sites/${site}/demo/user-token`, {
+    method: 'POST', headers: { 'Content-Type': 'application/json', Origin: ACME, 'CF-Connecting-IP': freshIp() }, body: '{"sub":"tester"}',
+  });
+  await expectError(res, 404, 'not_found');
+});

@@ -145,6 +145,8 @@ pub struct PublicConfig {
     pub sdk_url: Option<String>,
     /// The local emulator's realtime endpoint; absent with Twilio itself.
     pub realtime_url: Option<String>,
+    /// Closed now: the away message, and when people are back (unix ms).
+    pub away: Option<(String, Option<u64>)>,
 }
 
 /// How long a config request may go unanswered before it is abandoned.
@@ -177,6 +179,11 @@ pub async fn config(base: &str, site: &str) -> Result<PublicConfig, ApiFailure> 
         sound: get(&json, "sound").as_bool().unwrap_or(false),
         sdk_url: get_str(&json, "sdk_url"),
         realtime_url: get_str(&json, "realtime_url"),
+        away: {
+            let away = get(&json, "away");
+            get_str(&away, "message")
+                .map(|m| (m, get(&away, "opens_at").as_f64().map(|ms| ms as u64)))
+        },
     })
 }
 

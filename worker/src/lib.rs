@@ -4,6 +4,7 @@
 use worker::{event, Context, Env, Method, Request, Response, Result};
 
 mod clock;
+mod demo;
 mod end;
 mod faults;
 mod http;
@@ -39,6 +40,8 @@ enum Route {
     Start(String),
     /// The site, and the conversation's SID.
     End(String, String),
+    /// The demo page's test user (only against the local emulator).
+    DemoUserToken(String),
     ConversationsWebhook,
     NotFound,
 }
@@ -54,6 +57,9 @@ impl Route {
             ["api", "sites", site, "conversations", sid, "end"] => {
                 Route::End((*site).to_owned(), (*sid).to_owned())
             }
+            ["api", "sites", site, "demo", "user-token"] => {
+                Route::DemoUserToken((*site).to_owned())
+            }
             ["webhooks", "conversations"] => Route::ConversationsWebhook,
             _ => Route::NotFound,
         }
@@ -67,6 +73,7 @@ impl Route {
             Route::Token(_) => "/api/sites/:site/token",
             Route::Start(_) => "/api/sites/:site/conversations",
             Route::End(..) => "/api/sites/:site/conversations/:sid/end",
+            Route::DemoUserToken(_) => "/api/sites/:site/demo/user-token",
             Route::ConversationsWebhook => "/webhooks/conversations",
             Route::NotFound => "(none)",
         }
@@ -102,6 +109,10 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
             end::handle(req, &env, site, sid).await
         }
         (Route::End(..), _) => Reply::method_not_allowed("POST, OPTIONS"),
+        (Route::DemoUserToken(site), Method::Post | Method::Options) => {
+            demo::handle(req, &env, site).await
+        }
+        (Route::DemoUserToken(_), _) => Reply::not_found(),
         (Route::ConversationsWebhook, Method::Post) => webhook::handle(req, &env).await,
         (Route::ConversationsWebhook, _) => Reply::method_not_allowed("POST"),
         (Route::NotFound, _) => Reply::not_found(),

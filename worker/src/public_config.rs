@@ -35,12 +35,18 @@ pub async fn handle(req: Request, env: &Env, raw_site: &str) -> Reply {
                     }
                 },
             };
-            Ok(Reply::json(
-                200,
-                &site
-                    .config
-                    .public(&site.id, sdk_url.as_deref(), realtime_url.as_ref()),
-            ))
+            let mut public =
+                site.config
+                    .public(&site.id, sdk_url.as_deref(), realtime_url.as_ref());
+            // Closed now (by the site's office hours, in their zone, from the runtime's Intl):
+            // the away message and when people are back. A zone the runtime does not know
+            // leaves the panel as if open (the site-config check names such a zone).
+            if let Some(hours) = &site.config.office_hours {
+                if let Ok(at) = crate::clock::local_now(hours.time_zone.as_str()) {
+                    public.away = site.config.away_at(at, worker::Date::now().as_millis());
+                }
+            }
+            Ok(Reply::json(200, &public))
         },
     )
     .await

@@ -147,6 +147,10 @@ pub struct SiteConfig {
     /// Signed-in users: the Worker secret(s) the site's backend signs user tokens with.
     #[serde(default)]
     pub identity_verification: Option<IdentityVerification>,
+    /// When people answer: outside these hours the panel says so, and when they are back,
+    /// before the visitor types.
+    #[serde(default)]
+    pub office_hours: Option<crate::site::office_hours::OfficeHours>,
 }
 
 /// Which Worker secrets verify this site's user tokens: `secret`, and during a rotation the
@@ -420,8 +424,33 @@ impl SiteConfig {
             sound: self.sound,
             sdk_url: sdk_url.map(str::to_owned),
             realtime_url: realtime_url.cloned(),
+            away: None,
         }
     }
+
+    /// What the panel says when the site's `office_hours` are closed at `at` (the local time in
+    /// their zone, at unix milliseconds `now_ms`): the away message and when people are back.
+    pub fn away_at(&self, at: crate::site::office_hours::LocalTime, now_ms: u64) -> Option<Away> {
+        let hours = self.office_hours.as_ref()?;
+        let minutes = hours.minutes_until_open(at);
+        if minutes == Some(0) {
+            return None;
+        }
+        Some(Away {
+            message: hours.away_message.clone(),
+            // To the minute: the seconds of `now` are not part of the wall-clock opening.
+            opens_at: minutes.map(|m| (now_ms / 60_000 + u64::from(m)) * 60_000),
+        })
+    }
+}
+
+/// The site is closed now: what the panel shows before the visitor types.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Away {
+    pub message: Text<1600>,
+    /// When people are back (unix milliseconds); absent when no day has hours.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub opens_at: Option<u64>,
 }
 
 /// `GET /api/sites/{site}/config`: the part of a site's config the widget needs to draw itself.
@@ -448,6 +477,9 @@ pub struct PublicConfig {
     /// `/v3/wsconnect`); absent in production, where the SDK finds Twilio itself.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub realtime_url: Option<RealtimeUrl>,
+    /// Present when the site's office hours are closed now.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub away: Option<Away>,
 }
 
 /// The SDK's realtime endpoint when it is not Twilio's: a `ws://` or `wss://` URL (the Worker var
@@ -979,6 +1011,32 @@ mod tests {
         format!(
             r#"{{"allowed_origins": ["https://www.acme.com"], "service_sid": "{SERVICE}", "{field}": {value}}}"#
         )
+    }
+
+    #[test]
+    fn away_says_the_message_and_when_people_are_back_only_while_closed() {
+        use crate::site::office_hours::{LocalTime, Weekday};
+        let config = parse(&with(
+            "office_hours",
+            r#"{"time_zone": "Europe/Berlin", "hours": {"mon": ["09:00-17:00"]}, "away_message": "We're away."}"#,
+        ))
+        .unwrap();
+        let now_ms = 1_800_000_000_000;
+        let at = |h: u16| LocalTime {
+            weekday: Weekday::Mon,
+            minute_of_day: h * 60,
+        };
+        assert_eq!(config.away_at(at(10), now_ms), None, "open");
+        let away = config.away_at(at(8), now_ms).unwrap();
+        assert_eq!(away.message.as_str(), "We're away.");
+        assert_eq!(away.opens_at, Some((now_ms / 60_000 + 60) * 60_000));
+        let public =
+            serde_json::to_value(config.public(&"acme".parse().unwrap(), None, None)).unwrap();
+        assert!(
+            public.get("away").is_none() && public.get("office_hours").is_none(),
+            "{public}"
+        );
+        assert_eq!(parse(&minimal()).unwrap().away_at(at(8), now_ms), None);
     }
 
     #[test]

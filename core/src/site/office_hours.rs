@@ -39,6 +39,32 @@ impl OfficeHours {
             .get(&at.weekday)
             .is_some_and(|day| day.0.iter().any(|r| r.contains(at.minute_of_day)))
     }
+
+    /// Minutes of wall-clock time from `at` until the next opening (0 while open), looking a
+    /// week ahead; `None` when no day has hours. (A daylight saving change in between moves the
+    /// real instant by its hour; the caller formats what it computes, so a visitor may read an
+    /// opening an hour off on the night the clocks change.)
+    pub fn minutes_until_open(&self, at: LocalTime) -> Option<u32> {
+        if self.is_open(at) {
+            return Some(0);
+        }
+        let start = at.weekday.index() * 1440 + u32::from(at.minute_of_day);
+        (0..=7u32)
+            .flat_map(|ahead| {
+                let day = Weekday::ALL[((at.weekday.index() + ahead) % 7) as usize];
+                self.hours
+                    .get(&day)
+                    .into_iter()
+                    .flat_map(|hours| hours.0.iter())
+                    .map(move |range| (ahead, range.start))
+            })
+            .map(|(ahead, range_start)| {
+                (at.weekday.index() + ahead) * 1440 + u32::from(range_start)
+            })
+            .filter(|&opening| opening > start)
+            .map(|opening| opening - start)
+            .min()
+    }
 }
 
 /// A local wall-clock moment: what office hours are checked against.
@@ -62,6 +88,21 @@ pub enum Weekday {
 }
 
 impl Weekday {
+    pub const ALL: [Weekday; 7] = [
+        Weekday::Mon,
+        Weekday::Tue,
+        Weekday::Wed,
+        Weekday::Thu,
+        Weekday::Fri,
+        Weekday::Sat,
+        Weekday::Sun,
+    ];
+
+    /// Monday 0 to Sunday 6.
+    pub fn index(self) -> u32 {
+        self as u32
+    }
+
     /// From the short English names `Intl.DateTimeFormat` gives with `weekday: "short"`.
     pub fn from_short_name(name: &str) -> Option<Weekday> {
         Some(match name {
@@ -213,6 +254,43 @@ impl fmt::Display for TimeRange {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_next_opening_is_found_across_days_and_the_week_end() {
+        let hours: OfficeHours = serde_json::from_str(
+            r#"{"time_zone": "Europe/Berlin", "away_message": "Away",
+                "hours": {"mon": ["09:00-12:00", "13:00-17:00"], "fri": ["09:00-15:00"]}}"#,
+        )
+        .unwrap();
+        let at = |weekday, h: u16, m: u16| LocalTime {
+            weekday,
+            minute_of_day: h * 60 + m,
+        };
+        assert_eq!(hours.minutes_until_open(at(Weekday::Mon, 10, 0)), Some(0));
+        assert_eq!(
+            hours.minutes_until_open(at(Weekday::Mon, 12, 30)),
+            Some(30),
+            "lunch"
+        );
+        assert_eq!(hours.minutes_until_open(at(Weekday::Mon, 8, 59)), Some(1));
+        assert_eq!(
+            hours.minutes_until_open(at(Weekday::Mon, 17, 0)),
+            Some((3 * 24 + 16) * 60),
+            "to Friday 9:00"
+        );
+        assert_eq!(
+            hours.minutes_until_open(at(Weekday::Fri, 15, 0)),
+            Some((2 * 24 + 18) * 60),
+            "over the week end"
+        );
+        assert_eq!(
+            hours.minutes_until_open(at(Weekday::Sun, 23, 59)),
+            Some(9 * 60 + 1)
+        );
+        let never: OfficeHours =
+            serde_json::from_str(r#"{"time_zone": "UTC", "away_message": "Away"}"#).unwrap();
+        assert_eq!(never.minutes_until_open(at(Weekday::Mon, 10, 0)), None);
+    }
 
     fn hours(json: &str) -> Result<OfficeHours, String> {
         serde_json::from_str(json).map_err(|e| e.to_string())

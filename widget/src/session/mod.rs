@@ -54,6 +54,8 @@ pub struct Look {
     pub ask_rating: bool,
     /// The site plays a sound for messages that arrive while the tab is hidden.
     pub sound: bool,
+    /// The site's office hours are closed: the away message, and when people are back.
+    pub away: Option<(String, Option<u64>)>,
 }
 
 impl Look {
@@ -363,6 +365,7 @@ impl Session {
                 locale: Some(tag),
                 ask_rating: config.ask_rating,
                 sound: config.sound,
+                away: config.away,
             });
             let mut state = self.state.borrow_mut();
             state.config_loaded = true;

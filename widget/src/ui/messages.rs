@@ -112,6 +112,33 @@ pub fn MessageList() -> Element {
     let has_older = view.log.read().has_older();
     let phase = (view.phase)();
     let greeting = view.look.read().greeting.clone();
+    // Closed now: the away message and when people are back, in the visitor's time and words.
+    let away = {
+        let look = view.look.read();
+        look.away.clone().map(|(message, opens_at)| {
+            let back = opens_at.map(|ms| {
+                let options = js_sys::Object::new();
+                for (k, v) in [
+                    ("weekday", "long"),
+                    ("hour", "numeric"),
+                    ("minute", "2-digit"),
+                ] {
+                    let _ = js_sys::Reflect::set(&options, &k.into(), &v.into());
+                }
+                let when = crate::net::local_time(
+                    ms,
+                    look.locale.as_deref().unwrap_or("en-US"),
+                    &options,
+                    false,
+                );
+                crate::i18n::tf(
+                    "away.back",
+                    &[("when", edgechat_core::i18n::Arg::Str(&when))],
+                )
+            });
+            (message, back)
+        })
+    };
     let mut log_el = view.log_el;
     let s = session.clone();
     let on_scroll = move |_| {
@@ -143,6 +170,14 @@ pub fn MessageList() -> Element {
                         spawn(s.clone().load_older());
                     },
                     if (view.loading_older)() { {t("log.loading")} } else { {t("log.older")} }
+                }
+            }
+            if let Some((message, back)) = away {
+                div { class: "away", role: "status",
+                    p { dir: "auto", "{message}" }
+                    if let Some(back) = back {
+                        p { class: "back", "{back}" }
+                    }
                 }
             }
             if let Some(greeting) = greeting {
