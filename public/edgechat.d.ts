@@ -36,6 +36,8 @@ export interface Edgechat {
   (command: 'identify', user: { token: string }): void;
   /** Forgets the user, the visitor and the conversation in this browser; starts anonymous. */
   (command: 'reset'): void;
+  /** Answers for the pre-chat form, by field name (the visitor sees them filled in). */
+  (command: 'prefill', answers: Record<string, string | boolean>): void;
   /** Opens the panel and sends `text` as the visitor. */
   (command: 'send', text: string): void;
   /** Switches the widget's language (a BCP 47 tag such as 'de' or 'pt-BR'). */

@@ -22,7 +22,17 @@ useWidgetEnv({
     const later = days[(new Date().getUTCDay() + 2) % 7];
     const away = config({ ...quiet, office_hours: { time_zone: 'UTC', hours: { [later]: ['09:00-10:00'] }, away_message: 'We are away right now.' } });
     const open = config({ ...quiet, office_hours: { time_zone: 'UTC', hours: Object.fromEntries(days.map((d) => [d, ['00:00-24:00']])), away_message: 'Never shown.' } });
-    return { users, midchat: users, refused: users, api: config(quiet), away, open };
+    const form = {
+      fields: [
+        { name: 'name', type: 'text', label: { en: 'Your name', de: 'Ihr Name' }, required: true },
+        { name: 'email', type: 'email', label: { en: 'Email' }, required: true },
+        { name: 'topic', type: 'select', label: { en: 'Topic' }, options: [{ value: 'sales', label: { en: 'Sales' } }, { value: 'help', label: { en: 'Help' } }] },
+        { name: 'order', type: 'text', label: { en: 'Order number' }, pattern: '[0-9]{6}' },
+        { name: 'terms', type: 'checkbox', label: { en: 'I accept the terms' }, required: true },
+      ],
+    };
+    const prechat = config({ ...quiet, pre_chat: form, identity_verification: { secret: 'DEMO_IDENTITY_SECRET' } });
+    return { users, midchat: users, refused: users, api: config(quiet), away, open, prechat, prefilled: prechat, known: prechat };
   },
 });
 
@@ -128,7 +138,7 @@ test('the host API before and after load: show/hide, send, setLocale, on/off, an
   await log(page).locator('.msg.own .bubble', { hasText: 'Is this in stock?' }).waitFor();
   await allDelivered(page);
   assert.equal(await page.evaluate(() => window.__opened), 1, 'on("open") heard the open');
-  assert.ok(warned.some((w) => /unknown command frobnicate; valid: open close toggle/.test(w)), warned.join('\n'));
+  assert.ok(warned.some((w) => /unknown command "frobnicate"; use open, close, toggle/.test(w)), warned.join('\n'));
   assert.ok(warned.some((w) => /on needs \(event, function\)/.test(w)), warned.join('\n'));
 
   // After load: the app's launcher hides and shows; the language switches at once.
@@ -186,4 +196,79 @@ test('away: outside office hours the panel says so, and when people are back, be
   await connected(page);
   await send(page, 'Hello, anyone?');
   await allDelivered(page);
+});
+
+const attributesOf = async (sid) => JSON.parse((await client.conversations.v1.services(service).conversations(sid).fetch()).attributes);
+
+test('the pre-chat form: checked as the visitor submits it (focus on the first wrong field), and what was typed before goes after it', async (t) => {
+  const { page } = await visit(t, 'prechat');
+  await openAndConnect(page);
+  const form = page.locator('form.prechat');
+  await form.waitFor();
+  // Typed before the form is answered: it waits, and no conversation starts.
+  await composer(page).fill('Where is my order?');
+  await composer(page).press('Enter');
+  await log(page).locator('.msg.own .bubble', { hasText: 'Where is my order?' }).waitFor();
+  await new Promise((r) => setTimeout(r, 500));
+  assert.equal(await stored(page, 'prechat', 'conversation'), null, 'nothing starts before the form');
+
+  const submit = form.getByRole('button', { name: 'Start chat' });
+  await submit.click();
+  await form.getByRole('alert').getByText('Please correct the fields marked below.').waitFor();
+  const focusedId = () => page.evaluate(() => document.querySelector('edgechat-widget').shadowRoot.activeElement?.id);
+  await until(async () => (await focusedId()) === 'ec-pc-name', 'focus on the first wrong field');
+  assert.equal(await form.getByLabel('Your name').getAttribute('aria-invalid'), 'true');
+  assert.equal(await form.locator('#ec-pc-name-error').innerText(), 'This field is required.');
+
+  await form.getByLabel('Your name').fill('Ada');
+  await form.getByLabel('Email').fill('ada@example');
+  await form.getByLabel('Order number').fill('12a456');
+  await submit.click();
+  await until(async () => (await focusedId()) === 'ec-pc-email', 'focus on the email');
+  assert.equal(await form.locator('#ec-pc-email-error').innerText(), 'Enter an email address, like name@example.com.');
+  assert.equal(await form.locator('#ec-pc-order-error').innerText(), 'This is not in the expected format.');
+  assert.equal(await form.locator('#ec-pc-terms-error').innerText(), 'This field is required.');
+  assert.equal(await form.locator('#ec-pc-name-error').count(), 0, 'a fixed field is no longer marked');
+
+  await form.getByLabel('Email').fill('ada@example.com');
+  await form.getByLabel('Order number').fill('123456');
+  await form.getByLabel('Topic').selectOption('help');
+  await form.getByLabel('I accept the terms').check();
+  await submit.click();
+  await form.waitFor({ state: 'detached' });
+  await allDelivered(page);
+  const sid = await stored(page, 'prechat', 'conversation');
+  const attributes = await attributesOf(sid);
+  assert.deepEqual(attributes.pre_chat, { name: 'Ada', email: 'ada@example.com', topic: 'help', order: '123456', terms: true });
+  const messages = await client.conversations.v1.services(service).conversations(sid).messages.list();
+  assert.deepEqual(messages.map((m) => m.body), ['Where is my order?'], 'what was typed went, once, after the form');
+});
+
+test('the pre-chat form is prefilled by the page, skipped for a user whose token carries the answers, and checked again by the Worker', async (t) => {
+  const { page } = await visit(t, 'prefilled', { before: queued("'prefill', {name: 'Grace', email: 'grace@example.com'}") });
+  await openAndConnect(page);
+  const form = page.locator('form.prechat');
+  await form.waitFor();
+  assert.equal(await form.getByLabel('Your name').inputValue(), 'Grace');
+  assert.equal(await form.getByLabel('Email').inputValue(), 'grace@example.com');
+
+  const token = userToken('known', 'linus', { name: 'Linus', email: 'linus@example.com', terms: true });
+  const { page: known } = await visit(t, 'known', { attrs: ` data-user-token="${token}"` });
+  await openAndConnect(known);
+  await send(known, 'Hi, it is Linus');
+  await allDelivered(known);
+  assert.equal(await known.locator('form.prechat').count(), 0, 'no form for a user whose token answers it');
+  const attributes = await attributesOf(await stored(known, 'known', 'conversation'));
+  assert.deepEqual(attributes.pre_chat, { name: 'Linus', email: 'linus@example.com', terms: true });
+
+  // The Worker checks the answers itself: a start without them is refused, saying which.
+  const anonymous = await (await fetch(`${worker.url}/api/sites/prechat/token`, { method: 'POST', headers: { Origin: new URL(page.url()).origin } })).json();
+  const res = await fetch(`${worker.url}/api/sites/prechat/conversations`, {
+    method: 'POST', headers: { 'Content-Type': 'application/json', Origin: new URL(page.url()).origin },
+    body: JSON.stringify({ visitor: anonymous.visitor, key: 'k1', pre_chat: { name: 'Eve', email: 'not-an-email' } }),
+  });
+  assert.equal(res.status, 400);
+  const error = (await res.json()).error;
+  assert.equal(error.code, 'invalid_pre_chat');
+  assert.match(error.message, /email: prechat\.email.*terms: prechat\.required/);
 });

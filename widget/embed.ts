@@ -19,9 +19,10 @@
 //
 // The host API (README, "The host page's API"; types in edgechat.d.ts): `window.edgechat(command,
 // argument)` works at any time (calls made before the start are queued in `edgechat.q`, as the
-// recommended snippet queues them): open, close, toggle, show, hide, identify, reset,
+// recommended snippet queues them): open, close, toggle, show, hide, identify, reset, prefill,
 // send, setLocale, and on / off over the `edgechat:*` events dispatched on window. Before the
-// app has loaded, what needs it waits for it. A bad command or argument is a console warning.
+// app has loaded, what needs it waits for it. A bad command or argument is a console warning
+// (before the app has loaded, once it has).
 import { parseLook } from './look';
 
 /** The build's content-hashed file names (replaced by scripts/build-widget.sh). */
@@ -189,8 +190,8 @@ type Queue = { q?: ArrayLike<unknown>[] };
       return;
     }
     if (name === 'show' || name === 'hide') return void (later.push([name]), (placeholder.style.display = name === 'hide' ? 'none' : ''));
+    // The rest waits for the app (which warns of what it does not know).
     if (!/^(open|close|toggle|fail)$/.test(name as string)) {
-      if (!/^(send|setLocale)$/.test(name as string)) return warn(`unknown command ${name}; valid: open close toggle show hide identify reset send setLocale on off`);
       later.push([name, arg]);
       if (name === 'send') command('open');
       return;

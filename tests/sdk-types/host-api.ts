@@ -7,6 +7,7 @@ chat('open');
 chat('hide');
 chat('identify', { token: 'eyJ...' });
 chat('reset');
+chat('prefill', { email: 'ada@example.com', terms: true });
 chat('send', 'Is this in stock?');
 chat('setLocale', 'de');
 chat('on', 'message', (detail) => console.log(detail.author.toUpperCase(), detail.body, detail.index + 1));

@@ -69,6 +69,8 @@ pub(crate) enum Command {
     Send(String),
     /// Speak this language (a tag as `Intl` takes it).
     SetLocale(String),
+    /// Answers for the pre-chat form, by field name.
+    Prefill(Vec<(String, String)>),
 }
 
 pub(crate) struct Start {
@@ -199,16 +201,49 @@ pub fn command(name: &str, arg: JsValue) -> Result<(), JsValue> {
         "hide" => Command::Launcher(false),
         "identify" => match text("token") {
             Some(token) => Command::Identify(Some(token)),
-            None => return bad("identify takes {token: '<the user token your backend signed>'}".into()),
+            None => {
+                return bad("identify takes {token: '<the user token your backend signed>'}".into())
+            }
         },
         "reset" => Command::Identify(None),
+        "prefill" => {
+            // `Object.entries` throws on what is not an object.
+            let entries = match arg.dyn_ref::<js_sys::Object>() {
+                Some(object) => js_sys::Object::entries(object),
+                None => js_sys::Array::new(),
+            };
+            let answers: Vec<(String, String)> = entries
+                .iter()
+                .filter_map(|pair| {
+                    let pair = js_sys::Array::from(&pair);
+                    let value = pair.get(1);
+                    let text = value
+                        .as_string()
+                        .or_else(|| value.as_bool().map(|b| b.to_string()))?;
+                    Some((pair.get(0).as_string()?, text))
+                })
+                .collect();
+            if answers.is_empty() {
+                return bad("prefill takes the form's answers, e.g. edgechat('prefill', {email: 'ada@example.com'})".into());
+            }
+            Command::Prefill(answers)
+        }
         "send" => match text("text") {
             Some(body) => Command::Send(body),
-            None => return bad("send takes the message's text, e.g. edgechat('send', 'Is this in stock?')".into()),
+            None => {
+                return bad(
+                    "send takes the message's text, e.g. edgechat('send', 'Is this in stock?')"
+                        .into(),
+                )
+            }
         },
         "setLocale" => match text("locale").and_then(|t| net::intl_tag(&t)) {
             Some(tag) => Command::SetLocale(tag),
-            None => return bad("setLocale takes a language tag, e.g. edgechat('setLocale', 'de')".into()),
+            None => {
+                return bad(
+                    "setLocale takes a language tag, e.g. edgechat('setLocale', 'de')".into(),
+                )
+            }
         },
         // Tests only: a page whose storage says so can make its own widget fail, so that what
         // a visitor sees then is tested (no visitor can reach another's widget through it).
@@ -220,8 +255,8 @@ pub fn command(name: &str, arg: JsValue) -> Result<(), JsValue> {
         }
         other => {
             return bad(format!(
-                "unknown command {other:?}; use open, close, toggle, show, hide, identify, reset, send, \
-                 setLocale, on or off"
+                "unknown command {other:?}; use open, close, toggle, show, hide, identify, reset, \
+                 prefill, send, setLocale, on or off"
             ))
         }
     };

@@ -4,7 +4,7 @@
 
 use edgechat_core::api::ErrorCode;
 use edgechat_core::chat::session::page_address;
-use js_sys::{Object, Promise, Reflect};
+use js_sys::{Array, Object, Promise, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
@@ -147,6 +147,8 @@ pub struct PublicConfig {
     pub realtime_url: Option<String>,
     /// Closed now: the away message, and when people are back (unix ms).
     pub away: Option<(String, Option<u64>)>,
+    /// The site's pre-chat form.
+    pub pre_chat: Option<edgechat_core::site::pre_chat::PreChat>,
 }
 
 /// How long a config request may go unanswered before it is abandoned.
@@ -179,6 +181,7 @@ pub async fn config(base: &str, site: &str) -> Result<PublicConfig, ApiFailure> 
         sound: get(&json, "sound").as_bool().unwrap_or(false),
         sdk_url: get_str(&json, "sdk_url"),
         realtime_url: get_str(&json, "realtime_url"),
+        pre_chat: pre_chat_form(&get(&json, "pre_chat")),
         away: {
             let away = get(&json, "away");
             get_str(&away, "message")
@@ -349,10 +352,22 @@ pub async fn start_conversation(
     visitor: &str,
     key: &str,
     keep_query: bool,
+    pre_chat: &edgechat_core::site::pre_chat::Answers,
     timeout_ms: u32,
 ) -> Result<String, ApiFailure> {
     let body = visitor_body(Some(visitor));
     let _ = Reflect::set(&body, &"key".into(), &key.into());
+    if !pre_chat.is_empty() {
+        let answers = Object::new();
+        for (name, answer) in pre_chat {
+            let value = match answer {
+                edgechat_core::site::pre_chat::Answer::Text(t) => JsValue::from_str(t),
+                edgechat_core::site::pre_chat::Answer::Checked(c) => JsValue::from_bool(*c),
+            };
+            let _ = Reflect::set(&answers, &name.into(), &value);
+        }
+        let _ = Reflect::set(&body, &"pre_chat".into(), &answers);
+    }
     let (page, referrer) = page_facts(keep_query);
     for (name, value) in [("page_url", page), ("referrer", referrer)] {
         if let Some(value) = value {
@@ -403,7 +418,7 @@ pub fn set_page_title(title: &str) {
 
 /// Saves `text` as the file `name` (a plain-text download), through a link in `parent`.
 pub fn download_text(parent: &web_sys::Node, name: &str, text: &str) -> Result<(), JsValue> {
-    let parts = js_sys::Array::of1(&JsValue::from_str(text));
+    let parts = Array::of1(&JsValue::from_str(text));
     let options = web_sys::BlobPropertyBag::new();
     options.set_type("text/plain;charset=utf-8");
     let blob = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options)?;
@@ -528,4 +543,100 @@ pub fn browser_languages() -> Vec<String> {
         .iter()
         .filter_map(|l| l.as_string())
         .collect()
+}
+
+#[wasm_bindgen]
+extern "C" {
+    /// `RegExp`, whose constructor throws on a pattern it cannot compile (hence `catch`).
+    #[wasm_bindgen(js_name = RegExp)]
+    type CheckedRegExp;
+
+    #[wasm_bindgen(constructor, js_class = RegExp, catch)]
+    fn new(pattern: &str, flags: &str) -> Result<CheckedRegExp, JsValue>;
+
+    #[wasm_bindgen(method)]
+    fn test(this: &CheckedRegExp, text: &str) -> bool;
+}
+
+/// Whether `value` matches a pre-chat field's `pattern` whole, as an HTML `pattern` does (the
+/// browser's `RegExp`, `v` flag); a pattern the browser cannot compile constrains nothing, as
+/// the Worker judges it.
+pub fn pattern_matches(pattern: &str, value: &str) -> bool {
+    match CheckedRegExp::new(&format!("^(?:{pattern})$"), "v") {
+        Ok(re) => re.test(value),
+        Err(_) => true,
+    }
+}
+
+/// A JWT's claims, unverified (the Worker verifies): what a signed-in user's token says of them,
+/// as the browser parses it.
+pub fn jwt_claims(token: &str) -> JsValue {
+    let payload = token.split('.').nth(1).unwrap_or_default();
+    let padded = format!(
+        "{}{}",
+        payload.replace('-', "+").replace('_', "/"),
+        "=".repeat((4 - payload.len() % 4) % 4)
+    );
+    web_sys::window()
+        .and_then(|w| w.atob(&padded).ok())
+        .and_then(|json| js_sys::JSON::parse(&json).ok())
+        .unwrap_or(JsValue::UNDEFINED)
+}
+
+/// The answers an object holds for `form`'s fields (strings and booleans by field name).
+pub fn answers_in(
+    form: &edgechat_core::site::pre_chat::PreChat,
+    object: &JsValue,
+) -> edgechat_core::site::pre_chat::Answers {
+    use edgechat_core::site::pre_chat::Answer;
+    form.fields
+        .iter()
+        .filter_map(|f| {
+            let value = get(object, &f.name);
+            let answer = value
+                .as_string()
+                .map(Answer::Text)
+                .or_else(|| value.as_bool().map(Answer::Checked))?;
+            Some((f.name.clone(), answer))
+        })
+        .collect()
+}
+
+/// The public config's pre-chat form, read from the JSON the browser parsed (serde_json would
+/// weigh 40 KiB of the widget); `None` if absent or out of shape.
+fn pre_chat_form(json: &JsValue) -> Option<edgechat_core::site::pre_chat::PreChat> {
+    use edgechat_core::site::pre_chat::{Choice, Field, Labels, PreChat};
+    let labels =
+        |value: &JsValue| {
+            Labels::from_pairs(js_sys::Object::entries(value.dyn_ref()?).iter().filter_map(
+                |pair| {
+                    let pair = Array::from(&pair);
+                    Some((pair.get(0).as_string()?, pair.get(1).as_string()?))
+                },
+            ))
+        };
+    // `Array.from` throws on what is not iterable: only arrays are read.
+    let list = |value: JsValue| value.dyn_into::<Array>().unwrap_or_default();
+    let fields = list(get(json, "fields"));
+    if fields.length() == 0 {
+        return None;
+    }
+    let fields = fields
+        .iter()
+        .map(|f| {
+            let options = list(get(&f, "options"))
+                .iter()
+                .map(|o| Choice::from_parts(get_str(&o, "value")?, labels(&get(&o, "label"))?))
+                .collect::<Option<Vec<_>>>()?;
+            Field::from_parts(
+                get_str(&f, "name")?,
+                &get_str(&f, "type")?,
+                labels(&get(&f, "label"))?,
+                get(&f, "required").as_bool().unwrap_or(false),
+                get_str(&f, "pattern"),
+                options,
+            )
+        })
+        .collect::<Option<Vec<_>>>()?;
+    PreChat::new(fields).ok()
 }

@@ -16,6 +16,7 @@ mod sites;
 mod start;
 mod token;
 mod twilio;
+mod users;
 mod webhook;
 
 use http::Reply;

@@ -9,13 +9,11 @@
 //! the key, and Twilio refuses a second conversation of that name.
 
 use edgechat_core::api::limits::{Budget, RETRY_AFTER_SECONDS};
-use edgechat_core::api::secrets::TokenSecrets;
 use edgechat_core::api::start::{self as body, StartRequest};
 use edgechat_core::api::{ApiError, ErrorCode, MAX_BODY_BYTES};
-use edgechat_core::ids::sid::{ConversationSid, ServiceSid};
+use edgechat_core::site::pre_chat::Answer;
 use edgechat_core::twilio::rest::{self, ConversationState};
 use edgechat_core::user_token::VerifiedUser;
-use edgechat_core::visitor::VisitorIdentity;
 use worker::{Env, Request};
 
 use crate::http::{self, Reply};
@@ -103,11 +101,18 @@ async fn start(mut req: Request, env: &Env, site: &Site) -> Result<Reply, Reply>
     )
     .await?;
 
-    if let Some(name) = user_name(env, site, &request.visitor, now / 1000) {
-        name_user(&mut twilio, service, &identity, &name).await;
+    let user = signed_in_user(env, site, &request.visitor, now / 1000);
+    let pre_chat = pre_chat_answers(site, &request, user.as_ref())?;
+    if let Some(name) = user.as_ref().and_then(|u| u.name.as_deref()) {
+        crate::users::name_user(&mut twilio, service, &identity, name).await;
     }
     let (page_url, referrer) = body::page_facts(&request, &origin, site.config.keep_page_query);
-    let attributes = body::attributes(&identity, page_url.as_deref(), referrer.as_deref());
+    let attributes = body::attributes(
+        &identity,
+        page_url.as_deref(),
+        referrer.as_deref(),
+        &pre_chat,
+    );
     let created = twilio
         .send(&rest::create_conversation_with(
             service,
@@ -139,97 +144,70 @@ async fn start(mut req: Request, env: &Env, site: &Site) -> Result<Reply, Reply>
     Ok(started(conversation.sid, fresh))
 }
 
-/// A signed-in user's `name` claim (the start request's proof is their user token).
-fn user_name(env: &Env, site: &Site, proof: &str, now_s: u64) -> Option<String> {
+/// The signed-in user, when the start request's proof is their user token.
+fn signed_in_user(env: &Env, site: &Site, proof: &str, now_s: u64) -> Option<VerifiedUser> {
     if !proof.starts_with("eyJ") {
         return None;
     }
-    crate::token::verified_user(env, site, proof, now_s)
-        .ok()?
-        .name
+    crate::token::verified_user(env, site, proof, now_s).ok()
 }
 
-/// Gives a signed-in user their name as agents see it (the Conversations user's friendly
-/// name), creating the user if Twilio has none yet. Best effort: a failure costs only the name.
-async fn name_user(
-    twilio: &mut TwilioClient,
-    service: &ServiceSid,
-    user: &VisitorIdentity,
-    name: &str,
-) {
-    let identity = user.to_string();
-    match twilio
-        .send(&rest::name_user(service, &identity, name))
-        .await
-    {
-        Err(RestFailure::Rejected(e)) if e.status == 404 => {
-            let _ = twilio
-                .send(&rest::create_user(service, &identity, name))
-                .await;
-        }
-        _ => {}
-    }
-}
-
-/// The anonymous visitor `was` signed in as `user`: the user joins each of `was`'s open
-/// conversations on this site and its attributes name them (`user`), so that the conversation
-/// follows them to every device. A participant already there is fine (a repeat).
-pub(crate) async fn carry_over(
-    env: &Env,
+/// The pre-chat answers, checked against the site's form (a signed-in user's token may carry
+/// them: what the request lacks is taken from its claims); 400 `invalid_pre_chat` naming each
+/// field's problem.
+fn pre_chat_answers(
     site: &Site,
-    secrets: &TokenSecrets,
-    was: &VisitorIdentity,
-    user: &VerifiedUser,
-    now_ms: u64,
-) -> Result<(), Reply> {
-    let service = &site.config.service_sid;
-    let mut twilio =
-        TwilioClient::with_key(env, &secrets.api_key_sid, &secrets.api_key_secret, now_ms);
-    let page = twilio
-        .send(&rest::list_participant_conversations(
-            service,
-            &was.to_string(),
-        ))
-        .await
-        .map_err(unavailable)?;
-    let theirs = body::visitor_conversations(&page, "").unwrap_or_default();
-    let identity = user.identity.to_string();
-    if let Some(name) = &user.name {
-        name_user(&mut twilio, service, &user.identity, name).await;
+    request: &StartRequest,
+    user: Option<&VerifiedUser>,
+) -> Result<Vec<(String, Answer)>, Reply> {
+    let Some(form) = &site.config.pre_chat else {
+        return Ok(Vec::new());
+    };
+    let mut answers = form.answers_in(&request.pre_chat);
+    if let Some(user) = user {
+        // The token's claims first: the request's own answers, later in the list, win.
+        let mut claimed = form.answers_in(&user.claims);
+        claimed.append(&mut answers);
+        answers = claimed;
     }
-    for sid in theirs.open_sids {
-        let Ok(conversation) = sid.parse::<ConversationSid>() else {
-            continue;
-        };
-        match twilio
-            .send(&rest::add_participant(service, &conversation, &identity))
-            .await
-        {
-            Ok(_) => {}
-            Err(RestFailure::Rejected(e)) if e.code == Some(rest::PARTICIPANT_EXISTS) => {}
-            Err(other) => return Err(unavailable(other)),
-        }
-        let text = twilio
-            .send(&rest::fetch_conversation(service, &conversation))
-            .await
-            .map_err(unavailable)?;
-        let Some(state) = ConversationState::read(&text) else {
-            continue;
-        };
-        // Only the Worker's own conversations of this visitor (their attributes name them).
-        if !body::belongs_to(&state.attributes, was)
-            || body::belongs_to(&state.attributes, &user.identity)
-        {
-            continue;
-        }
-        if let Some(attributes) = body::with_user(&state.attributes, &user.identity) {
-            twilio
-                .send(&rest::set_attributes(service, &conversation, &attributes))
-                .await
-                .map_err(unavailable)?;
-        }
+    form.check(&answers, &js_pattern_matches)
+        .map_err(|problems| {
+            let listed: Vec<String> = problems
+                .iter()
+                .map(|(field, problem)| format!("{field}: {}", problem.key()))
+                .collect();
+            Reply::error(ApiError::new(
+                ErrorCode::InvalidPreChat,
+                format!(
+                    "the pre-chat answers do not fit the site's form ({}); send pre_chat with an \
+                 answer for each required field",
+                    listed.join(", ")
+                ),
+            ))
+        })
+}
+
+/// Whether `value` matches the form's `pattern` whole, as an HTML `pattern` does (the runtime's
+/// `RegExp`, with the `v` flag). A pattern the runtime cannot compile constrains nothing.
+fn js_pattern_matches(pattern: &str, value: &str) -> bool {
+    let anchored = format!("^(?:{pattern})$");
+    match CheckedRegExp::new(&anchored, "v") {
+        Ok(re) => re.test(value),
+        Err(_) => true,
     }
-    Ok(())
+}
+
+#[wasm_bindgen::prelude::wasm_bindgen]
+extern "C" {
+    /// `RegExp`, whose constructor throws on a pattern it cannot compile (hence `catch`).
+    #[wasm_bindgen(js_name = RegExp)]
+    type CheckedRegExp;
+
+    #[wasm_bindgen(constructor, js_class = RegExp, catch)]
+    fn new(pattern: &str, flags: &str) -> Result<CheckedRegExp, wasm_bindgen::JsValue>;
+
+    #[wasm_bindgen(method)]
+    fn test(this: &CheckedRegExp, text: &str) -> bool;
 }
 
 fn started(sid: String, created: bool) -> Reply {

@@ -181,7 +181,7 @@ async fn signed_in(
         // signs in (a stale anonymous visit must not lock them out).
         if let Ok(was) = verified(env, secrets, site, credential, now) {
             if was.user_sub().is_none() {
-                crate::start::carry_over(env, site, secrets, &was, &user, now * 1000).await?;
+                crate::users::carry_over(env, site, secrets, &was, &user, now * 1000).await?;
             }
         }
     }

@@ -35,6 +35,8 @@ pub enum ErrorCode {
     InvalidVisitorCredential,
     /// A signed-in user's token the site's secret does not vouch for (the message says why).
     InvalidUserToken,
+    /// The start route's pre-chat answers do not satisfy the site's form.
+    InvalidPreChat,
     /// Too many requests from this client; `Retry-After` says when to try again.
     RateLimited,
     /// A Worker secret is not set.
@@ -78,7 +80,7 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 25] = [
+    pub const ALL: [ErrorCode; 26] = [
         ErrorCode::NotFound,
         ErrorCode::MethodNotAllowed,
         ErrorCode::UnknownSite,
@@ -88,6 +90,7 @@ impl ErrorCode {
         ErrorCode::BodyTooLarge,
         ErrorCode::InvalidVisitorCredential,
         ErrorCode::InvalidUserToken,
+        ErrorCode::InvalidPreChat,
         ErrorCode::RateLimited,
         ErrorCode::MissingSecret,
         ErrorCode::InvalidSecret,
@@ -122,6 +125,7 @@ impl ErrorCode {
             ErrorCode::BodyTooLarge => "body_too_large",
             ErrorCode::InvalidVisitorCredential => "invalid_visitor_credential",
             ErrorCode::InvalidUserToken => "invalid_user_token",
+            ErrorCode::InvalidPreChat => "invalid_pre_chat",
             ErrorCode::RateLimited => "rate_limited",
             ErrorCode::MissingSecret => "missing_secret",
             ErrorCode::InvalidSecret => "invalid_secret",
@@ -143,7 +147,7 @@ impl ErrorCode {
 
     pub fn status(self) -> u16 {
         match self {
-            ErrorCode::InvalidJson | ErrorCode::InvalidEvent => 400,
+            ErrorCode::InvalidJson | ErrorCode::InvalidEvent | ErrorCode::InvalidPreChat => 400,
             ErrorCode::InvalidVisitorCredential | ErrorCode::InvalidUserToken => 401,
             ErrorCode::OriginRequired
             | ErrorCode::OriginNotAllowed

@@ -145,6 +145,20 @@ impl WebhookSecrets {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_site_config_may_not_name_any_of_these() {
+        assert_eq!(
+            crate::site::config::WORKER_SECRETS,
+            [
+                TWILIO_ACCOUNT_SID,
+                TWILIO_API_KEY_SID,
+                TWILIO_API_KEY_SECRET,
+                TWILIO_AUTH_TOKEN,
+                VISITOR_SIGNING_SECRET
+            ]
+        );
+    }
     use std::collections::HashMap;
 
     fn full() -> HashMap<&'static str, String> {

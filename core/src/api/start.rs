@@ -17,12 +17,14 @@ use crate::site::page::page_address;
 use crate::visitor::VisitorIdentity;
 
 /// The start route's body.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct StartRequest {
     pub visitor: String,
     pub key: String,
     pub page_url: Option<String>,
     pub referrer: Option<String>,
+    /// The pre-chat form's answers, by field name (checked against the site's form).
+    pub pre_chat: Fields,
 }
 
 /// What a refused start body should have been.
@@ -38,7 +40,11 @@ impl StartRequest {
         let unreadable = BodyError::Unreadable;
         let text = std::str::from_utf8(body).map_err(|_| BodyError::NotUtf8)?;
         let fields: Fields = fields(text).ok_or(BodyError::NotAnObject)?;
-        only(&fields, &["visitor", "key", "page_url", "referrer"]).map_err(unreadable)?;
+        only(
+            &fields,
+            &["visitor", "key", "page_url", "referrer", "pre_chat"],
+        )
+        .map_err(unreadable)?;
         let required = |name: &str| {
             string(&fields, name)
                 .map_err(unreadable)?
@@ -64,11 +70,18 @@ impl StartRequest {
                 other => Ok(other),
             }
         };
+        let pre_chat = match fields.get("pre_chat") {
+            None => Fields::new(),
+            Some(raw) => super::end::fields(raw.get()).ok_or_else(|| {
+                unreadable("pre_chat is an object of answers by field name".into())
+            })?,
+        };
         Ok(StartRequest {
             visitor,
             key,
             page_url: url("page_url")?,
             referrer: url("referrer")?,
+            pre_chat,
         })
     }
 }
@@ -100,11 +113,13 @@ pub fn page_facts(
     (page, referrer)
 }
 
-/// The attributes the Worker writes on a conversation it starts.
+/// The attributes the Worker writes on a conversation it starts (`pre_chat`: the checked
+/// answers, in the form's order).
 pub fn attributes(
     visitor: &VisitorIdentity,
     page_url: Option<&str>,
     referrer: Option<&str>,
+    pre_chat: &[(String, crate::site::pre_chat::Answer)],
 ) -> String {
     let quoted = |s: &str| serde_json::to_string(s).unwrap_or_default();
     let mut out = format!(
@@ -117,6 +132,19 @@ pub fn attributes(
     }
     if let Some(referrer) = referrer {
         out += &format!(",\"referrer\":{}", quoted(referrer));
+    }
+    if !pre_chat.is_empty() {
+        let answers: Vec<String> = pre_chat
+            .iter()
+            .map(|(name, answer)| {
+                format!(
+                    "{}:{}",
+                    quoted(name),
+                    serde_json::to_string(answer).unwrap_or_default()
+                )
+            })
+            .collect();
+        out += &format!(",\"pre_chat\":{{{}}}", answers.join(","));
     }
     out.push('}');
     out
@@ -193,9 +221,33 @@ mod tests {
     }
 
     #[test]
+    fn the_answers_go_into_the_attributes_in_the_form_s_order() {
+        use crate::site::pre_chat::Answer;
+        let a = attributes(
+            &visitor(),
+            None,
+            None,
+            &[
+                ("name".into(), Answer::Text("Ada \"A\"".into())),
+                ("terms".into(), Answer::Checked(true)),
+            ],
+        );
+        let parsed: serde_json::Value = serde_json::from_str(&a).unwrap();
+        assert_eq!(
+            parsed["pre_chat"],
+            serde_json::json!({"name": "Ada \"A\"", "terms": true})
+        );
+        let body = br#"{"visitor": "v", "key": "k", "pre_chat": {"name": "Ada"}}"#;
+        assert_eq!(StartRequest::from_body(body).unwrap().pre_chat.len(), 1);
+        assert!(
+            StartRequest::from_body(br#"{"visitor": "v", "key": "k", "pre_chat": "Ada"}"#).is_err()
+        );
+    }
+
+    #[test]
     fn a_visitor_who_signs_in_owns_their_conversation_as_the_user_too() {
         let user = VisitorIdentity::user("acme".parse().unwrap(), "ada").unwrap();
-        let before = attributes(&visitor(), Some("https://acme.com/p"), None);
+        let before = attributes(&visitor(), Some("https://acme.com/p"), None, &[]);
         assert!(belongs_to(&before, &visitor()) && !belongs_to(&before, &user));
         let after = with_user(&before, &user).unwrap();
         assert!(belongs_to(&after, &visitor()) && belongs_to(&after, &user));
@@ -239,6 +291,7 @@ mod tests {
             key: "k".into(),
             page_url: Some("https://a.test/p?email=x#f".into()),
             referrer: Some("https://s.test/q?x=1".into()),
+            pre_chat: Fields::new(),
         };
         assert_eq!(
             page_facts(&r, "https://a.test", false),
@@ -257,7 +310,7 @@ mod tests {
 
     #[test]
     fn attributes_name_the_site_and_the_visitor_and_read_back() {
-        let a = attributes(&visitor(), Some("https://a.test/\"p"), None);
+        let a = attributes(&visitor(), Some("https://a.test/\"p"), None, &[]);
         let v: serde_json::Value = serde_json::from_str(&a).unwrap();
         assert_eq!(v["site"], "acme");
         assert_eq!(v["visitor"], format!("visitor:acme:{UUID}"));

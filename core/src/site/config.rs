@@ -151,6 +151,9 @@ pub struct SiteConfig {
     /// before the visitor types.
     #[serde(default)]
     pub office_hours: Option<crate::site::office_hours::OfficeHours>,
+    /// What a visitor fills in before their first message.
+    #[serde(default)]
+    pub pre_chat: Option<crate::site::pre_chat::PreChat>,
 }
 
 /// Which Worker secrets verify this site's user tokens: `secret`, and during a rotation the
@@ -171,6 +174,16 @@ impl IdentityVerification {
     }
 }
 
+/// The Worker's own secrets (`api::secrets` names each; a test there keeps the two lists equal:
+/// the site config is below the API in the core's layers).
+pub const WORKER_SECRETS: [&str; 5] = [
+    "TWILIO_ACCOUNT_SID",
+    "TWILIO_API_KEY_SID",
+    "TWILIO_API_KEY_SECRET",
+    "TWILIO_AUTH_TOKEN",
+    "VISITOR_SIGNING_SECRET",
+];
+
 /// The name of a Worker secret a site's config may point at: 3–64 of `A-Z 0-9 _`, starting with
 /// a letter, and none of the Worker's own secrets (a site must not be able to verify tokens
 /// with Twilio's credentials or the visitor-signing key).
@@ -181,7 +194,6 @@ pub struct SecretName(String);
 impl TryFrom<String> for SecretName {
     type Error = String;
     fn try_from(name: String) -> Result<Self, Self::Error> {
-        use crate::api::secrets;
         let shaped = (3..=64).contains(&name.len())
             && name.starts_with(|c: char| c.is_ascii_uppercase())
             && name
@@ -194,14 +206,7 @@ impl TryFrom<String> for SecretName {
                 name.chars().count()
             ));
         }
-        let own = [
-            secrets::TWILIO_ACCOUNT_SID,
-            secrets::TWILIO_API_KEY_SID,
-            secrets::TWILIO_API_KEY_SECRET,
-            secrets::TWILIO_AUTH_TOKEN,
-            secrets::VISITOR_SIGNING_SECRET,
-        ];
-        if own.contains(&name.as_str()) {
+        if WORKER_SECRETS.contains(&name.as_str()) {
             return Err(format!(
                 "{name} is one of the Worker's own secrets: give user tokens a secret of their own"
             ));
@@ -425,6 +430,7 @@ impl SiteConfig {
             sdk_url: sdk_url.map(str::to_owned),
             realtime_url: realtime_url.cloned(),
             away: None,
+            pre_chat: self.pre_chat.clone(),
         }
     }
 
@@ -480,6 +486,9 @@ pub struct PublicConfig {
     /// Present when the site's office hours are closed now.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub away: Option<Away>,
+    /// The pre-chat form.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pre_chat: Option<crate::site::pre_chat::PreChat>,
 }
 
 /// The SDK's realtime endpoint when it is not Twilio's: a `ws://` or `wss://` URL (the Worker var

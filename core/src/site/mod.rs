@@ -5,3 +5,4 @@
 pub mod config;
 pub mod office_hours;
 pub mod page;
+pub mod pre_chat;

@@ -93,9 +93,13 @@ impl Session {
         client: &sdk::Client,
         key: u64,
     ) -> Result<sdk::Conversation, net::ApiFailure> {
-        let (credential, keep_query) = {
+        let (credential, keep_query, pre_chat) = {
             let state = self.state.borrow();
-            (state.credential.clone(), state.keep_page_query)
+            (
+                state.credential.clone(),
+                state.keep_page_query,
+                state.pre_chat_answers.clone().unwrap_or_default(),
+            )
         };
         let credential = credential.ok_or(net::ApiFailure::Network)?;
         let sid = net::start_conversation(
@@ -104,6 +108,7 @@ impl Session {
             &credential,
             &key.to_string(),
             keep_query,
+            &pre_chat,
             START_TIMEOUT_MS,
         )
         .await?;

@@ -109,6 +109,11 @@ pub struct View {
     pub log_el: Signal<Option<web_sys::Element>>,
     /// The page's `show` / `hide` of the launcher.
     pub launcher_shown: Signal<bool>,
+    /// The pre-chat form to fill before the first message (none once answered, or with a
+    /// conversation going).
+    pub pre_chat: Signal<Option<Rc<edgechat_core::site::pre_chat::PreChat>>>,
+    /// What the page prefilled (`edgechat('prefill', {...})`), by field name.
+    pub prefill: Signal<Vec<(String, String)>>,
 }
 
 #[derive(Default)]
@@ -127,6 +132,10 @@ struct State {
     user_token: Option<String>,
     /// The site's own wording (its config's `strings`), for a language switched to later.
     strings: wasm_bindgen::JsValue,
+    /// The site's pre-chat form, and the visitor's checked answers once given (they go with
+    /// the start of each conversation of this page).
+    pre_chat_form: Option<Rc<edgechat_core::site::pre_chat::PreChat>>,
+    pre_chat_answers: Option<edgechat_core::site::pre_chat::Answers>,
     sdk_url: Option<String>,
     realtime_url: Option<String>,
     /// Keep the page address's query in a new conversation's attributes (the site's choice).
@@ -377,6 +386,7 @@ impl Session {
             }
             state.realtime_url = config.realtime_url;
             state.keep_page_query = config.keep_page_query;
+            state.pre_chat_form = config.pre_chat.map(Rc::new);
         }
         let (token, replaced) = token?;
         let realm = match realm {
@@ -396,6 +406,7 @@ impl Session {
         let conversation = self.store.load().conversation;
         self.open_conversation(&client, conversation, replaced)
             .await?;
+        self.update_pre_chat();
         Ok(token.expires_in)
     }
 
@@ -677,6 +688,7 @@ impl Session {
             if reset {
                 state.credential = None;
                 state.identity = None;
+                state.pre_chat_answers = None;
             }
             state.client.take()
         };
@@ -694,6 +706,44 @@ impl Session {
         self.view.typing.clone().set(None);
         self.show();
         self.connect().await;
+    }
+
+    /// Shows the pre-chat form when the site has one, no conversation is going and the visitor
+    /// has not answered it (a signed-in user whose token carries every answer never sees it).
+    pub(super) fn update_pre_chat(&self) {
+        let form = {
+            let mut state = self.state.borrow_mut();
+            let Some(form) = state.pre_chat_form.clone() else {
+                return;
+            };
+            if state.pre_chat_answers.is_none() {
+                if let Some(token) = &state.user_token {
+                    let claims = net::jwt_claims(token);
+                    if form
+                        .check(&net::answers_in(&form, &claims), &net::pattern_matches)
+                        .is_ok()
+                    {
+                        // The Worker takes them from the token.
+                        state.pre_chat_answers = Some(Vec::new());
+                    }
+                }
+            }
+            (state.conversation.is_none() && state.pre_chat_answers.is_none()).then_some(form)
+        };
+        if self.view.pre_chat.peek().is_some() != form.is_some() {
+            self.view.pre_chat.clone().set(form);
+        }
+    }
+
+    /// The visitor filled the pre-chat form (answers checked): what waits in the outbox (typed
+    /// before, in the shell or the composer) goes now, the first message starting the
+    /// conversation with these answers.
+    pub fn pre_chat_answered(&self, answers: edgechat_core::site::pre_chat::Answers) {
+        self.state.borrow_mut().pre_chat_answers = Some(answers);
+        // Not Dioxus' `spawn`: that task would belong to the form, which this very change
+        // removes (and its tasks with it).
+        wasm_bindgen_futures::spawn_local(self.clone().flush());
+        self.view.pre_chat.clone().set(None);
     }
 
     /// `setLocale`: the widget speaks `tag`'s language from now on (its catalogue fetched);

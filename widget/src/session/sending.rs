@@ -73,7 +73,13 @@ impl Session {
     /// Connected, and the SDK's link is up: a message can go now.
     fn can_send(&self) -> bool {
         let state = self.state.borrow();
-        state.connection.phase() == Phase::Ready && !state.connection.reconnecting()
+        // A first message waits for the pre-chat form's answers.
+        let form_pending = state.pre_chat_form.is_some()
+            && state.pre_chat_answers.is_none()
+            && state.conversation.is_none();
+        state.connection.phase() == Phase::Ready
+            && !state.connection.reconnecting()
+            && !form_pending
     }
 
     fn conversation_sid(&self) -> Option<ConversationSid> {

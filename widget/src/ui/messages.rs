@@ -183,6 +183,9 @@ pub fn MessageList() -> Element {
             if let Some(greeting) = greeting {
                 div { class: "msg", p { class: "bubble", dir: "auto", "{greeting}" } }
             }
+            if let Some(form) = (view.pre_chat)() {
+                super::prechat::PreChatForm { form }
+            }
             if let Some(notice) = (view.notice)() {
                 p { class: "notice", {t(notice)} }
             }

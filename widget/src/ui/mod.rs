@@ -9,6 +9,7 @@ mod composer;
 mod launcher;
 mod messages;
 mod panel;
+mod prechat;
 
 use dioxus::prelude::*;
 use futures_util::StreamExt;
@@ -224,6 +225,10 @@ pub(crate) fn run(session: &Session, elements: Elements, command: Command) {
             spawn(session.clone().set_locale(tag));
             return;
         }
+        Command::Prefill(answers) => {
+            session.view.prefill.clone().write().extend(answers);
+            return;
+        }
         Command::Send(text) => {
             set_open(session, elements, true);
             if let Err(reason) = session.send_text(&text) {
@@ -257,6 +262,8 @@ pub fn App() -> Element {
         loading_older: use_signal(|| false),
         log_el: use_signal(|| None),
         launcher_shown: use_signal(|| true),
+        pre_chat: use_signal(|| None),
+        prefill: use_signal(Default::default),
     };
     let elements = use_context_provider(|| Elements {
         launcher: Signal::new(None),
