@@ -20,7 +20,7 @@ useWidgetEnv({
     // Closed now: open only 09:00-10:00 UTC on the day after tomorrow; open: all week, all day.
     const days = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'];
     const later = days[(new Date().getUTCDay() + 2) % 7];
-    const away = config({ ...quiet, office_hours: { time_zone: 'UTC', hours: { [later]: ['09:00-10:00'] }, away_message: 'We are away right now.' } });
+    const away = config({ ...quiet, office_hours: { time_zone: 'UTC', hours: { [later]: ['09:00-10:00'] }, away_message: 'We are away right now.', ask_email: 'required' } });
     const open = config({ ...quiet, office_hours: { time_zone: 'UTC', hours: Object.fromEntries(days.map((d) => [d, ['00:00-24:00']])), away_message: 'Never shown.' } });
     const form = {
       fields: [
@@ -194,8 +194,29 @@ test('away: outside office hours the panel says so, and when people are back, be
   const spaces = (x) => x.replace(/[\s\u202f]+/g, ' ');
   assert.equal(spaces(await notice.locator('.back').innerText()), spaces(`Back ${when}.`));
   await connected(page);
-  await send(page, 'Hello, anyone?');
+  // Away, the site asks for an email (required): the form, with the email field, before the
+  // first message; what was typed goes once it is answered.
+  await composer(page).fill('Hello, anyone?');
+  await composer(page).press('Enter');
+  const form = page.locator('form.prechat');
+  const email = form.getByLabel('Your email, so that we can answer you');
+  await email.fill('not an email');
+  await form.getByRole('button', { name: 'Start chat' }).click();
+  await form.locator('#ec-pc-email-error').getByText('Enter an email address, like name@example.com.').waitFor();
+  await email.fill('visitor@example.com');
+  await form.getByRole('button', { name: 'Start chat' }).click();
+  await form.waitFor({ state: 'detached' });
   await allDelivered(page);
+  const sid = await stored(page, 'away', 'conversation');
+  assert.deepEqual((await attributesOf(sid)).pre_chat, { email: 'visitor@example.com' });
+  // The Worker asks for it too while away.
+  const origin = new URL(page.url()).origin;
+  const anonymous = await (await fetch(`${worker.url}/api/sites/away/token`, { method: 'POST', headers: { Origin: origin } })).json();
+  const res = await fetch(`${worker.url}/api/sites/away/conversations`, {
+    method: 'POST', headers: { 'Content-Type': 'application/json', Origin: origin }, body: JSON.stringify({ visitor: anonymous.visitor, key: 'k1' }),
+  });
+  assert.equal(res.status, 400);
+  assert.match((await res.json()).error.message, /email: prechat\.required/);
 });
 
 const attributesOf = async (sid) => JSON.parse((await client.conversations.v1.services(service).conversations(sid).fetch()).attributes);

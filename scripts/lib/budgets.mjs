@@ -46,9 +46,10 @@ export const EMBED_GZIP_BYTES = 3379;
  * time) +1.1 (220.0); the pre-chat form +12.0 (232.0): its component 7.0 (inputs the browser
  * holds, read once on submit), the form's model, reading it from the config as the browser
  * parsed it, and its checks 5.0 (a first version cost 22.7 more: serde_json to read the form
- * 8.5 and a BTreeMap per kind of list 9.2; both replaced by lists and the browser's JSON).
+ * 8.5 and a BTreeMap per kind of list 9.2; both replaced by lists and the browser's JSON);
+ * the email asked for while away (its label in eight languages) +1.5 (233.5).
  */
-export const WIDGET_CEILING_KIB = 232.1;
+export const WIDGET_CEILING_KIB = 233.6;
 /** The most the ceiling may reach (decided 12-07: the shell made typing independent of the wasm's weight, so features every peer has outrank kilobytes; the aim is under 225). */
 export const WIDGET_MAX_KIB = 240;
 
@@ -75,7 +76,8 @@ export const WIDGET_MAX_KIB = 240;
  * away hours and the demo's test user 3.1 (305.3 -> 308.4): the public config's `away` (the next
  * opening from the runtime's Intl), the local-only route that signs the demo page's user token.
  * Then the pre-chat form 14.3 (308.4 -> 322.7): the form in the site config (its serde
- * derives), the answers checked with the runtime's RegExp and written into the attributes.
+ * derives), the answers checked with the runtime's RegExp and written into the attributes;
+ * the email asked for while away 1.3 (324.0).
  * Cloudflare's own limit is 3 MiB on the free plan; this round's maximum is 330.
  */
-export const WORKER_GZIP_KIB = 323;
+export const WORKER_GZIP_KIB = 325;

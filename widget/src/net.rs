@@ -149,6 +149,8 @@ pub struct PublicConfig {
     pub away: Option<(String, Option<u64>)>,
     /// The site's pre-chat form.
     pub pre_chat: Option<edgechat_core::site::pre_chat::PreChat>,
+    /// Away now and asking for an email: optional or required.
+    pub away_email: Option<edgechat_core::site::office_hours::AskEmail>,
 }
 
 /// How long a config request may go unanswered before it is abandoned.
@@ -182,6 +184,11 @@ pub async fn config(base: &str, site: &str) -> Result<PublicConfig, ApiFailure> 
         sdk_url: get_str(&json, "sdk_url"),
         realtime_url: get_str(&json, "realtime_url"),
         pre_chat: pre_chat_form(&get(&json, "pre_chat")),
+        away_email: match get_str(&get(&json, "away"), "email").as_deref() {
+            Some("required") => Some(edgechat_core::site::office_hours::AskEmail::Required),
+            Some("optional") => Some(edgechat_core::site::office_hours::AskEmail::Optional),
+            _ => None,
+        },
         away: {
             let away = get(&json, "away");
             get_str(&away, "message")

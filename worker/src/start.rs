@@ -11,7 +11,7 @@
 use edgechat_core::api::limits::{Budget, RETRY_AFTER_SECONDS};
 use edgechat_core::api::start::{self as body, StartRequest};
 use edgechat_core::api::{ApiError, ErrorCode, MAX_BODY_BYTES};
-use edgechat_core::site::pre_chat::Answer;
+use edgechat_core::site::pre_chat::{Answer, PreChat};
 use edgechat_core::twilio::rest::{self, ConversationState};
 use edgechat_core::user_token::VerifiedUser;
 use worker::{Env, Request};
@@ -160,8 +160,21 @@ fn pre_chat_answers(
     request: &StartRequest,
     user: Option<&VerifiedUser>,
 ) -> Result<Vec<(String, Answer)>, Reply> {
-    let Some(form) = &site.config.pre_chat else {
-        return Ok(Vec::new());
+    // While away, a site may ask for the visitor's email too (judged now, as the panel did).
+    let away_email = site.config.office_hours.as_ref().and_then(|hours| {
+        let at = crate::clock::local_now(hours.time_zone.as_str()).ok()?;
+        site.config
+            .away_at(at, worker::Date::now().as_millis())?
+            .email
+    });
+    let with_email;
+    let form = match (&site.config.pre_chat, away_email) {
+        (form, Some(ask)) => {
+            with_email = PreChat::with_away_email(form.as_ref(), ask);
+            &with_email
+        }
+        (Some(form), None) => form,
+        (None, None) => return Ok(Vec::new()),
     };
     let mut answers = form.answers_in(&request.pre_chat);
     if let Some(user) = user {

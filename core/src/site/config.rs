@@ -444,6 +444,7 @@ impl SiteConfig {
         }
         Some(Away {
             message: hours.away_message.clone(),
+            email: hours.ask_email,
             // To the minute: the seconds of `now` are not part of the wall-clock opening.
             opens_at: minutes.map(|m| (now_ms / 60_000 + u64::from(m)) * 60_000),
         })
@@ -457,6 +458,9 @@ pub struct Away {
     /// When people are back (unix milliseconds); absent when no day has hours.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub opens_at: Option<u64>,
+    /// The visitor is asked for their email meanwhile: `optional` or `required`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<crate::site::office_hours::AskEmail>,
 }
 
 /// `GET /api/sites/{site}/config`: the part of a site's config the widget needs to draw itself.

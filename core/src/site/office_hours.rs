@@ -30,6 +30,17 @@ pub struct OfficeHours {
     #[serde(default)]
     pub hours: BTreeMap<Weekday, DayHours>,
     pub away_message: Text<1600>,
+    /// While closed, ask the visitor for their email (to answer them later): optional or
+    /// required. (The auto-responder does not read it.)
+    #[serde(default)]
+    pub ask_email: Option<AskEmail>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AskEmail {
+    Optional,
+    Required,
 }
 
 impl OfficeHours {

@@ -13,6 +13,21 @@ use serde_json::value::RawValue;
 
 use crate::ids::text::Text;
 
+/// The label of the email asked for while away, in the widget's languages.
+const AWAY_EMAIL: [(&str, &str); 8] = [
+    ("en", "Your email, so that we can answer you"),
+    (
+        "de",
+        "Ihre E-Mail-Adresse, damit wir Ihnen antworten können",
+    ),
+    ("fr", "Votre e-mail, pour que nous puissions vous répondre"),
+    ("es", "Tu correo electrónico, para poder responderte"),
+    ("pt-BR", "Seu e-mail, para que possamos responder"),
+    ("ja", "ご返信用のメールアドレス"),
+    ("ar", "بريدك الإلكتروني لنتمكن من الرد عليك"),
+    ("he", "האימייל שלך, כדי שנוכל לענות לך"),
+];
+
 /// At most this many fields.
 pub const MAX_FIELDS: usize = 10;
 /// The longest answer to a `textarea`; other text fields take [`MAX_SHORT_ANSWER`].
@@ -254,6 +269,33 @@ pub enum Answer {
 }
 
 impl PreChat {
+    /// The form while the site is away and asks for an email: the site's own form (if any)
+    /// with an `email` field, added if it has none, and required if the site says so.
+    pub fn with_away_email(
+        form: Option<&PreChat>,
+        ask: crate::site::office_hours::AskEmail,
+    ) -> PreChat {
+        let required = ask == crate::site::office_hours::AskEmail::Required;
+        let mut fields = form.map(|f| f.fields.clone()).unwrap_or_default();
+        match fields.iter_mut().find(|f| f.name == "email") {
+            Some(email) => email.required |= required,
+            None => fields.push(Field {
+                name: "email".into(),
+                kind: Kind::Email,
+                label: Labels::from_pairs(
+                    AWAY_EMAIL
+                        .iter()
+                        .map(|(k, v)| (k.to_string(), v.to_string())),
+                )
+                .expect("the built-in labels have English"),
+                required,
+                pattern: None,
+                options: Vec::new(),
+            }),
+        }
+        PreChat { fields }
+    }
+
     /// Checks `answers` (by field name; missing ones are empty) against the form: the answers
     /// to keep (trimmed, empty optional ones left out, in the form's order), or each field's
     /// problem, in the form's order (the first is where focus goes).
@@ -496,6 +538,32 @@ mod tests {
         );
         assert!(Labels::from_pairs([("de".to_string(), "Thema".to_string())]).is_none());
         assert!(PreChat::new(vec![]).is_err());
+    }
+
+    #[test]
+    fn away_adds_an_email_field_or_requires_the_site_s_own() {
+        use crate::site::office_hours::AskEmail;
+        let alone = PreChat::with_away_email(None, AskEmail::Required);
+        assert_eq!(alone.fields.len(), 1);
+        assert!(alone.fields[0].required && alone.fields[0].kind == Kind::Email);
+        assert_eq!(
+            alone.fields[0].label.in_language("de"),
+            "Ihre E-Mail-Adresse, damit wir Ihnen antworten können"
+        );
+        let mut optional_email = form();
+        optional_email.fields[1].required = false;
+        let merged = PreChat::with_away_email(Some(&optional_email), AskEmail::Required);
+        assert_eq!(
+            merged.fields.len(),
+            optional_email.fields.len(),
+            "the site's email field, not a second"
+        );
+        assert!(merged.fields[1].required);
+        let optional = PreChat::with_away_email(None, AskEmail::Optional);
+        assert!(
+            optional.check(&[], &|_, _| true).is_ok(),
+            "optional: may stay empty"
+        );
     }
 
     #[test]

@@ -386,7 +386,15 @@ impl Session {
             }
             state.realtime_url = config.realtime_url;
             state.keep_page_query = config.keep_page_query;
-            state.pre_chat_form = config.pre_chat.map(Rc::new);
+            // While away, the site may ask for an email: the form gets (or requires) one.
+            state.pre_chat_form = match config.away_email {
+                Some(ask) => Some(edgechat_core::site::pre_chat::PreChat::with_away_email(
+                    config.pre_chat.as_ref(),
+                    ask,
+                )),
+                None => config.pre_chat,
+            }
+            .map(Rc::new);
         }
         let (token, replaced) = token?;
         let realm = match realm {
