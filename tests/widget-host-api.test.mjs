@@ -32,7 +32,7 @@ useWidgetEnv({
       ],
     };
     const prechat = config({ ...quiet, pre_chat: form, identity_verification: { secret: 'DEMO_IDENTITY_SECRET' } });
-    return { users, midchat: users, refused: users, api: config(quiet), away, open, prechat, prefilled: prechat, known: prechat };
+    return { users, midchat: users, refused: users, api: config(quiet), away, open, prechat, prefilled: prechat, known: prechat, shellform: prechat };
   },
 });
 
@@ -292,4 +292,35 @@ test('the pre-chat form is prefilled by the page, skipped for a user whose token
   const error = (await res.json()).error;
   assert.equal(error.code, 'invalid_pre_chat');
   assert.match(error.message, /email: prechat\.email.*terms: prechat\.required/);
+});
+
+test('text typed in the shell before the app loads is kept when the pre-chat form appears, and goes after it', async (t) => {
+  const { page } = await visit(t, 'shellform');
+  await launcher(page).waitFor();
+  let release;
+  const held = new Promise((resolve) => { release = resolve; });
+  await page.route('**/widget/edgechat_widget.*.js', async (route) => { await held; await route.continue(); });
+  await launcher(page).click();
+  await page.getByRole('dialog').waitFor();
+  await page.keyboard.type('Typed in the shell');
+  await page.keyboard.press('Enter');
+  await page.keyboard.type('and a draft');
+  release();
+  await page.waitForFunction(() => !document.querySelector('edgechat-widget').shadowRoot.querySelector('.sh'));
+  const form = page.locator('form.prechat');
+  await form.waitFor();
+  await connected(page);
+  assert.equal(await composer(page).inputValue(), 'and a draft', 'the draft stays in the composer');
+  assert.ok((await bubbles(page)).includes('Typed in the shell'), 'the shell\'s message shows, waiting');
+  assert.equal(await stored(page, 'shellform', 'conversation'), null, 'nothing starts before the form');
+  await form.getByLabel('Your name').fill('Sam');
+  await form.getByLabel('Email').fill('sam@example.com');
+  await form.getByLabel('I accept the terms').check();
+  await form.getByRole('button', { name: 'Start chat' }).click();
+  await form.waitFor({ state: 'detached' });
+  await allDelivered(page);
+  const sid = await stored(page, 'shellform', 'conversation');
+  const messages = await client.conversations.v1.services(service).conversations(sid).messages.list();
+  assert.deepEqual(messages.map((m) => m.body), ['Typed in the shell'], 'sent once, after the form');
+  assert.equal((await attributesOf(sid)).pre_chat.name, 'Sam');
 });
