@@ -494,7 +494,12 @@ impl Session {
         };
         let mut clock = tokio::time::interval(Duration::from_millis(250));
         loop {
+            // Controls first: a test's control (a hold, a delay) is answered before the writes
+            // it is meant for happen, and must apply to their pushes even when both are waiting
+            // at once (unbiased, `select!` may pick either: a delayed push went out undelayed).
             let next = tokio::select! {
+                biased;
+                Some(control) = s.control_rx.recv() => s.on_control(control).await,
                 frame = s.socket.recv() => match frame {
                     Some(Ok(WsMessage::Binary(bytes))) => s.on_frame(&bytes).await,
                     Some(Ok(WsMessage::Text(text))) => {
@@ -506,7 +511,6 @@ impl Session {
                     Some(Ok(_)) => Next::Continue,
                 },
                 Some(push) = s.push_rx.recv() => s.on_push(push).await,
-                Some(control) = s.control_rx.recv() => s.on_control(control).await,
                 _ = clock.tick() => s.on_tick().await,
             };
             if matches!(next, Next::Close) {
