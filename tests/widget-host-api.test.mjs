@@ -3,13 +3,14 @@
 // one conversation on every browser; `reset` starts anonymous again; an anonymous visitor who
 // signs in mid-chat keeps the conversation; a refused user token is an `error` event and the
 // visitor chats anonymously; and the host API (window.edgechat) before and after the app loads:
-// show/hide, send, setLocale, on/off, and warnings (never exceptions) for bad commands.
+// show/hide, send, setLocale, on/off, and warnings (never exceptions) for bad commands; and every
+// command queued before load and called after it, every event heard through `on`.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import jwt from 'jsonwebtoken';
 import { launchBrowser } from './support/browser.mjs';
 import {
-  useWidgetEnv, config, quiet, client, service, secrets, worker, until, visit, launcher, composer, log, panel, connected,
+  useWidgetEnv, config, quiet, agentSays, client, service, secrets, worker, until, visit, launcher, composer, log, panel, connected,
   stored, bubbles, allDelivered, openAndConnect, send, words,
 } from './support/widget.mjs';
 
@@ -32,7 +33,8 @@ useWidgetEnv({
       ],
     };
     const prechat = config({ ...quiet, pre_chat: form, identity_verification: { secret: 'DEMO_IDENTITY_SECRET' } });
-    return { users, midchat: users, refused: users, api: config(quiet), away, open, prechat, prefilled: prechat, known: prechat, shellform: prechat };
+    const every = config({ ...quiet, pre_chat: { fields: [{ name: 'name', type: 'text', label: { en: 'Your name', de: 'Ihr Name' }, required: true }] }, identity_verification: { secret: 'DEMO_IDENTITY_SECRET' } });
+    return { users, midchat: users, refused: users, api: config(quiet), away, open, prechat, prefilled: prechat, known: prechat, shellform: prechat, every };
   },
 });
 
@@ -42,6 +44,7 @@ const userToken = (site, sub, claims = {}) => jwt.sign(
 );
 /** A page script that queues `edgechat(...args)` before embed.js runs, as the snippet does. */
 const queued = (...calls) => `<script>window.edgechat=window.edgechat||function(){(edgechat.q=edgechat.q||[]).push(arguments)};${calls.map((c) => `edgechat(${c});`).join('')}</script>`;
+const bodiesOf = async (sid) => (await client.conversations.v1.services(service).conversations(sid).messages.list()).map((m) => m.body);
 const participants = async (sid) => (await client.conversations.v1.services(service).conversations(sid).participants.list()).map((p) => p.identity).sort();
 const warnings = (page) => {
   const seen = [];
@@ -323,4 +326,84 @@ test('text typed in the shell before the app loads is kept when the pre-chat for
   const messages = await client.conversations.v1.services(service).conversations(sid).messages.list();
   assert.deepEqual(messages.map((m) => m.body), ['Typed in the shell'], 'sent once, after the form');
   assert.equal((await attributesOf(sid)).pre_chat.name, 'Sam');
+});
+
+// Every command, queued before embed.js and the app load and called after, and every event heard
+// through `on` (registered before load). Each command's effect is checked where it shows.
+const EVENTS = ['ready', 'open', 'close', 'message', 'unread', 'conversation-started', 'conversation-ended', 'error'];
+const heard = (page, name) => page.evaluate((n) => window.__heard.filter(([e]) => e === n).map(([, d]) => d), name);
+const listening = `window.__heard=[];${EVENTS.map((e) => `edgechat('on', '${e}', (d) => window.__heard.push(['${e}', d ?? null]));`).join('')}`;
+
+test('every command queued before load and called after it; every event heard through on()', async (t) => {
+  // Before load (listening first, as a page would): listen to everything, German, an answer for the form, no launcher, the panel
+  // opened by toggle, a message to send.
+  const before = queued("'setLocale', 'de'", "'prefill', {name: 'Queued'}", "'hide'", "'toggle'", "'send', 'Queued hello'")
+    .replace('};', `};${listening}`);
+  const { page, errors } = await visit(t, 'every', { before });
+  const warned = warnings(page);
+  const form = page.locator('form.prechat');
+  await form.waitFor();
+  await connected(page);
+  assert.ok(await panel(page).isVisible(), 'toggle opened the panel');
+  assert.ok(await launcher(page).isHidden(), 'hide hid the launcher');
+  await composer(page, 'de').waitFor();
+  assert.equal(await form.getByLabel('Ihr Name').inputValue(), 'Queued', 'prefill filled the form, in German');
+  await form.locator('button[type=submit]').click();
+  await form.waitFor({ state: 'detached' });
+  await allDelivered(page);
+  const first = await stored(page, 'every', 'conversation');
+  assert.deepEqual(await bodiesOf(first), ['Queued hello'], 'send went once, after the form');
+  assert.deepEqual(await heard(page, 'ready'), [null]);
+  assert.deepEqual(await heard(page, 'open'), [null]);
+  assert.deepEqual(await heard(page, 'conversation-started'), [{ conversation: first }]);
+
+  // After load.
+  await agentSays(first, 'Hallo!');
+  await until(async () => (await heard(page, 'message')).length === 1, 'message');
+  assert.deepEqual((await heard(page, 'message'))[0], { author: 'agent:ana', body: 'Hallo!', index: 1 });
+  await page.evaluate(() => window.edgechat('toggle'));
+  await panel(page).waitFor({ state: 'hidden' });
+  assert.deepEqual(await heard(page, 'close'), [null]);
+  await page.evaluate(() => window.edgechat('show'));
+  await launcher(page).waitFor({ state: 'visible' });
+  await agentSays(first, 'Noch da?');
+  await until(async () => (await heard(page, 'unread')).some((d) => d.count === 1), 'unread');
+  await page.evaluate(() => window.edgechat('open'));
+  await panel(page).waitFor();
+  await until(async () => (await heard(page, 'unread')).at(-1).count === 0, 'read once open');
+  await page.evaluate(() => window.edgechat('setLocale', 'en'));
+  await composer(page).waitFor();
+  await page.evaluate(() => window.edgechat('send', 'Sent by the page'));
+  await until(async () => (await bodiesOf(first)).includes('Sent by the page'), 'send after load');
+  await page.evaluate(() => window.edgechat('identify', { token: 'not.a.token' }));
+  await until(async () => (await heard(page, 'error')).length === 1, 'error');
+  assert.equal((await heard(page, 'error'))[0].code, 'user_token_refused');
+  await client.conversations.v1.services(service).conversations(first).update({ state: 'closed' });
+  await until(async () => (await heard(page, 'conversation-ended')).length === 1, 'conversation-ended');
+  assert.deepEqual(await heard(page, 'conversation-ended'), [{ conversation: first }]);
+  await page.evaluate(() => window.edgechat('close'));
+  await until(async () => (await heard(page, 'close')).length === 2, 'close after load');
+  const visitor = await stored(page, 'every', 'visitor');
+
+  // A second visit: reset, show, open and close queued before load; then prefill, toggle and
+  // identify after it, and reset again.
+  const { page: again } = await visit(t, 'every', { before: queued("'reset'", "'hide'", "'show'", "'open'", "'close'", "'open'").replace('};', `};${listening}`) });
+  await again.locator('form.prechat').waitFor();
+  await connected(again);
+  const renewed = await stored(again, 'every', 'visitor');
+  assert.ok(renewed && renewed !== visitor, 'reset before load: a new anonymous visitor');
+  assert.ok(await launcher(again).isVisible(), 'shown again');
+  assert.deepEqual((await again.evaluate(() => window.__heard)).map(([e]) => e).filter((e) => e !== 'unread'), ['open', 'close', 'open', 'ready']);
+  await again.evaluate(() => window.edgechat('prefill', { name: 'Later' }));
+  await until(async () => (await again.locator('form.prechat').getByLabel('Your name').inputValue()) === 'Later', 'prefill after load');
+  await again.evaluate(() => window.edgechat('toggle'));
+  await panel(again).waitFor({ state: 'hidden' });
+  await again.evaluate(() => window.edgechat('toggle'));
+  await panel(again).waitFor();
+  await again.evaluate((token) => window.edgechat('identify', { token }), userToken('every', 'grace', { name: 'Grace' }));
+  await until(async () => (await stored(again, 'every', 'visitor')) === null, 'identify after load: the user, no visitor credential');
+  await again.evaluate(() => window.edgechat('reset'));
+  await until(async () => (await stored(again, 'every', 'visitor')) !== null, 'reset after load: anonymous again');
+  assert.deepEqual(warned, []);
+  assert.deepEqual(errors, []);
 });

@@ -95,6 +95,11 @@ fn native_english(key: &str, args: &[(&str, Arg)]) -> String {
         .format(args, &English)
 }
 
+thread_local! {
+    /// How many times `speak` was called: a call that is no longer the latest changes nothing.
+    static ASKED: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+}
+
 /// The catalogue's file name for `locale` (none for English: it is built in).
 fn file(locale: &str) -> Option<&'static str> {
     FILES?.split(';').find_map(|entry| {
@@ -106,8 +111,13 @@ fn file(locale: &str) -> Option<&'static str> {
 /// Speaks `locale` from now on, with the site's `overrides` (its config's `strings`, an
 /// object by language): fetches the language's catalogue first (from `base`), unless it is
 /// English. When the fetch fails, the words stay as they were, and the language does not
-/// change (half a language is worse than English).
+/// change (half a language is worse than English). When two calls overlap, the later call's
+/// language wins, whichever catalogue arrives first.
 pub async fn speak(locale: &'static str, overrides: JsValue, base: &str) {
+    let turn = ASKED.with(|a| {
+        a.set(a.get() + 1);
+        a.get()
+    });
     let same = WORDS.with(|w| w.borrow().locale == locale);
     let catalogue = match file(locale) {
         Some(_) if same => WORDS.with(|w| w.borrow().layers[1].clone()),
@@ -117,6 +127,9 @@ pub async fn speak(locale: &'static str, overrides: JsValue, base: &str) {
         },
         None => JsValue::UNDEFINED,
     };
+    if ASKED.with(|a| a.get()) != turn {
+        return;
+    }
     let of =
         |tag: &str| Reflect::get(&overrides, &JsValue::from_str(tag)).unwrap_or(JsValue::UNDEFINED);
     WORDS.with(|words| {

@@ -132,6 +132,9 @@ struct State {
     user_token: Option<String>,
     /// The site's own wording (its config's `strings`), for a language switched to later.
     strings: wasm_bindgen::JsValue,
+    /// The language the page chose with `setLocale`, over the page's, the site's and the
+    /// browser's.
+    chosen_locale: Option<String>,
     /// The site's pre-chat form, and the visitor's checked answers once given (they go with
     /// the start of each conversation of this page).
     pre_chat_form: Option<Rc<edgechat_core::site::pre_chat::PreChat>>,
@@ -323,7 +326,12 @@ impl Session {
             let config = net::config(&self.base, self.site.as_str()).await;
             Some(match config {
                 Ok(c) => {
-                    let spoken = language(c.locale.as_deref());
+                    // A language the page chose (`setLocale`, perhaps queued before load) wins.
+                    let chosen = self.state.borrow().chosen_locale.clone();
+                    let spoken = match chosen {
+                        Some(tag) => (locale::negotiate([tag.as_str()]), tag),
+                        None => language(c.locale.as_deref()),
+                    };
                     self.state.borrow_mut().strings = c.strings.clone();
                     i18n::speak(spoken.0, c.strings.clone(), &self.base).await;
                     Ok((c, spoken))
@@ -757,6 +765,7 @@ impl Session {
     /// `setLocale`: the widget speaks `tag`'s language from now on (its catalogue fetched);
     /// `tag` as `Intl` takes it.
     pub async fn set_locale(self, tag: String) {
+        self.state.borrow_mut().chosen_locale = Some(tag.clone());
         let language = locale::negotiate([tag.as_str()]);
         let strings = self.state.borrow().strings.clone();
         i18n::speak(language, strings, &self.base).await;
