@@ -28,6 +28,12 @@ pub const MAX_TOKEN_BYTES: usize = 8 * 1024;
 /// The longest `name` kept (longer ones are cut at a character boundary).
 pub const MAX_NAME_CHARS: usize = 100;
 
+/// Whether a proof a visitor sends is a site's user token (a JWT, whose base64url header always
+/// starts `eyJ`, the encoding of `{"`) rather than a visitor credential of ours (`v2.…`).
+pub fn is_user_token(proof: &str) -> bool {
+    proof.starts_with("eyJ")
+}
+
 /// A user token that verified.
 #[derive(Debug, Clone)]
 pub struct VerifiedUser {

@@ -50,7 +50,7 @@ async fn end(mut req: Request, env: &Env, site: &Site, raw_sid: &str) -> Result<
         return Err(invalid("this site does not ask for ratings".into()));
     }
     let now_s = worker::Date::now().as_millis() / 1000;
-    let identity = crate::token::verified(env, &secrets, site, &request.visitor, now_s)?;
+    let identity = crate::token::verified(env, &secrets, site, &request.visitor, now_s)?.identity;
     // Each end costs the visitor a renewal: a credential cannot be used to flood Twilio.
     let budget = Budget::Renewal {
         site: site.id.clone(),

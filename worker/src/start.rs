@@ -44,7 +44,8 @@ async fn start(mut req: Request, env: &Env, site: &Site) -> Result<Reply, Reply>
         ))
     })?;
     let now = worker::Date::now().as_millis();
-    let identity = crate::token::verified(env, &secrets, site, &request.visitor, now / 1000)?;
+    let crate::token::Proven { identity, user } =
+        crate::token::verified(env, &secrets, site, &request.visitor, now / 1000)?;
     let limits = site.config.rate_limits;
     limits::take(
         env,
@@ -62,19 +63,9 @@ async fn start(mut req: Request, env: &Env, site: &Site) -> Result<Reply, Reply>
     let name = body::unique_name(&identity, &request.key);
     let mut twilio =
         TwilioClient::with_key(env, &secrets.api_key_sid, &secrets.api_key_secret, now);
-    let page = twilio
-        .send(&rest::list_participant_conversations(
-            service,
-            &identity.to_string(),
-        ))
+    let theirs = crate::users::conversations_of(&mut twilio, service, &identity, &name)
         .await
         .map_err(unavailable)?;
-    let theirs = body::visitor_conversations(&page, &name).ok_or_else(|| {
-        unavailable(RestFailure::Unreadable {
-            what: "participant conversations",
-            error: "no conversations list".into(),
-        })
-    })?;
     if let Some(sid) = theirs.existing {
         return Ok(started(sid, false));
     }
@@ -101,7 +92,6 @@ async fn start(mut req: Request, env: &Env, site: &Site) -> Result<Reply, Reply>
     )
     .await?;
 
-    let user = signed_in_user(env, site, &request.visitor, now / 1000);
     let pre_chat = pre_chat_answers(site, &request, user.as_ref())?;
     if let Some(name) = user.as_ref().and_then(|u| u.name.as_deref()) {
         crate::users::name_user(&mut twilio, service, &identity, name).await;
@@ -142,14 +132,6 @@ async fn start(mut req: Request, env: &Env, site: &Site) -> Result<Reply, Reply>
             })
         })?;
     Ok(started(conversation.sid, fresh))
-}
-
-/// The signed-in user, when the start request's proof is their user token.
-fn signed_in_user(env: &Env, site: &Site, proof: &str, now_s: u64) -> Option<VerifiedUser> {
-    if !proof.starts_with("eyJ") {
-        return None;
-    }
-    crate::token::verified_user(env, site, proof, now_s).ok()
 }
 
 /// The pre-chat answers, checked against the site's form (a signed-in user's token may carry

@@ -7,7 +7,7 @@ use edgechat_core::api::limits::Budget;
 use edgechat_core::api::secrets::TokenSecrets;
 use edgechat_core::api::{ApiError, ErrorCode, TokenRequest, TokenResponse, MAX_BODY_BYTES};
 use edgechat_core::twilio::access_token::{ChatGrant, Claims};
-use edgechat_core::user_token::{self, UserTokenError, VerifiedUser};
+use edgechat_core::user_token::{self, is_user_token, UserTokenError, VerifiedUser};
 use edgechat_core::visitor::VisitorIdentity;
 use std::rc::Rc;
 
@@ -179,7 +179,7 @@ async fn signed_in(
     if let Some(credential) = visitor {
         // A credential that no longer verifies is simply not carried over: the user still
         // signs in (a stale anonymous visit must not lock them out).
-        if let Ok(was) = verified(env, secrets, site, credential, now) {
+        if let Ok(Proven { identity: was, .. }) = verified(env, secrets, site, credential, now) {
             if was.user_sub().is_none() {
                 crate::users::carry_over(env, site, secrets, &was, &user, now * 1000).await?;
             }
@@ -195,6 +195,12 @@ pub(crate) fn secrets(env: &Env) -> Result<Rc<TokenSecrets>, Reply> {
     crate::secrets::cached(&SECRETS, env, |lookup| TokenSecrets::load(lookup))
 }
 
+/// Who a proof names, once verified: a visitor, or a signed-in user (with their token's claims).
+pub(crate) struct Proven {
+    pub identity: VisitorIdentity,
+    pub user: Option<VerifiedUser>,
+}
+
 /// The visitor `credential` proves on `site` at `now_s`, or 401 `invalid_visitor_credential`
 /// (why, in the log line only). Routes other than the token's (the start, the end) use it.
 pub(crate) fn verified(
@@ -203,16 +209,23 @@ pub(crate) fn verified(
     site: &Site,
     credential: &str,
     now_s: u64,
-) -> Result<VisitorIdentity, Reply> {
-    // A signed-in user proves themselves with the site's user token (a JWT: `eyJ…`), not with
-    // a credential of ours (`v2.…`).
-    if credential.starts_with("eyJ") {
-        return verified_user(env, site, credential, now_s).map(|u| u.identity);
+) -> Result<Proven, Reply> {
+    // A signed-in user proves themselves with the site's user token, not with a credential of
+    // ours.
+    if is_user_token(credential) {
+        let user = verified_user(env, site, credential, now_s)?;
+        return Ok(Proven {
+            identity: user.identity.clone(),
+            user: Some(user),
+        });
     }
     secrets
         .visitor_signer
         .verify(credential, &site.id, site.config.credential_policy(), now_s)
-        .map(|v| v.identity)
+        .map(|v| Proven {
+            identity: v.identity,
+            user: None,
+        })
         .map_err(|why| {
             Reply::error(ApiError::new(
                 ErrorCode::InvalidVisitorCredential,

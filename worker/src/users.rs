@@ -51,14 +51,9 @@ pub(crate) async fn carry_over(
     let service = &site.config.service_sid;
     let mut twilio =
         TwilioClient::with_key(env, &secrets.api_key_sid, &secrets.api_key_secret, now_ms);
-    let page = twilio
-        .send(&rest::list_participant_conversations(
-            service,
-            &was.to_string(),
-        ))
+    let theirs = conversations_of(&mut twilio, service, was, "")
         .await
         .map_err(unavailable)?;
-    let theirs = body::visitor_conversations(&page, "").unwrap_or_default();
     let identity = user.identity.to_string();
     if let Some(name) = &user.name {
         name_user(&mut twilio, service, &user.identity, name).await;
@@ -96,6 +91,26 @@ pub(crate) async fn carry_over(
         }
     }
     Ok(())
+}
+
+/// The conversations `identity` takes part in on this service (Twilio's participant
+/// conversations), read for the one named `name` (the start's key) and the open ones.
+pub(crate) async fn conversations_of(
+    twilio: &mut TwilioClient,
+    service: &ServiceSid,
+    identity: &VisitorIdentity,
+    name: &str,
+) -> Result<body::VisitorConversations, RestFailure> {
+    let page = twilio
+        .send(&rest::list_participant_conversations(
+            service,
+            &identity.to_string(),
+        ))
+        .await?;
+    body::visitor_conversations(&page, name).ok_or_else(|| RestFailure::Unreadable {
+        what: "participant conversations",
+        error: "no conversations list".into(),
+    })
 }
 
 fn unavailable(failure: RestFailure) -> Reply {

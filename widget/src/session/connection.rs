@@ -12,6 +12,7 @@ use edgechat_core::api::ErrorCode;
 use edgechat_core::chat::connection::{Cancel, Link};
 use edgechat_core::chat::session::refresh_delay_ms;
 use edgechat_core::retry::{AttemptFailure, Retried, RetryPolicy};
+use edgechat_core::user_token::is_user_token;
 use futures_util::future::{select, Either};
 
 use super::{Failure, Session, INIT_TIMEOUT_MS};
@@ -290,9 +291,4 @@ impl Session {
         });
         timer
     }
-}
-
-/// A signed-in user's token (a JWT) rather than a visitor credential of ours (`v2.…`).
-pub(super) fn is_user_token(proof: &str) -> bool {
-    proof.starts_with("eyJ")
 }
