@@ -484,3 +484,58 @@ test('a client that reads each message as it arrives (advancing its read horizon
     'read horizon at the newest');
   await assertNothingUnknown();
 });
+
+test('media both ways over the media service: the SDK uploads and downloads byte-equal; REST sees it and sends it; others cannot read it', async () => {
+  await emu.reset();
+  const alice = await connect('alice');
+  const bob = await connect('bob');
+  const [mine, theirs] = await chat(alice, [bob]);
+  // Every byte value, and more than one read's worth.
+  const bytes = Buffer.alloc(300_000);
+  for (let i = 0; i < bytes.length; i += 1) bytes[i] = (i * 7 + (i >> 8)) & 0xff;
+  const atBob = next(theirs, 'messageAdded');
+  const index = await mine.prepareMessage().setBody('the invoice').addMedia({ contentType: 'application/pdf', filename: 'invoice 7.pdf', media: bytes }).build().send();
+  const got = await atBob;
+  assert.equal(got.index, index);
+  assert.equal(got.type, 'media');
+  assert.equal(got.body, 'the invoice');
+  assert.equal(got.attachedMedia.length, 1);
+  const [media] = got.attachedMedia;
+  assert.deepEqual([media.contentType, media.filename, media.size, media.category], ['application/pdf', 'invoice 7.pdf', bytes.length, 'media']);
+  const url = await media.getContentTemporaryUrl();
+  const downloaded = Buffer.from(await (await fetch(url)).arrayBuffer());
+  assert.ok(downloaded.equals(bytes), 'byte-equal');
+  // A legacy single-media send too.
+  const atAlice = next(mine, 'messageAdded');
+  await theirs.sendMessage({ contentType: 'image/png', filename: 'dot.png', media: Buffer.from('89504e470d0a1a0a', 'hex') });
+  const png = await atAlice;
+  assert.equal(png.attachedMedia[0].contentType, 'image/png');
+  assert.equal(png.body, null);
+
+  // REST (the official client) sees the media; an agent sends an uploaded item back by MediaSid.
+  const messages = await rest.conversations(mine.sid).messages.list();
+  assert.deepEqual(messages[0].media, [{ sid: media.sid, content_type: 'application/pdf', filename: 'invoice 7.pdf', size: bytes.length }]);
+  const upload = await fetch(`${emu.url}/v1/Services/${SERVICE}/Media?Category=media&Filename=reply.txt`, {
+    method: 'POST', body: 'agent text',
+    headers: { 'Content-Type': 'text/plain', Authorization: `Basic ${Buffer.from(`${secrets.TWILIO_ACCOUNT_SID}:${secrets.TWILIO_AUTH_TOKEN}`).toString('base64')}` },
+  });
+  assert.equal(upload.status, 201);
+  const uploaded = await upload.json();
+  const fromAgent = next(mine, 'messageAdded');
+  await rest.conversations(mine.sid).messages.create({ author: 'agent:ana', mediaSid: uploaded.sid });
+  const reply = await fromAgent;
+  assert.equal(await (await fetch(await reply.attachedMedia[0].getContentTemporaryUrl())).text(), 'agent text');
+  // The same item cannot go on a second message.
+  await assert.rejects(rest.conversations(mine.sid).messages.create({ author: 'agent:ana', mediaSid: uploaded.sid }), /on a message already/);
+
+  // Someone outside the conversation cannot read it, with a token of their own.
+  const eve = emu.accessToken('eve');
+  const denied = await fetch(`${emu.url}/v1/Services/${SERVICE}/Media/${media.sid}`, { headers: { 'X-Twilio-Token': eve } });
+  assert.equal(denied.status, 403);
+  // A tampered temporary link is refused; a preflight from a page is answered.
+  assert.equal((await fetch(url.replace(/Signature=./, 'Signature=0'))).status, 401);
+  const preflight = await fetch(`${emu.url}/v1/Services/${SERVICE}/Media`, { method: 'OPTIONS', headers: { Origin: ORIGIN, 'Access-Control-Request-Headers': 'x-twilio-token,content-type' } });
+  assert.equal(preflight.status, 204);
+  assert.match(preflight.headers.get('access-control-allow-headers'), /X-Twilio-Token/);
+  await assertNothingUnknown();
+});

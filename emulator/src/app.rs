@@ -31,6 +31,9 @@ pub type Observer = Box<dyn Fn(&World, &Change, &Origin) + Send + Sync>;
 
 pub struct App {
     pub account: Account,
+    /// The emulator's own address (`http://127.0.0.1:<port>`), for links to it (the media
+    /// service's); set once it listens.
+    base: std::sync::OnceLock<String>,
     world: Mutex<World>,
     observers: RwLock<Vec<Observer>>,
     next_id: AtomicU64,
@@ -40,6 +43,7 @@ impl App {
     pub fn new(account: Account, model: State) -> App {
         App {
             account,
+            base: std::sync::OnceLock::new(),
             world: Mutex::new(World {
                 model,
                 projection: Projection::default(),
@@ -78,6 +82,17 @@ impl App {
     /// The world, for reads and for the projection's own bookkeeping (subscriptions).
     pub fn world(&self) -> MutexGuard<'_, World> {
         self.world.lock().unwrap()
+    }
+
+    pub fn set_public_base(&self, base: String) {
+        let _ = self.base.set(base);
+    }
+
+    /// The emulator's own address, `http://127.0.0.1:<port>` (no trailing slash).
+    pub fn public_base(&self) -> &str {
+        self.base
+            .get()
+            .map_or("http://127.0.0.1:8788", String::as_str)
     }
 
     /// A number unique in this process (connection ids).

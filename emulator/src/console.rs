@@ -30,6 +30,13 @@ pub fn router(app: Arc<App>) -> Router {
             post(reply),
         )
         .route("/_emulator/console/conversations/{sid}/close", post(close))
+        .route(
+            "/_emulator/console/conversations/{sid}/media",
+            post(attach).layer(axum::extract::DefaultBodyLimit::max(
+                crate::model::media::MAX_ITEM_BYTES + 1,
+            )),
+        )
+        .route("/_emulator/console/media/{sid}", get(media))
         .with_state(app)
 }
 
@@ -45,6 +52,10 @@ fn message_json(m: &Message) -> Value {
         "body": m.body,
         "attributes": serde_json::from_str::<Value>(&m.attributes).unwrap_or(json!({})),
         "dateCreated": m.date_created,
+        "media": m.media.iter().map(|r| json!({
+            "sid": r.sid, "contentType": r.content_type, "filename": r.filename, "size": r.size,
+            "url": format!("/_emulator/console/media/{}", r.sid),
+        })).collect::<Vec<_>>(),
     })
 }
 
@@ -105,13 +116,7 @@ async fn reply(State(app): State<Arc<App>>, Path(sid): Path<String>, body: Bytes
         identity: AGENT.to_owned(),
     };
     let result = app.write(origin, |m| {
-        let mut changes = Vec::new();
-        if m.find(&service, &sid)?.participant(AGENT).is_none() {
-            changes.extend(
-                m.add_participant(&service, &sid, NewParticipant::identity(AGENT), false)?
-                    .1,
-            );
-        }
+        let mut changes = joined(m, &service, &sid)?;
         let (message, more) =
             m.append_message(&service, &sid, AGENT, Some(reply.body), None, false)?;
         changes.extend(more);
@@ -124,6 +129,98 @@ async fn reply(State(app): State<Arc<App>>, Path(sid): Path<String>, body: Bytes
             e.message,
         ),
     }
+}
+
+/// The console's agent joins on their first message.
+fn joined(
+    m: &mut crate::model::State,
+    service: &str,
+    sid: &str,
+) -> Result<Vec<crate::model::Change>, crate::model::TwilioError> {
+    if m.find(service, sid)?.participant(AGENT).is_some() {
+        return Ok(Vec::new());
+    }
+    Ok(
+        m.add_participant(service, sid, NewParticipant::identity(AGENT), false)?
+            .1,
+    )
+}
+
+/// The agent sends a file: its bytes as the body, its type in `Content-Type`, its name in
+/// `?filename=`; uploaded to the media service and sent as a media message.
+async fn attach(
+    State(app): State<Arc<App>>,
+    Path(sid): Path<String>,
+    axum::extract::Query(query): axum::extract::Query<std::collections::HashMap<String, String>>,
+    headers: axum::http::HeaderMap,
+    body: Bytes,
+) -> Response {
+    let service = match app.world().model.conversation(&sid) {
+        None => return error(StatusCode::NOT_FOUND, format!("no conversation {sid}")),
+        Some(c) if c.state == "closed" => {
+            return error(StatusCode::CONFLICT, "the conversation is closed".into())
+        }
+        Some(c) => c.service_sid.clone(),
+    };
+    let content_type = headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("application/octet-stream")
+        .to_owned();
+    let origin = Origin::Sdk {
+        identity: AGENT.to_owned(),
+    };
+    let result = app.write(origin, |m| {
+        let mut changes = joined(m, &service, &sid)?;
+        let media = m.upload_media(
+            &service,
+            AGENT,
+            &content_type,
+            query.get("filename").cloned(),
+            body,
+        )?;
+        let (message, more) =
+            m.append_media_message(&service, &sid, AGENT, None, None, &[media.sid], false)?;
+        changes.extend(more);
+        Ok((message, changes))
+    });
+    match result {
+        Ok(m) => (StatusCode::CREATED, Json(message_json(&m))).into_response(),
+        Err(e) => error(
+            StatusCode::from_u16(e.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+            e.message,
+        ),
+    }
+}
+
+/// A media item's bytes, for the console page (same origin; served as a download unless it is
+/// a raster image, and never run).
+async fn media(State(app): State<Arc<App>>, Path(sid): Path<String>) -> Response {
+    let world = app.world();
+    let Some(m) = world.model.media.get(&sid).cloned() else {
+        return error(StatusCode::NOT_FOUND, format!("no media {sid}"));
+    };
+    drop(world);
+    let inline = edgechat_core::site::attachments::shows_inline(&m.content_type);
+    let mut response = m.bytes.into_response();
+    let h = response.headers_mut();
+    let kind = if inline {
+        m.content_type.as_str()
+    } else {
+        "application/octet-stream"
+    };
+    if let Ok(v) = axum::http::HeaderValue::from_str(kind) {
+        h.insert("content-type", v);
+    }
+    h.insert(
+        "x-content-type-options",
+        axum::http::HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        "content-security-policy",
+        axum::http::HeaderValue::from_static("sandbox"),
+    );
+    response
 }
 
 /// An agent ends the conversation (its state closed, as over REST): the visitor's widget says so.

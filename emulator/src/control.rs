@@ -85,7 +85,7 @@ impl crate::countdown::Countdown for Fault {
     }
 }
 
-fn basic_user(headers: &HeaderMap) -> Option<(String, String)> {
+pub(crate) fn basic_user(headers: &HeaderMap) -> Option<(String, String)> {
     let value = headers.get("authorization")?.to_str().ok()?;
     let encoded = value.strip_prefix("Basic ")?;
     let decoded = base64::engine::general_purpose::STANDARD
@@ -218,9 +218,7 @@ impl Controls {
         let Some((user, password)) = auth else {
             return false;
         };
-        let a = &self.app.account;
-        (user == &a.account_sid && password == &a.auth_token)
-            || (user == &a.api_key_sid && password == &a.api_key_secret)
+        self.app.account.authorizes(user, password)
     }
 
     fn take_fault(&self, method: &str, path: &str) -> Option<Fault> {

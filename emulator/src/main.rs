@@ -28,6 +28,7 @@ mod console;
 mod control;
 mod countdown;
 mod http;
+mod mcs;
 mod model;
 mod projection;
 mod rest;
@@ -144,6 +145,7 @@ async fn main() {
         "{}",
         serde_json::json!({"listening": format!("http://{local}")})
     );
+    app.set_public_base(format!("http://{local}"));
     let rest = rest::router(app.clone()).layer(axum::middleware::from_fn_with_state(
         controls.clone(),
         control::rest_layer,
@@ -152,6 +154,7 @@ async fn main() {
         .merge(console::router(app.clone()))
         .merge(twilsock.router())
         .merge(sdk::router(app.clone()))
+        .merge(mcs::router(app.clone()))
         .merge(rest);
     let shutdown = async {
         let _ = tokio::signal::ctrl_c().await;

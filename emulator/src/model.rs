@@ -14,6 +14,7 @@ use std::time::SystemTime;
 use serde_json::Value;
 
 mod client;
+pub mod media;
 mod roles;
 
 pub use roles::{Role, RoleDefaults, RoleDefaultsUpdate, RoleKind};
@@ -34,6 +35,14 @@ pub struct Account {
     pub auth_token: String,
     pub api_key_sid: String,
     pub api_key_secret: String,
+}
+
+impl Account {
+    /// Whether HTTP Basic `user:password` is the account (SID and auth token) or its API key.
+    pub fn authorizes(&self, user: &str, password: &str) -> bool {
+        (user == self.account_sid && password == self.auth_token)
+            || (user == self.api_key_sid && password == self.api_key_secret)
+    }
 }
 
 /// A refusal, as Twilio states it: HTTP status, Twilio error code, message. Each transport
@@ -165,6 +174,8 @@ pub struct Message {
     pub attributes: String,
     pub participant_sid: Option<String>,
     pub date_created: String,
+    /// Its media (uploaded to the media service first), in order; empty for a text.
+    pub media: Vec<media::MediaRef>,
 }
 
 #[derive(Clone, Debug)]
@@ -338,6 +349,8 @@ impl Conversation {
 pub struct State {
     pub default_service: String,
     pub services: BTreeMap<String, Service>,
+    /// The media service's items, by sid (`media.rs`).
+    pub media: std::collections::HashMap<String, media::Media>,
 }
 
 impl State {
@@ -360,6 +373,7 @@ impl State {
         State {
             default_service,
             services,
+            media: Default::default(),
         }
     }
 
@@ -371,6 +385,7 @@ impl State {
             service.conversations.clear();
             service.users.clear();
         }
+        self.media.clear();
     }
 
     pub fn service(&self, sid: &str) -> Result<&Service, TwilioError> {
@@ -827,6 +842,28 @@ impl State {
         attributes: Option<String>,
         member_only: bool,
     ) -> Written<Message> {
+        self.append_message_with(
+            service,
+            id,
+            author,
+            body,
+            attributes,
+            member_only,
+            Vec::new(),
+        )
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn append_message_with(
+        &mut self,
+        service: &str,
+        id: &str,
+        author: &str,
+        body: Option<String>,
+        attributes: Option<String>,
+        member_only: bool,
+        media: Vec<media::MediaRef>,
+    ) -> Written<Message> {
         if let Some(a) = &attributes {
             check_attributes(a)?;
         }
@@ -846,6 +883,7 @@ impl State {
             attributes: attributes.unwrap_or_else(|| "{}".into()),
             participant_sid,
             date_created: now_iso(),
+            media,
         };
         c.next_index += 1;
         c.messages.push(m.clone());

@@ -448,6 +448,21 @@ fn message_event(c: &Conversation, m: &Message) -> Event {
     if let Some(p) = &m.participant_sid {
         params.push(("ParticipantSid".to_owned(), p.clone()));
     }
+    if !m.media.is_empty() {
+        // A JSON list, as Twilio sends it: each item's Sid, Filename, ContentType, Size, Category.
+        let media: Vec<serde_json::Value> = m
+            .media
+            .iter()
+            .map(|r| {
+                serde_json::json!({"Sid": r.sid, "Filename": r.filename,
+                                   "ContentType": r.content_type, "Size": r.size, "Category": "media"})
+            })
+            .collect();
+        params.push((
+            "Media".to_owned(),
+            serde_json::Value::Array(media).to_string(),
+        ));
+    }
     Event {
         event_type: "onMessageAdded",
         conversation_sid: c.sid.clone(),

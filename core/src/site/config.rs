@@ -154,6 +154,9 @@ pub struct SiteConfig {
     /// What a visitor fills in before their first message.
     #[serde(default)]
     pub pre_chat: Option<crate::site::pre_chat::PreChat>,
+    /// What visitors may attach (Flex Webchat's defaults; `{"enabled": false}` turns it off).
+    #[serde(default)]
+    pub attachments: crate::site::attachments::Attachments,
 }
 
 /// Which Worker secrets verify this site's user tokens: `secret`, and during a rotation the
@@ -431,6 +434,7 @@ impl SiteConfig {
             realtime_url: realtime_url.cloned(),
             away: None,
             pre_chat: self.pre_chat.clone(),
+            attachments: self.attachments.0.clone(),
         }
     }
 
@@ -493,6 +497,9 @@ pub struct PublicConfig {
     /// The pre-chat form.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pre_chat: Option<crate::site::pre_chat::PreChat>,
+    /// What visitors may attach; absent when the site turned attachments off.
+    #[serde(default, skip_serializing_if = "Option::is_none", skip_deserializing)]
+    pub attachments: Option<crate::site::attachments::Policy>,
 }
 
 /// The SDK's realtime endpoint when it is not Twilio's: a `ws://` or `wss://` URL (the Worker var

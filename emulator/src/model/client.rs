@@ -140,6 +140,20 @@ impl State {
         self.append_message(service, id, caller, Some(body), attributes, true)
     }
 
+    /// A media message: `media` uploaded by the caller, not yet on a message (`media.rs`).
+    pub fn client_send_media(
+        &mut self,
+        service: &str,
+        id: &str,
+        caller: &str,
+        body: Option<String>,
+        attributes: Option<String>,
+        media: &[String],
+    ) -> Written<Message> {
+        self.client_may_send(service, id, caller, true)?;
+        self.append_media_message(service, id, caller, body, attributes, media, true)
+    }
+
     pub fn client_update_conversation(
         &mut self,
         service: &str,

@@ -221,6 +221,16 @@ pub(super) fn roster_item(p: &Participant, user_info: Option<&str>) -> Value {
 }
 
 pub(super) fn message_item(m: &Message) -> Value {
+    // Media as the SDK reads it: `medias` (each with `category`, or the SDK skips it), and the
+    // older single `media` beside it.
+    let medias: Vec<Value> = m
+        .media
+        .iter()
+        .map(|r| {
+            json!({"sid": r.sid, "category": "media", "filename": r.filename,
+                   "contentType": r.content_type, "size": r.size})
+        })
+        .collect();
     json!({
         "sid": m.sid,
         "text": m.body,
@@ -229,7 +239,12 @@ pub(super) fn message_item(m: &Message) -> Value {
         "timestamp": m.date_created,
         "dateUpdated": m.date_created,
         "memberSid": m.participant_sid,
-        "type": "text",
+        "type": if medias.is_empty() { "text" } else { "media" },
+        "media": medias.first().map(|first| {
+            json!({"sid": first["sid"], "contentType": first["contentType"],
+                   "filename": first["filename"], "size": first["size"]})
+        }),
+        "medias": if medias.is_empty() { Value::Null } else { Value::Array(medias) },
         "subject": null,
         "contentSid": null,
         "lastUpdatedBy": null,

@@ -184,7 +184,15 @@ fn message_json(c: &Conversation, m: &Message, account: &Account, urls: &Urls) -
         "index": m.index,
         "author": m.author,
         "body": m.body,
-        "media": null,
+        "media": if m.media.is_empty() {
+            Value::Null
+        } else {
+            m.media
+                .iter()
+                .map(|r| json!({"sid": r.sid, "content_type": r.content_type,
+                                "filename": r.filename, "size": r.size}))
+                .collect()
+        },
         "attributes": m.attributes,
         "participant_sid": m.participant_sid,
         "date_created": m.date_created,
@@ -639,8 +647,22 @@ async fn create_message(State(app): State<Arc<App>>, ctx: Ctx, body: Bytes) -> R
     }
     let author = form.get("Author").unwrap_or("system").to_owned();
     let attributes = form.get("Attributes").map(str::to_owned);
+    let media = form.all("MediaSid");
+    let text = text.filter(|t| !t.is_empty());
     let result = app.write(ctx.origin(), |m| {
-        m.append_message(&ctx.service, ctx.sid(), &author, text, attributes, false)
+        if media.is_empty() {
+            m.append_message(&ctx.service, ctx.sid(), &author, text, attributes, false)
+        } else {
+            m.append_media_message(
+                &ctx.service,
+                ctx.sid(),
+                &author,
+                text,
+                attributes,
+                &media,
+                false,
+            )
+        }
     });
     match result {
         Ok(message) => read(&app, &ctx, |c| {

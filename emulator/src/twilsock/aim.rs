@@ -92,9 +92,10 @@ fn configuration(app: &App, caller: &Caller, req: &Request) -> Reply {
             "current_user": format!("{base}/Users/Me"),
             "typing": format!("{base}/Typing"),
             "messages_receipts": format!("{base}/Receipts"),
-            // Media is not tunnelled; the emulator does not serve it yet.
-            "media_service": format!("https://mcs.{}/v1/Services/{}/Media", req.host, caller.service),
-            "media_set_service": format!("https://mcs.{}/v1/Services/{}/MediaSet", req.host, caller.service),
+            // Media is not tunnelled: the SDK calls the media service over plain HTTP
+            // (`crate::mcs`, on the emulator's own address).
+            "media_service": format!("{}/v1/Services/{}/Media", app.public_base(), caller.service),
+            "media_set_service": format!("{}/v1/Services/{}/MediaSet", app.public_base(), caller.service),
         },
     }))
 }
@@ -370,28 +371,37 @@ fn remove_participant(
 
 fn send(app: &App, caller: &Caller, req: &Request, sid: &str) -> Result<Reply, TwilioError> {
     let body = req.json_object()?;
-    if body
+    let media: Vec<String> = body
         .get("media_sids")
         .and_then(Value::as_array)
-        .is_some_and(|m| !m.is_empty())
-    {
-        app.world()
-            .model
-            .client_may_send(&caller.service, sid, &caller.identity, true)?;
-        return Err(TwilioError::new(
-            400,
-            50511,
-            "media messages are not emulated yet",
-        ));
-    }
-    let text = string_of(&body, "body").unwrap_or_default();
-    if text.trim().is_empty() {
-        return Err(TwilioError::invalid("body must not be empty"));
-    }
+        .map(|m| {
+            m.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default();
+    let text = string_of(&body, "body").filter(|t| !t.trim().is_empty());
     let attributes = attributes_of(&body)?;
-    let m = app.write(caller.origin(), |model| {
-        model.client_send(&caller.service, sid, &caller.identity, text, attributes)
-    })?;
+    let m = if media.is_empty() {
+        let Some(text) = text else {
+            return Err(TwilioError::invalid("body must not be empty"));
+        };
+        app.write(caller.origin(), |model| {
+            model.client_send(&caller.service, sid, &caller.identity, text, attributes)
+        })?
+    } else {
+        app.write(caller.origin(), |model| {
+            model.client_send_media(
+                &caller.service,
+                sid,
+                &caller.identity,
+                text,
+                attributes,
+                &media,
+            )
+        })?
+    };
     Ok(Reply::with_status(
         201,
         json!({
@@ -611,8 +621,8 @@ mod tests {
                 messages.clone(),
                 json!({"body": "x", "media_sids": ["ME1"]}),
                 400,
-                50511,
-                "media",
+                50513,
+                "no media ME1",
             ),
             (
                 "attributes that are not JSON",
