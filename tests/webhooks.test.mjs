@@ -53,6 +53,7 @@ before(async () => {
         bot_name: 'Acme bot', greeting: 'Hello!', rules: [{ keywords: ['price'], reply: 'It is free.' }],
         handoff_phrases: ['human'], handoff_reply: 'A person will answer.',
       }),
+      automedia: autoReply({ bot_name: 'Acme bot', greeting: 'Hello!', media_reply: 'Thanks, someone will look at your file.' }),
       closed: autoReply({ office_hours: { time_zone: 'UTC', hours: {}, away_message: "We're away." } }),
       tokyo: autoReply({ greeting: 'G', office_hours: { time_zone: 'Asia/Tokyo', hours: openNowInTokyo, away_message: 'away' } }),
       la: autoReply({ greeting: 'G', office_hours: { time_zone: 'America/Los_Angeles', hours: openNowInTokyo, away_message: 'away' } }),
@@ -429,6 +430,26 @@ test('auto-responder: greeting, rules, handoff, then silence; never answers itse
   // Each reply says which visitor message it answers (how a redelivery finds it already sent).
   const marks = botPosts.map((r) => JSON.parse(Object.fromEntries(r.params).Attributes));
   assert.deepEqual(marks.map((m) => m.edgechat_reply_to), [0, 2, 5]);
+});
+
+test('auto-responder: a message that is only a file gets no greeting and no rule; the site\'s media line when it has one; the event carries Media', async () => {
+  await emu.reset();
+  const png = Buffer.from('89504e470d0a1a0a0000000d49484452', 'hex');
+  const { sid, sdk } = await openConversation('auto');
+  await sdk.sendMedia(sid, png);
+  await emu.settled();
+  const event = (await emu.deliveries()).find((d) => d.event_type === 'onMessageAdded');
+  assert.equal(event.http_status, 200, 'the Worker accepts it');
+  const media = JSON.parse(Object.fromEntries(event.params).Media);
+  assert.deepEqual(media.map((m) => [m.ContentType, m.Filename, m.Size, m.Category]), [['image/png', 'photo.png', png.length, 'media']]);
+  await sdk.send(sid, 'price?');
+  await emu.settled();
+  assert.deepEqual((await sdk.messages(sid)).map((m) => m.body), [null, 'price?', 'Hello!', 'It is free.'], 'the greeting waits for text');
+
+  const { sid: other, sdk: visitorSdk } = await openConversation('automedia');
+  await visitorSdk.sendMedia(other, png, { body: '' });
+  await emu.settled();
+  assert.deepEqual((await visitorSdk.messages(other)).map((m) => m.body), [null, 'Thanks, someone will look at your file.']);
 });
 
 test('auto-responder: a redelivered message event gets no second answer', async () => {

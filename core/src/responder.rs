@@ -9,6 +9,8 @@
 //! found and never sent twice, and [`plan`] judges every visitor message not yet handled in index
 //! order, however their webhooks arrive.
 //!
+//! A message that is only a file (no text) gets the site's `media_reply`, or nothing.
+//!
 //! Order of replies to one message: the greeting (first visitor message only), then the handoff
 //! reply (when the message asks for a person; the responder is silent in the conversation after
 //! that), then the away message (outside office hours, once per closed spell), then the first
@@ -178,6 +180,15 @@ pub fn respond(
         };
     }
     next.last_index = Some(index);
+    // Only a file (the service keeps no empty text): no greeting, rule or away message reads it;
+    // the site's media line, if it has one.
+    if body.trim().is_empty() {
+        replies.extend(script.media_reply.as_ref().map(|r| r.as_str().to_owned()));
+        return Decision {
+            replies,
+            state: next,
+        };
+    }
     if !state.greeted {
         next.greeted = true;
         if let Some(greeting) = &script.greeting {
@@ -276,6 +287,33 @@ mod tests {
             all.push(d.replies);
         }
         all
+    }
+
+    #[test]
+    fn a_file_alone_gets_the_media_line_or_nothing_and_the_greeting_waits_for_text() {
+        let quiet = chat(
+            &with_hours(),
+            &[("", CLOSED), ("  ", OPEN), ("hours?", OPEN)],
+        );
+        assert_eq!(
+            quiet,
+            vec![
+                vec![],
+                vec![],
+                vec!["Hello!".to_owned(), "9 to 5.".to_owned()]
+            ]
+        );
+        let answered = chat(
+            &script(r#", "media_reply": "Thanks, an agent will look at your file.""#),
+            &[("", None), ("", None)],
+        );
+        assert_eq!(
+            answered,
+            vec![
+                vec!["Thanks, an agent will look at your file.".to_owned()],
+                vec!["Thanks, an agent will look at your file.".to_owned()]
+            ]
+        );
     }
 
     #[test]

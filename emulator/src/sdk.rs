@@ -195,9 +195,13 @@ async fn join(
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct SendBody {
+    #[serde(default)]
     body: String,
     #[serde(default)]
     attributes: Option<Value>,
+    /// Media uploaded to the media service (`crate::mcs`) by this client.
+    #[serde(default)]
+    media_sids: Vec<String>,
 }
 
 async fn send(
@@ -214,7 +218,7 @@ async fn send(
         Ok(b) => b,
         Err(e) => return bad_json(format!("body: {e}")),
     };
-    if body.body.trim().is_empty() {
+    if body.body.trim().is_empty() && body.media_sids.is_empty() {
         return bad_json("body must not be empty".into());
     }
     let origin = Origin::Sdk {
@@ -222,13 +226,25 @@ async fn send(
     };
     let attributes = body.attributes.as_ref().map(Value::to_string);
     let result = app.write(origin, |m| {
-        m.client_send(
-            &client.service_sid,
-            &sid,
-            &client.identity,
-            body.body.clone(),
-            attributes,
-        )
+        if body.media_sids.is_empty() {
+            m.client_send(
+                &client.service_sid,
+                &sid,
+                &client.identity,
+                body.body.clone(),
+                attributes,
+            )
+        } else {
+            let text = Some(body.body.clone()).filter(|t| !t.trim().is_empty());
+            m.client_send_media(
+                &client.service_sid,
+                &sid,
+                &client.identity,
+                text,
+                attributes,
+                &body.media_sids,
+            )
+        }
     });
     match result {
         Ok(m) => (StatusCode::CREATED, Json(message_json(&sid, &m))).into_response(),

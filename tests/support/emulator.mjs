@@ -149,6 +149,15 @@ export async function startEmulator({ secrets, services }) {
         createConversation: (attributes = {}) => call('POST', 'Conversations', { attributes }),
         join: (sid) => call('POST', `Conversations/${sid}/Participants`),
         send: (sid, body) => call('POST', `Conversations/${sid}/Messages`, { body }),
+        /** Uploads `bytes` to the media service as this client, then sends them (with `body`). */
+        sendMedia: async (sid, bytes, { contentType = 'image/png', filename = 'photo.png', body = '' } = {}) => {
+          const service = JSON.parse(Buffer.from(token.split('.')[1], 'base64url')).grants.chat.service_sid;
+          const res = await fetch(`${url}/v1/Services/${service}/Media?Category=media&Filename=${encodeURIComponent(filename)}`, {
+            method: 'POST', headers: { 'X-Twilio-Token': token, 'Content-Type': contentType }, body: bytes,
+          });
+          if (!res.ok) throw new Error(`upload: ${res.status} ${await res.text()}`);
+          return call('POST', `Conversations/${sid}/Messages`, { body, media_sids: [(await res.json()).sid] });
+        },
         messages: async (sid) => (await call('GET', `Conversations/${sid}/Messages`)).messages,
       };
     },

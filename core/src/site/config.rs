@@ -785,6 +785,10 @@ pub struct AutoReply {
     /// spell). Without it the responder never sends an away message.
     #[serde(default)]
     pub office_hours: Option<OfficeHours>,
+    /// Said to a message that is only a file (no text); without it such messages go unanswered
+    /// (an agent will see the file).
+    #[serde(default)]
+    pub media_reply: Option<Text<1600>>,
 }
 
 fn default_bot_name() -> Text<40> {
@@ -1425,7 +1429,7 @@ mod tests {
         }
         assert_eq!(
             json,
-            r##"{"site":"acme","appearance":{"title":"Chat with us","brand_color":"#0263E0","theme":"auto"},"greeting":"Hi","keep_page_query":false,"ask_rating":false,"sound":false,"sdk_url":"/vendor/sdk.js"}"##
+            r##"{"site":"acme","appearance":{"title":"Chat with us","brand_color":"#0263E0","theme":"auto"},"greeting":"Hi","keep_page_query":false,"ask_rating":false,"sound":false,"sdk_url":"/vendor/sdk.js","attachments":{"max_bytes":16777216,"max_files":1,"types":["jpg","png","gif","heic","pdf","txt","mp3","mp4","amr"]}}"##
         );
     }
 
