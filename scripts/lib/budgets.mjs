@@ -82,7 +82,9 @@ export const WIDGET_MAX_KIB = 240;
  * opening from the runtime's Intl), the local-only route that signs the demo page's user token.
  * Then the pre-chat form 14.3 (308.4 -> 322.7): the form in the site config (its serde
  * derives), the answers checked with the runtime's RegExp and written into the attributes;
- * the email asked for while away 1.3 (324.0).
+ * the email asked for while away 1.3 (324.0); the review's mends +0.5 (324.5). Attachments
+ * +3.4 (327.9): the site's policy read and checked (its errors name each limit) and written
+ * into the public config, the responder's media line.
  * Cloudflare's own limit is 3 MiB on the free plan; this round's maximum is 330.
  */
-export const WORKER_GZIP_KIB = 325;
+export const WORKER_GZIP_KIB = 328;
