@@ -5,6 +5,15 @@
 
 export type ConnectionState = 'unknown' | 'disconnecting' | 'disconnected' | 'retrying' | 'connecting' | 'connected' | 'denied' | 'error';
 
+export interface SdkMedia {
+  readonly sid: string;
+  readonly contentType: string;
+  readonly filename: string | null;
+  readonly size: number;
+  /** A link to the bytes from the media service, valid for a few minutes. */
+  getContentTemporaryUrl(): Promise<string | null>;
+}
+
 export interface SdkMessage {
   readonly sid: string;
   readonly index: number;
@@ -12,6 +21,7 @@ export interface SdkMessage {
   readonly body: string | null;
   readonly dateCreated: Date | null;
   readonly attributes: unknown;
+  readonly attachedMedia: SdkMedia[] | null;
 }
 
 export interface SdkParticipant {
@@ -36,7 +46,7 @@ export interface SdkConversation {
   readonly lastMessage: { readonly index?: number } | undefined;
   readonly dateUpdated: Date | null;
   getMessages(pageSize?: number, anchor?: number, direction?: 'backwards' | 'forward'): Promise<SdkPaginator<SdkMessage>>;
-  sendMessage(message: string, messageAttributes?: any): Promise<number>;
+  sendMessage(message: string | { contentType: string; filename?: string; media: Blob }, messageAttributes?: any): Promise<number>;
   typing(): Promise<void>;
   advanceLastReadMessageIndex(index: number): Promise<number>;
   getParticipants(): Promise<SdkParticipant[]>;

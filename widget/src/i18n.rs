@@ -100,6 +100,19 @@ thread_local! {
     static ASKED: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
 }
 
+/// A file size in the visitor's language: `850 KB`, `2.4 MB`.
+pub fn size(bytes: u64) -> String {
+    let (value, unit) = if bytes < 1024 * 1024 {
+        ((bytes as f64 / 1024.0).ceil(), " KB")
+    } else {
+        ((bytes as f64 / 104_857.6).round() / 10.0, " MB")
+    };
+    let locale = WORDS.with(|w| w.borrow().locale);
+    let mut text: String = js_sys::Number::from(value).to_locale_string(locale).into();
+    text.push_str(unit);
+    text
+}
+
 /// The catalogue's file name for `locale` (none for English: it is built in).
 fn file(locale: &str) -> Option<&'static str> {
     FILES?.split(';').find_map(|entry| {

@@ -151,6 +151,8 @@ pub struct PublicConfig {
     pub pre_chat: Option<edgechat_core::site::pre_chat::PreChat>,
     /// Away now and asking for an email: optional or required.
     pub away_email: Option<edgechat_core::site::office_hours::AskEmail>,
+    /// What visitors may attach (none: attachments are off).
+    pub attachments: Option<edgechat_core::site::attachments::Policy>,
 }
 
 /// How long a config request may go unanswered before it is abandoned.
@@ -193,6 +195,23 @@ pub async fn config(base: &str, site: &str) -> Result<PublicConfig, ApiFailure> 
             let away = get(&json, "away");
             get_str(&away, "message")
                 .map(|m| (m, get(&away, "opens_at").as_f64().map(|ms| ms as u64)))
+        },
+        attachments: {
+            let policy = get(&json, "attachments");
+            let types = get(&policy, "types");
+            let types: Vec<String> = if types.is_object() {
+                js_sys::Array::from(&types)
+                    .iter()
+                    .filter_map(|t| t.as_string())
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            edgechat_core::site::attachments::Policy::from_parts(
+                get(&policy, "max_bytes").as_f64().unwrap_or(0.0) as u64,
+                get(&policy, "max_files").as_f64().unwrap_or(0.0) as u8,
+                types.iter().map(String::as_str),
+            )
         },
     })
 }

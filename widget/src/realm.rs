@@ -102,6 +102,12 @@ impl Realm {
         Ok(object)
     }
 
+    /// `new <name>(...args)` with the realm's own constructor (its `instanceof` checks pass).
+    pub fn construct(&self, name: &str, args: &[JsValue]) -> Result<JsValue, JsValue> {
+        let ctor: Function = get(&self.window, name).dyn_into()?;
+        Reflect::construct(&ctor, &args.iter().collect())
+    }
+
     /// Removes the iframe (and the SDK with it).
     pub fn remove(&self) {
         self.frame.remove();

@@ -58,7 +58,7 @@ extern "C" {
     fn get_messages(this: &Conversation, page_size: u32, anchor: &JsValue) -> Promise;
 
     #[wasm_bindgen(method, js_name = sendMessage)]
-    fn send_message(this: &Conversation, body: &str, attributes: &JsValue) -> Promise;
+    fn send_message(this: &Conversation, body: &JsValue, attributes: &JsValue) -> Promise;
 
     #[wasm_bindgen(method)]
     fn typing(this: &Conversation) -> Promise;
@@ -88,6 +88,14 @@ extern "C" {
 
     #[wasm_bindgen(method, getter)]
     fn attributes(this: &Message) -> JsValue;
+
+    #[wasm_bindgen(method, getter, js_name = attachedMedia)]
+    fn attached_media(this: &Message) -> JsValue;
+
+    type Media;
+
+    #[wasm_bindgen(method, js_name = getContentTemporaryUrl)]
+    fn get_content_temporary_url(this: &Media) -> Promise;
 
     type Paginator;
 
@@ -201,13 +209,51 @@ pub fn read_message(value: JsValue) -> edgechat_core::chat::message_log::Message
     .ok()
     .and_then(|v| v.as_f64())
     .map(|v| v as u64);
+    // `Array::from(undefined)` throws: a message without media has `null` or `[]`.
+    let list = m.attached_media();
+    let media = if list.is_object() {
+        Array::from(&list)
+            .iter()
+            .filter_map(|item| {
+                let sid = crate::net::get_str(&item, "sid")?;
+                MEDIA.with(|all| all.borrow_mut().insert(sid.clone(), item.clone()));
+                Some(edgechat_core::chat::message_log::Media {
+                    sid,
+                    content_type: crate::net::get_str(&item, "contentType").unwrap_or_default(),
+                    filename: crate::net::get_str(&item, "filename"),
+                    size: crate::net::get(&item, "size").as_f64().unwrap_or(0.0) as u64,
+                })
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
     edgechat_core::chat::message_log::Message {
         index: m.index() as u64,
         author: m.author().unwrap_or_default(),
         body: m.body().unwrap_or_default(),
         created_ms: m.date_created().map_or(0, |d| d.get_time() as u64),
         local_id,
+        media,
     }
+}
+
+thread_local! {
+    /// The SDK's media objects by sid, as messages brought them: a link to the bytes is asked
+    /// of them when an attachment is drawn (links expire; the objects do not).
+    static MEDIA: std::cell::RefCell<std::collections::HashMap<String, JsValue>> =
+        Default::default();
+}
+
+/// A fresh link to media `sid`'s bytes from the media service, if it is one the widget may use
+/// (`https:`, or the local emulator's `http:`; never `javascript:` or `data:`).
+pub async fn media_url(sid: &str) -> Option<String> {
+    let media: Media = MEDIA.with(|all| all.borrow().get(sid).cloned())?.unchecked_into();
+    let url = JsFuture::from(media.get_content_temporary_url())
+        .await
+        .ok()?
+        .as_string()?;
+    edgechat_core::site::attachments::is_media_url(&url).then_some(url)
 }
 
 pub struct Page {
@@ -280,7 +326,33 @@ impl Conversation {
             &edgechat_core::chat::message_log::LOCAL_ID_ATTRIBUTE.into(),
             &JsValue::from_f64(local_id as f64),
         )?;
-        let index = JsFuture::from(self.send_message(body, &attributes)).await?;
+        let index = JsFuture::from(self.send_message(&body.into(), &attributes)).await?;
+        Ok(index.as_f64().unwrap_or(0.0) as u64)
+    }
+
+    /// Sends `file` as a media message (uploaded by the SDK to the media service as
+    /// `content_type`, the type its bytes showed), with the widget's local id; resolves to its
+    /// index. The SDK checks `instanceof Blob` in its own realm: the file goes as a Blob made
+    /// there (its bytes are not copied).
+    pub async fn send_file(
+        &self,
+        realm: &Realm,
+        file: &web_sys::Blob,
+        content_type: &str,
+        filename: &str,
+        local_id: u64,
+    ) -> Result<u64, JsValue> {
+        let attributes = realm.object(&[])?;
+        Reflect::set(
+            &attributes,
+            &edgechat_core::chat::message_log::LOCAL_ID_ATTRIBUTE.into(),
+            &JsValue::from_f64(local_id as f64),
+        )?;
+        let options = realm.object(&[("type", content_type)])?;
+        let blob = realm.construct("Blob", &[Array::of1(file).into(), options])?;
+        let media = realm.object(&[("contentType", content_type), ("filename", filename)])?;
+        Reflect::set(&media, &"media".into(), &blob)?;
+        let index = JsFuture::from(self.send_message(&media, &attributes)).await?;
         Ok(index.as_f64().unwrap_or(0.0) as u64)
     }
 

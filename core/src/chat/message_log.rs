@@ -27,7 +27,33 @@ pub struct Message {
     pub created_ms: u64,
     /// The local id from the message's attributes, when this widget sent it.
     pub local_id: Option<u64>,
+    /// Its attachments, in order (none for a text).
+    pub media: Vec<Media>,
 }
+
+/// An attachment of a stored message, as the media service describes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Media {
+    pub sid: String,
+    pub content_type: String,
+    pub filename: Option<String>,
+    pub size: u64,
+}
+
+/// A file the visitor sends (its name is the outgoing message's body).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileInfo {
+    pub size: u64,
+    /// The type its bytes showed (`site::attachments::sniff`), which it is uploaded as.
+    pub content_type: String,
+}
+
+/// The reason a file waiting in the outbox failed when its page no longer has its bytes (it
+/// was chosen before a reload): the visitor chooses it again.
+pub const FILE_GONE: &str = "file-gone";
+
+/// The longest file name kept, in characters (longer ones are cut).
+pub const MAX_FILE_NAME_CHARS: usize = 200;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SendState {
@@ -47,8 +73,10 @@ pub enum SendState {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Outgoing {
     pub local_id: u64,
+    /// The text, or a file's name.
     pub body: String,
     pub state: SendState,
+    pub file: Option<FileInfo>,
 }
 
 /// What the log shows, in order.
@@ -170,14 +198,46 @@ impl MessageLog {
             local_id,
             body: body.to_owned(),
             state: SendState::Sending,
+            file: None,
         });
         Ok((local_id, body.to_owned()))
+    }
+
+    /// Starts sending a file (already checked against the site's policy): shown at once as
+    /// sending, under its name (cut to [`MAX_FILE_NAME_CHARS`]); returns its local id and name.
+    pub fn start_send_file(&mut self, name: &str, file: FileInfo) -> (u64, String) {
+        let name: String = match name.trim() {
+            "" => "file".to_owned(),
+            n => n.chars().take(MAX_FILE_NAME_CHARS).collect(),
+        };
+        let local_id = self.next_local_id;
+        self.next_local_id += 1;
+        self.outgoing.push(Outgoing {
+            local_id,
+            body: name.clone(),
+            state: SendState::Sending,
+            file: Some(file),
+        });
+        (local_id, name)
+    }
+
+    /// The file an outgoing message sends, if it is one.
+    pub fn file_of(&self, local_id: u64) -> Option<&FileInfo> {
+        self.outgoing
+            .iter()
+            .find(|o| o.local_id == local_id)
+            .and_then(|o| o.file.as_ref())
+    }
+
+    /// Forgets an outgoing message (a file the visitor removed after it could not be sent).
+    pub fn discard(&mut self, local_id: u64) {
+        self.outgoing.retain(|o| o.local_id != local_id);
     }
 
     /// Shows a message typed earlier (before a reload, or in another tab) that the outbox
     /// still holds, under its own local id: waiting, or failed when the service refused it.
     /// Nothing happens when the log already shows it, outgoing or stored.
-    pub fn restore(&mut self, local_id: u64, body: &str, refused: bool) {
+    pub fn restore(&mut self, local_id: u64, body: &str, refused: bool, file: Option<FileInfo>) {
         if self.outgoing.iter().any(|o| o.local_id == local_id) || self.holds_own(local_id) {
             return;
         }
@@ -200,6 +260,7 @@ impl MessageLog {
                 } else {
                     SendState::Waiting
                 },
+                file,
             },
         );
         self.next_local_id = self.next_local_id.max(local_id + 1);
@@ -365,6 +426,7 @@ mod tests {
             body: format!("m{index}"),
             created_ms: index * 1000,
             local_id: None,
+            media: Vec::new(),
         }
     }
 
@@ -439,6 +501,7 @@ mod tests {
             body: "typed in the shell".into(),
             created_ms: 0,
             local_id: Some(first),
+            media: Vec::new(),
         });
         assert_eq!(shown(&log), ["0*", "and another:Sending"]);
     }
@@ -699,10 +762,10 @@ mod tests {
         let mut log = MessageLog::new(ME).with_first_local_id(5_000);
         let (typed_now, _) = log.start_send("typed on this page").unwrap();
         log.waiting(typed_now);
-        log.restore(1_001, "second before the reload", false);
-        log.restore(1_000, "first before the reload", false);
-        log.restore(1_002, "refused before the reload", true);
-        log.restore(1_000, "a second restore of the same id", false);
+        log.restore(1_001, "second before the reload", false, None);
+        log.restore(1_000, "first before the reload", false, None);
+        log.restore(1_002, "refused before the reload", true, None);
+        log.restore(1_000, "a second restore of the same id", false, None);
         assert_eq!(
             shown(&log),
             [
@@ -718,7 +781,7 @@ mod tests {
         stored.local_id = Some(1_000);
         log.add_page(vec![stored], false);
         assert!(!log.is_outgoing(1_000) && log.holds_own(1_000));
-        log.restore(1_000, "first before the reload", false);
+        log.restore(1_000, "first before the reload", false, None);
         assert_eq!(
             log.entries().count(),
             4,
@@ -731,7 +794,40 @@ mod tests {
         assert!(log.is_outgoing(1_001) && !log.holds_own(1_001));
         // Ids typed after a restore never collide with restored ones.
         let mut fresh = MessageLog::new(ME).with_first_local_id(10);
-        fresh.restore(700, "from another tab", false);
+        fresh.restore(700, "from another tab", false, None);
         assert_eq!(fresh.start_send("next").unwrap().0, 701);
+    }
+
+    #[test]
+    fn a_file_shows_under_its_name_until_its_stored_copy_arrives_and_can_be_discarded() {
+        let mut log = MessageLog::new("me").with_first_local_id(10);
+        let info = FileInfo {
+            size: 2048,
+            content_type: "image/png".into(),
+        };
+        let long = "n".repeat(MAX_FILE_NAME_CHARS + 5);
+        let (id, name) = log.start_send_file(&long, info.clone());
+        assert_eq!(name.chars().count(), MAX_FILE_NAME_CHARS);
+        assert_eq!(log.file_of(id), Some(&info));
+        assert_eq!(log.start_send_file("  ", info.clone()).1, "file");
+        log.send_succeeded(id, 0);
+        log.add(Message {
+            index: 0,
+            author: "me".into(),
+            body: String::new(),
+            created_ms: 1,
+            local_id: Some(id),
+            media: vec![Media {
+                sid: "ME1".into(),
+                content_type: "image/png".into(),
+                filename: Some(name),
+                size: 2048,
+            }],
+        });
+        assert_eq!(log.file_of(id), None, "the stored copy replaced it");
+        log.restore(99, "scan.pdf", true, Some(info));
+        assert!(log.is_outgoing(99));
+        log.discard(99);
+        assert!(!log.is_outgoing(99));
     }
 }

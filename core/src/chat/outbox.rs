@@ -12,8 +12,12 @@
 //! 1796399778007 CH0123456789abcdef0123456789abcdef 0
 //! the text, which may span lines
 //! ```
+//!
+//! A file adds its size and type to the first line, and its name is the text:
+//! `1796399778007 - 0 file:48213:image/png` then `screenshot.png`. Its bytes are not kept (a
+//! page cannot store a file it was given): after a reload it asks to be chosen again.
 
-use crate::chat::message_log::MAX_BODY_CHARS;
+use crate::chat::message_log::{FileInfo, MAX_BODY_CHARS};
 use crate::ids::sid::ConversationSid;
 use crate::ids::site::SiteId;
 
@@ -29,7 +33,9 @@ pub struct Pending {
     pub conversation: Option<ConversationSid>,
     /// The service refused it: shown as not sent, with Retry, and not sent again by itself.
     pub refused: bool,
+    /// The text, or the file's name.
     pub body: String,
+    pub file: Option<FileInfo>,
 }
 
 /// What every outbox key for `site` starts with.
@@ -54,8 +60,11 @@ impl Pending {
     /// The stored value (see the module's documentation).
     pub fn encode(&self) -> String {
         let conversation = self.conversation.as_ref().map_or("-", |c| c.as_str());
+        let file = self.file.as_ref().map_or(String::new(), |f| {
+            format!(" file:{}:{}", f.size, f.content_type)
+        });
         format!(
-            "{} {conversation} {}\n{}",
+            "{} {conversation} {}{file}\n{}",
             self.typed_ms,
             u8::from(self.refused),
             self.body
@@ -77,6 +86,17 @@ impl Pending {
             "1" => true,
             _ => return None,
         };
+        let file = match fields.next() {
+            None => None,
+            Some(field) => {
+                let (size, content_type) = field.strip_prefix("file:")?.split_once(':')?;
+                let content_type = content_type.to_owned();
+                Some(FileInfo {
+                    size: size.parse().ok()?,
+                    content_type: Some(content_type).filter(|t| t.contains('/'))?,
+                })
+            }
+        };
         let chars = body.chars().count();
         if fields.next().is_some() || chars == 0 || chars > MAX_BODY_CHARS || local_id == 0 {
             return None;
@@ -87,6 +107,7 @@ impl Pending {
             conversation,
             refused,
             body: body.to_owned(),
+            file,
         })
     }
 }
@@ -126,6 +147,7 @@ mod tests {
             conversation: None,
             refused: false,
             body: body.into(),
+            file: None,
         }
     }
 
@@ -163,6 +185,13 @@ mod tests {
             },
             pending(9, 0, "مرحبا، كيف حالك؟ 🙂"),
             pending(10, 5, &"x".repeat(MAX_BODY_CHARS)),
+            Pending {
+                file: Some(FileInfo {
+                    size: 48_213,
+                    content_type: "image/png".into(),
+                }),
+                ..pending(11, 6, "screen shot.png")
+            },
         ];
         for p in cases {
             assert_eq!(Pending::decode(p.local_id, &p.encode()), Some(p.clone()));
@@ -189,6 +218,9 @@ mod tests {
             "1 - 2\nHi",
             "1 - 0 extra\nHi",
             "1 -\nHi",
+            "1 - 0 file:x:image/png\nHi",
+            "1 - 0 file:12:png\nHi",
+            "1 - 0 files:12:image/png\nHi",
             too_long.as_str(),
         ] {
             assert_eq!(Pending::decode(5, value), None, "{value:?}");

@@ -6,7 +6,10 @@
 
 mod connection;
 mod conversation;
+mod files;
 mod sending;
+
+pub use files::Chosen;
 
 use std::cell::RefCell;
 use std::collections::HashSet;
@@ -114,6 +117,12 @@ pub struct View {
     pub pre_chat: Signal<Option<Rc<edgechat_core::site::pre_chat::PreChat>>>,
     /// What the page prefilled (`edgechat('prefill', {...})`), by field name.
     pub prefill: Signal<Vec<(String, String)>>,
+    /// What the site lets visitors attach (none: attachments are off).
+    pub attachments: Signal<Option<Rc<edgechat_core::site::attachments::Policy>>>,
+    /// Files chosen (picked, dropped or pasted) and checked, waiting for Send.
+    pub chosen: Signal<Vec<Chosen>>,
+    /// An image shown full size: its link and its name.
+    pub viewer: Signal<Option<(String, String)>>,
 }
 
 #[derive(Default)]
@@ -132,6 +141,9 @@ struct State {
     user_token: Option<String>,
     /// The site's own wording (its config's `strings`), for a language switched to later.
     strings: wasm_bindgen::JsValue,
+    /// The files this page is sending, by local id (a page cannot keep a file across a
+    /// reload: the outbox keeps its name, and asks for it again).
+    files: std::collections::HashMap<u64, web_sys::File>,
     /// The language the page chose with `setLocale`, over the page's, the site's and the
     /// browser's.
     chosen_locale: Option<String>,
@@ -252,9 +264,8 @@ impl Session {
         }
         self.show();
         // What the outbox holds (typed before a reload, or in another tab) shows at once.
-        let mut log = self.view.log;
         for p in self.store.load_pending() {
-            log.write().restore(p.local_id, &p.body, p.refused);
+            self.restore_pending(&p);
         }
         let result = self.try_connect().await;
         match result {
@@ -384,6 +395,10 @@ impl Session {
                 sound: config.sound,
                 away: config.away,
             });
+            self.view
+                .attachments
+                .clone()
+                .set(config.attachments.map(Rc::new));
             let mut state = self.state.borrow_mut();
             state.config_loaded = true;
             // The config may name another SDK, relative to the Worker or not.

@@ -29,6 +29,20 @@ impl Session {
     pub fn send_draft(&self) {
         let view = self.view;
         let text = view.draft.peek().clone();
+        if !view.chosen.peek().is_empty() {
+            // Files: what was typed goes first (if anything), then each file.
+            if !text.trim().is_empty() {
+                if let Err(error) = self.send_text(&text) {
+                    view.draft_error.clone().set(Some(error));
+                    return;
+                }
+                view.draft.clone().set(String::new());
+            }
+            view.draft_error.clone().set(None);
+            self.send_chosen();
+            self.stick_to_bottom(true);
+            return;
+        }
         match self.send_text(&text) {
             Err(error) => view.draft_error.clone().set(Some(error)),
             Ok(()) => {
@@ -60,14 +74,20 @@ impl Session {
             conversation: self.conversation_sid(),
             refused: false,
             body,
+            file: None,
         });
+        self.queued(local_id);
+        Ok(())
+    }
+
+    /// A message just put in the outbox: it goes now when it can, else it waits.
+    pub(super) fn queued(&self, local_id: u64) {
         self.state.borrow_mut().typed_here.insert(local_id);
         if self.can_send() {
             spawn(self.clone().flush());
         } else {
             self.view.log.clone().write().waiting(local_id);
         }
-        Ok(())
     }
 
     /// Connected, and the SDK's link is up: a message can go now.
@@ -118,11 +138,15 @@ impl Session {
         loop {
             let pending = self.store.load_pending();
             for p in &pending {
-                log.write().restore(p.local_id, &p.body, p.refused);
+                self.restore_pending(p);
             }
             let ready = self.can_send();
-            let skip =
-                |p: &&Pending| p.refused || self.state.borrow().failed_here.contains(&p.local_id);
+            let skip = |p: &&Pending| {
+                let state = self.state.borrow();
+                p.refused
+                    || state.failed_here.contains(&p.local_id)
+                    || (p.file.is_some() && !state.files.contains_key(&p.local_id))
+            };
             let Some(next) = pending.iter().find(|p| !skip(p)).cloned() else {
                 // Shown here as waiting but gone from the outbox: another tab sent it, and the
                 // newest page has it.
@@ -173,6 +197,7 @@ impl Session {
             match self.deliver(next.local_id, &next.body).await {
                 Sent::Stored(index) => {
                     self.state.borrow_mut().retrying.remove(&next.local_id);
+                    self.state.borrow_mut().files.remove(&next.local_id);
                     self.store.remove_pending(next.local_id);
                     self.view.notice.clone().set(None);
                     log.write().send_succeeded(next.local_id, index);
@@ -276,6 +301,15 @@ impl Session {
     /// the connection may have been stored), so that it is never sent twice; then it is back
     /// in the outbox.
     pub fn retry(&self, local_id: u64) {
+        // A file whose bytes this page does not hold (chosen before a reload): Remove.
+        let gone = self.view.log.peek().file_of(local_id).is_some()
+            && !self.state.borrow().files.contains_key(&local_id);
+        if gone {
+            self.view.log.clone().write().discard(local_id);
+            self.store.remove_pending(local_id);
+            return;
+        }
+        let file = self.view.log.peek().file_of(local_id).cloned();
         let body = self.view.log.clone().write().retry(local_id);
         let Some(body) = body else {
             return;
@@ -300,6 +334,7 @@ impl Session {
                     conversation: session.conversation_sid(),
                     refused: false,
                     body,
+                    file,
                 })
             });
             session.state.borrow_mut().failed_here.remove(&local_id);
@@ -326,10 +361,26 @@ impl Session {
         let Some(realm) = realm else {
             return Sent::Failed;
         };
-        match conversation.send(&realm, body, local_id).await {
+        let file = self.view.log.peek().file_of(local_id).cloned();
+        let sent = match file {
+            Some(info) => {
+                let Some(blob) = self.state.borrow().files.get(&local_id).cloned() else {
+                    return Sent::Refused;
+                };
+                conversation
+                    .send_file(&realm, &blob, &info.content_type, body, local_id)
+                    .await
+            }
+            None => conversation.send(&realm, body, local_id).await,
+        };
+        match sent {
             Ok(index) => Sent::Stored(index),
             Err(error) => {
-                let status = net::get(&error, "status").as_f64().unwrap_or(0.0);
+                // The media service's errors carry the HTTP status as `code`.
+                let status = net::get(&error, "status")
+                    .as_f64()
+                    .or_else(|| net::get(&error, "code").as_f64())
+                    .unwrap_or(0.0);
                 if (400.0..500.0).contains(&status) && status != 429.0 {
                     Sent::Refused
                 } else {

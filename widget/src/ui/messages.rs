@@ -4,7 +4,8 @@
 //! message renders only the rows that changed.
 
 use dioxus::prelude::*;
-use edgechat_core::chat::message_log::{Entry, MessageLog, SendState};
+use edgechat_core::chat::message_log::{Entry, Media, MessageLog, SendState, FILE_GONE};
+use edgechat_core::site::attachments::shows_inline;
 use edgechat_core::chat::text::{pieces, Piece};
 
 use super::Elements;
@@ -21,6 +22,11 @@ pub struct Row {
     body: String,
     meta: String,
     retry: Option<u64>,
+    /// A file being sent: its size (its name is the body).
+    file: Option<u64>,
+    /// A file that must be chosen again (Retry removes it).
+    gone: bool,
+    media: Vec<Media>,
 }
 
 fn time(ms: u64, locale: &str) -> String {
@@ -69,15 +75,25 @@ fn rows(log: &MessageLog, locale: &str, seen: Option<u64>) -> Vec<Row> {
                         (time, false) => time,
                     },
                     retry: None,
+                    file: None,
+                    gone: false,
+                    media: message.media.clone(),
                 }
             }
             Entry::Outgoing(o) => {
                 previous_author = None;
+                let gone = matches!(&o.state, SendState::Failed { reason } if reason == FILE_GONE);
                 let (class, meta, retry) = match &o.state {
                     // `out`: on its way (waiting or sending).
                     SendState::Waiting => ("msg own out", t("message.waiting"), None),
+                    SendState::Sending if o.file.is_some() => {
+                        ("msg own out", t("file.uploading"), None)
+                    }
                     SendState::Sending => ("msg own out", t("message.sending"), None),
                     SendState::Sent { .. } => ("msg own", t("message.sent"), None),
+                    SendState::Failed { .. } if gone => {
+                        ("msg own failed", t("file.again"), Some(o.local_id))
+                    }
                     SendState::Failed { .. } => {
                         ("msg own failed", t("message.failed"), Some(o.local_id))
                     }
@@ -89,6 +105,9 @@ fn rows(log: &MessageLog, locale: &str, seen: Option<u64>) -> Vec<Row> {
                     body: o.body.clone(),
                     meta,
                     retry,
+                    file: o.file.as_ref().map(|f| f.size),
+                    gone,
+                    media: Vec::new(),
                 }
             }
         })
@@ -223,16 +242,26 @@ fn MessageRow(row: Row) -> Element {
             if let Some(author) = row.author.as_ref() {
                 span { class: "meta", "{author}" }
             }
-            p { class: "bubble", dir: "auto",
-                // Text stays text; only http(s) and mailto addresses become links.
-                for piece in pieces(&row.body) {
-                    match piece {
-                        Piece::Text(text) => rsx! { "{text}" },
-                        Piece::Link(href) => rsx! {
-                            a { href: "{href}", target: "_blank", rel: "noopener noreferrer nofollow", "{href}" }
-                        },
+            if let Some(size) = row.file {
+                p { class: "bubble file", dir: "auto", "{row.body} · {crate::i18n::size(size)}" }
+                if row.class.ends_with("out") {
+                    progress { aria_label: t("file.uploading") }
+                }
+            } else if !row.body.is_empty() {
+                p { class: "bubble", dir: "auto",
+                    // Text stays text; only http(s) and mailto addresses become links.
+                    for piece in pieces(&row.body) {
+                        match piece {
+                            Piece::Text(text) => rsx! { "{text}" },
+                            Piece::Link(href) => rsx! {
+                                a { href: "{href}", target: "_blank", rel: "noopener noreferrer nofollow", "{href}" }
+                            },
+                        }
                     }
                 }
+            }
+            for media in row.media.iter() {
+                Attachment { key: "{media.sid}", media: media.clone() }
             }
             span { class: "meta",
                 "{row.meta}"
@@ -241,9 +270,76 @@ fn MessageRow(row: Row) -> Element {
                         class: "link",
                         r#type: "button",
                         onclick: move |_| session.retry(local_id),
-                        {t("message.retry")}
+                        if row.gone { {t("file.remove.sent")} } else { {t("message.retry")} }
                     }
                 }
+            }
+        }
+    }
+}
+
+/// An attachment of a stored message. Its link comes from the media service when it is drawn
+/// (and again when it is older than four minutes: links expire after five). Raster images show
+/// inline in a box of fixed size (nothing below moves as they load) and open full size; any
+/// other file, SVG and HTML included, is a download link: nothing received runs.
+#[component]
+fn Attachment(media: Media) -> Element {
+    let session = use_context::<Session>();
+    let mut link = use_signal(|| None::<(String, u64)>);
+    let sid = media.sid.clone();
+    let fetch = move || {
+        let sid = sid.clone();
+        spawn(async move {
+            if let Some(url) = crate::sdk::media_url(&sid).await {
+                link.set(Some((url, crate::net::now_ms())));
+            }
+        });
+    };
+    let first = fetch.clone();
+    use_hook(move || first());
+    let refresh = move || {
+        if link.peek().as_ref().is_some_and(|(_, at)| crate::net::now_ms() - at > 240_000) {
+            fetch();
+        }
+    };
+    let name = media.filename.clone().unwrap_or_else(|| media.sid.clone());
+    let url = link().map(|(url, _)| url);
+    if shows_inline(&media.content_type) {
+        let alt = name.clone();
+        rsx! {
+            button {
+                class: "shot",
+                r#type: "button",
+                aria_label: tf("file.view", &[("name", Arg::Str(&name))]),
+                onpointerenter: {
+                    let r = refresh.clone();
+                    move |_| r()
+                },
+                onfocus: move |_| refresh(),
+                onclick: move |_| {
+                    if let Some(url) = link.peek().as_ref() {
+                        session.view.viewer.clone().set(Some((url.0.clone(), alt.clone())));
+                    }
+                },
+                if let Some(url) = url {
+                    img { src: "{url}", alt: "{name}", loading: "lazy", width: "240", height: "180" }
+                }
+            }
+        }
+    } else {
+        rsx! {
+            a {
+                class: "bubble file",
+                href: url.unwrap_or_default(),
+                download: "{name}",
+                target: "_blank",
+                rel: "noopener noreferrer",
+                onpointerenter: {
+                    let r = refresh.clone();
+                    move |_| r()
+                },
+                onfocus: move |_| refresh(),
+                "{name} · {crate::i18n::size(media.size)}"
             }
         }
     }
@@ -264,6 +360,7 @@ mod tests {
             body: body.into(),
             created_ms: 0,
             local_id: None,
+            media: Vec::new(),
         }
     }
 

@@ -21,6 +21,26 @@ use crate::session::{new_log, Ending, Look, Phase, Session, View};
 use crate::{Command, Event};
 
 /// The Paste tokens the stylesheet uses, then src/widget.css (both from build.rs).
+/// The files in a browser's list (a picker's, a drop's, a paste's).
+pub(crate) fn files_of(list: &web_sys::FileList) -> Vec<web_sys::File> {
+    (0..list.length()).filter_map(|i| list.item(i)).collect()
+}
+
+/// The file picker's `accept`: the types the site takes, by extension and by type.
+pub(crate) fn accept(policy: &edgechat_core::site::attachments::Policy) -> String {
+    let mut accept = String::new();
+    for t in &policy.types {
+        if !accept.is_empty() {
+            accept.push(',');
+        }
+        accept.push('.');
+        accept.push_str(t.name());
+        accept.push(',');
+        accept.push_str(t.mime());
+    }
+    accept
+}
+
 const CSS: &str = include_str!(concat!(env!("OUT_DIR"), "/widget.css"));
 
 pub(crate) const CLOSE_ICON: &str = "M18.3 5.7a1 1 0 0 0-1.4 0L12 10.6 7.1 5.7a1 1 0 0 0-1.4 1.4l4.9 4.9-4.9 4.9a1 1 0 1 0 1.4 1.4l4.9-4.9 4.9 4.9a1 1 0 0 0 1.4-1.4L13.4 12l4.9-4.9a1 1 0 0 0 0-1.4z";
@@ -264,6 +284,9 @@ pub fn App() -> Element {
         launcher_shown: use_signal(|| true),
         pre_chat: use_signal(|| None),
         prefill: use_signal(Default::default),
+        attachments: use_signal(|| None),
+        chosen: use_signal(Vec::new),
+        viewer: use_signal(|| None),
     };
     let elements = use_context_provider(|| Elements {
         launcher: Signal::new(None),

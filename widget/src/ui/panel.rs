@@ -54,7 +54,29 @@ pub fn Panel() -> Element {
             onkeydown: move |e: KeyboardEvent| {
                 if e.key() == Key::Escape {
                     e.stop_propagation();
-                    set_open(&s, elements, false);
+                    // The full-size image first, then the panel.
+                    if view.viewer.peek().is_some() {
+                        view.viewer.clone().set(None);
+                        super::focus_later(elements.composer.peek().clone());
+                    } else {
+                        set_open(&s, elements, false);
+                    }
+                }
+            },
+            // Files dropped anywhere on the panel are attached (and never open in the page).
+            ondragover: move |e: DragEvent| e.prevent_default(),
+            ondrop: {
+                let s = session.clone();
+                move |e: DragEvent| {
+                    e.prevent_default();
+                    let files = e
+                        .data()
+                        .downcast::<web_sys::DragEvent>()
+                        .and_then(|d| d.data_transfer())
+                        .and_then(|d| d.files())
+                        .map(|list| super::files_of(&list))
+                        .unwrap_or_default();
+                    s.choose(files);
                 }
             },
             div { class: "head",
@@ -209,6 +231,22 @@ pub fn Panel() -> Element {
                 }
             }
             Composer {}
+            if let Some((src, alt)) = (view.viewer)() {
+                div { class: "viewer", role: "dialog", aria_modal: "true", aria_label: "{alt}",
+                    onclick: move |_| {
+                        view.viewer.clone().set(None);
+                        super::focus_later(elements.composer.peek().clone());
+                    },
+                    img { src: "{src}", alt: "{alt}" }
+                    button {
+                        class: "icon",
+                        r#type: "button",
+                        aria_label: t("file.close"),
+                        onmounted: move |e| super::focus_later(super::html_element(&e)),
+                        svg { view_box: "0 0 24 24", "aria-hidden": "true", path { d: CLOSE_ICON } }
+                    }
+                }
+            }
         }
     }
 }
