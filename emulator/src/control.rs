@@ -253,9 +253,25 @@ pub fn router(controls: Arc<Controls>) -> Router {
             "/_emulator/faults",
             get(list_faults).post(add_fault).delete(clear_faults),
         )
+        .route("/_emulator/media", get(media))
         .route("/_emulator/realtime", get(realtime))
         .route("/_emulator/realtime/{action}", post(realtime_fault))
         .with_state(controls)
+}
+
+/// What the media service holds: how many items and bytes, and each item's author and type
+/// (tests check that a refused file never reached it).
+async fn media(State(c): State<Arc<Controls>>) -> Json<serde_json::Value> {
+    let world = c.app.world();
+    let items: Vec<_> = world
+        .model
+        .media
+        .values()
+        .map(|m| json!({"sid": m.sid, "author": m.author, "content_type": m.content_type,
+                        "filename": m.filename, "size": m.bytes.len(), "attached": m.attached.is_some()}))
+        .collect();
+    let bytes: usize = world.model.media.values().map(|m| m.bytes.len()).sum();
+    Json(json!({"count": items.len(), "bytes": bytes, "items": items}))
 }
 
 async fn health(State(c): State<Arc<Controls>>) -> Json<serde_json::Value> {

@@ -89,6 +89,8 @@ export async function startEmulator({ secrets, services }) {
     },
     /** Connections, tunnelled requests and unknown frames or routes (GET /_emulator/realtime). */
     realtimeReport: () => control('realtime'),
+    /** What the media service holds: {count, bytes, items}. */
+    media: () => control('media'),
     /** A realtime fault: drop | expire | hold | release | delay | refuse, for `identity` (or all). */
     realtimeFault: (action, body = {}) => control(`realtime/${action}`, {
       method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body),
