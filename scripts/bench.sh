@@ -7,7 +7,8 @@
 # Lighthouse's slow 4G (scripts/bench-open.mjs), the size account by crate and function
 # (scripts/size-account.mjs, with twiggy) and Dioxus' own floor (scripts/size-floor.sh), the host page
 # with and without it, Lighthouse included (scripts/bench-pageload.mjs); the real
-# Conversations SDK against the emulator's realtime endpoint (scripts/bench-sdk.mjs); a load and
+# Conversations SDK against the emulator's realtime endpoint (scripts/bench-sdk.mjs) and its media service
+# (scripts/bench-media.mjs: a 5 MB file up and down); a load and
 # fault run (scripts/bench-faults.mjs: designed 429s only, concurrent deliveries without
 # duplicates, a chat through 100 dropped connections).
 # Everything it prints is also written to BENCHMARKS.md, the one place the project's measured
@@ -64,6 +65,7 @@ trap 'rm -f "$out"' EXIT
   echo
   echo "## The real SDK against the emulator"
   node scripts/bench-sdk.mjs "${SDK_BENCH_RUNS:-20}" "${SDK_BENCH_MAX_CLIENTS:-320}"
+  node scripts/bench-media.mjs "${MEDIA_BENCH_RUNS:-5}" 5
 } | tee "$out"
 cp "$out" BENCHMARKS.md
 echo "(written to BENCHMARKS.md)"

@@ -64,7 +64,7 @@ test('core: each group names only itself and the groups before it (ARCHITECTURE.
 });
 
 test('emulator: the model and its projection name no transport; no transport names another', () => {
-  const transports = ['rest', 'twilsock', 'webhooks', 'console', 'sdk'];
+  const transports = ['rest', 'twilsock', 'webhooks', 'console', 'sdk', 'mcs'];
   const below = ['model', 'projection', 'tokens', 'http', 'countdown'];
   const all = edges('emulator');
   assert.deepEqual(all.filter(({ from, to }) => below.includes(from) && (transports.includes(to) || to === 'app' || to === 'control')), [],

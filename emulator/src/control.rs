@@ -8,12 +8,11 @@ use std::time::{Duration, Instant};
 
 use axum::body::{Body, Bytes};
 use axum::extract::{Path, Request, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use base64::Engine;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -85,17 +84,6 @@ impl crate::countdown::Countdown for Fault {
     }
 }
 
-pub(crate) fn basic_user(headers: &HeaderMap) -> Option<(String, String)> {
-    let value = headers.get("authorization")?.to_str().ok()?;
-    let encoded = value.strip_prefix("Basic ")?;
-    let decoded = base64::engine::general_purpose::STANDARD
-        .decode(encoded.trim())
-        .ok()?;
-    let text = String::from_utf8(decoded).ok()?;
-    let (user, password) = text.split_once(':')?;
-    Some((user.to_owned(), password.to_owned()))
-}
-
 /// What the controls hold and reach.
 pub struct Controls {
     pub app: Arc<App>,
@@ -136,7 +124,7 @@ pub async fn rest_layer(
         Err(_) => return twilio_error(413, 20001, "the request body is too large"),
     };
     let params = url::form_urlencoded::parse(&bytes).into_owned().collect();
-    let auth = basic_user(&parts.headers);
+    let auth = crate::http::basic_user(&parts.headers);
     let mut entry = LoggedRequest {
         id: 0,
         method: parts.method.to_string(),

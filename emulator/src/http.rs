@@ -1,8 +1,9 @@
-//! What the HTTP transports share: Twilio's error JSON and form bodies.
+//! What the HTTP transports share: Twilio's error JSON, form bodies and HTTP Basic credentials.
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use base64::Engine;
 use serde_json::json;
 
 use crate::model::TwilioError;
@@ -46,4 +47,16 @@ impl Form {
             .map(|(_, v)| v.clone())
             .collect()
     }
+}
+
+/// The user and password of an `Authorization: Basic` header.
+pub fn basic_user(headers: &axum::http::HeaderMap) -> Option<(String, String)> {
+    let value = headers.get("authorization")?.to_str().ok()?;
+    let encoded = value.strip_prefix("Basic ")?;
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(encoded.trim())
+        .ok()?;
+    let text = String::from_utf8(decoded).ok()?;
+    let (user, password) = text.split_once(':')?;
+    Some((user.to_owned(), password.to_owned()))
 }

@@ -82,7 +82,7 @@ fn caller(app: &App, headers: &HeaderMap, service: &str) -> Result<Option<String
         }
         return Ok(Some(client.identity));
     }
-    match crate::control::basic_user(headers) {
+    match crate::http::basic_user(headers) {
         Some((user, password)) if app.account.authorizes(&user, &password) => Ok(None),
         _ => Err(twilio_error(
             401,

@@ -248,7 +248,9 @@ thread_local! {
 /// A fresh link to media `sid`'s bytes from the media service, if it is one the widget may use
 /// (`https:`, or the local emulator's `http:`; never `javascript:` or `data:`).
 pub async fn media_url(sid: &str) -> Option<String> {
-    let media: Media = MEDIA.with(|all| all.borrow().get(sid).cloned())?.unchecked_into();
+    let media: Media = MEDIA
+        .with(|all| all.borrow().get(sid).cloned())?
+        .unchecked_into();
     let url = JsFuture::from(media.get_content_temporary_url())
         .await
         .ok()?

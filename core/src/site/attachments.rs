@@ -85,7 +85,9 @@ impl FileType {
     }
 
     pub fn from_name(name: &str) -> Option<FileType> {
-        let name = name.trim_matches(|c: char| c.is_ascii_whitespace()).to_ascii_lowercase();
+        let name = name
+            .trim_matches(|c: char| c.is_ascii_whitespace())
+            .to_ascii_lowercase();
         let name = if name == "jpeg" { "jpg" } else { name.as_str() };
         FileType::ALL.into_iter().find(|t| t.name() == name)
     }
@@ -564,7 +566,10 @@ mod tests {
         assert!(!is_media_url("http://127.0.0.1.evil.example/x"));
         assert!(!is_media_url("http://localhost@evil.example/x"));
         assert!(!is_media_url("https://user@evil.example/x"));
-        assert!(!is_media_url("HTTPS://media.twilio.com/x"), "only as the SDK gives it");
+        assert!(
+            !is_media_url("HTTPS://media.twilio.com/x"),
+            "only as the SDK gives it"
+        );
         assert!(!is_media_url("https://"));
     }
 

@@ -5,8 +5,8 @@
 
 use dioxus::prelude::*;
 use edgechat_core::chat::message_log::{Entry, Media, MessageLog, SendState, FILE_GONE};
-use edgechat_core::site::attachments::shows_inline;
 use edgechat_core::chat::text::{pieces, Piece};
+use edgechat_core::site::attachments::shows_inline;
 
 use super::Elements;
 use crate::i18n::{t, tf};
@@ -296,9 +296,13 @@ fn Attachment(media: Media) -> Element {
         });
     };
     let first = fetch.clone();
-    use_hook(move || first());
+    use_hook(first);
     let refresh = move || {
-        if link.peek().as_ref().is_some_and(|(_, at)| crate::net::now_ms() - at > 240_000) {
+        if link
+            .peek()
+            .as_ref()
+            .is_some_and(|(_, at)| crate::net::now_ms() - at > 240_000)
+        {
             fetch();
         }
     };
