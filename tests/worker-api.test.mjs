@@ -137,6 +137,8 @@ test('GET config returns only the public part', async () => {
     ask_rating: false,
     sound: false,
     locale: 'de-DE',
+    // Flex Webchat's defaults: the site's config says nothing of attachments.
+    attachments: { max_bytes: 16 * 1024 * 1024, max_files: 1, types: ['jpg', 'png', 'gif', 'heic', 'pdf', 'txt', 'mp3', 'mp4', 'amr'] },
   });
   for (const hidden of ['IS1111', 'CR2222', 'FW3333', 'acme.test', 'localhost', ...Object.values(secrets)]) {
     assert.ok(!text.includes(hidden), `public config leaks ${hidden}`);
