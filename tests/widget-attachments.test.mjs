@@ -118,7 +118,7 @@ test('a visitor sends an image by the button, by drag and drop and by paste, and
   assert.match(await pdf.getAttribute('href'), /^http:\/\/127\.0\.0\.1:\d+\/v1\/Services\/IS\w+\/Media\/ME\w+\/Content\?/);
 });
 
-test('an agent sends an image (inline, full size, Escape closes it) and an SVG (a download, never drawn)', async (t) => {
+test('an agent sends an image (inline, full size, Escape closes it), the console a PDF, and an SVG (a download, never drawn)', async (t) => {
   const { page } = await visit(t, 'files');
   await openAndConnect(page);
   await send(page, 'Show me');
@@ -138,6 +138,16 @@ test('an agent sends an image (inline, full size, Escape closes it) and an SVG (
   await page.keyboard.press('Escape');
   await viewer.waitFor({ state: 'detached' });
   assert.ok(await panel(page).first().isVisible(), 'Escape closed the image, not the panel');
+
+  // The agent console sends a file too (as agent:console).
+  const sent = await fetch(`${emu.url}/_emulator/console/conversations/${sid}/media?filename=terms.pdf`, {
+    method: 'POST', headers: { 'Content-Type': 'application/pdf' }, body: PDF,
+  });
+  assert.equal(sent.status, 201);
+  const terms = log(page).locator('a.file', { hasText: 'terms.pdf' });
+  await terms.waitFor();
+  await until(async () => /^http:\/\/127\.0\.0\.1:\d+\//.test(await terms.getAttribute('href') ?? ''), 'its link');
+  assert.ok(Buffer.from(await (await fetch(await terms.getAttribute('href'))).arrayBuffer()).equals(PDF), 'the link gives the bytes');
 
   const svg = '<svg xmlns="http://www.w3.org/2000/svg" onload="window.top.__pwned=1"><script>window.top.__pwned=1</script></svg>';
   await messages.create({ author: 'agent:ana', mediaSid: await upload('logo.svg', 'image/svg+xml', svg) });
