@@ -133,12 +133,40 @@ async function visit(context, { hoverMs = 0 } = {}) {
     'end ms': f.end ? Math.round(f.end - pressed) : '',
     cache: f.cached ? 'yes' : '',
   }));
-  return { page, times, network, waterfall };
+  return { page, times, network, waterfall, pressed };
+}
+
+/**
+ * The critical path of one visit, as one line: from the request that ended last before the panel
+ * was ready to send, back through what each one waited for (the request that ended last before it
+ * started), with the gaps between them (the browser's work: compiling, starting the app). Which
+ * request or step ends last, and why.
+ */
+function criticalPath(rows, readyMs) {
+  const done = rows.filter((r) => r['end ms'] !== '' && r['end ms'] <= readyMs + 50).sort((a, b) => a['end ms'] - b['end ms']);
+  const chain = [];
+  let at = done.at(-1);
+  while (at && chain.length < 8) {
+    chain.unshift(at);
+    const start = at['start ms'];
+    at = done.filter((r) => r !== at && r['end ms'] <= start + 20 && !chain.includes(r)).at(-1);
+  }
+  const parts = [];
+  let previousEnd = 0;
+  for (const r of chain) {
+    const gap = r['start ms'] - previousEnd;
+    if (gap > 40) parts.push(`${gap} ms of the page's own work`);
+    parts.push(`${r.request} (${r['start ms']} -> ${r['end ms']} ms)`);
+    previousEnd = r['end ms'];
+  }
+  if (Number.isFinite(readyMs) && readyMs - previousEnd > 40) parts.push(`${Math.round(readyMs - previousEnd)} ms of the page's own work`);
+  return `${parts.join(' -> ')} -> ready to send at ${Math.round(readyMs)} ms`;
 }
 
 const samples = { first: [], hovered: [], repeat: [] };
 const hung = [];
 const waterfalls = {};
+const paths = {};
 const repeatFetches = [];
 try {
   for (let i = 0; i < runs; i++) {
@@ -146,6 +174,7 @@ try {
     const first = await visit(context);
     samples.first.push(first.times);
     waterfalls.first = first.waterfall;
+    paths.first = criticalPath(first.waterfall, first.times.ready);
     await first.page.close();
     // The same visitor comes back: a new page, the browser's cache warm. Their conversation is
     // forgotten here, so that the widget does not load before the click (it would, when idle,
@@ -157,6 +186,7 @@ try {
     const repeat = await visit(context);
     samples.repeat.push(repeat.times);
     waterfalls.repeat = repeat.waterfall;
+    paths.repeat = criticalPath(repeat.waterfall, repeat.times.ready);
     repeatFetches.push(repeat.network());
     await repeat.page.close();
     await context.close();
@@ -205,4 +235,5 @@ console.log(`\nRepeat view over the network (median of ${runs}): ${median(widget
 for (const [name, rows] of Object.entries(waterfalls)) {
   console.log(`\nWhere the wait goes, ${name} view (the last run; times from the press, the realtime socket until its last frame):`);
   markdownTable(rows);
+  console.log(`\nCritical path, ${name} view: ${paths[name]}.`);
 }
