@@ -21,7 +21,7 @@ sdk_src=node_modules/@twilio/conversations/builds/twilio-conversations.min.js
 stamp_file="target/widget-out/.edgechat-stamp"
 stamp="$( { find core/src core/i18n widget/src -type f -print0 | sort -z | xargs -0 sha256sum;
             sha256sum Cargo.toml Cargo.lock core/Cargo.toml widget/Cargo.toml widget/build.rs \
-              widget/embed.ts widget/look.ts widget/realm.js widget/locks.js widget/sound.js widget/crash.js \
+              widget/embed.ts widget/look.ts widget/realm.js widget/early.js widget/locks.js widget/sound.js widget/crash.js \
               package-lock.json scripts/build-widget.sh \
               scripts/lib/wasm-opt-widget.flags; } | sha256sum | cut -d' ' -f1)"
 manifest_ok() {
@@ -59,14 +59,18 @@ rm -rf "$bindgen" && mkdir -p "$bindgen"
 # the size account in BENCHMARKS.md); the names and producers sections only serve debuggers.
 # shellcheck disable=SC2046
 "$WASM_OPT_BIN" "$bindgen/edgechat_widget_bg.wasm" $(cat scripts/lib/wasm-opt-widget.flags) -o "$bindgen/opt.wasm"
-# One ES module (wasm-bindgen's glue and the snippets it imports, and the realm's `preload`, which
-# embed.js calls before the wasm has arrived); embed.js hands it the wasm.
+# One ES module (wasm-bindgen's glue and the snippets it imports, the realm's `preload` and the
+# config and token's `prefetch`, which embed.js calls before the wasm has arrived); embed.js hands
+# it the wasm.
 realm_js="$(find "$bindgen/snippets" -path '*edgechat-widget-*/realm.js' | head -1)"
 [ -n "$realm_js" ] || die "wasm-bindgen did not copy widget/realm.js"
+early_js="$(find "$bindgen/snippets" -path '*edgechat-widget-*/early.js' | head -1)"
+[ -n "$early_js" ] || die "wasm-bindgen did not copy widget/early.js"
 cat > "$bindgen/entry.js" <<ENTRY
 export * from './edgechat_widget.js';
 export { default } from './edgechat_widget.js';
 export { preload } from './${realm_js#"$bindgen/"}';
+export { prefetch } from './${early_js#"$bindgen/"}';
 ENTRY
 "$ESBUILD_BIN" "$bindgen/entry.js" --bundle --format=esm --target=es2020 --minify \
   --log-level=warning --outfile="$bindgen/module.js"

@@ -2,7 +2,9 @@
 // the panel's shell takes typing before the app is there and hands it over (nothing typed lost,
 // each message sent once, in order); a visitor who only looks creates no conversation; the
 // widget's files carry content hashes and a repeat view fetches none of them; a page holding an
-// older embed.js after a deploy still gets a working widget.
+// older embed.js after a deploy still gets a working widget; the config and the token are asked
+// for once, while the wasm loads (a first visit's credential under the tabs' lock), and a refusal
+// on that early path is the app's to show and retry.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
@@ -13,7 +15,7 @@ import { builtFiles } from '../scripts/lib/files.mjs';
 
 useWidgetEnv({
   service: 'IS' + 'f6'.repeat(16),
-  sites: () => Object.fromEntries(['shell', 'looker', 'repeat', 'stale'].map((s) => [s, config({
+  sites: () => Object.fromEntries(['shell', 'looker', 'repeat', 'stale', 'early', 'earlyback', 'earlyfail'].map((s) => [s, config({
     ...quiet, appearance: { title: 'Loading test', brand_color: '#0263E0', position: 'bottom-right' },
   })])),
 });
@@ -123,4 +125,48 @@ test('a page holding an older embed.js (its files gone after a deploy) asks for 
   await composer(page).press('Enter');
   await page.locator('.msg.own .bubble', { hasText: 'Still works' }).waitFor();
   await allDelivered(page);
+});
+
+/** The config and token requests a page makes (each with whether the wasm had arrived yet). */
+function apiRequests(page, site) {
+  const seen = [];
+  let wasm = false;
+  page.on('requestfinished', (r) => { if (/\.wasm$/.test(r.url())) wasm = true; });
+  page.on('request', (r) => {
+    const m = r.url().match(new RegExp(`/api/sites/${site}/(config|token)$`));
+    if (m) seen.push({ what: m[1], beforeWasm: !wasm });
+  });
+  return seen;
+}
+
+test('the config and the token are asked for once, while the wasm still loads: a first visit and a returning one', async (t) => {
+  for (const site of ['early', 'earlyback']) {
+    const { page } = await visit(t, site);
+    if (site === 'earlyback') {
+      // A returning visitor: their credential is stored.
+      await launcher(page).click();
+      await connected(page);
+      await page.reload();
+    }
+    const seen = apiRequests(page, site);
+    // Slow the wasm down, so that it arrives after the two answers.
+    await page.route('**/widget/edgechat_widget_bg.*.wasm', async (route) => { await new Promise((r) => setTimeout(r, 700)); await route.continue(); });
+    await launcher(page).click();
+    await connected(page);
+    assert.deepEqual(seen, [{ what: 'config', beforeWasm: true }, { what: 'token', beforeWasm: true }], `${site}: one each, before the wasm`);
+    const visitor = await stored(page, site, 'visitor');
+    assert.match(visitor, /^v2\./, 'the credential is stored as the app stores it');
+  }
+});
+
+test('a token refused on the early path is the app\'s to show and retry, as before', async (t) => {
+  const { page } = await visit(t, 'earlyfail');
+  let refused = 0;
+  await page.route('**/api/sites/earlyfail/token', async (route) => {
+    if (refused++ === 0) return route.fulfill({ status: 503, contentType: 'application/json', headers: { 'Retry-After': '1' }, body: JSON.stringify({ error: { code: 'twilio_unavailable', message: 'down for a moment' } }) });
+    return route.continue();
+  });
+  await launcher(page).click();
+  await connected(page, 30_000);
+  assert.equal(refused, 2, 'the early answer was refused; the app asked again itself');
 });

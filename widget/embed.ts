@@ -36,6 +36,7 @@ interface Files {
 interface Widget {
   default(init: { module_or_path: Promise<Response> }): Promise<unknown>;
   preload(parent: ShadowRoot, sdk: string): void;
+  prefetch(base: string, site: string, userToken?: string): void;
   mount(root: Element, site: string, base: string, sdk: string, focusLauncher: boolean, shell: Element | null, userToken?: string): void;
   command(name: string, arg?: unknown): void;
 }
@@ -137,12 +138,13 @@ type Queue = { q?: ArrayLike<unknown>[] };
   const handlers = new Map<Function, EventListener>();
 
   // The module and the wasm are fetched side by side; the module compiles the wasm as it streams,
-  // and the SDK loads into its realm meanwhile.
+  // and meanwhile the SDK loads into its realm and the config and token are asked for.
   const attempt = async () => {
     const wasm = fetch(base + 'widget/' + files.wasm);
     wasm.catch(warn); // Unhandled if the module fails first.
     const mod: Widget = await import(base + 'widget/' + files.module);
     mod.preload(root, base + 'vendor/' + files.sdk);
+    mod.prefetch(base, site, userToken);
     await mod.default({ module_or_path: wasm });
     return mod;
   };

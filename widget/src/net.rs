@@ -97,8 +97,17 @@ async fn send(
         let _ = headers.set("content-type", "application/json");
         init.set_headers(&headers);
     }
-    let request = Request::new_with_str_and_init(url, &init).map_err(|_| ApiFailure::Network)?;
-    let response: Response = JsFuture::from(window.fetch_with_request(&request))
+    // The same request, asked already while the wasm loaded (early.js): its answer.
+    let early = take_early(url, body);
+    let pending = match early.dyn_into::<js_sys::Promise>() {
+        Ok(answer) => answer,
+        Err(_) => {
+            let request =
+                Request::new_with_str_and_init(url, &init).map_err(|_| ApiFailure::Network)?;
+            window.fetch_with_request(&request)
+        }
+    };
+    let response: Response = JsFuture::from(pending)
         .await
         .map_err(|_| ApiFailure::Network)?
         .unchecked_into();
@@ -530,6 +539,12 @@ pub fn intl_tag(raw: &str) -> Option<String> {
 // namespace, which esbuild turns into a `for…in` over its exports, and that walks a host page's
 // polluted Object.prototype (the isolation test's patched page could not load the widget). A
 // caught call goes through a named import.
+#[wasm_bindgen(module = "/early.js")]
+extern "C" {
+    /// The answer to this request if early.js asked it already (once), else `undefined`.
+    fn take_early(url: &str, body: Option<&str>) -> JsValue;
+}
+
 #[wasm_bindgen(module = "/sound.js")]
 extern "C" {
     /// A short two-note chime (Web Audio, no file to fetch), quiet; nothing where audio is
