@@ -42,11 +42,6 @@ export function preload(parent, url) {
   pending ||= { url, started: start(parent, url) };
 }
 
-/** early.js: the frame preloaded for `url` and its load ([frame, promise]), if it is there. */
-export function preloaded(url) {
-  return pending?.url === url ? pending.started : undefined;
-}
-
 /** The app: the frame preloaded for `url`, or a new one ([frame, promise of the load]). */
 export function realm_frame(parent, url) {
   const preloaded = pending;
