@@ -14,9 +14,9 @@ const early = new Map();
 const json = { 'content-type': 'application/json' };
 
 function ask(url, body) {
-  // The app's own requests give up after 10 s; so do these.
-  const signal = AbortSignal.timeout?.(10_000);
-  const response = fetch(url, body === undefined ? { signal } : { method: 'POST', headers: json, body, signal });
+  // No deadline of its own: the app that takes it waits for it as long as it waits for its own
+  // requests (`take_early`), and a deadline here would also cut a body the app had not read yet.
+  const response = fetch(url, body === undefined ? {} : { method: 'POST', headers: json, body });
   response.catch(() => {}); // Judged by the app, when it takes it.
   early.set(url, [body, response]);
   return response;
@@ -61,10 +61,17 @@ export function prefetch(base, site, userToken) {
     .catch(() => {});
 }
 
-/** The answer already asked for `url` with `body` (undefined for a GET), once; else undefined. */
-export function take_early(url, body) {
+/**
+ * The answer already asked for `url` with `body` (undefined for a GET), once, given up when the
+ * app's own request would be (`signal`, its deadline); else undefined.
+ */
+export function take_early(url, body, signal) {
   const entry = early.get(url);
   if (!entry) return undefined;
   early.delete(url);
-  return entry[0] === body ? entry[1] : undefined;
+  if (entry[0] !== body) return undefined;
+  return new Promise((resolve, reject) => {
+    signal.addEventListener('abort', () => reject(new Error('timed out')), { once: true });
+    entry[1].then(resolve, reject);
+  });
 }

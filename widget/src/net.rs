@@ -98,7 +98,7 @@ async fn send(
         init.set_headers(&headers);
     }
     // The same request, asked already while the wasm loaded (early.js): its answer.
-    let early = take_early(url, body);
+    let early = take_early(url, body, signal);
     let pending = match early.dyn_into::<js_sys::Promise>() {
         Ok(answer) => answer,
         Err(_) => {
@@ -542,7 +542,7 @@ pub fn intl_tag(raw: &str) -> Option<String> {
 #[wasm_bindgen(module = "/early.js")]
 extern "C" {
     /// The answer to this request if early.js asked it already (once), else `undefined`.
-    fn take_early(url: &str, body: Option<&str>) -> JsValue;
+    fn take_early(url: &str, body: Option<&str>, signal: &web_sys::AbortSignal) -> JsValue;
 }
 
 #[wasm_bindgen(module = "/sound.js")]
