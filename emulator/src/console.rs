@@ -105,12 +105,9 @@ async fn reply(State(app): State<Arc<App>>, Path(sid): Path<String>, body: Bytes
     if reply.body.trim().is_empty() {
         return error(StatusCode::BAD_REQUEST, "type a reply first".into());
     }
-    let service = match app.world().model.conversation(&sid) {
-        None => return error(StatusCode::NOT_FOUND, format!("no conversation {sid}")),
-        Some(c) if c.state == "closed" => {
-            return error(StatusCode::CONFLICT, "the conversation is closed".into())
-        }
-        Some(c) => c.service_sid.clone(),
+    let service = match open_service(&app, &sid) {
+        Ok(service) => service,
+        Err(r) => return r,
     };
     let origin = Origin::Sdk {
         identity: AGENT.to_owned(),
@@ -122,6 +119,26 @@ async fn reply(State(app): State<Arc<App>>, Path(sid): Path<String>, body: Bytes
         changes.extend(more);
         Ok((message, changes))
     });
+    sent(result)
+}
+
+/// The service of open conversation `sid`, or the console's 404 or 409.
+fn open_service(app: &App, sid: &str) -> Result<String, Response> {
+    match app.world().model.conversation(sid) {
+        None => Err(error(
+            StatusCode::NOT_FOUND,
+            format!("no conversation {sid}"),
+        )),
+        Some(c) if c.state == "closed" => Err(error(
+            StatusCode::CONFLICT,
+            "the conversation is closed".into(),
+        )),
+        Some(c) => Ok(c.service_sid.clone()),
+    }
+}
+
+/// A message the console sent, or why not.
+fn sent(result: Result<Message, crate::model::TwilioError>) -> Response {
     match result {
         Ok(m) => (StatusCode::CREATED, Json(message_json(&m))).into_response(),
         Err(e) => error(
@@ -155,12 +172,9 @@ async fn attach(
     headers: axum::http::HeaderMap,
     body: Bytes,
 ) -> Response {
-    let service = match app.world().model.conversation(&sid) {
-        None => return error(StatusCode::NOT_FOUND, format!("no conversation {sid}")),
-        Some(c) if c.state == "closed" => {
-            return error(StatusCode::CONFLICT, "the conversation is closed".into())
-        }
-        Some(c) => c.service_sid.clone(),
+    let service = match open_service(&app, &sid) {
+        Ok(service) => service,
+        Err(r) => return r,
     };
     let content_type = headers
         .get("content-type")
@@ -184,13 +198,7 @@ async fn attach(
         changes.extend(more);
         Ok((message, changes))
     });
-    match result {
-        Ok(m) => (StatusCode::CREATED, Json(message_json(&m))).into_response(),
-        Err(e) => error(
-            StatusCode::from_u16(e.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
-            e.message,
-        ),
-    }
+    sent(result)
 }
 
 /// A media item's bytes, for the console page (same origin; served as a download unless it is

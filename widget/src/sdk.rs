@@ -322,12 +322,7 @@ impl Conversation {
 
     /// Sends `body` with the widget's local id in its attributes; resolves to its index.
     pub async fn send(&self, realm: &Realm, body: &str, local_id: u64) -> Result<u64, JsValue> {
-        let attributes = realm.object(&[])?;
-        Reflect::set(
-            &attributes,
-            &edgechat_core::chat::message_log::LOCAL_ID_ATTRIBUTE.into(),
-            &JsValue::from_f64(local_id as f64),
-        )?;
+        let attributes = local_id_attributes(realm, local_id)?;
         let index = JsFuture::from(self.send_message(&body.into(), &attributes)).await?;
         Ok(index.as_f64().unwrap_or(0.0) as u64)
     }
@@ -344,12 +339,7 @@ impl Conversation {
         filename: &str,
         local_id: u64,
     ) -> Result<u64, JsValue> {
-        let attributes = realm.object(&[])?;
-        Reflect::set(
-            &attributes,
-            &edgechat_core::chat::message_log::LOCAL_ID_ATTRIBUTE.into(),
-            &JsValue::from_f64(local_id as f64),
-        )?;
+        let attributes = local_id_attributes(realm, local_id)?;
         let options = realm.object(&[("type", content_type)])?;
         let blob = realm.construct("Blob", &[Array::of1(file).into(), options])?;
         let media = realm.object(&[("contentType", content_type), ("filename", filename)])?;
@@ -368,6 +358,17 @@ impl Conversation {
     pub async fn notify_typing(&self) {
         let _ = JsFuture::from(self.typing()).await;
     }
+}
+
+/// A message's attributes with the widget's local id, made in the SDK's realm.
+fn local_id_attributes(realm: &Realm, local_id: u64) -> Result<JsValue, JsValue> {
+    let attributes = realm.object(&[])?;
+    Reflect::set(
+        &attributes,
+        &edgechat_core::chat::message_log::LOCAL_ID_ATTRIBUTE.into(),
+        &JsValue::from_f64(local_id as f64),
+    )?;
+    Ok(attributes)
 }
 
 /// The identity of a participant an SDK event carries (`typingStarted` passes the participant).
