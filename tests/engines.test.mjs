@@ -77,7 +77,11 @@ async function eventually(check, what, ms = 20_000) {
 async function open(p) {
   await until(p, `!!${inWidget('button.launcher')}`, 'the launcher');
   await p.click(inWidget('button.launcher'));
-  await until(p, `!!${inWidget('button.send[aria-disabled="false"]')}`, 'connected');
+  await until(p, `!!${inWidget('button.send[aria-disabled="false"]')}`, 'connected').catch(async (e) => {
+    const shown = await p.js("document.querySelector('edgechat-widget')?.shadowRoot?.textContent").catch(() => '?');
+    const realtime = await emu.realtimeReport().catch(() => ({}));
+    throw new Error(`${e.message}; the widget shows: ${shown}; the emulator's connections: ${JSON.stringify(realtime.connections)}`);
+  });
 }
 async function send(p, text) {
   await p.js(`${inWidget('.panel textarea')}.focus() || true`);

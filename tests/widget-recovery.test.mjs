@@ -17,7 +17,7 @@ useWidgetEnv({
   service: 'IS' + 'b2'.repeat(16),
   sites: () => ({
     stale: config(quiet), nosdk: config(quiet), nostore: config(quiet), retry: config(quiet), retrylong: config(quiet), lost: config(quiet),
-    ended: config(quiet), drop: config(quiet), left: config(quiet), unannounced: config(quiet),
+    ended: config(quiet), drop: config(quiet), left: config(quiet), unannounced: config(quiet), halfstart: config(quiet),
   }),
 });
 
@@ -299,3 +299,23 @@ test('a token Twilio refuses (the SDK goes denied): "can\'t connect", and the dr
   }
 });
 
+
+test("the SDK starts but its list of the visitor's conversations fails (a 500 it never retries): the widget starts over with a new connection, and the stored conversation shows", async (t) => {
+  let { page } = await visit(t, 'halfstart');
+  await openAndConnect(page);
+  await send(page, 'Before the broken start');
+  const sid = await stored(page, 'halfstart', 'conversation');
+  const identity = await identityOf(page, 'halfstart');
+  await page.close();
+  // The SDK treats a 500 as fatal: its conversations list is never read, and without a deadline
+  // of the widget's own, the stored conversation's lookup waits forever.
+  await emu.realtimeFault('fail', { identity, method: 'GET', path_contains: 'Users/Me/Conversations', status: 500, times: 1 });
+  ({ page } = await visit(t, 'halfstart'));
+  await launcher(page).click();
+  await connected(page, 30_000);
+  await log(page).locator('.msg.own .bubble', { hasText: 'Before the broken start' }).waitFor();
+  assert.equal(await stored(page, 'halfstart', 'conversation'), sid, 'the same conversation');
+  await send(page, 'After the broken start');
+  assert.deepEqual(await bodiesIn(sid), ['Before the broken start', 'After the broken start']);
+  await page.close();
+});

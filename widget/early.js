@@ -10,7 +10,13 @@
 // the app would store it, and the answer waits for the app's request for that credential. Where
 // the browser has no Web Locks, a first visit's token is left to the app.
 
+import { preloaded } from './realm.js';
+
 const early = new Map();
+// The SDK's Client started here, for the app to take (`take_client`), and whether the app came
+// for it already (then none is started here: one page, one connection).
+let client;
+let taken = false;
 const json = { 'content-type': 'application/json' };
 
 function ask(url, body) {
@@ -21,6 +27,9 @@ function ask(url, body) {
   early.set(url, [body, response]);
   return response;
 }
+
+/** An answer's JSON, read from a copy made before the app can read it (null if it failed). */
+const parsed = (response) => response.then((r) => (r.ok ? r.clone().json() : null)).catch(() => null);
 
 const tokenBody = (visitor, userToken) =>
   JSON.stringify(Object.assign(visitor ? { visitor } : {}, userToken ? { user_token: userToken } : {}));
@@ -35,30 +44,84 @@ function storedVisitor(key) {
   }
 }
 
-/** Starts the config and token requests for `site` (once). */
-export function prefetch(base, site, userToken) {
+/** Starts the config and token requests for `site` (once), then the SDK's connection. */
+export function prefetch(base, site, userToken, sdk) {
   if (early.size) return;
   const api = `${base}api/sites/${site}/`;
-  ask(api + 'config');
+  const config = parsed(ask(api + 'config'));
   const url = api + 'token';
   const key = `edgechat:${site}:visitor`;
   const visitor = storedVisitor(key);
-  if (visitor || userToken) return void ask(url, tokenBody(visitor, userToken));
-  if (!navigator.locks?.request) return;
-  navigator.locks
-    .request(key, async () => {
-      // Another tab may have minted it meanwhile.
-      const now = storedVisitor(key);
-      if (now) return void ask(url, tokenBody(now));
-      const response = await ask(url, tokenBody(null));
-      if (!response.ok) return;
-      const minted = (await response.clone().json())?.visitor;
-      if (typeof minted !== 'string') return;
-      // As the app stores it; the app's request with it takes this answer.
-      localStorage.setItem(key, minted);
-      early.set(url, [tokenBody(minted), Promise.resolve(response)]);
-    })
-    .catch(() => {});
+  let token = Promise.resolve(null);
+  if (visitor || userToken) {
+    token = parsed(ask(url, tokenBody(visitor, userToken)));
+  } else if (navigator.locks?.request) {
+    token = navigator.locks
+      .request(key, async () => {
+        // Another tab may have minted it meanwhile.
+        const now = storedVisitor(key);
+        if (now) return parsed(ask(url, tokenBody(now)));
+        const response = ask(url, tokenBody(null));
+        const answer = await parsed(response);
+        if (typeof answer?.visitor !== 'string') return null;
+        // As the app stores it; the app's request with it takes this answer.
+        localStorage.setItem(key, answer.visitor);
+        early.set(url, [tokenBody(answer.visitor), response]);
+        return answer;
+      })
+      .catch(() => null);
+  }
+  connect(config, token, sdk);
+}
+
+/**
+ * The realtime connection, as soon as the SDK's realm, the config and the token are in: the
+ * SDK's own `new Client(token, options)`, in its realm, as the app would make it (src/sdk.rs),
+ * with what it reports before the app takes it kept for the app (whether it initialized, its
+ * connection's state). Not when the config names another SDK (the app loads that one), or when
+ * anything is missing: the app then connects itself, as before.
+ */
+async function connect(configAnswer, tokenAnswer, sdk) {
+  try {
+    const frame = sdk && preloaded(sdk);
+    if (!frame) return;
+    const [config, answer] = await Promise.all([configAnswer, tokenAnswer, frame[1]]);
+    if (!config || config.sdk_url || !answer?.token || taken) return;
+    const token = answer.token;
+    const Client = frame[0].contentWindow?.Twilio?.Conversations?.Client;
+    if (!Client || taken) return;
+    const win = frame[0].contentWindow;
+    const options = new win.Object();
+    if (config.realtime_url) options.Twilsock = Object.assign(new win.Object(), { uri: config.realtime_url });
+    const started = new Client(token, options);
+    const state = { client: started, token, frame: frame[0], win, initialized: undefined, link: undefined };
+    started.on('initialized', () => (state.initialized ??= true));
+    started.on('initFailed', () => (state.initialized ??= false));
+    started.on('connectionStateChanged', (s) => (state.link = s));
+    client = state;
+  } catch {
+    // The app connects itself.
+  }
+}
+
+/**
+ * The app: the Client started here for `token` in its realm's `frame`, with what it reported so
+ * far (`{client, initialized, link}`), once; else undefined (the app starts its own, and none is
+ * started here after this). One for another token, or in a frame that is not the app's realm any
+ * more (moved in the DOM, which reloads it), is shut down.
+ */
+export function take_client(token, frame) {
+  taken = true;
+  const found = client;
+  client = undefined;
+  if (!found) return undefined;
+  if (found.token === token && found.frame === frame && frame.isConnected && frame.contentWindow === found.win) return found;
+  try {
+    found.client.shutdown().catch(() => {});
+  } catch {
+    // Its realm is gone, and the Client with it.
+  }
+  return undefined;
 }
 
 /**

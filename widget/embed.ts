@@ -36,7 +36,7 @@ interface Files {
 interface Widget {
   default(init: { module_or_path: Promise<Response> }): Promise<unknown>;
   preload(parent: ShadowRoot, sdk: string): void;
-  prefetch(base: string, site: string, userToken?: string): void;
+  prefetch(base: string, site: string, userToken: string | undefined, sdk: string): void;
   mount(root: Element, site: string, base: string, sdk: string, focusLauncher: boolean, shell: Element | null, userToken?: string): void;
   command(name: string, arg?: unknown): void;
 }
@@ -143,8 +143,9 @@ type Queue = { q?: ArrayLike<unknown>[] };
     const wasm = fetch(base + 'widget/' + files.wasm);
     wasm.catch(warn); // Unhandled if the module fails first.
     const mod: Widget = await import(base + 'widget/' + files.module);
-    mod.preload(root, base + 'vendor/' + files.sdk);
-    mod.prefetch(base, site, userToken);
+    const sdk = base + 'vendor/' + files.sdk;
+    mod.preload(root, sdk);
+    mod.prefetch(base, site, userToken, sdk);
     await mod.default({ module_or_path: wasm });
     return mod;
   };

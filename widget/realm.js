@@ -15,6 +15,10 @@ function start(parent, url) {
     frame.setAttribute(name, value);
   }
   parent.appendChild(frame);
+  // The SDK leaves some of its own promises unhandled when a start fails (its conversations list,
+  // on a status it does not retry): the app's deadlines judge those failures and start again, so
+  // they are not reported as the page's uncaught errors.
+  frame.contentWindow.addEventListener('unhandledrejection', (e) => e.preventDefault());
   const inner = frame.contentDocument;
   const script = inner.createElement('script');
   const loaded = new Promise((resolve, reject) => {
@@ -40,6 +44,11 @@ function start(parent, url) {
 /** embed.js, on intent: start the realm for `url` under `parent` (the shadow root), once. */
 export function preload(parent, url) {
   pending ||= { url, started: start(parent, url) };
+}
+
+/** early.js: the frame preloaded for `url` and its load ([frame, promise]), if it is there. */
+export function preloaded(url) {
+  return pending?.url === url ? pending.started : undefined;
 }
 
 /** The app: the frame preloaded for `url`, or a new one ([frame, promise of the load]). */

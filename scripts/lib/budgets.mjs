@@ -55,9 +55,11 @@ export const EMBED_GZIP_BYTES = 3379;
  * with two patched releases (vendor/README.md): anyhow without backtrace printing on wasm -15.1
  * (240.0; std's demangler and backtrace formatter went with it), dioxus-web naming only the keys
  * the widget reads -6.5 (233.4); Unicode tables avoided in the byte checks -0.1. The config and
- * token asked for while the wasm loads (issue 40; early.js, in the module) +0.4 (233.8).
+ * token asked for while the wasm loads, and the SDK's connection started then too (issue 40;
+ * early.js, in the module's JS) +1.1 (234.5). A deadline on the SDK's conversation lookups,
+ * which wait forever when its start half failed, and a new Client then +0.4 (234.9).
  */
-export const WIDGET_CEILING_KIB = 233.9;
+export const WIDGET_CEILING_KIB = 235.0;
 /** The most the ceiling may reach (decided 12-07: the shell made typing independent of the wasm's weight, so features every peer has outrank kilobytes; the aim is under 225). */
 export const WIDGET_MAX_KIB = 240;
 

@@ -74,7 +74,7 @@ export async function newPage(t, inBrowser = browser) {
   const requests = [];
   const errors = [];
   page.on('request', (r) => requests.push(r.url()));
-  page.on('pageerror', (e) => errors.push(e.message));
+  page.on('pageerror', (e) => { errors.push(e.message); if (process.env.EDGECHAT_DEBUG_ERRORS) console.error('pageerror', e.stack); });
   t.after(async () => {
     await page.close().catch(() => {});
     assert.deepEqual(errors, [], 'no uncaught error on the page');

@@ -336,6 +336,17 @@ pub async fn sleep(ms: u32) {
     let _ = JsFuture::from(promise).await;
 }
 
+/// `work`'s outcome, or `None` when it takes longer than `ms` milliseconds (it is dropped then).
+pub async fn within<T>(ms: u32, work: impl std::future::Future<Output = T>) -> Option<T> {
+    use futures_util::future::{select, Either};
+    let work = std::pin::pin!(work);
+    let timeout = std::pin::pin!(sleep(ms));
+    match select(work, timeout).await {
+        Either::Left((outcome, _)) => Some(outcome),
+        Either::Right(_) => None,
+    }
+}
+
 /// Resolves after the browser has painted the pending DOM changes.
 pub async fn next_frame() {
     for _ in 0..2 {

@@ -78,6 +78,10 @@ impl Realm {
         ctor.dyn_into().ok()
     }
 
+    pub fn frame(&self) -> &web_sys::HtmlIFrameElement {
+        &self.frame
+    }
+
     pub fn url(&self) -> &str {
         &self.url
     }

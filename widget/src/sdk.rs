@@ -106,6 +106,32 @@ extern "C" {
     fn has_prev_page(this: &Paginator) -> bool;
 }
 
+#[wasm_bindgen(module = "/early.js")]
+extern "C" {
+    /// The Client early.js started for a token, with what it reported before the app came.
+    pub type EarlyClient;
+
+    #[wasm_bindgen(js_name = take_client)]
+    fn take_early_client(token: &str, frame: &web_sys::HtmlIFrameElement) -> Option<EarlyClient>;
+
+    #[wasm_bindgen(method, getter)]
+    pub fn client(this: &EarlyClient) -> Client;
+
+    /// `Some(true)` after `initialized`, `Some(false)` after `initFailed`.
+    #[wasm_bindgen(method, getter)]
+    pub fn initialized(this: &EarlyClient) -> Option<bool>;
+
+    /// The last `connectionStateChanged` state.
+    #[wasm_bindgen(method, getter)]
+    pub fn link(this: &EarlyClient) -> Option<String>;
+}
+
+/// The Client early.js started for `token` in `realm` while the wasm loaded, if any (once;
+/// after this call early.js starts none).
+pub fn take_client(realm: &Realm, token: &str) -> Option<EarlyClient> {
+    take_early_client(token, realm.frame())
+}
+
 /// A listener for an SDK event. It lives as long as the page, as the one Client does.
 pub fn listener(f: impl FnMut(JsValue) + 'static) -> Function {
     Closure::<dyn FnMut(JsValue)>::new(f)

@@ -138,8 +138,14 @@ impl Session {
         token: &str,
     ) -> Result<sdk::Client, Failure> {
         let realtime_url = self.state.borrow().realtime_url.clone();
-        let client = sdk::Client::start(realm, token, realtime_url.as_deref())
-            .map_err(|_| Failure::CantConnect)?;
+        // The Client early.js started while the wasm loaded, with this token (and what it
+        // reported so far), or a new one.
+        let early = sdk::take_client(realm, token);
+        let client = match early.as_ref() {
+            Some(early) => early.client(),
+            None => sdk::Client::start(realm, token, realtime_url.as_deref())
+                .map_err(|_| Failure::CantConnect)?,
+        };
         let (done, outcome) = futures_channel::oneshot::channel::<bool>();
         let done = Rc::new(RefCell::new(Some(done)));
         let finish = move |ok: bool| {
@@ -151,6 +157,7 @@ impl Session {
             let finish = finish.clone();
             client.on(event, &sdk::listener(move |_| finish(ok)));
         }
+        let finish_early = finish.clone();
         client.on(
             "connectionStateChanged",
             &sdk::listener(move |state| {
@@ -168,6 +175,18 @@ impl Session {
                 event,
                 &sdk::listener(move |_| post(Event::TokenExpiring(expired))),
             );
+        }
+        // What the early Client reported before these listeners were there.
+        if let Some(early) = early {
+            if let Some(link) = early.link().as_deref().and_then(Link::parse) {
+                if link.is_refusal() {
+                    finish_early(false);
+                }
+                post(Event::ConnectionState(link));
+            }
+            if let Some(ok) = early.initialized() {
+                finish_early(ok);
+            }
         }
         let timeout = Box::pin(net::sleep(INIT_TIMEOUT_MS));
         let initialized = match select(outcome, timeout).await {

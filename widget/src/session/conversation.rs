@@ -18,7 +18,25 @@ use edgechat_core::i18n::Arg;
 /// and creates one over REST, each bounded by its own retry budget).
 const START_TIMEOUT_MS: u32 = 12_000;
 
+/// How long the SDK may take to find a conversation the visitor is in, once initialized. It
+/// reads the visitor's conversations once, at its start, and a lookup waits for that read: when
+/// the read failed (a status it does not retry), the lookup waits forever.
+const LOOKUP_TIMEOUT_MS: u32 = 8_000;
+
 impl Session {
+    /// A Client whose start half failed (its lookups never answer): shut down and forgotten, so
+    /// that the retry starts a new one.
+    fn half_started(&self, client: &sdk::Client) -> Failure {
+        let mut state = self.state.borrow_mut();
+        let current = |c: &sdk::Client| JsValue::from(c.clone()) == JsValue::from(client.clone());
+        if state.client.as_ref().is_some_and(current) {
+            state.client = None;
+        }
+        let client = client.clone();
+        wasm_bindgen_futures::spawn_local(async move { client.close().await });
+        Failure::CantConnect
+    }
+
     /// Resumes the stored conversation; without one (or with a notice when the stored one
     /// ended, or belonged to the visitor this one `replaced`), the next message starts one.
     pub(super) async fn open_conversation(
@@ -36,7 +54,10 @@ impl Session {
             .identity()
             .is_some_and(|identity| identity.starts_with("user:"));
         if stored.is_none() && user && !replaced {
-            if let Some(theirs) = client.newest_open(self.site.as_str()).await {
+            let theirs = net::within(LOOKUP_TIMEOUT_MS, client.newest_open(self.site.as_str()))
+                .await
+                .ok_or_else(|| self.half_started(client))?;
+            if let Some(theirs) = theirs {
                 if let Ok(sid) = theirs.sid().parse::<ConversationSid>() {
                     self.store.save_conversation(Some(&sid));
                     stored = Some(sid);
@@ -46,7 +67,10 @@ impl Session {
         if replaced {
             lookup = Some(Lookup::Rejected);
         } else if let Some(sid) = &stored {
-            match client.conversation(sid.as_str()).await {
+            let looked_up = net::within(LOOKUP_TIMEOUT_MS, client.conversation(sid.as_str()))
+                .await
+                .ok_or_else(|| self.half_started(client))?;
+            match looked_up {
                 Ok(conversation) if !conversation.joined() => {
                     // The SDK peeked a conversation the visitor is no longer in: it is gone.
                     lookup = Some(Lookup::Rejected);
