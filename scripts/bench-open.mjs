@@ -9,7 +9,9 @@
 // the times from the press to: typing possible (a composer has focus: embed.js's shell or the
 // app's), the app's panel interactive (its composer has focus), ready to send (the SDK connected),
 // and the first message stored (typed and sent the moment typing is possible).
-// Usage: node scripts/bench-open.mjs [runs, default 5]
+// With --profile, the last run of each view also samples the main thread's JavaScript (the page,
+// the widget and the SDK's realm share it) from the press to ready, and prints where it went.
+// Usage: node scripts/bench-open.mjs [runs, default 5] [--profile]
 import { startWorker, testSecrets } from '../tests/support/worker.mjs';
 import { startEmulator } from '../tests/support/emulator.mjs';
 import { launchIsolatedBrowser } from '../tests/support/browser.mjs';
@@ -18,6 +20,7 @@ import { builtFiles } from './lib/files.mjs';
 import { markdownTable } from './lib/table.mjs';
 
 const runs = Math.max(1, Math.min(20, Number(process.argv[2] ?? 5)));
+const profiling = process.argv.includes('--profile');
 const secrets = testSecrets();
 const SERVICE = 'IS' + 'd4'.repeat(16);
 const host = await startHost();
@@ -90,11 +93,34 @@ async function throttled(context) {
   await page.addInitScript(probe);
   const network = () => [...fetched].filter(([id]) => !cached.has(id)).map(([, f]) => f);
   const all = () => [...fetched].map(([id, f]) => ({ ...f, cached: cached.has(id) }));
-  return { page, network, all };
+  return { page, network, all, cdp };
 }
 
-async function visit(context, { hoverMs = 0 } = {}) {
-  const { page, network, all } = await throttled(context);
+/**
+ * Where the main thread's time went in a CPU profile (CDP's Profiler): self time by script (the
+ * widget's glue and wasm, the SDK, embed.js, V8's own: GC, compiling, idle) and the 12 costliest
+ * functions.
+ */
+function profileSummary({ nodes, samples, timeDeltas }) {
+  const byId = new Map(nodes.map((n) => [n.id, n]));
+  const self = new Map();
+  samples.forEach((id, i) => self.set(id, (self.get(id) ?? 0) + (timeDeltas[i] ?? 0) / 1000));
+  const short = (u) => (u ? u.replace(/^.*\//, '').replace(/\?.*/, '') : '');
+  const scripts = new Map();
+  const functions = new Map();
+  for (const [id, ms] of self) {
+    const f = byId.get(id).callFrame;
+    const script = short(f.url) || f.functionName || '(anonymous)';
+    scripts.set(script, (scripts.get(script) ?? 0) + ms);
+    const fn = `${f.functionName || '(anonymous)'} ${short(f.url)}${f.url ? `:${f.lineNumber + 1}` : ''}`;
+    functions.set(fn, (functions.get(fn) ?? 0) + ms);
+  }
+  const top = (m, n) => [...m].sort((a, b) => b[1] - a[1]).slice(0, n);
+  return { scripts: top(scripts, 10), functions: top(functions, 12) };
+}
+
+async function visit(context, { hoverMs = 0, profile = false } = {}) {
+  const { page, network, all, cdp } = await throttled(context);
   await page.goto(url, { waitUntil: 'load' });
   const launcher = page.locator('button.launcher').last();
   await launcher.waitFor();
@@ -102,6 +128,11 @@ async function visit(context, { hoverMs = 0 } = {}) {
   const box = await launcher.boundingBox();
   await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
   if (hoverMs) await page.waitForTimeout(hoverMs);
+  if (profile) {
+    await cdp.send('Profiler.enable');
+    await cdp.send('Profiler.setSamplingInterval', { interval: 250 });
+    await cdp.send('Profiler.start');
+  }
   const pressed = Date.now();
   await page.mouse.down();
   await page.mouse.up();
@@ -125,6 +156,7 @@ async function visit(context, { hoverMs = 0 } = {}) {
     console.error(`a visit did not finish in 60 s: ${JSON.stringify(state)}`);
   }
   const times = await page.evaluate(() => window.__open);
+  const cpu = profile ? profileSummary((await cdp.send('Profiler.stop')).profile) : undefined;
   // Each request after the press: when it started and ended, from the press (the last run's
   // are printed, to show where the wait goes).
   const waterfall = all().filter((f) => f.start >= pressed - 50).map((f) => ({
@@ -133,7 +165,7 @@ async function visit(context, { hoverMs = 0 } = {}) {
     'end ms': f.end ? Math.round(f.end - pressed) : '',
     cache: f.cached ? 'yes' : '',
   }));
-  return { page, times, network, waterfall, pressed };
+  return { page, times, network, waterfall, pressed, cpu };
 }
 
 /**
@@ -168,10 +200,13 @@ const hung = [];
 const waterfalls = {};
 const paths = {};
 const repeatFetches = [];
+const profiles = {};
 try {
   for (let i = 0; i < runs; i++) {
     const context = await browser.newContext();
-    const first = await visit(context);
+    const last = profiling && i === runs - 1;
+    const first = await visit(context, { profile: last });
+    if (last) profiles.first = first.cpu;
     samples.first.push(first.times);
     waterfalls.first = first.waterfall;
     paths.first = criticalPath(first.waterfall, first.times.ready);
@@ -183,7 +218,8 @@ try {
     await clean.goto(url);
     await clean.evaluate(() => localStorage.removeItem('edgechat:open:conversation'));
     await clean.close();
-    const repeat = await visit(context);
+    const repeat = await visit(context, { profile: last });
+    if (last) profiles.repeat = repeat.cpu;
     samples.repeat.push(repeat.times);
     waterfalls.repeat = repeat.waterfall;
     paths.repeat = criticalPath(repeat.waterfall, repeat.times.ready);
@@ -236,4 +272,10 @@ for (const [name, rows] of Object.entries(waterfalls)) {
   console.log(`\nWhere the wait goes, ${name} view (the last run; times from the press, the realtime socket until its last frame):`);
   markdownTable(rows);
   console.log(`\nCritical path, ${name} view: ${paths[name]}.`);
+}
+for (const [name, cpu] of Object.entries(profiles)) {
+  const total = cpu.scripts.reduce((n, [, ms]) => n + ms, 0);
+  console.log(`\nThe main thread from the press until the first message was stored, ${name} view (the last run, sampled; self time, ${Math.round(total)} ms in the 10 costliest scripts):`);
+  markdownTable(cpu.scripts.map(([script, ms]) => ({ script, 'self ms': Math.round(ms) })));
+  markdownTable(cpu.functions.map(([fn, ms]) => ({ function: fn.slice(0, 90), 'self ms': Math.round(ms) })));
 }

@@ -8,14 +8,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  useWidgetEnv, config, quiet, client, worker, service, until, visit, launcher, composer, log, connected, allDelivered,
-  stored, bodiesIn,
+  useWidgetEnv, config, quiet, client, emu, worker, service, until, visit, launcher, composer, log, connected, allDelivered,
+  stored, bodiesIn, identityOf, openAndConnect, send, agentSays,
 } from './support/widget.mjs';
 import { builtFiles } from '../scripts/lib/files.mjs';
 
 useWidgetEnv({
   service: 'IS' + 'f6'.repeat(16),
-  sites: () => Object.fromEntries(['shell', 'looker', 'repeat', 'stale', 'early', 'earlyback', 'earlyfail'].map((s) => [s, config({
+  sites: () => Object.fromEntries(['shell', 'looker', 'repeat', 'stale', 'early', 'earlyback', 'earlyfail', 'earlyresume', 'earlyrefused'].map((s) => [s, config({
     ...quiet, appearance: { title: 'Loading test', brand_color: '#0263E0', position: 'bottom-right' },
   })])),
 });
@@ -169,4 +169,71 @@ test('a token refused on the early path is the app\'s to show and retry, as befo
   await launcher(page).click();
   await connected(page, 30_000);
   assert.equal(refused, 2, 'the early answer was refused; the app asked again itself');
+});
+
+/** Holds the widget's wasm back (its compile and start) until the page calls `__openGate()`. */
+const holdWasm = () => {
+  window.__gate = new Promise((r) => { window.__openGate = r; });
+  for (const k of ['instantiateStreaming', 'instantiate']) {
+    const f = WebAssembly[k];
+    if (f) WebAssembly[k] = function (...a) { return window.__gate.then(() => f.apply(WebAssembly, a)); };
+  }
+};
+const appMounted = (page) => page.evaluate(() => !!document.querySelector('edgechat-widget')?.shadowRoot?.querySelector('.panel, .ec'));
+/** The realtime connections `identity` has at the emulator, and the requests each made. */
+async function realtimeOf(identity) {
+  const report = await emu.realtimeReport();
+  return report.connections.filter((c) => c.identity === identity).map((c) => ({
+    id: c.id, requests: report.requests.filter((r) => r.connection === c.id).map((r) => `${r.method} ${r.path}`),
+  }));
+}
+
+test('a returning visitor: the realtime connection and the stored conversation\'s newest page start while the wasm is held back; the app takes them over (one connection), and a message that came meanwhile shows once', async (t) => {
+  const { page } = await visit(t, 'earlyresume', { init: holdWasm });
+  await page.evaluate(() => window.__openGate());
+  await openAndConnect(page);
+  await send(page, 'Before the reload');
+  const identity = await identityOf(page, 'earlyresume');
+  const sid = await stored(page, 'earlyresume', 'conversation');
+  const [before] = await realtimeOf(identity);
+  await page.reload(); // (held again; the widget loads when idle, for a visitor with a conversation)
+  let early;
+  await until(async () => {
+    [early] = (await realtimeOf(identity)).filter((c) => c.id !== before.id);
+    return early?.requests.some((r) => /^GET .*Lists\/.*\/Items/.test(r));
+  }, 'a connection that asked for the newest page, before the wasm');
+  assert.equal(await appMounted(page), false, 'the app is not there yet');
+  await agentSays(sid, 'While the wasm was held');
+  await new Promise((r) => setTimeout(r, 500)); // (pushed to the early Client meanwhile)
+  await page.evaluate(() => window.__openGate());
+  await launcher(page).click();
+  await connected(page);
+  for (const text of ['Before the reload', 'While the wasm was held']) {
+    await log(page).locator('.bubble', { hasText: text }).first().waitFor();
+    assert.equal(await log(page).locator('.bubble', { hasText: text }).count(), 1, `"${text}" shows once`);
+  }
+  const messages = await page.evaluate(() => window.__events.filter((e) => e.name === 'message').map((e) => e.detail.body));
+  assert.deepEqual(messages, ['While the wasm was held'], 'announced to the host page once');
+  const after = (await realtimeOf(identity)).filter((c) => c.id !== before.id);
+  assert.deepEqual(after.map((c) => c.id), [early.id], 'one connection: the one started before the wasm');
+  assert.equal(after[0].requests.filter((r) => /^GET .*Lists\/.*\/Items/.test(r)).length, 1, 'the newest page asked for once');
+});
+
+test('the realtime connection refused on the early path: the app shows "can\'t connect" and connects by itself once it is allowed', async (t) => {
+  const { page } = await visit(t, 'earlyrefused', { init: holdWasm });
+  await page.evaluate(() => window.__openGate());
+  await openAndConnect(page);
+  const identity = await identityOf(page, 'earlyrefused');
+  await emu.realtimeFault('refuse', { identity, ms: 60_000 });
+  await page.reload();
+  await launcher(page).hover(); // intent: the module, then the early path, while the wasm is held
+  await until(async () => (await emu.realtimeReport()).refused_inits.includes(identity), 'the early connection refused');
+  assert.equal(await appMounted(page), false, 'the app is not there yet');
+  await page.evaluate(() => window.__openGate());
+  await launcher(page).click();
+  await composer(page).fill('Kept while refused');
+  await page.getByText(/Can't connect|Reconnecting|Connecting/).first().waitFor();
+  await emu.realtimeFault('refuse', { identity, ms: 0 });
+  await connected(page, 30_000);
+  assert.equal(await composer(page).inputValue(), 'Kept while refused');
 });

@@ -99,6 +99,12 @@ test('with the real SDK and Twilio unreachable: a clear "can\'t connect" state, 
     await waiting.getByText('Waiting for the network…').waitFor();
     assert.equal(await composer(page).inputValue(), '');
     await page.getByRole('button', { name: 'Try again' }).waitFor();
+    // Closed and opened again while failed: opening tries again (it once stopped the widget).
+    await page.keyboard.press('Escape');
+    await launcher(page).click();
+    await page.getByRole('alert').getByText("Can't connect to chat. Check your connection, then try again.").waitFor({ timeout: 30_000 });
+    await waiting.getByText('Waiting for the network…').waitFor();
+    assert.equal(await page.locator('.panel.failed').count(), 0, 'the widget did not stop');
   } finally {
     await unreachable.close();
     real.stop();

@@ -5,6 +5,11 @@
 // same body); anything else, or a second ask, goes to the network as before, and a failure here is
 // the app's to show and retry, as if it had asked itself.
 //
+// Then, once the SDK's realm, the config and the token are in, the SDK's `Client` starts here
+// (`connect`), and a returning visitor's stored conversation is looked up and its newest page
+// asked for as soon as it has initialized (`resume`); the app's `start_client` takes them over
+// (`take_client`, src/sdk.rs) when it has the same token in the same realm frame.
+//
 // A first visit's credential is minted under the same lock the app takes for it (tabs opened
 // together become one visitor): under that lock, the credential this answer brings is stored as
 // the app would store it, and the answer waits for the app's request for that credential. Where
@@ -71,7 +76,52 @@ export function prefetch(base, site, userToken, sdk) {
       })
       .catch(() => null);
   }
-  connect(config, token, sdk);
+  connect(config, token, sdk, stored(`edgechat:${site}:conversation`));
+}
+
+/** The conversation the app stored for this site (`CH…`), if any. */
+function stored(key) {
+  try {
+    const sid = localStorage.getItem(key);
+    return /^CH[0-9a-f]{32}$/.test(sid ?? '') ? sid : null;
+  } catch {
+    return null;
+  }
+}
+
+// The newest page the app shows first (edgechat_core::chat::message_log::PAGE_SIZE).
+const PAGE_SIZE = 30;
+
+/**
+ * A returning visitor's stored conversation, looked up and its newest page asked for as soon as
+ * the Client has initialized, when the app has not taken the Client yet (it would ask itself at
+ * once): `{sid, conversation, page, stop}`. `stop(listener)` ends the listening here when the app
+ * listens itself, and hands `listener` the messages heard meanwhile that the page does not hold.
+ */
+function resume(client, sid) {
+  const added = [];
+  const listen = (m) => added.push(m);
+  let listening;
+  const conversation = client.getConversationBySid(sid);
+  const page = conversation.then((c) => {
+    listening = c;
+    c.on('messageAdded', listen);
+    return c.getMessages(PAGE_SIZE);
+  });
+  conversation.catch(() => {});
+  page.catch(() => {});
+  const stop = (listener) => {
+    listening?.removeListener('messageAdded', listen);
+    listening = null;
+    const heard = added.splice(0);
+    if (listener && heard.length) {
+      page.then((p) => {
+        const newest = p.items.at(-1)?.index ?? -1;
+        for (const m of heard) if (m.index > newest) listener(m);
+      }, () => {});
+    }
+  };
+  return { sid, conversation, page, stop };
 }
 
 /**
@@ -81,7 +131,7 @@ export function prefetch(base, site, userToken, sdk) {
  * connection's state). Not when the config names another SDK (the app loads that one), or when
  * anything is missing: the app then connects itself, as before.
  */
-async function connect(configAnswer, tokenAnswer, sdk) {
+async function connect(configAnswer, tokenAnswer, sdk, sid) {
   try {
     const frame = sdk && preloaded(sdk);
     if (!frame) return;
@@ -94,8 +144,11 @@ async function connect(configAnswer, tokenAnswer, sdk) {
     const options = new win.Object();
     if (config.realtime_url) options.Twilsock = Object.assign(new win.Object(), { uri: config.realtime_url });
     const started = new Client(token, options);
-    const state = { client: started, token, frame: frame[0], win, initialized: undefined, link: undefined };
-    started.on('initialized', () => (state.initialized ??= true));
+    const state = { client: started, token, frame: frame[0], win, initialized: undefined, link: undefined, resume: undefined };
+    started.on('initialized', () => {
+      state.initialized ??= true;
+      if (sid && !taken) state.resume = resume(started, sid);
+    });
     started.on('initFailed', () => (state.initialized ??= false));
     started.on('connectionStateChanged', (s) => (state.link = s));
     client = state;
@@ -106,7 +159,7 @@ async function connect(configAnswer, tokenAnswer, sdk) {
 
 /**
  * The app: the Client started here for `token` in its realm's `frame`, with what it reported so
- * far (`{client, initialized, link}`), once; else undefined (the app starts its own, and none is
+ * far (`{client, initialized, link, resume}`), once; else undefined (the app starts its own, and none is
  * started here after this). One for another token, or in a frame that is not the app's realm any
  * more (moved in the DOM, which reloads it), is shut down.
  */
@@ -116,6 +169,7 @@ export function take_client(token, frame) {
   client = undefined;
   if (!found) return undefined;
   if (found.token === token && found.frame === frame && frame.isConnected && frame.contentWindow === found.win) return found;
+  found.resume?.stop();
   try {
     found.client.shutdown().catch(() => {});
   } catch {

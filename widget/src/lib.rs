@@ -105,12 +105,18 @@ extern "C" {
 /// read with `try_` calls, and the message is the panic's own text, unformatted.
 fn on_panic(root: web_sys::Element, site: String) {
     std::panic::set_hook(Box::new(move |info| {
-        let why = info
-            .payload()
+        let payload = info.payload();
+        let why = payload
             .downcast_ref::<&str>()
             .copied()
+            .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
             .unwrap_or_default();
-        let _ = crashed(&root, &site, why);
+        // Where, for the site owner's report (`edgechat:error`'s message).
+        let why = match info.location() {
+            Some(at) => format!("{why} (at {}:{})", at.file(), at.line()),
+            None => why.to_owned(),
+        };
+        let _ = crashed(&root, &site, &why);
     }));
 }
 

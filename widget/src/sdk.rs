@@ -124,6 +124,58 @@ extern "C" {
     /// The last `connectionStateChanged` state.
     #[wasm_bindgen(method, getter)]
     pub fn link(this: &EarlyClient) -> Option<String>;
+
+    /// The stored conversation early.js started to resume, when the Client initialized before
+    /// the app took it.
+    #[wasm_bindgen(method, getter, js_name = resume)]
+    fn early_resume(this: &EarlyClient) -> Option<EarlyResume>;
+
+    /// A stored conversation's lookup and newest page, asked for by early.js.
+    type EarlyResume;
+
+    #[wasm_bindgen(method, getter)]
+    fn sid(this: &EarlyResume) -> String;
+
+    #[wasm_bindgen(method, getter, js_name = conversation)]
+    fn conversation_promise(this: &EarlyResume) -> Promise;
+
+    #[wasm_bindgen(method, getter, js_name = page)]
+    fn page_promise(this: &EarlyResume) -> Promise;
+
+    /// Ends early.js's listening; once its page is in, `listener` (if any) gets the messages
+    /// added meanwhile that the page does not hold.
+    #[wasm_bindgen(method)]
+    fn stop(this: &EarlyResume, listener: Option<&Function>);
+}
+
+impl EarlyClient {
+    /// The stored conversation early.js began to resume, when the Client initialized before
+    /// the app took it.
+    pub fn resume(&self) -> Option<Resume> {
+        self.early_resume().map(Resume)
+    }
+}
+
+/// A stored conversation's lookup and newest page, begun by early.js with the Client the app
+/// took; its listening ends when this is dropped.
+pub struct Resume(EarlyResume);
+
+impl Resume {
+    pub fn sid(&self) -> String {
+        self.0.sid()
+    }
+
+    /// The app listens to the conversation now: early.js stops, and hands `listener` the
+    /// messages it heard that its page does not hold.
+    pub fn hand_over(&self, listener: &Function) {
+        self.0.stop(Some(listener));
+    }
+}
+
+impl Drop for Resume {
+    fn drop(&mut self) {
+        self.0.stop(None);
+    }
 }
 
 /// The Client early.js started for `token` in `realm` while the wasm loaded, if any (once;
@@ -166,8 +218,17 @@ impl Client {
         Ok(Reflect::construct(&ctor, &args)?.unchecked_into())
     }
 
-    pub async fn conversation(&self, sid: &str) -> Result<Conversation, JsValue> {
-        call(self.get_conversation_by_sid(sid)).await
+    /// The conversation `sid`, or the answer to early.js's lookup of it (`early`).
+    pub async fn conversation(
+        &self,
+        sid: &str,
+        early: Option<&Resume>,
+    ) -> Result<Conversation, JsValue> {
+        call(match early {
+            Some(early) => early.0.conversation_promise(),
+            None => self.get_conversation_by_sid(sid),
+        })
+        .await
     }
 
     /// The newest open conversation of `site` the user is in (their conversation on another
@@ -327,8 +388,14 @@ impl Conversation {
             .and_then(|s| ConversationState::parse(&s))
     }
 
-    /// The newest page (`before` = None) or the page of messages before index `before`.
-    pub async fn page(&self, size: u32, before: Option<u64>) -> Result<Page, JsValue> {
+    /// The newest page (`before` = None; early.js's, when it asked: `early`) or the page of
+    /// messages before index `before`.
+    pub async fn page(
+        &self,
+        size: u32,
+        before: Option<u64>,
+        early: Option<&Resume>,
+    ) -> Result<Page, JsValue> {
         let anchor = match before {
             None => JsValue::UNDEFINED,
             Some(0) => {
@@ -339,7 +406,11 @@ impl Conversation {
             }
             Some(index) => JsValue::from_f64((index - 1) as f64),
         };
-        let page: Paginator = call(self.get_messages(size, &anchor)).await?;
+        let page: Paginator = call(match early {
+            Some(early) if before.is_none() => early.0.page_promise(),
+            _ => self.get_messages(size, &anchor),
+        })
+        .await?;
         Ok(Page {
             messages: page.items().iter().map(read_message).collect(),
             has_older: page.has_prev_page(),

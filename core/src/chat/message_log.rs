@@ -171,6 +171,26 @@ impl MessageLog {
 
     /// Adds one stored message (a live `messageAdded`, or one from a page). A copy of an index
     /// already held is ignored; an own message replaces its outgoing placeholder.
+    /// A message that just arrived (the SDK's `messageAdded`, or news from a catch-up): stored,
+    /// unless it lies below a hole under the log's oldest message. That happens when more than a
+    /// page came while the connection was down: the log started again from the newest page
+    /// ([`MessageLog::catch_up`]) and the SDK then replays what it missed, oldest first. Those
+    /// load with the older pages, as history: `false` says it is not news (nothing is shown).
+    pub fn arrived(&mut self, message: Message) -> bool {
+        let below_a_hole = self.has_older
+            && self
+                .oldest_index()
+                .is_some_and(|oldest| message.index + 1 < oldest);
+        if below_a_hole {
+            self.outgoing.retain(|o| {
+                !(message.local_id == Some(o.local_id) && message.author == self.identity)
+            });
+            return false;
+        }
+        self.add(message);
+        true
+    }
+
     pub fn add(&mut self, message: Message) {
         self.outgoing.retain(|o| {
             let same_local =
@@ -443,6 +463,44 @@ mod tests {
                 Entry::Outgoing(o) => format!("{}:{:?}", o.body, o.state),
             })
             .collect()
+    }
+
+    #[test]
+    fn replayed_messages_below_a_hole_after_a_catch_up_wait_for_the_older_pages() {
+        // 0 was shown; 1..35 came while the connection was down. The SDK replayed 1 and 2
+        // before the widget's catch-up page (5..35) came, and replays 3 and 4 after it.
+        let mut log = MessageLog::new(ME);
+        log.add_page(page(0..1), false);
+        assert!(log.arrived(msg(1, "agent")));
+        assert!(log.arrived(msg(2, "agent")));
+        let fresh = log.catch_up(page(5..35), true);
+        assert_eq!(fresh.len(), 30, "the log started again from the page");
+        for m in fresh {
+            assert!(log.arrived(m));
+        }
+        assert!(
+            !log.arrived(msg(3, "agent")),
+            "below the hole: history, not news"
+        );
+        assert!(
+            log.arrived(msg(4, "agent")),
+            "next to the oldest: the run grows"
+        );
+        assert_eq!(log.oldest_index(), Some(4));
+        assert!(log.has_older());
+        log.add_page(page(0..4), false);
+        let indexes: Vec<u64> = log
+            .entries()
+            .map(|e| match e {
+                Entry::Stored { message, .. } => message.index,
+                Entry::Outgoing(_) => u64::MAX,
+            })
+            .collect();
+        assert_eq!(indexes, (0..35).collect::<Vec<_>>(), "no hole, each once");
+        // A live message while only the newest page is loaded is news, as always.
+        let mut long = MessageLog::new(ME);
+        long.add_page(page(40..70), true);
+        assert!(long.arrived(msg(70, "agent")));
     }
 
     #[test]

@@ -178,6 +178,7 @@ impl Session {
         }
         // What the early Client reported before these listeners were there.
         if let Some(early) = early {
+            self.state.borrow_mut().early_resume = early.resume();
             if let Some(link) = early.link().as_deref().and_then(Link::parse) {
                 if link.is_refusal() {
                     finish_early(false);

@@ -46,7 +46,11 @@ impl Session {
         replaced: bool,
     ) -> Result<(), Failure> {
         let mut found = None;
+        let mut found_early = None;
         let mut lookup = None;
+        // What early.js began with the Client the app took (for the conversation stored then).
+        // (Dropped unused, it stops listening.)
+        let mut early = self.state.borrow_mut().early_resume.take();
         let mut stored = stored;
         // A signed-in user with nothing stored here: their open conversation from another
         // device (or one carried over from their anonymous visit), if they have one.
@@ -67,9 +71,13 @@ impl Session {
         if replaced {
             lookup = Some(Lookup::Rejected);
         } else if let Some(sid) = &stored {
-            let looked_up = net::within(LOOKUP_TIMEOUT_MS, client.conversation(sid.as_str()))
+            // Begun by early.js while the wasm loaded, or asked now.
+            let early = early.take().filter(|e| e.sid() == sid.as_str());
+            let asked = client.conversation(sid.as_str(), early.as_ref());
+            let looked_up = net::within(LOOKUP_TIMEOUT_MS, asked)
                 .await
                 .ok_or_else(|| self.half_started(client))?;
+            found_early = early;
             match looked_up {
                 Ok(conversation) if !conversation.joined() => {
                     // The SDK peeked a conversation the visitor is no longer in: it is gone.
@@ -93,8 +101,12 @@ impl Session {
                 }
             }
         }
+        drop(early);
         match resume(stored.as_ref(), lookup) {
-            Resume::Continue(_) => self.attach(found.expect("found when continuing")).await,
+            Resume::Continue(_) => {
+                self.attach(found.expect("found when continuing"), found_early)
+                    .await
+            }
             Resume::StartNew { notice } => {
                 // The conversation is created with the visitor's first message (`deliver`):
                 // a visitor who only looks leaves nothing behind for agents, webhooks or the bot.
@@ -139,7 +151,7 @@ impl Session {
         let sid: ConversationSid = sid.parse().map_err(|_| net::ApiFailure::Network)?;
         self.store.save_conversation(Some(&sid));
         let conversation = client
-            .conversation(sid.as_str())
+            .conversation(sid.as_str(), None)
             .await
             .map_err(|_| net::ApiFailure::Network)?;
         Ok(conversation)
@@ -150,9 +162,14 @@ impl Session {
     /// Attaching the conversation the page already follows only loads its newest page: two
     /// paths may find it at once (this tab's send, and another tab's stored sid), and its
     /// listeners must not be added twice.
-    pub(super) async fn attach(&self, conversation: sdk::Conversation) -> Result<(), Failure> {
+    pub(super) async fn attach(
+        &self,
+        conversation: sdk::Conversation,
+        early: Option<sdk::Resume>,
+    ) -> Result<(), Failure> {
         let sid = conversation.sid();
         if self.conversation().is_some_and(|c| c.sid() == sid) {
+            drop(early);
             self.load_newest().await;
             return Ok(());
         }
@@ -160,10 +177,13 @@ impl Session {
             conversation.on_conversation(event, &sdk::listener(handler));
         };
         let s = sid.clone();
-        listen(
-            "messageAdded",
-            Box::new(move |m| post(Event::Message(s.clone(), m))),
-        );
+        let added = sdk::listener(move |m| post(Event::Message(s.clone(), m)));
+        conversation.on_conversation("messageAdded", &added);
+        // Listening now: early.js stops, and hands what it heard meanwhile to the same listener
+        // once its page is in (those the page does not hold).
+        if let Some(early) = &early {
+            early.hand_over(&added);
+        }
         for (event, starts) in [("typingStarted", true), ("typingEnded", false)] {
             let s = sid.clone();
             listen(
@@ -204,7 +224,7 @@ impl Session {
             self.view.ending.clone().set(Ending::No);
         }
         let page = conversation
-            .page(PAGE_SIZE as u32, None)
+            .page(PAGE_SIZE as u32, None, early.as_ref())
             .await
             .map_err(|_| Failure::CantConnect)?;
         log.write().add_page(page.messages, page.has_older);
@@ -238,7 +258,7 @@ impl Session {
         let Some(conversation) = self.conversation() else {
             return;
         };
-        let Ok(page) = conversation.page(PAGE_SIZE as u32, None).await else {
+        let Ok(page) = conversation.page(PAGE_SIZE as u32, None, None).await else {
             return;
         };
         let fresh = self
@@ -274,7 +294,7 @@ impl Session {
         let mut before = None;
         // Bounded: 200 pages of 50 is more than any visitor's conversation.
         for _ in 0..200 {
-            let Ok(page) = conversation.page(50, before).await else {
+            let Ok(page) = conversation.page(50, before, None).await else {
                 self.view.notice.clone().set(Some("transcript.failed"));
                 return;
             };
@@ -331,7 +351,10 @@ impl Session {
         view.loading_older.clone().set(true);
         let el = view.log_el.peek().clone();
         let before = el.as_ref().map(|e| (e.scroll_height(), e.scroll_top()));
-        if let Ok(page) = conversation.page(PAGE_SIZE as u32, Some(oldest)).await {
+        if let Ok(page) = conversation
+            .page(PAGE_SIZE as u32, Some(oldest), None)
+            .await
+        {
             view.log
                 .clone()
                 .write()

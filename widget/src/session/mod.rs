@@ -130,6 +130,9 @@ struct State {
     identity: Option<String>,
     credential: Option<String>,
     client: Option<sdk::Client>,
+    /// The stored conversation early.js began to resume with the Client the app took over
+    /// (taken by the conversation's lookup).
+    early_resume: Option<sdk::Resume>,
     conversation: Option<sdk::Conversation>,
     /// Connecting, ready (the SDK's link, the token's renewal), failed or not started.
     connection: Connection<connection::Timer>,
@@ -615,8 +618,8 @@ impl Session {
                 if current.as_deref() != Some(sid.as_str()) {
                     let session = self.clone();
                     spawn(async move {
-                        if let Ok(c) = client.conversation(sid.as_str()).await {
-                            if c.joined() && session.attach(c).await.is_ok() {
+                        if let Ok(c) = client.conversation(sid.as_str(), None).await {
+                            if c.joined() && session.attach(c, None).await.is_ok() {
                                 session.view.notice.clone().set(None);
                                 session.stick_to_bottom(true);
                             }
@@ -647,15 +650,18 @@ impl Session {
         let view = self.view;
         let own = Some(&message.author) == self.identity().as_ref();
         let stick = own || self.near_bottom();
+        let (author, body, index) = (message.author.clone(), message.body.clone(), message.index);
+        // (History the SDK replays below a hole is not news: it loads with the older pages.)
+        if !view.log.clone().write().arrived(message) {
+            return;
+        }
         if !own {
             let detail = js_sys::Object::new();
-            let _ =
-                js_sys::Reflect::set(&detail, &"author".into(), &message.author.as_str().into());
-            let _ = js_sys::Reflect::set(&detail, &"body".into(), &message.body.as_str().into());
-            let _ = js_sys::Reflect::set(&detail, &"index".into(), &(message.index as f64).into());
+            let _ = js_sys::Reflect::set(&detail, &"author".into(), &author.as_str().into());
+            let _ = js_sys::Reflect::set(&detail, &"body".into(), &body.as_str().into());
+            let _ = js_sys::Reflect::set(&detail, &"index".into(), &(index as f64).into());
             net::dispatch("message", &detail);
         }
-        view.log.clone().write().add(message);
         if !own {
             view.typing.clone().set(None);
             if !net::page_visible() {

@@ -287,7 +287,7 @@ impl Session {
     /// The newest page of the current conversation into the log (what other tabs sent).
     pub(super) async fn load_newest(&self) {
         if let Some(c) = self.conversation() {
-            if let Ok(page) = c.page(PAGE_SIZE as u32, None).await {
+            if let Ok(page) = c.page(PAGE_SIZE as u32, None, None).await {
                 self.view
                     .log
                     .clone()
@@ -414,7 +414,9 @@ impl Session {
                     }
                     _ => Sent::Failed,
                 })?;
-        self.attach(c.clone()).await.map_err(|_| Sent::Failed)?;
+        self.attach(c.clone(), None)
+            .await
+            .map_err(|_| Sent::Failed)?;
         let detail = js_sys::Object::new();
         let _ = js_sys::Reflect::set(&detail, &"conversation".into(), &c.sid().into());
         net::dispatch("conversation-started", &detail);
@@ -424,11 +426,11 @@ impl Session {
     /// The conversation another tab started and stored, attached here (its newest page loaded).
     async fn join_stored(&self, client: &crate::sdk::Client) -> Option<crate::sdk::Conversation> {
         let sid = self.store.load().conversation?;
-        let c = client.conversation(sid.as_str()).await.ok()?;
+        let c = client.conversation(sid.as_str(), None).await.ok()?;
         if !c.joined() {
             return None;
         }
-        self.attach(c.clone()).await.ok()?;
+        self.attach(c.clone(), None).await.ok()?;
         Some(c)
     }
 

@@ -150,7 +150,10 @@ pub(crate) fn set_open(session: &Session, elements: Elements, open: bool) {
 /// is tried again.
 fn opened(session: &Session) {
     session.mark_read();
-    match *session.view.phase.peek() {
+    // Read first: a retry sets the phase, which a borrow held by the match would refuse (a
+    // panic: opening the panel after a failed connection stopped the widget).
+    let phase = *session.view.phase.peek();
+    match phase {
         Phase::Idle => {
             spawn(session.clone().connect());
         }
