@@ -35,7 +35,7 @@ if [ -f "$stamp_file" ] && [ "$(cat "$stamp_file")" = "$stamp" ] && manifest_ok;
 fi
 
 hash() { sha256sum "$1" | cut -c1-12; }
-# The catalogues first: the wasm carries their names (EDGECHAT_I18N_FILES, `de=de.<hash>.json;…`).
+# The catalogues first: the module carries their names (early.js's __I18N__, `de=de.<hash>.json;…`).
 mkdir -p "$out/i18n" target/widget-out/i18n
 i18n_files=""
 for src in core/i18n/*.json; do
@@ -48,7 +48,7 @@ for src in core/i18n/*.json; do
   touch "$out/i18n/$name"
   i18n_files+="$lang=$name;"
 done
-export EDGECHAT_I18N_FILES="${i18n_files%;}"
+i18n_files="${i18n_files%;}"
 
 cargo build --quiet -p edgechat-widget --target wasm32-unknown-unknown --profile widget
 bindgen=target/widget-out/bindgen
@@ -73,7 +73,7 @@ export { preload } from './${realm_js#"$bindgen/"}';
 export { prefetch } from './${early_js#"$bindgen/"}';
 ENTRY
 "$ESBUILD_BIN" "$bindgen/entry.js" --bundle --format=esm --target=es2020 --minify \
-  --log-level=warning --outfile="$bindgen/module.js"
+  "--define:__I18N__=\"$i18n_files\"" --log-level=warning --outfile="$bindgen/module.js"
 
 wasm="edgechat_widget_bg.$(hash "$bindgen/opt.wasm").wasm"
 module="edgechat_widget.$(hash "$bindgen/module.js").js"

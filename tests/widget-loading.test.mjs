@@ -7,6 +7,7 @@
 // on that early path is the app's to show and retry.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import {
   useWidgetEnv, config, quiet, client, emu, worker, service, until, visit, launcher, composer, log, connected, allDelivered,
   stored, bodiesIn, identityOf, openAndConnect, send, agentSays,
@@ -15,7 +16,7 @@ import { builtFiles } from '../scripts/lib/files.mjs';
 
 useWidgetEnv({
   service: 'IS' + 'f6'.repeat(16),
-  sites: () => Object.fromEntries(['shell', 'looker', 'repeat', 'stale', 'early', 'earlyback', 'earlyfail', 'earlyresume', 'earlyrefused'].map((s) => [s, config({
+  sites: () => Object.fromEntries(['shell', 'looker', 'repeat', 'stale', 'early', 'earlyback', 'earlyfail', 'earlyresume', 'earlyrefused', 'earlyde'].map((s) => [s, config({
     ...quiet, appearance: { title: 'Loading test', brand_color: '#0263E0', position: 'bottom-right' },
   })])),
 });
@@ -157,6 +158,19 @@ test('the config and the token are asked for once, while the wasm still loads: a
     const visitor = await stored(page, site, 'visitor');
     assert.match(visitor, /^v2\./, 'the credential is stored as the app stores it');
   }
+});
+
+test('the language\'s catalogue is asked for once, while the wasm still loads, and the app speaks it', async (t) => {
+  const { page } = await visit(t, 'earlyde', { attrs: 'data-locale="de_DE"' });
+  const catalogues = [];
+  let wasm = false;
+  page.on('requestfinished', (r) => { if (/\.wasm$/.test(r.url())) wasm = true; });
+  page.on('request', (r) => { if (r.url().includes('/widget/i18n/')) catalogues.push({ file: r.url().replace(/^.*\/i18n\//, '').replace(/\.[0-9a-f]+\.json$/, ''), beforeWasm: !wasm }); });
+  await page.route('**/widget/edgechat_widget_bg.*.wasm', async (route) => { await new Promise((r) => setTimeout(r, 700)); await route.continue(); });
+  await launcher(page).click();
+  const german = JSON.parse(readFileSync(new URL('../core/i18n/de.json', import.meta.url), 'utf8'));
+  await page.getByPlaceholder(german['composer.placeholder']).waitFor();
+  assert.deepEqual(catalogues, [{ file: 'de', beforeWasm: true }], 'one request, before the wasm');
 });
 
 test('a token refused on the early path is the app\'s to show and retry, as before', async (t) => {

@@ -1,4 +1,5 @@
-// What the app needs first and the wasm does not: the site's config and the visitor's token,
+// What the app needs first and the wasm does not: the site's config and the visitor's token
+// (then the catalogue of the language the app will speak, unless English),
 // asked for as soon as the widget's module has arrived (embed.js calls `prefetch` before the wasm
 // has arrived, beside the SDK's `preload`), so that they are in when the app starts. The app's own
 // requests take the answer (`take_early`, in src/net.rs) when they are the same request (same URL,
@@ -49,11 +50,42 @@ function storedVisitor(key) {
   }
 }
 
+// The catalogues' file names, from the build (`de=de.<hash>.json;…`; English is built in).
+const CATALOGUES = new Map((typeof __I18N__ === 'string' ? __I18N__ : '').split(';').filter(Boolean).map((entry) => entry.split('=')));
+
+/** The app (src/i18n.rs): the catalogue's file name for `locale`; none for English. */
+export function catalogue_file(locale) {
+  return CATALOGUES.get(locale);
+}
+
+/**
+ * The catalogue the app will fetch for the first of `wanted` that it speaks, as
+ * `edgechat_core::chat::locale::negotiate` picks it (an exact tag, else the same language;
+ * Hebrew's old `iw`); none for English. Asked for early only: a page's `setLocale` queued before
+ * load may still choose another, which the app then fetches itself.
+ */
+function catalogue(wanted) {
+  const locales = ['en', ...CATALOGUES.keys()];
+  for (const raw of wanted) {
+    const tag = typeof raw === 'string' ? raw.trim().replace(/_/g, '-').toLowerCase() : '';
+    const language = tag.split('-')[0].replace(/^iw$/, 'he');
+    if (!language) continue;
+    const found = locales.find((l) => l.toLowerCase() === tag) ?? locales.find((l) => l.split('-')[0].toLowerCase() === language);
+    if (found) return CATALOGUES.get(found);
+  }
+}
+
 /** Starts the config and token requests for `site` (once), then the SDK's connection. */
 export function prefetch(base, site, userToken, sdk) {
   if (early.size) return;
   const api = `${base}api/sites/${site}/`;
   const config = parsed(ask(api + 'config'));
+  // The language's catalogue, once the config has said the site's language.
+  config.then((c) => {
+    const tag = document.querySelector('script[data-site][src*="embed.js"]')?.getAttribute('data-locale');
+    const name = c && catalogue([tag, c.locale, ...(navigator.languages ?? [])]);
+    if (name) ask(`${base}widget/i18n/${name}`);
+  });
   const url = api + 'token';
   const key = `edgechat:${site}:visitor`;
   const visitor = storedVisitor(key);

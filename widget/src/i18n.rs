@@ -15,8 +15,13 @@ use edgechat_core::i18n::{Arg, Message, Rules, ENGLISH};
 use js_sys::{Array, Object, Reflect};
 use wasm_bindgen::JsValue;
 
-/// The catalogues' files, as the build named them: `de=de.<hash>.json;fr=…`.
-const FILES: Option<&str> = option_env!("EDGECHAT_I18N_FILES");
+#[wasm_bindgen::prelude::wasm_bindgen(module = "/early.js")]
+extern "C" {
+    /// The catalogue's file name for `locale`, as the build named it (`de.<hash>.json`); none
+    /// for English (built in). early.js holds the names: it fetches one before the wasm is in.
+    #[wasm_bindgen(js_name = catalogue_file)]
+    fn file(locale: &str) -> Option<String>;
+}
 
 struct Words {
     locale: &'static str,
@@ -111,14 +116,6 @@ pub fn size(bytes: u64) -> String {
     let mut text: String = js_sys::Number::from(value).to_locale_string(locale).into();
     text.push_str(unit);
     text
-}
-
-/// The catalogue's file name for `locale` (none for English: it is built in).
-fn file(locale: &str) -> Option<&'static str> {
-    FILES?.split(';').find_map(|entry| {
-        let (tag, name) = entry.split_once('=')?;
-        (tag == locale).then_some(name)
-    })
 }
 
 /// Speaks `locale` from now on, with the site's `overrides` (its config's `strings`, an
