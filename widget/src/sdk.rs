@@ -406,11 +406,15 @@ impl Conversation {
             }
             Some(index) => JsValue::from_f64((index - 1) as f64),
         };
-        let page: Paginator = call(match early {
-            Some(early) if before.is_none() => early.0.page_promise(),
-            _ => self.get_messages(size, &anchor),
-        })
-        .await?;
+        // (The early page failed: asked again here.)
+        let early = match early {
+            Some(early) if before.is_none() => call(early.0.page_promise()).await.ok(),
+            _ => None,
+        };
+        let page: Paginator = match early {
+            Some(page) => page,
+            None => call(self.get_messages(size, &anchor)).await?,
+        };
         Ok(Page {
             messages: page.items().iter().map(read_message).collect(),
             has_older: page.has_prev_page(),

@@ -169,28 +169,28 @@ impl MessageLog {
             .retain(|o| !matches!(o.state, SendState::Sent { .. }));
     }
 
-    /// Adds one stored message (a live `messageAdded`, or one from a page). A copy of an index
-    /// already held is ignored; an own message replaces its outgoing placeholder.
     /// A message that just arrived (the SDK's `messageAdded`, or news from a catch-up): stored,
     /// unless it lies below a hole under the log's oldest message. That happens when more than a
     /// page came while the connection was down: the log started again from the newest page
     /// ([`MessageLog::catch_up`]) and the SDK then replays what it missed, oldest first. Those
     /// load with the older pages, as history: `false` says it is not news (nothing is shown).
+    /// The visitor's own are always stored: the outbox asks whether its stored copy is held
+    /// before it sends again (a send whose answer was lost with the connection).
     pub fn arrived(&mut self, message: Message) -> bool {
         let below_a_hole = self.has_older
+            && message.author != self.identity
             && self
                 .oldest_index()
                 .is_some_and(|oldest| message.index + 1 < oldest);
         if below_a_hole {
-            self.outgoing.retain(|o| {
-                !(message.local_id == Some(o.local_id) && message.author == self.identity)
-            });
             return false;
         }
         self.add(message);
         true
     }
 
+    /// Adds one stored message (a live `messageAdded`, or one from a page). A copy of an index
+    /// already held is ignored; an own message replaces its outgoing placeholder.
     pub fn add(&mut self, message: Message) {
         self.outgoing.retain(|o| {
             let same_local =
@@ -497,6 +497,12 @@ mod tests {
             })
             .collect();
         assert_eq!(indexes, (0..35).collect::<Vec<_>>(), "no hole, each once");
+        // The visitor's own, below the hole, is held: the outbox must find its stored copy.
+        let mut own = MessageLog::new(ME);
+        own.add_page(page(0..1), false);
+        own.catch_up(page(5..35), true);
+        assert!(own.arrived(msg(2, ME)));
+        assert!(own.has_stored(2));
         // A live message while only the newest page is loaded is news, as always.
         let mut long = MessageLog::new(ME);
         long.add_page(page(40..70), true);

@@ -195,6 +195,8 @@ impl Session {
             _ => false,
         };
         if !initialized {
+            // (What early.js began with it goes too: the next attempt starts a new Client.)
+            self.state.borrow_mut().early_resume = None;
             client.close().await;
             return Err(Failure::CantConnect);
         }

@@ -31,6 +31,9 @@ impl Session {
         let current = |c: &sdk::Client| JsValue::from(c.clone()) == JsValue::from(client.clone());
         if state.client.as_ref().is_some_and(current) {
             state.client = None;
+            // Its conversation object and what early.js began with it are dead with it.
+            state.conversation = None;
+            state.early_resume = None;
         }
         let client = client.clone();
         wasm_bindgen_futures::spawn_local(async move { client.close().await });
