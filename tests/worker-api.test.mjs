@@ -4,6 +4,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { inOneWindow } from './support/wait.mjs';
 import { startWorker, testSecrets, ROOT } from './support/worker.mjs';
 import { decode, signatureValid, libraryToken } from './support/jwt.mjs';
 import { builtFiles } from '../scripts/lib/files.mjs';
@@ -331,14 +332,6 @@ test('CORS: preflight for allowed origins only, Origin required for tokens', asy
   await expectError(await token('acme', { origin: null }), 403, 'origin_required');
 });
 
-/**
- * The local rate limiter counts in fixed one-minute windows (floor(now / 60 s)); a burst that
- * would straddle two windows first waits for the next one to begin, so that it is counted whole.
- */
-async function inOneWindow() {
-  const left = 60_000 - (Date.now() % 60_000);
-  if (left < 15_000) await new Promise((r) => setTimeout(r, left + 100));
-}
 
 /** Spends `ip`'s budget: 30 accepted token requests, then the 31st, refused. */
 async function exhaust(ip) {

@@ -8,3 +8,13 @@ export async function until(predicate, what, ms = 15_000) {
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
+
+/**
+ * The local rate limiter counts in fixed one-minute windows (floor(now / 60 s)); a burst that
+ * would straddle two windows first waits for the next one to begin, so that it is counted whole.
+ * `ms`: how long the burst may take (at most 30 s).
+ */
+export async function inOneWindow(ms = 15_000) {
+  const left = 60_000 - (Date.now() % 60_000);
+  if (left < Math.min(ms, 30_000)) await new Promise((r) => setTimeout(r, left + 100));
+}
