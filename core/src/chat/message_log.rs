@@ -454,16 +454,6 @@ mod tests {
         range.map(|i| msg(i, "agent")).collect()
     }
 
-    /// The log's entries by index, in order (an outgoing one as `u64::MAX`).
-    fn stored_indexes(log: &MessageLog) -> Vec<u64> {
-        log.entries()
-            .map(|e| match e {
-                Entry::Stored { message, .. } => message.index,
-                Entry::Outgoing(_) => u64::MAX,
-            })
-            .collect()
-    }
-
     fn shown(log: &MessageLog) -> Vec<String> {
         log.entries()
             .map(|e| match e {
@@ -499,7 +489,13 @@ mod tests {
         assert_eq!(log.oldest_index(), Some(4));
         assert!(log.has_older());
         log.add_page(page(0..4), false);
-        let indexes = stored_indexes(&log);
+        let indexes: Vec<u64> = log
+            .entries()
+            .map(|e| match e {
+                Entry::Stored { message, .. } => message.index,
+                Entry::Outgoing(_) => u64::MAX,
+            })
+            .collect();
         assert_eq!(indexes, (0..35).collect::<Vec<_>>(), "no hole, each once");
         // The visitor's own, below the hole, is held: the outbox must find its stored copy.
         let mut own = MessageLog::new(ME);
@@ -526,7 +522,13 @@ mod tests {
         log.add_page(page(12..42), true);
         log.add_page(page(0..12), false);
         log.add_page(page(30..45), true); // an overlapping page changes nothing
-        let indexes = stored_indexes(&log);
+        let indexes: Vec<u64> = log
+            .entries()
+            .map(|e| match e {
+                Entry::Stored { message, .. } => message.index,
+                Entry::Outgoing(_) => u64::MAX,
+            })
+            .collect();
         assert_eq!(indexes, (0..74).collect::<Vec<_>>());
         assert!(
             !log.has_older(),

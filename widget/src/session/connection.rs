@@ -13,6 +13,7 @@ use edgechat_core::chat::connection::{Cancel, Link};
 use edgechat_core::chat::session::refresh_delay_ms;
 use edgechat_core::retry::{AttemptFailure, Retried, RetryPolicy};
 use edgechat_core::user_token::is_user_token;
+use futures_util::future::{select, Either};
 
 use super::{Failure, Session, INIT_TIMEOUT_MS};
 use crate::net::{self, ApiFailure};
@@ -188,9 +189,11 @@ impl Session {
                 finish_early(ok);
             }
         }
-        let initialized = net::within(INIT_TIMEOUT_MS, outcome)
-            .await
-            .is_some_and(|answered| answered.unwrap_or(false));
+        let timeout = Box::pin(net::sleep(INIT_TIMEOUT_MS));
+        let initialized = match select(outcome, timeout).await {
+            Either::Left((Ok(ok), _)) => ok,
+            _ => false,
+        };
         if !initialized {
             // (What early.js began with it goes too: the next attempt starts a new Client.)
             self.state.borrow_mut().early_resume = None;
